@@ -1,0 +1,406 @@
+"""The command line: a thin Typer layer over the plain API (kb, lookup, decode,
+payload) and the renderers in `zvpg_cli.output`.
+
+Start-up time is the product's latency, so this module imports only typer and
+the light domain modules; JSON, YAML and rich are imported by the code paths
+that print them.
+"""
+
+import os
+import sys
+from enum import Enum
+from typing import Any, NoReturn, Optional  # noqa: UP035 - typer reads these annotations at run time
+
+import typer
+
+from . import __version__
+from .kb import KBError, load_kb
+from .model import KnowledgeBase
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
+class Kind(str, Enum):
+    status = "status"
+    substatus = "substatus"
+
+
+class SeverityChoice(str, Enum):
+    ok = "ok"
+    warning = "warning"
+    critical = "critical"
+    unknown = "unknown"
+
+
+class RecoveryChoice(str, Enum):
+    possible = "possible"
+    last_checkpoint = "last-checkpoint"
+    not_possible = "not-possible"
+    unknown = "unknown"
+
+
+app = typer.Typer(
+    name="zvpg",
+    help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
+    "What a status or substatus means, whether a failover is possible, and what to do: "
+    "from the Zerto documentation, with the ZVM REST API's codes.",
+    epilog="Examples:  zvpg explain \"bitmap sync\"  ·  zvpg decode 2 23  ·  zvpg list --status \"Not Meeting SLA\"  ·  "
+    "zvpg explain Initializing --json",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state: dict[str, Any] = {"data": None}
+
+
+def _kb() -> KnowledgeBase:
+    return load_kb(_state["data"])
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from .output.writer import error
+
+    error(f"zvpg: {message}")
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zvpg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    data: Optional[str] = typer.Option(
+        None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True,
+        help="Knowledge-base YAML file to use instead of the packaged one.",
+    ),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    _state["data"] = data
+
+
+def _complete_term(incomplete: str) -> list[str]:
+    return _complete(incomplete, None)
+
+
+def _complete_status(incomplete: str) -> list[str]:
+    return _complete(incomplete, "status")
+
+
+def _complete(incomplete: str, kind: str | None) -> list[str]:
+    from .lookup import normalize
+
+    try:
+        kb = _kb()
+    except KBError:
+        return []
+    key = normalize(incomplete)
+    return [e.name for e in kb.entries if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
+
+
+def _pick_format(fmt: Optional[Format], json_flag: bool) -> Format:
+    if json_flag:
+        if fmt not in (None, Format.json):
+            _fail("--json and --format are exclusive", EXIT_USAGE)
+        return Format.json
+    return fmt or Format.table
+
+
+def _resolve_or_exit(kb: KnowledgeBase, term: str, kind: str | None = None) -> Any:
+    from .lookup import Ambiguous, NotFound, resolve
+    from .output.sanitize import printable
+
+    try:
+        return resolve(kb, term, kind)
+    except Ambiguous as exc:
+        _fail(f"{printable(repr(term))} is ambiguous: it could be {', '.join(exc.suggestions)}. "
+              "Type more of the name.", EXIT_NOT_FOUND)
+    except NotFound as exc:
+        what = f"{kind} " if kind else ""
+        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else " Try `zvpg list`."
+        _fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
+
+
+FORMAT_HELP = "Output format: table (for people), json, yaml (knowledge-base schema) or markdown."
+JSON_HELP = "Shorthand for --format json."
+
+
+@app.command(epilog="""Examples:
+
+  zvpg explain "Bitmap Syncing"
+
+  zvpg explain "bitmap sync"            (unambiguous prefix)
+
+  zvpg explain DeltaSync                (API name)
+
+  zvpg explain "Not Meeting SLA / Bitmap Syncing"
+
+  zvpg explain "ZVM paused protection" --evidence
+
+  zvpg explain Initializing --json | jq .meaning""")
+def explain(
+    term: str = typer.Argument(..., help="A status or substatus: name, alias, API name or unambiguous prefix; "
+                               "or 'STATUS / SUBSTATUS'.", autocompletion=_complete_term),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    evidence: bool = typer.Option(False, "--evidence", "-e",
+                                  help="Show the documentation sentences each fact rests on."),
+) -> None:
+    """Explain one status or substatus: meaning, failover, what to do, full description."""
+    fmt = _pick_format(fmt, json_flag)
+    kb = _kb()
+    from .lookup import Ambiguous, NotFound, resolve
+
+    pair = None
+    if "/" in term:
+        try:
+            resolve(kb, term)
+        except NotFound:
+            left, _, right = term.partition("/")
+            st = _resolve_or_exit(kb, left, "status").entry
+            sub = _resolve_or_exit(kb, right, "substatus").entry
+            from .decode import decode
+
+            pair = decode(kb, st.api_name, sub.api_name)
+        except Ambiguous:  # reported below, through the normal path
+            pass
+    if pair is not None:
+        _print_pair(kb, pair, fmt)
+        return
+    res = _resolve_or_exit(kb, term)
+    entry = res.entry
+    if fmt is Format.json:
+        from .output.jsonfmt import dumps
+        from .output.writer import write
+        from .serialize import entry_dict
+
+        write(dumps(entry_dict(kb, entry)))
+    elif fmt is Format.yaml:
+        from .output.writer import write
+        from .output.yamlfmt import entries_document
+
+        write(entries_document([entry]))
+    else:
+        from .output.views import api_text, entry_sections
+
+        secs = entry_sections(kb, entry, evidence=evidence, resolution=res)
+        subtitle = f"{entry.kind} · API {api_text(entry)}"
+        if fmt is Format.markdown:
+            from .output.markdown import sections
+            from .output.writer import write
+
+            write(sections(entry.name, subtitle, secs))
+        else:
+            from .output.human import print_sections
+
+            print_sections(entry.name, subtitle, secs)
+
+
+def _print_pair(kb: KnowledgeBase, pair: Any, fmt: Format) -> None:
+    from .output.writer import write
+
+    if fmt is Format.json:
+        from .output.jsonfmt import dumps
+        from .serialize import pair_dict
+
+        write(dumps(pair_dict(kb, pair)))
+        return
+    if fmt is Format.yaml:
+        from .output.yamlfmt import entries_document
+
+        write(entries_document([d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
+        return
+    from .output.views import pair_sections
+
+    secs = pair_sections(kb, pair)
+    title = " / ".join(str(d.name or d.value) for d in (pair.status, pair.substatus) if d is not None)
+    if fmt is Format.markdown:
+        from .output.markdown import sections
+
+        write(sections(title, "decoded", secs))
+    else:
+        from .output.human import print_sections
+
+        print_sections(title, "decoded", secs)
+
+
+@app.command("list", epilog="""Examples:
+
+  zvpg list
+
+  zvpg list --status "Not Meeting SLA"
+
+  zvpg list --status "RPO Not Meeting SLA"     (uses Not Meeting SLA's list, and says so)
+
+  zvpg list --kind substatus --recovery not-possible
+
+  zvpg list --severity critical --json | jq -r '.[].name'
+
+  zvpg list --search checkpoint""")
+def list_(
+    status: Optional[str] = typer.Option(None, "--status", "-s", metavar="NAME",
+                                         help="Only the substatuses the documentation lists under this status.",
+                                         autocompletion=_complete_status),
+    kind: Optional[Kind] = typer.Option(None, "--kind", "-k", help="Only statuses or only substatuses."),
+    search_text: Optional[str] = typer.Option(None, "--search", "-q", metavar="TEXT",
+                                              help="Full-text search over names, aliases and descriptions."),
+    severity: Optional[SeverityChoice] = typer.Option(None, "--severity", help="Only entries of this severity."),
+    recovery: Optional[RecoveryChoice] = typer.Option(
+        None, "--recovery", help="Only substatuses during which a failover is possible / not / to the last "
+        "checkpoint, or where the documentation does not say (unknown)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List statuses and substatuses, optionally filtered."""
+    fmt = _pick_format(fmt, json_flag)
+    kb = _kb()
+    from .lookup import search
+    from .model import Status, Substatus
+
+    entries = list(kb.entries)
+    note = None
+    title = "Zerto VPG statuses and substatuses"
+    if status is not None:
+        st = _resolve_or_exit(kb, status, "status").entry
+        assert isinstance(st, Status)
+        entries = list(kb.substatuses_of(st))
+        title = f"Substatuses of {st.name}"
+        if st.substatuses_from:
+            note = (f"The documentation lists no substatuses of its own under {st.name}: it refers to "
+                    f"{st.substatuses_from} ({st.substatus_note}). These are {st.substatuses_from}'s.")
+        elif not entries:
+            note = f"The documentation lists no substatus under {st.name}."
+    if kind is not None:
+        entries = [e for e in entries if e.kind == kind.value]
+    if search_text is not None:
+        found = set(map(id, search(kb, search_text)))
+        entries = [e for e in entries if id(e) in found]
+    if severity is not None:
+        want = None if severity is SeverityChoice.unknown else severity.value
+        entries = [e for e in entries if e.severity == want]
+    if recovery is not None:
+        want = None if recovery is RecoveryChoice.unknown else recovery.value
+        entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
+    from .output.writer import error, write
+
+    if fmt is Format.json:
+        from .output.jsonfmt import dumps
+        from .serialize import entry_dict
+
+        write(dumps([entry_dict(kb, e) for e in entries]))
+    elif fmt is Format.yaml:
+        from .output.yamlfmt import entries_document
+
+        write(entries_document(entries))
+    elif fmt is Format.markdown:
+        from .output.markdown import entries_table, md
+
+        write((f"*{md(note)}*\n\n" if note else "") + entries_table(kb, entries, title))
+    else:
+        from .output.human import print_entries
+
+        print_entries(kb, entries, title, note, show_listed=status is None)
+    if note and fmt in (Format.json, Format.yaml):
+        error(f"zvpg: note: {note}")
+
+
+@app.command(epilog="""Examples:
+
+  zvpg decode 2 23                        (Not Meeting SLA / Bitmap Syncing)
+
+  zvpg decode NotMeetingSLA BitmapSync    (API names: safe in every numbering)
+
+  zvpg decode 3                           (warns: Zerto Analytics and Checkmk number it differently)
+
+  zvpg decode 1 0 --json | jq .severity""")
+def decode(
+    status: str = typer.Argument(..., help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
+    substatus: Optional[str] = typer.Argument(None, help="The VPG's SubStatus: a code (0 = none) or API name."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Decode Status / SubStatus codes or API names from the ZVM REST API."""
+    fmt = _pick_format(fmt, json_flag)
+    kb = _kb()
+    from .decode import decode as decode_pair
+    from .output.sanitize import printable
+
+    pair = decode_pair(kb, status, substatus)
+    unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
+    if unknown:
+        from .lookup import suggest
+
+        parts = []
+        for d in unknown:
+            hint = ""
+            if d.code is None:
+                names = [e.api_name for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
+                close = suggest(kb, str(d.value), d.kind)
+                hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(map(str, names))})"
+            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
+        _fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
+              EXIT_NOT_FOUND)
+    for w in pair.warnings:
+        from .output.writer import error
+
+        error(f"zvpg: caution: {w}")
+    _print_pair(kb, pair, fmt)
+
+
+@app.command(epilog="""Examples:
+
+  zvpg validate                           (the knowledge base in use)
+
+  zvpg validate my-statuses.yaml
+
+  ZVPG_DATA=my-statuses.yaml zvpg explain Error""")
+def validate(
+    path: Optional[str] = typer.Argument(None, help="Knowledge-base file to check (default: the one in use)."),
+) -> None:
+    """Check a knowledge-base file against the schema and list every problem."""
+    from .kb import resolve_path
+    from .output.writer import error, write
+    from .schema import check_file
+
+    target = path or resolve_path(_state["data"])
+    problems = check_file(target)
+    if not problems:
+        write(f"{target}: valid\n")
+        return
+    from .output.sanitize import printable
+
+    for p in problems:
+        where = f"{target}:{p.line}" if p.line else target
+        error(printable(f"{where}: {p.message}"))
+    error(f"zvpg: {len(problems)} problem{'s' if len(problems) != 1 else ''} in {target}")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def main() -> None:
+    """Console-script entry point: one-line errors, sane exit codes."""
+    try:
+        app(prog_name="zvpg")
+    except KBError as exc:
+        from .output.sanitize import printable
+        from .output.writer import error
+
+        error(f"zvpg: {printable(str(exc))}")
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # never a traceback for the operator; ZVPG_DEBUG=1 shows it
+        if os.environ.get("ZVPG_DEBUG"):
+            raise
+        from .output.writer import error
+
+        error(f"zvpg: internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)")
+        sys.exit(70)

@@ -1,0 +1,122 @@
+"""Decode the `Status` / `SubStatus` values of the ZVM REST API.
+
+Values are codes (ints, or strings of digits) or API names ("NotMeetingSLA").
+Codes follow the ZVM REST API numbering, as the knowledge base records it;
+names are the same in every numbering, so decoding by name is always safe.
+A value the knowledge base does not know is reported as unknown, never guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .model import Entry, KnowledgeBase, Listing, Status, Substatus, severity_rank
+
+
+class Decoded(NamedTuple):
+    """One decoded value."""
+
+    kind: str  # "status" or "substatus"
+    value: Any  # what was given
+    code: int | None
+    api_name: str | None
+    entry: Entry | None
+    #: True for the API's "no substatus" (SubStatus 0 / "None")
+    no_substatus: bool = False
+    #: True when the value was a code (numbers differ between numberings)
+    by_code: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.entry is not None or self.no_substatus
+
+    @property
+    def name(self) -> str | None:
+        return self.entry.name if self.entry is not None else None
+
+
+def _as_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.lstrip("+-").isdigit() and len(text) < 20:
+            return int(text)
+    return None
+
+
+def decode_value(kb: KnowledgeBase, kind: str, value: Any) -> Decoded:
+    """Decode one `Status` (kind "status") or `SubStatus` (kind "substatus")."""
+    code = _as_code(value)
+    ns = kb.no_substatus if kind == "substatus" else None
+    if code is not None:
+        if ns is not None and code == ns.api_code:
+            return Decoded(kind, value, code, ns.api_name, None, no_substatus=True, by_code=True)
+        entry = kb.by_code(kind, code)
+        return Decoded(kind, value, code, entry.api_name if entry else None, entry, by_code=True)
+    if isinstance(value, str):
+        name = value.strip()
+        if ns is not None and name.casefold() == ns.api_name.casefold():
+            return Decoded(kind, value, ns.api_code, ns.api_name, None, no_substatus=True)
+        entry = kb.by_api_name(kind, name)
+        if entry is not None:
+            return Decoded(kind, value, entry.api_code, entry.api_name, entry)
+    return Decoded(kind, value, None, None, None)
+
+
+class DecodedPair(NamedTuple):
+    status: Decoded
+    substatus: Decoded | None
+    #: does the status table list this substatus under this status?
+    #: None when either is unknown or there is no substatus
+    listed: bool | None
+    listing: Listing | None
+    severity: str | None
+    warnings: tuple[str, ...]
+
+
+def numbering_warning(status: Status) -> str | None:
+    """The caution for a status that other systems number differently."""
+    if not status.other_numberings:
+        return None
+    others = ", ".join(f"{o.system} {o.code}" for o in status.other_numberings)
+    return (f"Code {status.api_code} is {status.name} in the ZVM REST API numbering zvpg decodes; "
+            f"other numberings give this status another code ({others}). "
+            f"Decode by API name ({status.api_name}) when the data comes from elsewhere.")
+
+
+def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:
+    """The severity of a VPG in `status` / `substatus` (README, "Severity"):
+    the worse of the two; an unknown status is None (unknown); an unknown
+    substatus code makes it at least warning; an undocumented substatus with
+    no severity leaves the status's."""
+    if status is None or status.severity is None:
+        return None
+    worst = status.severity
+    if substatus is None or substatus.no_substatus:
+        return worst
+    if substatus.entry is None:
+        candidates = [worst, "warning"]
+    else:
+        candidates = [worst, substatus.entry.severity or worst]
+    return max(candidates, key=severity_rank)
+
+
+def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair:
+    """Decode a status and, optionally, a substatus."""
+    st = decode_value(kb, "status", status)
+    sub = decode_value(kb, "substatus", substatus) if substatus is not None else None
+    listing = None
+    listed = None
+    st_entry = st.entry if isinstance(st.entry, Status) else None
+    if st_entry is not None and sub is not None and isinstance(sub.entry, Substatus):
+        listing = kb.listing(st_entry, sub.entry)
+        listed = listing is not None
+    warnings = []
+    if st_entry is not None and st.by_code:
+        warning = numbering_warning(st_entry)
+        if warning:
+            warnings.append(warning)
+    return DecodedPair(st, sub, listed, listing, combined_severity(st_entry, sub), tuple(warnings))

@@ -1,0 +1,139 @@
+"""Typed domain objects of the knowledge base.
+
+NamedTuples rather than dataclasses: they are typed and immutable like frozen
+dataclasses, but building them costs nothing at import time (`dataclasses`
+alone adds milliseconds to every start-up of the command line).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+SEVERITIES = ("ok", "warning", "critical")
+RECOVERY_VALUES = ("possible", "last-checkpoint", "not-possible")
+FACT_FIELDS = ("recovery", "new_checkpoints", "needs_powered_on_vms", "protection_halted", "action")
+
+
+def severity_rank(severity: str | None) -> int:
+    """ok 0 < warning 1 < critical 2; None (unknown) ranks as 3, the worst."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 3
+
+
+class Listing(NamedTuple):
+    """A substatus as the documentation's status table lists it under a status."""
+
+    status: str
+    listed_as: str
+    condition: str | None
+
+
+class OtherNumbering(NamedTuple):
+    """The code another system gives the same status (e.g. Zerto Analytics)."""
+
+    system: str
+    code: int
+
+
+class Status(NamedTuple):
+    name: str
+    table_label: str
+    aliases: tuple[str, ...]
+    api_code: int | None
+    api_name: str | None
+    comment: str | None
+    description: str | None
+    meaning: str | None
+    substatuses_from: str | None
+    substatus_note: str | None
+    other_numberings: tuple[OtherNumbering, ...]
+    severity: str | None
+    severity_rationale: str | None
+    line: int
+
+    @property
+    def kind(self) -> str:
+        return "status"
+
+    @property
+    def documented(self) -> bool:
+        return True
+
+
+class Substatus(NamedTuple):
+    name: str
+    aliases: tuple[str, ...]
+    api_code: int | None
+    api_name: str | None
+    documented: bool
+    statuses: tuple[Listing, ...]
+    comment: str | None
+    description: str | None
+    recovery: str | None
+    new_checkpoints: bool | None
+    needs_powered_on_vms: bool | None
+    protection_halted: bool | None
+    action: str | None
+    severity: str | None
+    severity_rationale: str | None
+    evidence: dict[str, tuple[str, ...]]
+    line: int
+
+    @property
+    def kind(self) -> str:
+        return "substatus"
+
+
+Entry = Status | Substatus
+
+
+class NoSubstatus(NamedTuple):
+    """What the API sends when a VPG has no substatus (code 0, "None")."""
+
+    api_code: int
+    api_name: str
+    meaning: str
+
+
+class KnowledgeBase(NamedTuple):
+    path: str
+    statuses: tuple[Status, ...]
+    substatuses: tuple[Substatus, ...]
+    no_substatus: NoSubstatus | None
+    numbering_decoded: str | None
+    numbering_caution: str | None
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self.statuses + self.substatuses
+
+    def status(self, name: str) -> Status | None:
+        for s in self.statuses:
+            if s.name == name:
+                return s
+        return None
+
+    def substatuses_of(self, status: Status) -> tuple[Substatus, ...]:
+        """The substatuses the status table lists under `status` (following
+        `substatuses_from`, as for History/RPO Not Meeting SLA), in file order."""
+        target = status.substatuses_from or status.name
+        return tuple(s for s in self.substatuses if any(li.status == target for li in s.statuses))
+
+    def listing(self, status: Status, substatus: Substatus) -> Listing | None:
+        target = status.substatuses_from or status.name
+        for li in substatus.statuses:
+            if li.status == target:
+                return li
+        return None
+
+    def by_code(self, kind: str, code: int) -> Entry | None:
+        for e in self.statuses if kind == "status" else self.substatuses:
+            if e.api_code == code:
+                return e
+        return None
+
+    def by_api_name(self, kind: str, api_name: str) -> Entry | None:
+        folded = api_name.casefold()
+        for e in self.statuses if kind == "status" else self.substatuses:
+            if e.api_name is not None and e.api_name.casefold() == folded:
+                return e
+        return None

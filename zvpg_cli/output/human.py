@@ -1,0 +1,145 @@
+"""Rich views for people. Rich honours NO_COLOR, FORCE_COLOR, TERM=dumb and
+COLUMNS itself; off a terminal it writes plain text without escape codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..model import Entry, KnowledgeBase, Status, Substatus
+from .sanitize import printable
+from .views import Section
+from .writer import write
+
+SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
+
+
+def emit(*renderables: Any) -> None:
+    """Print to stdout. Off a terminal the text goes through the pipe-safe
+    writer, without the padding rich leaves at the ends of lines."""
+    out = console()
+    group = Group(*renderables)
+    if out.is_terminal:
+        out.print(group)
+        return
+    with out.capture() as captured:
+        out.print(group)
+    write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+
+
+def t(text: Any, style: str = "") -> Text:
+    """Untrusted or not, text reaches rich only as Text (no markup parsing),
+    with control characters escaped."""
+    return Text(printable(str(text)), style=style)
+
+
+def render_sections(title: str, subtitle: str, sections: list[Section]) -> Group:
+    parts: list[Any] = [Text.assemble(t(title, "bold"), "  ", t(subtitle, "dim"))]
+    for sec in sections:
+        if sec.title:
+            parts.append(Text(""))
+            parts.append(t(sec.title, "bold underline"))
+        if sec.rows:
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold cyan", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for label, value in sec.rows:
+                style = ""
+                if label == "Severity":
+                    style = SEVERITY_STYLE.get(value.split(" ", 1)[0], "")
+                elif label == "Caution":
+                    style = "yellow"
+                grid.add_row(t(label), t(value, style))
+            parts.append(grid)
+        if sec.text:
+            parts.append(t(sec.text))
+    return Group(*parts)
+
+
+def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
+    emit(render_sections(title, subtitle, sections))
+
+
+SHORT_RECOVERY = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
+
+
+def _table(title: str | None) -> Table:
+    return Table(title=title, title_justify="left", expand=False, pad_edge=False, box=box.SIMPLE_HEAD)
+
+
+def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,
+                   show_listed: bool = True) -> list[Table]:
+    """Statuses and substatuses, each in a table of its own."""
+    statuses = [e for e in entries if isinstance(e, Status)]
+    subs = [e for e in entries if not isinstance(e, Status)]
+    tables = []
+    if statuses:
+        table = _table(title if title and not subs else "Statuses")
+        table.add_column("Code", justify="right", no_wrap=True)
+        table.add_column("Status", min_width=12, overflow="fold")
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Substatuses", min_width=10, overflow="fold")
+        for st in statuses:
+            listed = kb.substatuses_of(st)
+            rel = (f"those of {st.substatuses_from}" if st.substatuses_from
+                   else f"{len(listed)} listed" if listed else "none listed")
+            table.add_row(t("" if st.api_code is None else st.api_code),
+                          Text.assemble(t(st.name, "bold"), " ", t(st.api_name or "", "dim")),
+                          t(st.severity or "unknown", SEVERITY_STYLE.get(st.severity, "")), t(rel))
+        tables.append(table)
+    if subs or not statuses:
+        table = _table(title if title and not statuses else "Substatuses")
+        table.add_column("Code", justify="right", no_wrap=True)
+        table.add_column("Substatus", min_width=12, overflow="fold")
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Failover?", min_width=6, overflow="fold")
+        if show_listed:
+            table.add_column("Listed under", min_width=8, overflow="fold")
+        for e in subs:
+            assert isinstance(e, Substatus)
+            under = ", ".join(li.status for li in e.statuses) or "no status listed"
+            cells = [t("" if e.api_code is None else e.api_code),
+                     Text.assemble(t(e.name, "bold"), " ", t(e.api_name or "", "dim")),
+                     t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
+                     t(SHORT_RECOVERY.get(e.recovery or "", "not stated"))]
+            table.add_row(*cells, *([t(under)] if show_listed else []))
+        tables.append(table)
+    return tables
+
+
+#: Below this width a table cannot hold its columns: entries are stacked instead.
+NARROW = 72
+
+
+def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, show_listed: bool) -> list[Any]:
+    out: list[Any] = [t(title or "", "bold underline")] if title else []
+    for e in entries:
+        code = "" if e.api_code is None else f"{e.api_code} "
+        out.append(Text.assemble(t(code), t(e.name, "bold"), " ", t(e.api_name or "", "dim")))
+        facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
+        if isinstance(e, Status):
+            facts.append(t(f"substatuses: {f'those of {e.substatuses_from}' if e.substatuses_from else len(kb.substatuses_of(e))}"))
+        else:
+            facts.append(t(f"failover: {SHORT_RECOVERY.get(e.recovery or '', 'not stated')}"))
+            if show_listed:
+                facts.append(t(f"under: {', '.join(li.status for li in e.statuses) or 'no status listed'}"))
+        out.append(Text("  ") + Text(" · ").join(facts))
+    return out
+
+
+def print_entries(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,
+                  note: str | None = None, show_listed: bool = True) -> None:
+    if console().width < NARROW:
+        tables = entries_stacked(kb, entries, title, show_listed)
+    else:
+        tables = entries_tables(kb, entries, title, show_listed)
+    emit(*([t(note, "dim")] if note else []), *tables)

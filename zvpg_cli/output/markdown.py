@@ -1,0 +1,48 @@
+"""Markdown for tickets and wikis. Cell text is escaped so that names with
+`|`, backticks, newlines or HTML cannot break a table."""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Entry, KnowledgeBase, Status
+from .sanitize import printable
+from .views import RECOVERY_TEXT, Section
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: object) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", printable(str(text)))
+
+
+def sections(title: str, subtitle: str, secs: list[Section]) -> str:
+    out = [f"## {md(title)}", "", f"*{md(subtitle)}*", ""]
+    for sec in secs:
+        if sec.title:
+            out += [f"### {md(sec.title)}", ""]
+        if sec.rows:
+            out += ["| | |", "|---|---|"]
+            out += [f"| **{md(k)}** | {md(v)} |" for k, v in sec.rows]
+            out.append("")
+        if sec.text:
+            out += [md(sec.text), ""]
+    return "\n".join(out)
+
+
+def entries_table(kb: KnowledgeBase, entries: list[Entry], title: str | None = None) -> str:
+    out = [f"## {md(title)}", ""] if title else []
+    out += ["| Kind | Name | API code | API name | Severity | Failover possible? | Listed under / substatuses |",
+            "|---|---|---|---|---|---|---|"]
+    for e in entries:
+        if isinstance(e, Status):
+            subs = kb.substatuses_of(e)
+            rel = f"those of {e.substatuses_from}" if e.substatuses_from else ", ".join(s.name for s in subs)
+            failover = ""
+        else:
+            rel = ", ".join(li.status for li in e.statuses) or "no parent status listed"
+            failover = RECOVERY_TEXT.get(e.recovery or "", "not stated")
+        cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", e.severity or "unknown",
+                 failover, rel]
+        out.append("| " + " | ".join(md(c) for c in cells) + " |")
+    return "\n".join(out) + "\n"

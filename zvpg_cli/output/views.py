@@ -1,0 +1,143 @@
+"""What each view says, as (label, text) rows, independent of how it is drawn:
+`human` draws them with rich, `markdown` as Markdown. One place decides the
+wording, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..decode import Decoded, DecodedPair, numbering_warning
+from ..lookup import Resolution
+from ..model import Entry, KnowledgeBase, Status, Substatus
+
+NOT_STATED = "not stated in the documentation"
+RECOVERY_TEXT = {
+    "possible": "yes",
+    "last-checkpoint": "yes, to the last checkpoint written to the journal",
+    "not-possible": "no",
+}
+FACT_LABELS = {
+    "recovery": "Failover possible?",
+    "new_checkpoints": "New checkpoints?",
+    "needs_powered_on_vms": "VMs must be on?",
+    "protection_halted": "Protection halted?",
+    "action": "What to do",
+}
+
+
+def yes_no(value: bool | None) -> str:
+    return NOT_STATED if value is None else ("yes" if value else "no")
+
+
+class Section(NamedTuple):
+    title: str | None
+    rows: list[tuple[str, str]]
+    #: long prose shown under the rows
+    text: str | None = None
+
+
+def severity_text(entry: Entry) -> str:
+    if entry.severity is None:
+        return "unknown (not documented)"
+    return f"{entry.severity} — {entry.severity_rationale}" if entry.severity_rationale else entry.severity
+
+
+def glance(entry: Substatus) -> list[tuple[str, str]]:
+    return [
+        ("Severity", severity_text(entry)),
+        (FACT_LABELS["recovery"], RECOVERY_TEXT.get(entry.recovery or "", NOT_STATED)),
+        (FACT_LABELS["new_checkpoints"], yes_no(entry.new_checkpoints)),
+        (FACT_LABELS["protection_halted"], yes_no(entry.protection_halted)),
+        (FACT_LABELS["needs_powered_on_vms"], yes_no(entry.needs_powered_on_vms)),
+        (FACT_LABELS["action"], entry.action or NOT_STATED),
+    ]
+
+
+def api_text(entry: Entry) -> str:
+    if entry.api_code is None and entry.api_name is None:
+        return "none"
+    return f"{entry.api_code} {entry.api_name}"
+
+
+def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
+                   resolution: Resolution | None = None, caution: bool = True) -> list[Section]:
+    """The explain view of one entry."""
+    head: list[tuple[str, str]] = [("Kind", entry.kind), ("API code", api_text(entry))]
+    notes: list[tuple[str, str]] = []
+    if resolution is not None and resolution.via != "name":
+        notes.append(("Matched", f"{resolution.matched} ({resolution.via})"))
+    if resolution is not None and resolution.others:
+        others = ", ".join(f"{o.kind} {o.name} ({api_text(o)})" for o in resolution.others)
+        notes.append(("Also matches", f"{others}; use its full name to see it"))
+    if entry.aliases:
+        head.append(("Also written", ", ".join(entry.aliases)))
+    sections = []
+    if isinstance(entry, Status):
+        head.append(("Severity", severity_text(entry)))
+        if entry.table_label != entry.name:
+            head.append(("Documentation says", entry.table_label))
+        if entry.meaning:
+            head.append(("Meaning", f"{entry.meaning} (ZVM REST API documentation, summarised)"))
+        if entry.comment:
+            head.append(("Comment", entry.comment))
+        subs = kb.substatuses_of(entry)
+        if entry.substatuses_from:
+            note = f" ({entry.substatus_note})" if entry.substatus_note else ""
+            head.append(("Substatuses", f"those of {entry.substatuses_from}{note}"))
+        elif not subs:
+            head.append(("Substatuses", f"none listed{f' ({entry.substatus_note})' if entry.substatus_note else ''}"))
+        warning = numbering_warning(entry) if caution else None
+        if warning:
+            head.append(("Caution", warning))
+        sections.append(Section(None, notes + head))
+        if subs:
+            rows = []
+            for s in subs:
+                li = kb.listing(entry, s)
+                rows.append((s.name, li.condition if li and li.condition else ""))
+            sections.append(Section("Substatuses", rows))
+        return sections
+    head.append(("Documented", "yes" if entry.documented else "no: the ZVM REST API has it, the documentation does "
+                 "not describe it"))
+    if entry.statuses:
+        listed = ", ".join(li.status + (f" ({li.condition})" if li.condition else "") for li in entry.statuses)
+    else:
+        listed = "no parent status listed in the documentation's status table"
+    head.append(("Listed under", listed))
+    if entry.comment:
+        head.append(("Comment", entry.comment))
+    sections.append(Section(None, notes + head))
+    sections.append(Section("At a glance", glance(entry)))
+    if evidence:
+        rows = [(FACT_LABELS[k], " ".join(v)) for k, v in entry.evidence.items()]
+        sections.append(Section("Evidence (documentation, word for word)", rows or [("", "no facts recorded")]))
+    sections.append(Section("Description", [], entry.description or "The documentation has no description for it."))
+    return sections
+
+
+def decoded_label(d: Decoded) -> str:
+    if d.no_substatus:
+        return f"{d.code} {d.api_name} (no substatus)"
+    if d.entry is None:
+        return f"{d.value!r}: unknown"
+    return f"{d.entry.name} ({api_text(d.entry)})"
+
+
+def pair_sections(kb: KnowledgeBase, pair: DecodedPair) -> list[Section]:
+    rows = [("Status", decoded_label(pair.status))]
+    if pair.substatus is not None:
+        rows.append(("Substatus", decoded_label(pair.substatus)))
+    if pair.listed is True:
+        cond = f" ({pair.listing.condition})" if pair.listing and pair.listing.condition else ""
+        rows.append(("Listed?", f"yes: the status table lists it under this status{cond}"))
+    elif pair.listed is False:
+        rows.append(("Listed?", "no: the documentation's status table does not list this substatus under this status"))
+    rows.append(("Severity", pair.severity or "unknown"))
+    for w in pair.warnings:
+        rows.append(("Caution", w))
+    sections = [Section("Decoded", rows)]
+    for d in (pair.status, pair.substatus):
+        if d is not None and d.entry is not None:
+            sections += [Section(f"{d.entry.kind.capitalize()}: {d.entry.name}", [])]
+            sections += entry_sections(kb, d.entry, caution=False)
+    return sections

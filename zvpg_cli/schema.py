@@ -1,0 +1,409 @@
+"""Parse and validate a knowledge-base YAML file.
+
+Only YAML's safe subset is accepted (PyYAML's SafeLoader, its C version when
+available): a tag such as ``!!python/object/apply`` is an error, never a call.
+Every mapping remembers the line of each key, so every problem names the file
+and the line. `check_file` returns all problems; `compile_file` returns the
+validated plain data (what `zvpg_cli.kb.build` turns into domain objects) or
+raises `KBError` naming the first problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import yaml
+
+from .kb import MAX_KB_BYTES, KBError
+from .lookup import normalize
+from .model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES
+
+try:  # the C parser is several times faster; the constructor stays SafeConstructor
+    _Base: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Base = yaml.SafeLoader
+
+SCHEMA_VERSION = 1
+
+
+class Problem(NamedTuple):
+    line: int | None
+    message: str
+
+
+class _Map(dict):  # type: ignore[type-arg]
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    problems: list[Problem]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            loader.problems.append(Problem(line, f"key {key!r} is not a string"))
+            continue
+        if key in result:
+            loader.problems.append(Problem(line, f"duplicate key {key!r} (first on line {result.key_lines[key]})"))
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+# Field specifications: name -> (allowed types, required, default).
+_STR = (str,)
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_OPT_BOOL = (bool, type(None))
+
+STATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "name": (_STR, True, None),
+    "table_label": (_OPT_STR, False, None),
+    "aliases": ((list,), False, []),
+    "api_code": (_OPT_INT, True, None),
+    "api_name": (_OPT_STR, True, None),
+    "comment": (_OPT_STR, False, None),
+    "description": (_OPT_STR, False, None),
+    "meaning": (_OPT_STR, False, None),
+    "substatuses_from": (_OPT_STR, False, None),
+    "substatus_note": (_OPT_STR, False, None),
+    "other_numberings": ((list,), False, []),
+    "severity": (_OPT_STR, True, None),
+    "severity_rationale": (_OPT_STR, False, None),
+}
+SUBSTATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "name": (_STR, True, None),
+    "aliases": ((list,), False, []),
+    "api_code": (_OPT_INT, True, None),
+    "api_name": (_OPT_STR, True, None),
+    "documented": ((bool,), True, None),
+    "statuses": ((list,), True, None),
+    "comment": (_OPT_STR, False, None),
+    "description": (_OPT_STR, True, None),
+    "recovery": (_OPT_STR, False, None),
+    "new_checkpoints": (_OPT_BOOL, False, None),
+    "needs_powered_on_vms": (_OPT_BOOL, False, None),
+    "protection_halted": (_OPT_BOOL, False, None),
+    "action": (_OPT_STR, False, None),
+    "severity": (_OPT_STR, True, None),
+    "severity_rationale": (_OPT_STR, False, None),
+    "evidence": ((dict,), False, {}),
+}
+LISTING_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "status": (_STR, True, None),
+    "listed_as": (_STR, True, None),
+    "condition": (_OPT_STR, False, None),
+}
+NUMBERING_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "system": (_STR, True, None),
+    "code": ((int,), True, None),
+}
+NO_SUBSTATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "api_code": ((int,), True, None),
+    "api_name": (_STR, True, None),
+    "meaning": (_STR, True, None),
+}
+TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "schema_version": ((int,), True, None),
+    "numbering": ((dict, type(None)), False, None),
+    "no_substatus": ((dict, type(None)), False, None),
+    "statuses": ((list,), True, None),
+    "substatuses": ((list,), True, None),
+}
+NUMBERING_TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "decoded": (_OPT_STR, False, None),
+    "caution": (_OPT_STR, False, None),
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+               dict: "a mapping", type(None): "null"}
+
+
+def _line(node: Any, key: str | None = None, fallback: int | None = None) -> int | None:
+    if isinstance(node, _Map):
+        if key is not None and key in node.key_lines:
+            return node.key_lines[key]
+        return node.line
+    return fallback
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(line, message))
+
+    def record(self, node: Any, spec: dict[str, tuple[tuple[type, ...], bool, Any]], what: str,
+               line: int | None) -> dict[str, Any] | None:
+        """Check one mapping against `spec`; return it with defaults filled in."""
+        if not isinstance(node, dict):
+            self.add(line, f"{what} must be a mapping, not {_describe(node)}")
+            return None
+        out: dict[str, Any] = {}
+        for key in node:
+            if key not in spec:
+                self.add(_line(node, key, line), f"{what}: unknown key {key!r} (expected one of: {', '.join(spec)})")
+        for key, (types, required, default) in spec.items():
+            if key not in node:
+                if required:
+                    self.add(_line(node, None, line), f"{what}: missing key {key!r}")
+                out[key] = default.copy() if isinstance(default, (list, dict)) else default
+                continue
+            value = node[key]
+            # bool is a subclass of int: `api_code: true` is not a code.
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+                self.add(_line(node, key, line), f"{what}: {key!r} must be {expected}, not {_describe(value)}")
+                out[key] = default.copy() if isinstance(default, (list, dict)) else default
+                continue
+            out[key] = value
+        return out
+
+    def strings(self, values: list[Any], what: str, line: int | None) -> list[str]:
+        good = []
+        for v in values:
+            if isinstance(v, str):
+                good.append(v)
+            else:
+                self.add(line, f"{what} must hold strings, not {_describe(v)}")
+        return good
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {value!r}".lower()
+    if isinstance(value, (dict, list)):
+        return _TYPE_NAMES[type(value) if type(value) in _TYPE_NAMES else dict]
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def parse_file(path: str) -> tuple[Any, list[Problem]]:
+    """Read and parse `path` with the safe loader. Problems of reading and syntax
+    come back as problems, never as exceptions."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_KB_BYTES + 1)
+    except OSError as exc:
+        return None, [Problem(None, f"cannot read knowledge base: {exc.strerror or exc}")]
+    if len(raw) > MAX_KB_BYTES:
+        return None, [Problem(1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(line, "knowledge base is not UTF-8 text")]
+    loader = _Loader(text)
+    loader.problems = []
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        return None, [Problem(mark.line + 1 if mark else None, f"YAML error: {message}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(None, f"YAML error: {exc}")]
+    except RecursionError:
+        return None, [Problem(None, "YAML error: nesting too deep")]
+    finally:
+        loader.dispose()
+    return doc, loader.problems
+
+
+def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Validate a parsed document; return (compiled data, problems)."""
+    c = _Checker()
+    if doc is None:
+        c.add(1, "knowledge base is empty")
+        return None, c.problems
+    top = c.record(doc, TOP_FIELDS, "knowledge base", 1)
+    if top is None:
+        return None, c.problems
+    if top["schema_version"] is not None and top["schema_version"] != SCHEMA_VERSION:
+        c.add(_line(doc, "schema_version"), f"schema_version {top['schema_version']} is not supported "
+              f"(this zvpg reads {SCHEMA_VERSION})")
+    numbering = None
+    if top["numbering"] is not None:
+        numbering = c.record(top["numbering"], NUMBERING_TOP_FIELDS, "numbering", _line(doc, "numbering"))
+    no_sub = None
+    if top["no_substatus"] is not None:
+        no_sub = c.record(top["no_substatus"], NO_SUBSTATUS_FIELDS, "no_substatus", _line(doc, "no_substatus"))
+
+    statuses = [_check_status(c, node, _line(doc, "statuses")) for node in top["statuses"]]
+    substatuses = [_check_substatus(c, node, _line(doc, "substatuses")) for node in top["substatuses"]]
+    good_statuses = [s for s in statuses if s is not None]
+    good_subs = [s for s in substatuses if s is not None]
+    _check_uniqueness(c, good_statuses, good_subs, no_sub)
+    _check_references(c, good_statuses, good_subs)
+    if c.problems:
+        return None, c.problems
+    return {"statuses": good_statuses, "substatuses": good_subs, "no_substatus": no_sub,
+            "numbering": numbering}, []
+
+
+def _check_common(c: _Checker, entry: dict[str, Any], what: str, line: int | None) -> None:
+    entry["aliases"] = c.strings(entry["aliases"], f"{what}: aliases", line)
+    if entry["severity"] is not None and entry["severity"] not in SEVERITIES:
+        c.add(line, f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {entry['severity']!r}")
+    if not entry["name"].strip():
+        c.add(line, f"{what}: name is empty")
+
+
+def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
+    line = _line(node, None, fallback)
+    what = f"status {node.get('name')!r}" if isinstance(node, dict) else "status"
+    entry = c.record(node, STATUS_FIELDS, what, line)
+    if entry is None or entry["name"] is None:
+        return None
+    _check_common(c, entry, what, line)
+    entry["table_label"] = entry["table_label"] or entry["name"]
+    numberings = []
+    for item in entry["other_numberings"]:
+        rec = c.record(item, NUMBERING_FIELDS, f"{what}: other_numberings item", _line(item, None, line))
+        if rec is not None:
+            numberings.append(rec)
+    entry["other_numberings"] = numberings
+    entry["line"] = line
+    return entry
+
+
+def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
+    line = _line(node, None, fallback)
+    what = f"substatus {node.get('name')!r}" if isinstance(node, dict) else "substatus"
+    entry = c.record(node, SUBSTATUS_FIELDS, what, line)
+    if entry is None or entry["name"] is None:
+        return None
+    _check_common(c, entry, what, line)
+    listings = []
+    for item in entry["statuses"] or []:
+        rec = c.record(item, LISTING_FIELDS, f"{what}: statuses item", _line(item, None, line))
+        if rec is not None:
+            rec["_line"] = _line(item, "status", line)
+            listings.append(rec)
+    entry["statuses"] = listings
+    if entry["recovery"] is not None and entry["recovery"] not in RECOVERY_VALUES:
+        c.add(_line(node, "recovery", line),
+              f"{what}: recovery must be one of {', '.join(RECOVERY_VALUES)} or null, not {entry['recovery']!r}")
+    if entry["documented"] and entry["severity"] is None:
+        c.add(_line(node, "severity", line), f"{what}: a documented substatus needs a severity")
+    _check_evidence(c, node, entry, what, line)
+    entry["line"] = line
+    return entry
+
+
+def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, line: int | None) -> None:
+    """Every non-null fact rests on sentences quoted word for word from the
+    entry's own documentation text; evidence is given only for facts."""
+    evidence = entry["evidence"]
+    ev_node = node.get("evidence")
+    ev_line = _line(node, "evidence", line)
+    source = " ".join(t for t in (entry["description"], entry["comment"]) if t)
+    clean: dict[str, list[str]] = {}
+    for key, sentences in evidence.items():
+        key_line = _line(ev_node, key, ev_line)
+        if key not in FACT_FIELDS:
+            c.add(key_line, f"{what}: evidence for unknown fact {key!r} (facts: {', '.join(FACT_FIELDS)})")
+            continue
+        if not isinstance(sentences, list) or not sentences:
+            c.add(key_line, f"{what}: evidence {key!r} must be a non-empty list of sentences")
+            continue
+        good = c.strings(sentences, f"{what}: evidence {key!r}", key_line)
+        for sentence in good:
+            if sentence not in source:
+                c.add(key_line, f"{what}: evidence {key!r} is not quoted word for word from its description "
+                      f"or comment: {sentence[:60]!r}")
+        if entry[key] is None:
+            c.add(key_line, f"{what}: evidence given for {key!r}, which is null")
+        clean[key] = good
+    for key in FACT_FIELDS:
+        if entry[key] is not None and key not in evidence:
+            c.add(_line(node, key, line), f"{what}: {key!r} is set but has no evidence")
+    entry["evidence"] = clean
+
+
+def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[dict[str, Any]],
+                      no_sub: dict[str, Any] | None) -> None:
+    seen_terms: dict[str, str] = {}
+    for kind, entries in (("status", statuses), ("substatus", subs)):
+        codes: dict[int, str] = {}
+        api_names: dict[str, str] = {}
+        if kind == "substatus" and no_sub is not None:
+            codes[no_sub["api_code"]] = "no_substatus"
+            api_names[no_sub["api_name"].casefold()] = "no_substatus"
+        for e in entries:
+            label = f"{kind} {e['name']!r}"
+            for term in (e["name"], *e["aliases"]):
+                key = normalize(term)
+                if not key:
+                    c.add(e["line"], f"{label}: name or alias {term!r} has no letters or digits")
+                    continue
+                other = seen_terms.get(key)
+                if other is not None and other != label:
+                    c.add(e["line"], f"{label}: name or alias {term!r} is already used by {other}")
+                seen_terms[key] = label
+            if e["api_code"] is not None:
+                if e["api_code"] in codes:
+                    c.add(e["line"], f"{label}: api_code {e['api_code']} is already used by {codes[e['api_code']]}")
+                codes[e["api_code"]] = label
+            if e["api_name"] is not None:
+                folded = e["api_name"].casefold()
+                if folded in api_names:
+                    c.add(e["line"], f"{label}: api_name {e['api_name']!r} is already used by {api_names[folded]}")
+                api_names[folded] = label
+
+
+def _check_references(c: _Checker, statuses: list[dict[str, Any]], subs: list[dict[str, Any]]) -> None:
+    names = {s["name"] for s in statuses}
+    for s in statuses:
+        ref = s["substatuses_from"]
+        if ref is not None and (ref not in names or ref == s["name"]):
+            c.add(s["line"], f"status {s['name']!r}: substatuses_from names no other status: {ref!r}")
+    for sub in subs:
+        seen: set[str] = set()
+        for li in sub["statuses"]:
+            line = li.pop("_line")
+            if li["status"] not in names:
+                c.add(line, f"substatus {sub['name']!r}: listed under unknown status {li['status']!r}")
+            elif li["status"] in seen:
+                c.add(line, f"substatus {sub['name']!r}: listed twice under {li['status']!r}")
+            seen.add(li["status"])
+
+
+def _compile(path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    doc, problems = parse_file(path)
+    if problems and doc is None:
+        return None, problems
+    data, more = check_document(doc)
+    problems = sorted(problems + more, key=lambda p: p.line or 0)
+    return (None if problems else data), problems
+
+
+def check_file(path: str) -> list[Problem]:
+    """Every problem of the file at `path`, by line (empty when it is valid)."""
+    return _compile(path)[1]
+
+
+def compile_file(path: str) -> dict[str, Any]:
+    """The validated plain data of `path`; `KBError` names the first problem."""
+    data, problems = _compile(path)
+    if data is None:
+        first = problems[0]
+        extra = f" (and {len(problems) - 1} more: run `zvpg validate {path}`)" if len(problems) > 1 else ""
+        raise KBError(path, first.line, first.message + extra)
+    return data
