@@ -9,7 +9,7 @@ that print them.
 import os
 import sys
 from enum import Enum
-from typing import Any, NoReturn, Optional  # noqa: UP035 - typer reads these annotations at run time
+from typing import Any, NoReturn
 
 import typer
 
@@ -51,8 +51,17 @@ app = typer.Typer(
     help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
     "What a status or substatus means, whether a failover is possible, and what to do: "
     "from the Zerto documentation, with the ZVM REST API's codes.",
-    epilog="Examples:  zvpg explain \"bitmap sync\"  ·  zvpg decode 2 23  ·  zvpg list --status \"Not Meeting SLA\"  ·  "
-    "zvpg explain Initializing --json",
+    epilog="""Examples:
+
+  zvpg explain "Not Meeting SLA / Bitmap Syncing"
+
+  zvpg decode 2 23
+
+  zvpg list --status "Not Meeting SLA"
+
+  zvpg explain Initializing --json
+
+Exit codes: 0 success, 1 not found / unknown code, 2 usage or knowledge-base error.""",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -62,7 +71,12 @@ _state: dict[str, Any] = {"data": None}
 
 
 def _kb() -> KnowledgeBase:
-    return load_kb(_state["data"])
+    try:
+        return load_kb(_state["data"])
+    except KBError as exc:
+        from .output.sanitize import printable
+
+        _fail(printable(str(exc)), EXIT_USAGE)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -80,7 +94,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    data: Optional[str] = typer.Option(
+    data: str | None = typer.Option(
         None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True,
         help="Knowledge-base YAML file to use instead of the packaged one.",
     ),
@@ -109,7 +123,7 @@ def _complete(incomplete: str, kind: str | None) -> list[str]:
     return [e.name for e in kb.entries if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
 
 
-def _pick_format(fmt: Optional[Format], json_flag: bool) -> Format:
+def _pick_format(fmt: Format | None, json_flag: bool) -> Format:
     if json_flag:
         if fmt not in (None, Format.json):
             _fail("--json and --format are exclusive", EXIT_USAGE)
@@ -140,7 +154,9 @@ JSON_HELP = "Shorthand for --format json."
 
   zvpg explain "Bitmap Syncing"
 
-  zvpg explain "bitmap sync"            (unambiguous prefix)
+  zvpg explain "bitmap sync"            (case, spaces and dashes do not matter)
+
+  zvpg explain "journal stor"           (an unambiguous prefix)
 
   zvpg explain DeltaSync                (API name)
 
@@ -152,7 +168,7 @@ JSON_HELP = "Shorthand for --format json."
 def explain(
     term: str = typer.Argument(..., help="A status or substatus: name, alias, API name or unambiguous prefix; "
                                "or 'STATUS / SUBSTATUS'.", autocompletion=_complete_term),
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
     evidence: bool = typer.Option(False, "--evidence", "-e",
                                   help="Show the documentation sentences each fact rests on."),
@@ -249,17 +265,17 @@ def _print_pair(kb: KnowledgeBase, pair: Any, fmt: Format) -> None:
 
   zvpg list --search checkpoint""")
 def list_(
-    status: Optional[str] = typer.Option(None, "--status", "-s", metavar="NAME",
+    status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
                                          help="Only the substatuses the documentation lists under this status.",
                                          autocompletion=_complete_status),
-    kind: Optional[Kind] = typer.Option(None, "--kind", "-k", help="Only statuses or only substatuses."),
-    search_text: Optional[str] = typer.Option(None, "--search", "-q", metavar="TEXT",
+    kind: Kind | None = typer.Option(None, "--kind", "-k", help="Only statuses or only substatuses."),
+    search_text: str | None = typer.Option(None, "--search", "-q", metavar="TEXT",
                                               help="Full-text search over names, aliases and descriptions."),
-    severity: Optional[SeverityChoice] = typer.Option(None, "--severity", help="Only entries of this severity."),
-    recovery: Optional[RecoveryChoice] = typer.Option(
+    severity: SeverityChoice | None = typer.Option(None, "--severity", help="Only entries of this severity."),
+    recovery: RecoveryChoice | None = typer.Option(
         None, "--recovery", help="Only substatuses during which a failover is possible / not / to the last "
         "checkpoint, or where the documentation does not say (unknown)."),
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List statuses and substatuses, optionally filtered."""
@@ -326,8 +342,8 @@ def list_(
   zvpg decode 1 0 --json | jq .severity""")
 def decode(
     status: str = typer.Argument(..., help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
-    substatus: Optional[str] = typer.Argument(None, help="The VPG's SubStatus: a code (0 = none) or API name."),
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    substatus: str | None = typer.Argument(None, help="The VPG's SubStatus: a code (0 = none) or API name."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
@@ -339,15 +355,16 @@ def decode(
     pair = decode_pair(kb, status, substatus)
     unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
     if unknown:
-        from .lookup import suggest
-
         parts = []
         for d in unknown:
             hint = ""
             if d.code is None:
-                names = [e.api_name for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
-                close = suggest(kb, str(d.value), d.kind)
-                hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(map(str, names))})"
+                import difflib
+
+                names = [str(e.api_name) for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
+                folded = {n.casefold(): n for n in names}
+                close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
+                hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
             parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
         _fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
               EXIT_NOT_FOUND)
@@ -366,7 +383,7 @@ def decode(
 
   ZVPG_DATA=my-statuses.yaml zvpg explain Error""")
 def validate(
-    path: Optional[str] = typer.Argument(None, help="Knowledge-base file to check (default: the one in use)."),
+    path: str | None = typer.Argument(None, help="Knowledge-base file to check (default: the one in use)."),
 ) -> None:
     """Check a knowledge-base file against the schema and list every problem."""
     from .kb import resolve_path

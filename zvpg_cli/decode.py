@@ -97,11 +97,8 @@ def combined_severity(status: Status | None, substatus: Decoded | None) -> str |
     worst = status.severity
     if substatus is None or substatus.no_substatus:
         return worst
-    if substatus.entry is None:
-        candidates = [worst, "warning"]
-    else:
-        candidates = [worst, substatus.entry.severity or worst]
-    return max(candidates, key=severity_rank)
+    other = "warning" if substatus.entry is None else (substatus.entry.severity or worst)
+    return max(worst, other, key=severity_rank)
 
 
 def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair:

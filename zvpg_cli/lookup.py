@@ -117,7 +117,7 @@ def resolve(kb: KnowledgeBase, term: str, kind: str | None = None) -> Resolution
 
 
 def suggest(kb: KnowledgeBase, term: str, kind: str | None = None, limit: int = 5) -> list[str]:
-    """Names close to `term`: near-misspellings first, then names containing it."""
+    """Names close to `term`: close misspellings; else looser ones; else names containing it."""
     import difflib
 
     key = normalize(term)[:200]
@@ -128,10 +128,14 @@ def suggest(kb: KnowledgeBase, term: str, kind: str | None = None, limit: int = 
     for k, _, _, e in terms:
         by_key.setdefault(k, e.name)
     out: list[str] = []
-    for k in difflib.get_close_matches(key, list(by_key), n=limit * 2, cutoff=0.6):
+    for k in difflib.get_close_matches(key, list(by_key), n=limit * 2, cutoff=0.75):
         if by_key[k] not in out:
             out.append(by_key[k])
-    if len(key) >= MIN_PREFIX:
+    if not out:
+        for k in difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6):
+            if by_key[k] not in out:
+                out.append(by_key[k])
+    if not out and len(key) >= MIN_PREFIX:
         for k, name in by_key.items():
             if key in k and name not in out:
                 out.append(name)

@@ -38,7 +38,7 @@ class _Map(dict):  # type: ignore[type-arg]
     key_lines: dict[Any, int]
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):  # type: ignore[misc]
     problems: list[Problem]
 
 
@@ -251,18 +251,22 @@ def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     good_subs = [s for s in substatuses if s is not None]
     _check_uniqueness(c, good_statuses, good_subs, no_sub)
     _check_references(c, good_statuses, good_subs)
+    for e in good_statuses + good_subs:
+        e.pop("key_lines", None)
     if c.problems:
         return None, c.problems
     return {"statuses": good_statuses, "substatuses": good_subs, "no_substatus": no_sub,
             "numbering": numbering}, []
 
 
-def _check_common(c: _Checker, entry: dict[str, Any], what: str, line: int | None) -> None:
-    entry["aliases"] = c.strings(entry["aliases"], f"{what}: aliases", line)
+def _check_common(c: _Checker, node: Any, entry: dict[str, Any], what: str, line: int | None) -> None:
+    entry["key_lines"] = dict(node.key_lines) if isinstance(node, _Map) else {}
+    entry["aliases"] = c.strings(entry["aliases"], f"{what}: aliases", _line(node, "aliases", line))
     if entry["severity"] is not None and entry["severity"] not in SEVERITIES:
-        c.add(line, f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {entry['severity']!r}")
+        c.add(_line(node, "severity", line),
+              f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {entry['severity']!r}")
     if not entry["name"].strip():
-        c.add(line, f"{what}: name is empty")
+        c.add(_line(node, "name", line), f"{what}: name is empty")
 
 
 def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
@@ -271,7 +275,7 @@ def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any
     entry = c.record(node, STATUS_FIELDS, what, line)
     if entry is None or entry["name"] is None:
         return None
-    _check_common(c, entry, what, line)
+    _check_common(c, node, entry, what, line)
     entry["table_label"] = entry["table_label"] or entry["name"]
     numberings = []
     for item in entry["other_numberings"]:
@@ -289,7 +293,7 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
     entry = c.record(node, SUBSTATUS_FIELDS, what, line)
     if entry is None or entry["name"] is None:
         return None
-    _check_common(c, entry, what, line)
+    _check_common(c, node, entry, what, line)
     listings = []
     for item in entry["statuses"] or []:
         rec = c.record(item, LISTING_FIELDS, f"{what}: statuses item", _line(item, None, line))
@@ -339,7 +343,27 @@ def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, li
 
 def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[dict[str, Any]],
                       no_sub: dict[str, Any] | None) -> None:
-    seen_terms: dict[str, str] = {}
+    """Names and aliases are unique across all entries (after normalisation);
+    API codes and names are unique within a kind (status 7 and substatus 21
+    may both be "Deleting": the API has it so)."""
+    seen_terms: dict[str, tuple[int, str]] = {}
+    everything = [("status", e) for e in statuses] + [("substatus", e) for e in subs]
+    # names first, so that a clashing alias is reported at the alias
+    for field in ("name", "aliases"):
+        for index, (kind, e) in enumerate(everything):
+            label = f"{kind} {e['name']!r}"
+            line = e["key_lines"].get(field, e["line"])
+            for term in ([e["name"]] if field == "name" else e["aliases"]):
+                key = normalize(term)
+                if not key:
+                    c.add(line, f"{label}: {field.rstrip('es')} {term!r} has no letters or digits")
+                    continue
+                other = seen_terms.get(key)
+                if other is not None and other[0] != index:
+                    c.add(line, f"{label}: {'name' if field == 'name' else 'alias'} {term!r} is already used by "
+                          f"{other[1]}")
+                    continue
+                seen_terms[key] = (index, label)
     for kind, entries in (("status", statuses), ("substatus", subs)):
         codes: dict[int, str] = {}
         api_names: dict[str, str] = {}
@@ -348,23 +372,16 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
             api_names[no_sub["api_name"].casefold()] = "no_substatus"
         for e in entries:
             label = f"{kind} {e['name']!r}"
-            for term in (e["name"], *e["aliases"]):
-                key = normalize(term)
-                if not key:
-                    c.add(e["line"], f"{label}: name or alias {term!r} has no letters or digits")
-                    continue
-                other = seen_terms.get(key)
-                if other is not None and other != label:
-                    c.add(e["line"], f"{label}: name or alias {term!r} is already used by {other}")
-                seen_terms[key] = label
             if e["api_code"] is not None:
                 if e["api_code"] in codes:
-                    c.add(e["line"], f"{label}: api_code {e['api_code']} is already used by {codes[e['api_code']]}")
+                    c.add(e["key_lines"].get("api_code", e["line"]),
+                          f"{label}: api_code {e['api_code']} is already used by {codes[e['api_code']]}")
                 codes[e["api_code"]] = label
             if e["api_name"] is not None:
                 folded = e["api_name"].casefold()
                 if folded in api_names:
-                    c.add(e["line"], f"{label}: api_name {e['api_name']!r} is already used by {api_names[folded]}")
+                    c.add(e["key_lines"].get("api_name", e["line"]),
+                          f"{label}: api_name {e['api_name']!r} is already used by {api_names[folded]}")
                 api_names[folded] = label
 
 

@@ -127,7 +127,8 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
         out.append(Text.assemble(t(code), t(e.name, "bold"), " ", t(e.api_name or "", "dim")))
         facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
         if isinstance(e, Status):
-            facts.append(t(f"substatuses: {f'those of {e.substatuses_from}' if e.substatuses_from else len(kb.substatuses_of(e))}"))
+            subs = f"those of {e.substatuses_from}" if e.substatuses_from else str(len(kb.substatuses_of(e)))
+            facts.append(t(f"substatuses: {subs}"))
         else:
             facts.append(t(f"failover: {SHORT_RECOVERY.get(e.recovery or '', 'not stated')}"))
             if show_listed:

@@ -60,7 +60,8 @@ def api_text(entry: Entry) -> str:
 
 
 def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
-                   resolution: Resolution | None = None, caution: bool = True) -> list[Section]:
+                   resolution: Resolution | None = None, caution: bool = True,
+                   substatus_list: bool = True) -> list[Section]:
     """The explain view of one entry."""
     head: list[tuple[str, str]] = [("Kind", entry.kind), ("API code", api_text(entry))]
     notes: list[tuple[str, str]] = []
@@ -90,7 +91,7 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
         if warning:
             head.append(("Caution", warning))
         sections.append(Section(None, notes + head))
-        if subs:
+        if subs and substatus_list:
             rows = []
             for s in subs:
                 li = kb.listing(entry, s)
@@ -133,11 +134,14 @@ def pair_sections(kb: KnowledgeBase, pair: DecodedPair) -> list[Section]:
     elif pair.listed is False:
         rows.append(("Listed?", "no: the documentation's status table does not list this substatus under this status"))
     rows.append(("Severity", pair.severity or "unknown"))
+    sub = pair.substatus.entry if pair.substatus is not None else None
+    if isinstance(sub, Substatus):
+        rows += [row for row in glance(sub) if row[0] != "Severity"]
     for w in pair.warnings:
         rows.append(("Caution", w))
     sections = [Section("Decoded", rows)]
     for d in (pair.status, pair.substatus):
         if d is not None and d.entry is not None:
             sections += [Section(f"{d.entry.kind.capitalize()}: {d.entry.name}", [])]
-            sections += entry_sections(kb, d.entry, caution=False)
+            sections += entry_sections(kb, d.entry, caution=False, substatus_list=False)
     return sections

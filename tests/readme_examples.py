@@ -1,0 +1,50 @@
+"""The ```console blocks of README.md: each `$ zvpg ...` line and the output it
+shows. tests/test_docs.py runs them and compares; run this file with
+`--update` to rewrite the shown output from real runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def examples(text: str) -> list[tuple[str, str]]:
+    """(command line, expected output) pairs."""
+    out = []
+    for block in BLOCK.findall(text):
+        lines = block.split("\n")
+        assert lines[0].startswith("$ "), lines[0]
+        command, shown = lines[0][2:], "\n".join(lines[1:])
+        out.append((command, shown))
+    return out
+
+
+def run(command: str) -> str:
+    args = shlex.split(command)
+    assert args[0] == "zvpg"
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "ZVPG_DATA")}
+    p = subprocess.run([sys.executable, "-m", "zvpg_cli", *args[1:]], capture_output=True,
+                       env={**env, **ENV}, text=True, encoding="utf-8", timeout=60)
+    return p.stdout + p.stderr
+
+
+def update() -> None:
+    text = README.read_text(encoding="utf-8")
+
+    def replace(m: re.Match[str]) -> str:
+        command = m.group(1).split("\n", 1)[0][2:]
+        return f"```console\n$ {command}\n{run(command)}```"
+
+    README.write_text(BLOCK.sub(replace, text), encoding="utf-8")
+
+
+if __name__ == "__main__" and "--update" in sys.argv:
+    update()
