@@ -32,7 +32,7 @@ def run(command: str) -> str:
     assert args[0] == "zvpg"
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "ZVPG_DATA")}
     p = subprocess.run([sys.executable, "-m", "zvpg_cli", *args[1:]], capture_output=True,
-                       env={**env, **ENV}, text=True, encoding="utf-8", timeout=60)
+                       env={**env, **ENV}, text=True, encoding="utf-8", timeout=60, cwd=README.parent)
     return p.stdout + p.stderr
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import IO
 
 _closed = False
@@ -35,7 +36,7 @@ def write(text: str, stream: IO[str] | None = None) -> None:
         _silence_stdout()
 
 
-def write_bytes(chunks: list[bytes] | tuple[bytes, ...]) -> None:
+def write_bytes(chunks: Sequence[bytes | memoryview]) -> None:
     """Write bytes to stdout's binary buffer, tolerating a closed pipe."""
     if _closed:
         return

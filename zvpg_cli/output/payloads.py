@@ -1,0 +1,158 @@
+"""Writers for annotated API payloads: JSON and NDJSON byte streams (lossless,
+in large chunks), and table / CSV views for people and spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import KnowledgeBase
+from ..payload import Annotation, Payload, annotated, cell_text, fields, single_line
+from .sanitize import printable
+from .writer import write, write_bytes
+
+CHUNK_OBJECTS = 2048
+
+#: Columns zvpg computes; any other name is an API object's top-level field.
+COMPUTED = {
+    "name": "VPG or VM name (VpgName, else VmName)",
+    "status": "decoded status name (or the unknown value)",
+    "substatus": "decoded substatus name",
+    "severity": "ok / warning / critical / unknown",
+    "failover": "can a failover be performed now (substatus fact)",
+    "rpo": "actual / configured RPO, seconds",
+    "actual_rpo": "ActualRPO (seconds)",
+    "configured_rpo": "ConfiguredRpoSeconds",
+}
+DEFAULT_FIELDS = ["name", "status", "substatus", "severity", "failover", "actual_rpo", "configured_rpo"]
+TABLE_FIELDS = ["name", "status", "substatus", "severity", "failover", "rpo"]
+HEADERS = {"name": "Name", "status": "Status", "substatus": "Substatus", "severity": "Severity",
+           "failover": "Failover?", "rpo": "RPO act / cfg", "actual_rpo": "Actual RPO",
+           "configured_rpo": "Configured RPO"}
+FAILOVER_TEXT = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
+
+
+def write_json(kb: KnowledgeBase, payload: Payload, report: Any) -> None:
+    """The input's objects, in order, each with the `zvpg` key; an array in,
+    an array out; one object in, one object out."""
+    if payload.single:
+        for _, parts, a in annotated(kb, payload):
+            report(0, a)
+            write_bytes([*parts, b"\n"])
+        return
+    out: list[bytes | memoryview] = [b"["]
+    for index, parts, a in annotated(kb, payload):
+        report(index, a)
+        out.append(b"\n" if index == 0 else b",\n")
+        out.extend(parts)
+        if len(out) > CHUNK_OBJECTS * 5:
+            write_bytes([b"".join(out)])
+            out = []
+    out.append(b"\n]\n" if payload.items else b"]\n")
+    write_bytes([b"".join(out)])
+
+
+def write_ndjson(kb: KnowledgeBase, payload: Payload, report: Any) -> None:
+    """One annotated object per line."""
+    out: list[bytes] = []
+    for index, parts, a in annotated(kb, payload):
+        report(index, a)
+        out.append(single_line(b"".join(parts)))
+        out.append(b"\n")
+        if len(out) > CHUNK_OBJECTS * 2:
+            write_bytes([b"".join(out)])
+            out = []
+    write_bytes([b"".join(out)])
+
+
+def rows(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> Iterator[list[str]]:
+    """Cell texts per object for `columns` (untrusted text, not yet escaped)."""
+    for (index, _, a), raw in zip(annotated(kb, payload), payload.items, strict=True):
+        report(index, a)
+        members = fields(raw)
+        yield [_cell(c, members, a) for c in columns]
+
+
+def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
+    pair = a.pair
+    if column == "name":
+        return cell_text(members.get("VpgName") or members.get("VmName"))
+    if column == "status":
+        if pair is None:
+            return "(no Status)"
+        return pair.status.name or f"unknown {cell_text(members.get('Status'))}"
+    if column == "substatus":
+        if pair is None or pair.substatus is None:
+            return ""
+        if pair.substatus.no_substatus:
+            return "none"
+        return pair.substatus.name or f"unknown {cell_text(members.get('SubStatus'))}"
+    if column == "severity":
+        return (pair.severity if pair else None) or "unknown"
+    if column == "failover":
+        sub = pair.substatus.entry if pair and pair.substatus else None
+        recovery = getattr(sub, "recovery", None)
+        return FAILOVER_TEXT.get(recovery or "", "not stated")
+    if column == "rpo":
+        actual, configured = cell_text(members.get("ActualRPO")), cell_text(members.get("ConfiguredRpoSeconds"))
+        return f"{actual or '?'}s / {configured or '?'}s" if actual or configured else ""
+    if column == "actual_rpo":
+        return cell_text(members.get("ActualRPO"))
+    if column == "configured_rpo":
+        return cell_text(members.get("ConfiguredRpoSeconds"))
+    return cell_text(members.get(column))
+
+
+def write_csv(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> None:
+    """CSV (RFC 4180 quoting) with a header row. Text that a spreadsheet would
+    run as a formula (starting with = + - @ or a tab) gets a leading quote."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    for row in rows(kb, payload, columns, report):
+        w.writerow([_defuse(c) for c in row])
+        if buf.tell() > 1 << 20:
+            write(buf.getvalue())
+            buf.seek(0)
+            buf.truncate()
+    write(buf.getvalue())
+
+
+def _defuse(text: str) -> str:
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from .human import SEVERITY_STYLE, emit
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for c in columns:
+        header = HEADERS.get(c, c)
+        table.add_column(header, overflow="fold", no_wrap=c == "severity", min_width=min(len(header), 14))
+    for row in rows(kb, payload, columns, report):
+        table.add_row(*(Text(printable(value), style=SEVERITY_STYLE.get(value, "") if c == "severity" else "")
+                        for c, value in zip(columns, row, strict=True)))
+    n = len(payload.items)
+    emit(table, Text(f"{n} object{'s' if n != 1 else ''}"))
+
+
+def parse_fields(spec: str | None, table: bool = False) -> list[str]:
+    if not spec:
+        return list(TABLE_FIELDS if table else DEFAULT_FIELDS)
+    return [f.strip() for f in spec.split(",") if f.strip()]

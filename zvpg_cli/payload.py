@@ -1,0 +1,334 @@
+"""Read ZVM REST API payloads (`GET /v1/vpgs`, `GET /v1/vms`) losslessly.
+
+Each object is kept as its original bytes (msgspec.Raw); only `Status` and
+`SubStatus` are decoded. Annotating an object appends one key, `zvpg`, before
+its closing brace, so every original field and value survives exactly as
+written: key order, unknown and nested fields, nulls, non-ASCII text, and
+numbers no float64 or int64 could hold.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any, NamedTuple, Union
+
+import msgspec
+
+from .decode import Decoded, DecodedPair, decode
+from .model import KnowledgeBase, Substatus
+
+#: Input larger than this is refused (override with --max-bytes).
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+class PayloadError(Exception):
+    """Input that cannot be read; `str()` is one line saying what and where."""
+
+
+class _Head(msgspec.Struct):
+    """The only fields decoded from every object: the rest stays raw bytes."""
+
+    Status: Union[msgspec.Raw, msgspec.UnsetType] = msgspec.UNSET  # noqa: UP007 - msgspec reads it
+    SubStatus: Union[msgspec.Raw, msgspec.UnsetType] = msgspec.UNSET  # noqa: UP007
+
+
+class Payload(NamedTuple):
+    #: the UTF-8 text of the input (BOM removed, UTF-16/32 converted)
+    data: bytes
+    #: each object's original bytes
+    items: list[msgspec.Raw]
+    #: each object's Status / SubStatus, still raw
+    heads: list[_Head]
+    #: the input was one object, not an array
+    single: bool
+
+
+def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of FILE, or of stdin for None or "-"."""
+    try:
+        if path is None or path == "-":
+            stream = sys.stdin.buffer
+            data = stream.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise PayloadError(f"cannot read {path or 'stdin'}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise PayloadError(f"input is larger than {max_bytes} bytes (raise the limit with --max-bytes)")
+    return data
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def to_utf8(data: bytes) -> bytes:
+    """UTF-8 without a BOM, from UTF-8 (with or without a BOM) or UTF-16/32
+    with a BOM (Windows PowerShell's `Out-File` writes UTF-16 LE)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            if encoding == "utf-8":
+                _check_utf8(body)
+                return body
+            try:
+                return body.decode(encoding).encode("utf-8")
+            except UnicodeError:
+                raise PayloadError(f"input starts with a {encoding.upper()} byte-order mark but is not "
+                                   f"{encoding.upper()} text") from None
+    if b"\x00" in data[:1024]:  # JSON text never holds a NUL byte
+        raise PayloadError("input is not UTF-8 text: it looks like UTF-16 without a byte-order mark "
+                           "(save it as UTF-8, or with a BOM)")
+    _check_utf8(data)
+    return data
+
+
+def _check_utf8(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data, exc.start)
+        raise PayloadError(f"input is not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at line {line}, "
+                           f"column {col}") from None
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _decode_error(data: bytes, exc: Exception) -> PayloadError:
+    message = str(exc)
+    if "truncated" in message:
+        line, col = _line_col(data, len(data.rstrip()))
+        return PayloadError(f"invalid JSON at line {line}, column {col}: the input ends before the JSON does")
+    if "(byte " in message:
+        head, _, rest = message.rpartition("(byte ")
+        try:
+            offset = int(rest.rstrip(")"))
+        except ValueError:
+            return PayloadError(f"invalid JSON: {message}")
+        line, col = _line_col(data, offset)
+        reason = head.strip().removeprefix("JSON is malformed: ")
+        return PayloadError(f"invalid JSON at line {line}, column {col}: {reason}")
+    return PayloadError(f"invalid JSON: {message}")
+
+
+def parse(data: bytes) -> Payload:
+    """Parse a JSON array of objects, or one object. Raises `PayloadError`."""
+    data = to_utf8(data)
+    start = data.lstrip()[:1]
+    if not start:
+        raise PayloadError("input is empty: expected a JSON array of API objects, or one object")
+    try:
+        if start == b"[":
+            items = msgspec.json.decode(data, type=list[msgspec.Raw])
+            single = False
+        else:
+            items = [msgspec.json.decode(data, type=msgspec.Raw)]
+            single = True
+    except msgspec.DecodeError as exc:
+        raise _decode_error(data, exc) from None
+    except RecursionError:
+        raise PayloadError("input is nested too deeply to read safely") from None
+    for index, raw in enumerate(items):
+        first = bytes(memoryview(raw)[:1])
+        if first != b"{":
+            kind = _json_kind(first)
+            if single:
+                raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
+            raise PayloadError(f"item {index} of the array is a JSON {kind}, not an object")
+    try:
+        heads = msgspec.json.decode(data if not single else b"[" + data + b"]", type=list[_Head])
+    except (msgspec.DecodeError, RecursionError) as exc:  # pragma: no cover - already parsed above
+        raise PayloadError(f"invalid JSON: {exc}") from None
+    return Payload(data, items, heads, single)
+
+
+def _json_kind(first: bytes) -> str:
+    return {b"[": "array", b'"': "string", b"t": "boolean", b"f": "boolean", b"n": "null"}.get(first, "number")
+
+
+def raw_value(raw: msgspec.Raw | msgspec.UnsetType) -> Any:
+    """A raw Status/SubStatus as Python: int, str, or anything else JSON has
+    (floats as their text, so nothing is rounded); UNSET stays UNSET."""
+    if raw is msgspec.UNSET:
+        return raw
+    text = bytes(raw)
+    if text[:1] == b'"' or text[:1] in (b"t", b"f", b"n"):
+        return json.loads(text)
+    if text.lstrip(b"-").isdigit():
+        return int(text)
+    return msgspec.json.decode(text)
+
+
+class Annotation(NamedTuple):
+    """What zvpg adds to one API object."""
+
+    pair: DecodedPair | None  # None when the object has no Status
+    status_value: Any
+    substatus_value: Any
+    problems: tuple[str, ...]
+
+
+def annotate_head(kb: KnowledgeBase, head: _Head) -> Annotation:
+    status = raw_value(head.Status)
+    substatus = raw_value(head.SubStatus)
+    problems = []
+    if status is msgspec.UNSET:
+        problems.append("no Status")
+        pair = None
+    else:
+        pair = decode(kb, _code_or_name(status), None if substatus is msgspec.UNSET else _code_or_name(substatus))
+        if not pair.status.known:
+            problems.append(f"unknown Status {_show(status)}")
+        if pair.substatus is not None and not pair.substatus.known:
+            problems.append(f"unknown SubStatus {_show(substatus)}")
+    return Annotation(pair, status, substatus, tuple(problems))
+
+
+def _code_or_name(value: Any) -> Any:
+    """Ints and strings decode; anything else (true, 1.5, objects) is a wrong
+    type, kept as given and reported unknown."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return _WrongType(value)
+    return value
+
+
+class _WrongType:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return _show(self.value)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, _WrongType) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def summary(d: Decoded) -> str | None:
+    """The short explanation of a decoded value."""
+    if d.no_substatus:
+        return None
+    e = d.entry
+    if e is None:
+        return None
+    if isinstance(e, Substatus):
+        if e.comment:
+            return e.comment
+        if e.description:
+            first, dot, _ = e.description.partition(". ")
+            return first + ("." if dot else "")
+        return None
+    return e.meaning
+
+
+def _decoded_json(kb: KnowledgeBase, d: Decoded | None, value: Any) -> Any:
+    if d is None:
+        if value is msgspec.UNSET:
+            return None
+        return {"value": _plain(value), "code": None, "name": None, "api_name": None, "known": False,
+                "summary": None}
+    meaning = kb.no_substatus.meaning if d.no_substatus and kb.no_substatus else summary(d)
+    return {"value": _plain(value), "code": d.code, "name": d.name, "api_name": d.api_name, "known": d.known,
+            "summary": meaning}
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, _WrongType) else value
+
+
+def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
+    """The value of the `zvpg` key added to an object."""
+    pair = a.pair
+    sub_entry = pair.substatus.entry if pair is not None and pair.substatus is not None else None
+    return {
+        "status": _decoded_json(kb, pair.status if pair else None, a.status_value),
+        "substatus": _decoded_json(kb, pair.substatus if pair else None, a.substatus_value),
+        "severity": pair.severity if pair else None,
+        "recovery": sub_entry.recovery if isinstance(sub_entry, Substatus) else None,
+        "protection_halted": sub_entry.protection_halted if isinstance(sub_entry, Substatus) else None,
+        "listed": pair.listed if pair else None,
+    }
+
+
+def fragment_for(kb: KnowledgeBase, head: _Head, cache: dict[tuple[bytes, bytes], tuple[bytes, Annotation]]
+                 ) -> tuple[bytes, Annotation]:
+    """The bytes `"zvpg":{...}` for an object with this Status/SubStatus, and
+    its annotation; computed once per distinct pair of raw values."""
+    key = (bytes(head.Status) if head.Status is not msgspec.UNSET else b"",
+           bytes(head.SubStatus) if head.SubStatus is not msgspec.UNSET else b"")
+    hit = cache.get(key)
+    if hit is None:
+        a = annotate_head(kb, head)
+        body = json.dumps(annotation_dict(kb, a), ensure_ascii=False, separators=(",", ":"))
+        hit = cache[key] = (b'"zvpg":' + body.encode("utf-8"), a)
+    return hit
+
+
+_EMPTY_OBJECT = re.compile(rb"\{\s*\}")
+_LEADING_WS = re.compile(rb"\{([ \t\r\n]*)")
+_WS = frozenset(b" \t\r\n")
+
+
+def pieces(raw: msgspec.Raw, fragment: bytes) -> tuple[bytes | memoryview, ...]:
+    """`raw` (an object's bytes) with `fragment` added as its last member, as
+    pieces to join: the original bytes are not copied. A pretty-printed object
+    gets the fragment on a line of its own, indented like its first member."""
+    view = memoryview(raw)
+    if _EMPTY_OBJECT.fullmatch(view):
+        return (b"{", fragment, b"}")
+    last = len(view) - 1  # the closing brace
+    end = last
+    while view[end - 1] in _WS:
+        end -= 1
+    if end == last:
+        return (view[:end], b",", fragment, b"}")
+    indent = _LEADING_WS.match(view)
+    separator = b"," + (indent.group(1) if indent and indent.group(1) else b" ")
+    return (view[:end], separator, fragment, view[end:])
+
+
+def annotated(kb: KnowledgeBase, payload: Payload) -> Iterator[tuple[int, tuple[bytes | memoryview, ...], Annotation]]:
+    """(index, pieces of the annotated object, annotation) for every object."""
+    cache: dict[tuple[bytes, bytes], tuple[bytes, Annotation]] = {}
+    for index, (raw, head) in enumerate(zip(payload.items, payload.heads, strict=True)):
+        fragment, a = fragment_for(kb, head, cache)
+        yield index, pieces(raw, fragment), a
+
+
+def single_line(obj: bytes) -> bytes:
+    """An object's JSON on one line. Outside strings JSON holds CR and LF only
+    as white space (inside strings they must be escaped), so no value changes."""
+    return obj.replace(b"\r", b"").replace(b"\n", b"")
+
+
+def fields(raw: msgspec.Raw) -> dict[str, msgspec.Raw]:
+    """An object's top-level members, values still raw (numbers keep their text)."""
+    return msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+
+
+def cell_text(raw: msgspec.Raw | None) -> str:
+    """A raw member as text for a table or CSV cell: strings unquoted, numbers
+    exactly as written, null empty, objects and arrays as their JSON."""
+    if raw is None:
+        return ""
+    text = bytes(raw)
+    if text[:1] == b'"':
+        return str(json.loads(text))
+    if text == b"null":
+        return ""
+    return text.decode("utf-8")
