@@ -498,6 +498,82 @@ def annotate(
     report.finish()
 
 
+class TriageFormat(str, Enum):
+    table = "table"
+    json = "json"
+    nagios = "nagios"
+    checkmk = "checkmk"
+    prometheus = "prometheus"
+
+
+@app.command(epilog="""Examples:
+
+  zvpg triage vpgs.json
+
+  curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios         (exit 0/1/2/3)
+
+  zvpg triage vpgs.json --format checkmk > /usr/lib/check_mk_agent/local/zerto_vpgs
+
+  zvpg triage vpgs.json --format prometheus > /var/lib/node_exporter/textfile/zvpg.prom
+
+  zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
+def triage(
+    file: str | None = typer.Argument(None, help="A JSON array of API objects, or one object; - or none: stdin."),
+    fmt: TriageFormat | None = typer.Option(
+        None, "--format", "-f", help="table (for people), json, nagios, checkmk (local checks) or prometheus "
+        "(textfile collector)."),
+    nagios: bool = typer.Option(False, "--nagios", help="Shorthand for --format nagios: one status line with "
+                                "performance data, the worst VPGs below, exit 0/1/2/3."),
+    rpo_warning_ratio: float | None = typer.Option(
+        None, "--rpo-warning-ratio", min=0.0, metavar="RATIO",
+        help="Also warn about an otherwise ok VPG whose ActualRPO has reached RATIO x ConfiguredRpoSeconds "
+        "(e.g. 0.8)."),
+    limit: int = typer.Option(25, "--limit", min=0, help="VPGs listed in the table view (0: all)."),
+    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+) -> None:
+    """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
+    if nagios and fmt not in (None, TriageFormat.nagios):
+        _fail("--nagios and --format are exclusive", EXIT_USAGE)
+    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
+    from .output import monitoring
+    from .output.writer import write
+
+    if chosen is TriageFormat.nagios:
+        # Monitoring reads the exit code: anything that stops the check is UNKNOWN (3).
+        from .payload import PayloadError, parse, read_source
+
+        try:
+            kb = load_kb(_state["data"])
+            payload = parse(read_source(file, max_bytes))
+        except (KBError, PayloadError) as exc:
+            what = "input" if isinstance(exc, PayloadError) else "knowledge base"
+            text, code = monitoring.nagios_unknown(f"cannot read {what}: {exc}")
+            write(text)
+            raise typer.Exit(code) from None
+    else:
+        kb = _kb()
+        payload = _read_payload(file, max_bytes)
+    from .triage import summarize
+    from .triage import triage as run_triage
+
+    states = run_triage(kb, payload, rpo_warning_ratio)
+    summary = summarize(states)
+    if chosen is TriageFormat.nagios:
+        text, code = monitoring.nagios(states, summary)
+        write(text)
+        raise typer.Exit(code)
+    if chosen is TriageFormat.json:
+        from .output.jsonfmt import dumps
+
+        write(dumps(monitoring.as_json(states, summary)))
+    elif chosen is TriageFormat.checkmk:
+        write(monitoring.checkmk(states))
+    elif chosen is TriageFormat.prometheus:
+        write(monitoring.prometheus(states, summary))
+    else:
+        monitoring.print_summary(states, summary, limit or None)
+
+
 def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes."""
     try:

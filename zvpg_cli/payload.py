@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -29,11 +30,21 @@ class PayloadError(Exception):
     """Input that cannot be read; `str()` is one line saying what and where."""
 
 
-class _Head(msgspec.Struct):
-    """The only fields decoded from every object: the rest stays raw bytes."""
+_RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads it at run time
 
-    Status: Union[msgspec.Raw, msgspec.UnsetType] = msgspec.UNSET  # noqa: UP007 - msgspec reads it
-    SubStatus: Union[msgspec.Raw, msgspec.UnsetType] = msgspec.UNSET  # noqa: UP007
+
+class _Head(msgspec.Struct):
+    """The only fields decoded from every object, still as raw bytes; the rest
+    of the object is skipped (and kept, as the object's own raw bytes)."""
+
+    Status: _RawField = msgspec.UNSET
+    SubStatus: _RawField = msgspec.UNSET
+    VpgName: _RawField = msgspec.UNSET
+    VmName: _RawField = msgspec.UNSET
+    VpgIdentifier: _RawField = msgspec.UNSET
+    VmIdentifier: _RawField = msgspec.UNSET
+    ActualRPO: _RawField = msgspec.UNSET
+    ConfiguredRpoSeconds: _RawField = msgspec.UNSET
 
 
 class Payload(NamedTuple):
@@ -55,11 +66,15 @@ def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             data = stream.read(max_bytes + 1)
         else:
             with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > max_bytes:  # refuse before reading anything
+                    raise PayloadError(f"input is {size} bytes, larger than the limit of {max_bytes} "
+                                       "(raise it with --max-bytes)")
                 data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise PayloadError(f"cannot read {path or 'stdin'}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
-        raise PayloadError(f"input is larger than {max_bytes} bytes (raise the limit with --max-bytes)")
+        raise PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
     return data
 
 
@@ -265,12 +280,17 @@ def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
     }
 
 
+def pair_key(head: _Head) -> tuple[bytes, bytes]:
+    """The raw Status and SubStatus bytes: objects with equal keys decode alike."""
+    return (bytes(head.Status) if head.Status is not msgspec.UNSET else b"",
+            bytes(head.SubStatus) if head.SubStatus is not msgspec.UNSET else b"")
+
+
 def fragment_for(kb: KnowledgeBase, head: _Head, cache: dict[tuple[bytes, bytes], tuple[bytes, Annotation]]
                  ) -> tuple[bytes, Annotation]:
     """The bytes `"zvpg":{...}` for an object with this Status/SubStatus, and
     its annotation; computed once per distinct pair of raw values."""
-    key = (bytes(head.Status) if head.Status is not msgspec.UNSET else b"",
-           bytes(head.SubStatus) if head.SubStatus is not msgspec.UNSET else b"")
+    key = pair_key(head)
     hit = cache.get(key)
     if hit is None:
         a = annotate_head(kb, head)
@@ -321,10 +341,10 @@ def fields(raw: msgspec.Raw) -> dict[str, msgspec.Raw]:
     return msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
 
 
-def cell_text(raw: msgspec.Raw | None) -> str:
+def cell_text(raw: msgspec.Raw | msgspec.UnsetType | None) -> str:
     """A raw member as text for a table or CSV cell: strings unquoted, numbers
     exactly as written, null empty, objects and arrays as their JSON."""
-    if raw is None:
+    if raw is None or raw is msgspec.UNSET:
         return ""
     text = bytes(raw)
     if text[:1] == b'"':
