@@ -52,8 +52,8 @@ def test_misspellings_never_resolve_but_get_suggestions(kb: KnowledgeBase, term:
 
 
 def test_suggestions_are_relevant(kb: KnowledgeBase) -> None:
-    assert suggest(kb, "Bitmpa Syncing")[0] == "Bitmap Syncing"
-    assert "Recovered" in suggest(kb, "Recoverd")
+    assert suggest(kb.terms, "Bitmpa Syncing")[0] == "Bitmap Syncing"
+    assert "Recovered" in suggest(kb.terms, "Recoverd")
 
 
 @pytest.mark.parametrize("term", ["rec", "full sync", "rolling back f", "moving"])

@@ -1,5 +1,5 @@
 """`python -m zvpg_cli` runs the command line."""
 
-from .cli import main
+from ._entry import main
 
 main()

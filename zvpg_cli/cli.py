@@ -9,13 +9,15 @@ that print them.
 import os
 import sys
 from enum import Enum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from . import __version__
-from .kb import KBError, load_kb
-from .model import KnowledgeBase
+from .kb import KBError, load_compiled, load_kb
+
+if TYPE_CHECKING:
+    from .model import KnowledgeBase
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -70,13 +72,25 @@ Exit codes: 0 success, 1 not found / unknown code, 2 usage or knowledge-base err
 _state: dict[str, Any] = {"data": None}
 
 
-def _kb() -> KnowledgeBase:
+def _kb() -> "KnowledgeBase":
     try:
         return load_kb(_state["data"])
     except KBError as exc:
-        from .output.sanitize import printable
+        _kb_failed(exc)
 
-        _fail(printable(str(exc)), EXIT_USAGE)
+
+def _compiled() -> dict[str, Any]:
+    """The compiled knowledge base (plain data): enough for the fast paths."""
+    try:
+        return load_compiled(_state["data"])
+    except KBError as exc:
+        _kb_failed(exc)
+
+
+def _kb_failed(exc: KBError) -> NoReturn:
+    from .output.sanitize import printable
+
+    _fail(printable(str(exc)), EXIT_USAGE)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -131,16 +145,19 @@ def _pick_format(fmt: Format | None, json_flag: bool) -> Format:
     return fmt or Format.table
 
 
-def _resolve_or_exit(kb: KnowledgeBase, term: str, kind: str | None = None) -> Any:
+def _resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:
     from .lookup import Ambiguous, NotFound, resolve
-    from .output.sanitize import printable
 
     try:
         return resolve(kb, term, kind)
     except Ambiguous as exc:
+        from .output.sanitize import printable
+
         _fail(f"{printable(repr(term))} is ambiguous: it could be {', '.join(exc.suggestions)}. "
               "Type more of the name.", EXIT_NOT_FOUND)
     except NotFound as exc:
+        from .output.sanitize import printable
+
         what = f"{kind} " if kind else ""
         hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else " Try `zvpg list`."
         _fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
@@ -175,8 +192,21 @@ def explain(
 ) -> None:
     """Explain one status or substatus: meaning, failover, what to do, full description."""
     fmt = _pick_format(fmt, json_flag)
+    from .lookup import Ambiguous, LookupError_, NotFound, find, resolve
+    from .output.writer import write
+
+    if fmt is Format.json and "/" not in term:
+        # The fast path monitoring scripts use: the entry's JSON is compiled
+        # with the knowledge base, so neither the model nor json is loaded.
+        compiled = _compiled()
+        try:
+            hit = find(compiled["index"], term)
+        except LookupError_:
+            pass  # reported, with suggestions, below
+        else:
+            write(compiled["json"][hit.position])
+            return
     kb = _kb()
-    from .lookup import Ambiguous, NotFound, resolve
 
     pair = None
     if "/" in term:
@@ -198,12 +228,10 @@ def explain(
     entry = res.entry
     if fmt is Format.json:
         from .output.jsonfmt import dumps
-        from .output.writer import write
         from .serialize import entry_dict
 
         write(dumps(entry_dict(kb, entry)))
     elif fmt is Format.yaml:
-        from .output.writer import write
         from .output.yamlfmt import entries_document
 
         write(entries_document([entry]))
@@ -214,7 +242,6 @@ def explain(
         subtitle = f"{entry.kind} · API {api_text(entry)}"
         if fmt is Format.markdown:
             from .output.markdown import sections
-            from .output.writer import write
 
             write(sections(entry.name, subtitle, secs))
         else:
@@ -223,7 +250,7 @@ def explain(
             print_sections(entry.name, subtitle, secs)
 
 
-def _print_pair(kb: KnowledgeBase, pair: Any, fmt: Format) -> None:
+def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
     from .output.writer import write
 
     if fmt is Format.json:

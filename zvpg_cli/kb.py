@@ -2,11 +2,13 @@
 YAML file through `zvpg_cli.schema` when the file has changed.
 
 `data/statuses.yaml` is the only source people edit. Parsing and validating it
-costs more than everything else a lookup does, so the validated result is kept
-in a per-user cache (marshal: built in, no import cost) keyed by the file's path,
-size, modification time and inode, and by zvpg's version. A stale or damaged
-cache entry is rebuilt; two processes racing to rebuild it each write a private
-temporary file and rename it into place, so readers never see half a file.
+costs more than everything else a lookup does, so the compiled form is kept in
+a per-user cache (marshal: built in, no import cost) keyed by the file's path,
+size, modification time and inode, and by zvpg's version. It holds the
+validated data, the lookup index and each entry's JSON (what `explain --json`
+prints), all derived from the file alone. A stale or damaged cache entry is
+rebuilt; two processes racing to rebuild it each write a private temporary
+file and rename it into place, so readers never see half a file.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .model import KnowledgeBase, Listing, NoSubstatus, OtherNumbering, Status, Substatus
+
+if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
+    from .model import KnowledgeBase
 
 CACHE_FORMAT = 1
 #: A knowledge base larger than this is refused rather than parsed.
@@ -68,11 +71,17 @@ def cache_dir() -> str | None:
     return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "zvpg")
 
 
-def load_kb(path: str | None = None, *, use_cache: bool = True) -> KnowledgeBase:
-    """Load and validate a knowledge base (see `resolve_path` for which file).
+def _fnv1a(text: str) -> str:
+    """A stable short hash for the cache file's name (no hashlib/zlib import)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogatepass"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
 
-    Raises `KBError` for a missing, unreadable, malformed or invalid file.
-    """
+
+def load_compiled(path: str | None = None, *, use_cache: bool = True) -> dict[str, Any]:
+    """The compiled knowledge base as plain data: {"path", "data", "index",
+    "json"}. Raises `KBError` for a missing, unreadable or invalid file."""
     path = resolve_path(path)
     try:
         st = os.stat(path)
@@ -84,21 +93,46 @@ def load_kb(path: str | None = None, *, use_cache: bool = True) -> KnowledgeBase
         raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
     key = (CACHE_FORMAT, __version__, os.path.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
     folder = cache_dir() if use_cache else None
-    cache_file = None
-    if folder:
-        cache_file = os.path.join(folder, f"kb-{zlib.crc32(key[2].encode('utf-8', 'surrogatepass')):08x}.marshal")
-        data = _read_cache(cache_file, key)
-        if data is not None:
-            try:
-                return build(path, data)
-            except (KeyError, TypeError, ValueError):
-                pass  # a damaged cache entry: rebuild it below
+    cache_file = os.path.join(folder, f"kb-{_fnv1a(key[2])}.marshal") if folder else None
+    if cache_file:
+        compiled = _read_cache(cache_file, key)
+        if compiled is not None:
+            compiled["path"] = path
+            return compiled
+    compiled = _compile(path)
+    if cache_file:
+        _write_cache(cache_file, key, compiled)
+    compiled["path"] = path
+    return compiled
+
+
+def _compile(path: str) -> dict[str, Any]:
+    import json
+
+    from .lookup import build_index
     from .schema import compile_file
+    from .serialize import entry_dict
 
     data = compile_file(path)
-    if cache_file:
-        _write_cache(cache_file, key, data)
-    return build(path, data)
+    kb = build(path, {"data": data, "index": ()})
+    return {
+        "data": data,
+        "index": build_index(kb),
+        "json": [json.dumps(entry_dict(kb, e), ensure_ascii=False, indent=2) + "\n" for e in kb.entries],
+    }
+
+
+def load_kb(path: str | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+    """Load and validate a knowledge base (see `resolve_path` for which file).
+
+    Raises `KBError` for a missing, unreadable, malformed or invalid file.
+    """
+    compiled = load_compiled(path, use_cache=use_cache)
+    try:
+        return build(compiled["path"], compiled)
+    except (KeyError, TypeError, ValueError):
+        # a damaged or foreign cache entry: compile afresh
+        return build(compiled["path"], _compile(compiled["path"]))
 
 
 def _read_cache(cache_file: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -107,7 +141,8 @@ def _read_cache(cache_file: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
             stored = marshal.load(fh)
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key and isinstance(stored[1], dict):
+    if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key and isinstance(stored[1], dict)
+            and {"data", "index", "json"} <= stored[1].keys()):
         return stored[1]
     return None
 
@@ -127,8 +162,11 @@ def _write_cache(cache_file: str, key: tuple[Any, ...], data: dict[str, Any]) ->
             pass
 
 
-def build(path: str, data: dict[str, Any]) -> KnowledgeBase:
-    """Turn the compiled plain data (see `zvpg_cli.schema`) into domain objects."""
+def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
+    """Turn the compiled plain data into domain objects."""
+    from .model import KnowledgeBase, Listing, NoSubstatus, OtherNumbering, Status, Substatus
+
+    data = compiled["data"]
     statuses = tuple(
         Status(**{**s, "aliases": tuple(s["aliases"]),
                   "other_numberings": tuple(OtherNumbering(**o) for o in s["other_numberings"])})
@@ -149,4 +187,5 @@ def build(path: str, data: dict[str, Any]) -> KnowledgeBase:
         no_substatus=NoSubstatus(**ns) if ns else None,
         numbering_decoded=numbering.get("decoded"),
         numbering_caution=numbering.get("caution"),
+        terms=tuple(tuple(t) for t in compiled["index"]),
     )

@@ -10,10 +10,10 @@ suggestions instead.
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .model import Entry, KnowledgeBase, Status
+if TYPE_CHECKING:  # the fast path resolves terms without building the model
+    from .model import Entry, KnowledgeBase
 
 _ZVM = re.compile(r"\bzvm\b")
 _NON_ALNUM = re.compile(r"[\W_]+")
@@ -24,7 +24,11 @@ MIN_PREFIX = 3
 def words(text: str) -> list[str]:
     """The words of `text`, folded: NFKC, case-folded, every run of punctuation,
     dashes (- – —) and white space a single separator, ZVM expanded."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text)
+    folded = text.casefold()
     folded = _NON_ALNUM.sub(" ", folded)
     folded = _ZVM.sub("zerto virtual manager", folded)
     return folded.split()
@@ -36,14 +40,45 @@ def normalize(text: str) -> str:
     return "".join(words(text))
 
 
-class Resolution(NamedTuple):
-    entry: Entry
+#: One way of naming an entry: (key, via, spelling, position in kb.entries,
+#: kind, entry name). Plain data, so the compiled cache can hold the index.
+Term = tuple[str, str, str, int, str, str]
+
+
+def build_index(kb: KnowledgeBase) -> tuple[Term, ...]:
+    """Every spelling of every entry: name, aliases, the status table's label
+    and the API name, each with its normalised key."""
+    from .model import Status
+
+    out = []
+    for pos, e in enumerate(kb.entries):
+        spellings = [("name", e.name)] + [("alias", a) for a in e.aliases]
+        if isinstance(e, Status) and e.table_label != e.name:
+            spellings.append(("table label", e.table_label))
+        if e.api_name:
+            spellings.append(("API name", e.api_name))
+        for via, spelling in spellings:
+            out.append((normalize(spelling), via, spelling, pos, e.kind, e.name))
+    return tuple(out)
+
+
+class Hit(NamedTuple):
+    """A resolved term, as positions in kb.entries."""
+
+    position: int
     #: how it matched: "name", "alias", "table label", "API name" or "prefix"
     via: str
     #: the spelling that matched
     matched: str
-    #: other entries the term matches equally (e.g. API name "Deleting": status 7
-    #: wins, substatus 21 is named here)
+    #: entries the term matches equally (API name "Deleting": status 7 wins,
+    #: substatus 21 is named here)
+    others: tuple[int, ...] = ()
+
+
+class Resolution(NamedTuple):
+    entry: Entry
+    via: str
+    matched: str
     others: tuple[Entry, ...] = ()
 
 
@@ -64,37 +99,39 @@ class Ambiguous(LookupError_):
     pass
 
 
-def _terms(kb: KnowledgeBase, kind: str | None) -> list[tuple[str, str, str, Entry]]:
-    """(key, via, spelling, entry) for every way an entry can be named."""
-    out = []
-    for e in kb.entries:
-        if kind is not None and e.kind != kind:
-            continue
-        spellings = [("name", e.name)] + [("alias", a) for a in e.aliases]
-        if isinstance(e, Status) and e.table_label != e.name:
-            spellings.append(("table label", e.table_label))
-        if e.api_name:
-            spellings.append(("API name", e.api_name))
-        for via, spelling in spellings:
-            out.append((normalize(spelling), via, spelling, e))
-    return out
-
-
-def _pick(term: str, hits: list[tuple[str, str, str, Entry]], via: str | None = None) -> Resolution:
-    entries: list[Entry] = []
-    for _, _, _, e in hits:
-        if e not in entries:
-            entries.append(e)
-    if len(entries) == 1:
-        _, how, spelling, e = hits[0]
-        return Resolution(entries[0], via or how, spelling)
-    statuses = [e for e in entries if e.kind == "status"]
-    if via is None and len(statuses) == 1:
+def _pick(term: str, hits: list[Term], prefix: bool) -> Hit:
+    positions: list[int] = []
+    for t in hits:
+        if t[3] not in positions:
+            positions.append(t[3])
+    if len(positions) == 1:
+        return Hit(positions[0], "prefix" if prefix else hits[0][1], hits[0][2])
+    statuses = {t[3] for t in hits if t[4] == "status"}
+    if not prefix and len(statuses) == 1:
         # A status and a substatus match equally: the status wins.
-        winner = statuses[0]
-        _, how, spelling, _ = next(h for h in hits if h[3] is winner)
-        return Resolution(winner, how, spelling, tuple(e for e in entries if e is not winner))
-    raise Ambiguous(term, [e.name for e in entries])
+        winner = next(t for t in hits if t[3] in statuses)
+        return Hit(winner[3], winner[1], winner[2], tuple(p for p in positions if p != winner[3]))
+    names: list[str] = []
+    for t in hits:
+        if t[5] not in names:
+            names.append(t[5])
+    raise Ambiguous(term, names)
+
+
+def find(index: tuple[Term, ...], term: str, kind: str | None = None) -> Hit:
+    """Resolve `term` in `index`; see `resolve`."""
+    key = normalize(term)
+    if not key:
+        raise NotFound(term, [])
+    terms = [t for t in index if kind is None or t[4] == kind]
+    exact = [t for t in terms if t[0] == key]
+    if exact:
+        return _pick(term, exact, prefix=False)
+    if len(key) >= MIN_PREFIX:
+        prefixed = [t for t in terms if t[0].startswith(key)]
+        if prefixed:
+            return _pick(term, prefixed, prefix=True)
+    raise NotFound(term, suggest(index, term, kind))
 
 
 def resolve(kb: KnowledgeBase, term: str, kind: str | None = None) -> Resolution:
@@ -102,39 +139,29 @@ def resolve(kb: KnowledgeBase, term: str, kind: str | None = None) -> Resolution
 
     Raises `NotFound` (with suggestions) or `Ambiguous` (with the candidates).
     """
-    key = normalize(term)
-    if not key:
-        raise NotFound(term, [])
-    terms = _terms(kb, kind)
-    exact = [t for t in terms if t[0] == key]
-    if exact:
-        return _pick(term, exact)
-    if len(key) >= MIN_PREFIX:
-        prefixed = [t for t in terms if t[0].startswith(key)]
-        if prefixed:
-            return _pick(term, prefixed, via="prefix")
-    raise NotFound(term, suggest(kb, term, kind))
+    hit = find(kb.terms, term, kind)
+    entries = kb.entries
+    return Resolution(entries[hit.position], hit.via, hit.matched, tuple(entries[p] for p in hit.others))
 
 
-def suggest(kb: KnowledgeBase, term: str, kind: str | None = None, limit: int = 5) -> list[str]:
+def suggest(index: tuple[Term, ...], term: str, kind: str | None = None, limit: int = 5) -> list[str]:
     """Names close to `term`: close misspellings; else looser ones; else names containing it."""
     import difflib
 
     key = normalize(term)[:200]
     if not key:
         return []
-    terms = _terms(kb, kind)
     by_key: dict[str, str] = {}
-    for k, _, _, e in terms:
-        by_key.setdefault(k, e.name)
+    for t in index:
+        if kind is None or t[4] == kind:
+            by_key.setdefault(t[0], t[5])
     out: list[str] = []
-    for k in difflib.get_close_matches(key, list(by_key), n=limit * 2, cutoff=0.75):
-        if by_key[k] not in out:
-            out.append(by_key[k])
-    if not out:
-        for k in difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6):
+    for cutoff in (0.75, 0.6):
+        for k in difflib.get_close_matches(key, list(by_key), n=limit * 2, cutoff=cutoff):
             if by_key[k] not in out:
                 out.append(by_key[k])
+        if out:
+            break
     if not out and len(key) >= MIN_PREFIX:
         for k, name in by_key.items():
             if key in k and name not in out:
@@ -145,6 +172,8 @@ def suggest(kb: KnowledgeBase, term: str, kind: str | None = None, limit: int = 
 def search(kb: KnowledgeBase, text: str) -> list[Entry]:
     """Entries whose name, aliases, API name, comment, description, meaning or
     conditions contain every word of `text` (folded as in `words`)."""
+    from .model import Status
+
     wanted = words(text)
     if not wanted:
         return list(kb.entries)

@@ -101,6 +101,8 @@ class KnowledgeBase(NamedTuple):
     no_substatus: NoSubstatus | None
     numbering_decoded: str | None
     numbering_caution: str | None
+    #: the lookup index (zvpg_cli.lookup.Term tuples), compiled with the data
+    terms: tuple[tuple[str, str, str, int, str, str], ...] = ()
 
     @property
     def entries(self) -> tuple[Entry, ...]:
