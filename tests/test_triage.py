@@ -28,7 +28,7 @@ def vpg(name: str, status: Any, sub: Any = 0, actual: Any = 10, conf: Any = 300,
 
 
 def states_of(objs: list[dict[str, Any]], ratio: float | None = None) -> Any:
-    return triage(load_kb(), parse(json.dumps(objs).encode()), ratio)
+    return triage(load_kb(), parse(json.dumps(objs).encode(), details=True), ratio)
 
 
 def test_substatus_changes_the_verdict() -> None:

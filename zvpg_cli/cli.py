@@ -466,11 +466,11 @@ class _Reporter:
                   f"({self.flagged} in all)")
 
 
-def _read_payload(file: str | None, max_bytes: int) -> Any:
+def _read_payload(file: str | None, max_bytes: int, details: bool = False) -> Any:
     from .payload import PayloadError, parse, read_source
 
     try:
-        return parse(read_source(file, max_bytes))
+        return parse(read_source(file, max_bytes), details)
     except PayloadError as exc:
         from .output.sanitize import printable
 
@@ -571,7 +571,7 @@ def triage(
 
         try:
             kb = load_kb(_state["data"])
-            payload = parse(read_source(file, max_bytes))
+            payload = parse(read_source(file, max_bytes), details=True)
         except (KBError, PayloadError) as exc:
             what = "input" if isinstance(exc, PayloadError) else "knowledge base"
             text, code = monitoring.nagios_unknown(f"cannot read {what}: {exc}")
@@ -579,7 +579,7 @@ def triage(
             raise typer.Exit(code) from None
     else:
         kb = _kb()
-        payload = _read_payload(file, max_bytes)
+        payload = _read_payload(file, max_bytes, details=True)
     from .triage import summarize
     from .triage import triage as run_triage
 

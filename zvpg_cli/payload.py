@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Union
 
 import msgspec
@@ -30,21 +30,26 @@ class PayloadError(Exception):
     """Input that cannot be read; `str()` is one line saying what and where."""
 
 
-_RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads it at run time
+_RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
+_CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
+_CODES = ("Status", "SubStatus")
+#: What triage also reads, decoded to Python values whatever their type.
+_DETAILS = [(name, Any, None) for name in
+            ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")]
 
-
-class _Head(msgspec.Struct):
-    """The only fields decoded from every object, still as raw bytes; the rest
-    of the object is skipped (and kept, as the object's own raw bytes)."""
-
-    Status: _RawField = msgspec.UNSET
-    SubStatus: _RawField = msgspec.UNSET
-    VpgName: _RawField = msgspec.UNSET
-    VmName: _RawField = msgspec.UNSET
-    VpgIdentifier: _RawField = msgspec.UNSET
-    VmIdentifier: _RawField = msgspec.UNSET
-    ActualRPO: _RawField = msgspec.UNSET
-    ConfiguredRpoSeconds: _RawField = msgspec.UNSET
+# The only fields decoded from every object, in one pass over the whole input;
+# the rest of each object is skipped (and kept, as its raw bytes). Codes are
+# ints or strings in every real payload: decoded as such they key the cache of
+# annotations directly. A payload with a code of any other type (true, 1.5,
+# null, an object) is decoded again with the codes kept raw, so that value is
+# still echoed exactly.
+_Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES])
+_RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES])
+_Head: Any = msgspec.defstruct("_Head", _DETAILS, bases=(_Codes,))
+_RawHead: Any = msgspec.defstruct("_RawHead", _DETAILS, bases=(_RawCodes,))
+#: list[...] of each, built once
+_LISTS: dict[tuple[bool, bool], Any] = {(details, raw): list[struct] for details, raw, struct in (  # type: ignore[valid-type]
+    (False, False, _Codes), (False, True, _RawCodes), (True, False, _Head), (True, True, _RawHead))}
 
 
 class Payload(NamedTuple):
@@ -52,10 +57,13 @@ class Payload(NamedTuple):
     data: bytes
     #: each object's original bytes
     items: list[msgspec.Raw]
-    #: each object's Status / SubStatus, still raw
-    heads: list[_Head]
+    #: each object's Status / SubStatus (and, with `details`, the names,
+    #: identifiers and RPOs): ints and strings, or raw where `raw_codes`
+    heads: list[Any]
     #: the input was one object, not an array
     single: bool
+    #: the codes are msgspec.Raw (some code is neither an int nor a string)
+    raw_codes: bool = False
 
 
 def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -109,6 +117,8 @@ def to_utf8(data: bytes) -> bytes:
 
 
 def _check_utf8(data: bytes) -> None:
+    if data.isascii():  # the common case, checked without decoding
+        return
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -140,8 +150,9 @@ def _decode_error(data: bytes, exc: Exception) -> PayloadError:
     return PayloadError(f"invalid JSON: {message}")
 
 
-def parse(data: bytes) -> Payload:
-    """Parse a JSON array of objects, or one object. Raises `PayloadError`."""
+def parse(data: bytes, details: bool = False) -> Payload:
+    """Parse a JSON array of objects, or one object; with `details`, also
+    decode the fields triage reads. Raises `PayloadError`."""
     data = to_utf8(data)
     start = data.lstrip()[:1]
     if not start:
@@ -157,35 +168,53 @@ def parse(data: bytes) -> Payload:
         raise _decode_error(data, exc) from None
     except RecursionError:
         raise PayloadError("input is nested too deeply to read safely") from None
-    for index, raw in enumerate(items):
-        first = bytes(memoryview(raw)[:1])
-        if first != b"{":
-            kind = _json_kind(first)
-            if single:
-                raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
-            raise PayloadError(f"item {index} of the array is a JSON {kind}, not an object")
+    if single and bytes(memoryview(items[0])[:1]) != b"{":
+        kind = _json_kind(bytes(memoryview(items[0])[:1]))
+        raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
+    array = data if not single else b"[" + data + b"]"
+    raw_codes = False
     try:
-        heads = msgspec.json.decode(data if not single else b"[" + data + b"]", type=list[_Head])
+        heads = msgspec.json.decode(array, type=_LISTS[details, False])
+    except msgspec.ValidationError:
+        raw_codes = True
+        try:
+            heads = msgspec.json.decode(array, type=_LISTS[details, True])
+        except msgspec.ValidationError as exc:  # an item that is not an object
+            raise _item_error(items, exc) from None
     except (msgspec.DecodeError, RecursionError) as exc:  # pragma: no cover - already parsed above
         raise PayloadError(f"invalid JSON: {exc}") from None
-    return Payload(data, items, heads, single)
+    return Payload(data, items, heads, single, raw_codes)
+
+
+def _item_error(items: list[msgspec.Raw], exc: Exception) -> PayloadError:
+    match = re.search(r"at `\$\[(\d+)\]`$", str(exc))
+    if match is None:  # pragma: no cover - msgspec names the item
+        return PayloadError(f"unexpected JSON: {exc}")
+    index = int(match.group(1))
+    kind = _json_kind(bytes(memoryview(items[index])[:1]))
+    return PayloadError(f"item {index} of the array is a JSON {kind}, not an object")
 
 
 def _json_kind(first: bytes) -> str:
     return {b"[": "array", b'"': "string", b"t": "boolean", b"f": "boolean", b"n": "null"}.get(first, "number")
 
 
-def raw_value(raw: msgspec.Raw | msgspec.UnsetType) -> Any:
-    """A raw Status/SubStatus as Python: int, str, or anything else JSON has
-    (floats as their text, so nothing is rounded); UNSET stays UNSET."""
-    if raw is msgspec.UNSET:
+class RawText(str):
+    """A code of a type the API never sends (1.5, 1E+400, an object or array),
+    echoed as its JSON text exactly as written."""
+
+
+def raw_value(raw: Any) -> Any:
+    """A Status/SubStatus as Python: int, str, or (for any other JSON value) its
+    exact JSON text as `RawText`; UNSET stays UNSET."""
+    if raw is msgspec.UNSET or isinstance(raw, (int, str)):
         return raw
     text = bytes(raw)
-    if text[:1] == b'"' or text[:1] in (b"t", b"f", b"n"):
+    if text[:1] in (b'"', b"t", b"f", b"n"):  # strings, true, false, null: exact in Python
         return json.loads(text)
     if text.lstrip(b"-").isdigit():
         return int(text)
-    return msgspec.json.decode(text)
+    return RawText(text.decode("utf-8"))
 
 
 class Annotation(NamedTuple):
@@ -197,7 +226,7 @@ class Annotation(NamedTuple):
     problems: tuple[str, ...]
 
 
-def annotate_head(kb: KnowledgeBase, head: _Head) -> Annotation:
+def annotate_head(kb: KnowledgeBase, head: Any) -> Annotation:
     status = raw_value(head.Status)
     substatus = raw_value(head.SubStatus)
     problems = []
@@ -216,7 +245,7 @@ def annotate_head(kb: KnowledgeBase, head: _Head) -> Annotation:
 def _code_or_name(value: Any) -> Any:
     """Ints and strings decode; anything else (true, 1.5, objects) is a wrong
     type, kept as given and reported unknown."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, (bool, RawText)) or not isinstance(value, (int, str)):
         return _WrongType(value)
     return value
 
@@ -226,11 +255,13 @@ class _WrongType:
         self.value = value
 
     def __repr__(self) -> str:
-        return _show(self.value)
+        return _show(self)
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, _WrongType) else repr(value)
+    if isinstance(value, _WrongType):
+        value = value.value
+    text = str(value) if isinstance(value, RawText) else json.dumps(value, ensure_ascii=True)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -263,7 +294,8 @@ def _decoded_json(kb: KnowledgeBase, d: Decoded | None, value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, _WrongType) else value
+    value = value.value if isinstance(value, _WrongType) else value
+    return str(value) if isinstance(value, RawText) else value
 
 
 def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
@@ -280,13 +312,19 @@ def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
     }
 
 
-def pair_key(head: _Head) -> tuple[bytes, bytes]:
-    """The raw Status and SubStatus bytes: objects with equal keys decode alike."""
-    return (bytes(head.Status) if head.Status is not msgspec.UNSET else b"",
-            bytes(head.SubStatus) if head.SubStatus is not msgspec.UNSET else b"")
+def pair_key(head: Any) -> tuple[Any, Any]:
+    """A key for the object's Status and SubStatus: objects with equal keys
+    are annotated alike. Ints and strings key as themselves; raw codes as
+    their bytes (so 1.5 and 1.50 stay apart and are each echoed exactly)."""
+    status, substatus = head.Status, head.SubStatus
+    if isinstance(status, msgspec.Raw):
+        status = (bytes(status),)
+    if isinstance(substatus, msgspec.Raw):
+        substatus = (bytes(substatus),)
+    return (status, substatus)
 
 
-def fragment_for(kb: KnowledgeBase, head: _Head, cache: dict[tuple[bytes, bytes], tuple[bytes, Annotation]]
+def fragment_for(kb: KnowledgeBase, head: Any, cache: dict[tuple[Any, Any], tuple[bytes, Annotation]]
                  ) -> tuple[bytes, Annotation]:
     """The bytes `"zvpg":{...}` for an object with this Status/SubStatus, and
     its annotation; computed once per distinct pair of raw values."""
@@ -302,6 +340,7 @@ def fragment_for(kb: KnowledgeBase, head: _Head, cache: dict[tuple[bytes, bytes]
 _EMPTY_OBJECT = re.compile(rb"\{\s*\}")
 _LEADING_WS = re.compile(rb"\{([ \t\r\n]*)")
 _WS = frozenset(b" \t\r\n")
+_WS_OR_OPEN = frozenset(b" \t\r\n{")
 
 
 def pieces(raw: msgspec.Raw, fragment: bytes) -> tuple[bytes | memoryview, ...]:
@@ -322,12 +361,54 @@ def pieces(raw: msgspec.Raw, fragment: bytes) -> tuple[bytes | memoryview, ...]:
     return (view[:end], separator, fragment, view[end:])
 
 
-def annotated(kb: KnowledgeBase, payload: Payload) -> Iterator[tuple[int, tuple[bytes | memoryview, ...], Annotation]]:
-    """(index, pieces of the annotated object, annotation) for every object."""
-    cache: dict[tuple[bytes, bytes], tuple[bytes, Annotation]] = {}
+def annotate_all(kb: KnowledgeBase, payload: Payload) -> Iterator[tuple[int, Annotation]]:
+    """(index, annotation) for every object."""
+    cache: dict[tuple[Any, Any], tuple[bytes, Annotation]] = {}
+    for index, head in enumerate(payload.heads):
+        yield index, fragment_for(kb, head, cache)[1]
+
+
+Reporter = Callable[[int, Annotation], None]
+
+
+def json_chunks(kb: KnowledgeBase, payload: Payload, report: Reporter, *, ndjson: bool = False,
+                objects_per_chunk: int = 8192) -> Iterator[bytes]:
+    """The annotated objects as JSON text, in large chunks: separated by ",\n"
+    (the inside of an array), or one per line (`ndjson`). `report` is called
+    for every object that has problems (unknown or missing codes).
+
+    This is the hot loop of annotate: per object it looks up the precomputed
+    tail (`,"zvpg":{...}}` and the separator) for its raw Status/SubStatus and
+    slices the original bytes up to the closing brace, without copying them."""
+    cache: dict[tuple[Any, Any], tuple[bytes, bytes, Annotation]] = {}
+    fast = not payload.raw_codes  # codes are ints and strings: they are the key
+    separator = b"\n" if ndjson else b",\n"
+    out: list[bytes | memoryview] = []
+    add = out.append
     for index, (raw, head) in enumerate(zip(payload.items, payload.heads, strict=True)):
-        fragment, a = fragment_for(kb, head, cache)
-        yield index, pieces(raw, fragment), a
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        hit = cache.get(key)
+        if hit is None:
+            fragment, a = fragment_for(kb, head, {})
+            hit = cache[key] = (fragment, b"," + fragment + b"}" + separator, a)
+        if hit[2].problems:
+            report(index, hit[2])
+        view = memoryview(raw)
+        last = len(view) - 1
+        if not ndjson and view[last - 1] not in _WS_OR_OPEN:  # compact and not empty: the common case
+            add(view[:last])
+            add(hit[1])
+        else:
+            obj = b"".join(pieces(raw, hit[0]))
+            add(single_line(obj) if ndjson else obj)
+            add(separator)
+        if len(out) >= objects_per_chunk * 2:
+            yield b"".join(out)
+            out.clear()
+    if out:
+        chunk = b"".join(out)
+        # the last object is not followed by a separator inside an array
+        yield chunk if ndjson else chunk[: -len(separator)]
 
 
 def single_line(obj: bytes) -> bytes:

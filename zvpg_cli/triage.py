@@ -12,29 +12,72 @@ Rules (README, "Severity" and "Triage"):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .decode import DecodedPair
 from .model import KnowledgeBase, Substatus
-from .payload import Annotation, Payload, annotate_head, cell_text, pair_key
+from .payload import Annotation, Payload, annotate_head, pair_key
 
 #: Order of severities, worst first.
 ORDER = ("critical", "warning", "unknown", "ok")
 FAILOVER_TEXT = {"possible": "yes", "last-checkpoint": "yes, to the last checkpoint", "not-possible": "no"}
 
 
-class VpgState(NamedTuple):
-    position: int  # index of the object in the payload
-    name: str
-    identifier: str
-    pair: DecodedPair | None
-    severity: str  # ok / warning / critical / unknown
+class Verdict(NamedTuple):
+    """What a Status/SubStatus pair means; shared by every VPG in that pair."""
+
+    annotation: Annotation
+    severity: str
     recovery: str | None
     protection_halted: bool | None
-    actual_rpo: float | None
-    configured_rpo: float | None
     reasons: tuple[str, ...]
-    annotation: Annotation
+
+
+class VpgState(NamedTuple):
+    """One VPG (or VM). Names and RPOs are read from the decoded fields when
+    asked for, so judging a large payload stays one short loop."""
+
+    position: int  # index of the object in the payload
+    head: Any  # the decoded fields of the object (zvpg_cli.payload)
+    verdict: Verdict
+    severity: str  # ok / warning / critical / unknown (the verdict's, or raised by the RPO ratio)
+    rpo_reason: str | None = None
+
+    @property
+    def name(self) -> str:
+        return _text(self.head.VpgName) or _text(self.head.VmName)
+
+    @property
+    def identifier(self) -> str:
+        return _text(self.head.VpgIdentifier) or _text(self.head.VmIdentifier)
+
+    @property
+    def actual_rpo(self) -> float | None:
+        return _number(self.head.ActualRPO)
+
+    @property
+    def configured_rpo(self) -> float | None:
+        return _number(self.head.ConfiguredRpoSeconds)
+
+    @property
+    def annotation(self) -> Annotation:
+        return self.verdict.annotation
+
+    @property
+    def pair(self) -> DecodedPair | None:
+        return self.verdict.annotation.pair
+
+    @property
+    def recovery(self) -> str | None:
+        return self.verdict.recovery
+
+    @property
+    def protection_halted(self) -> bool | None:
+        return self.verdict.protection_halted
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.verdict.reasons + ((self.rpo_reason,) if self.rpo_reason else ())
 
     @property
     def status_text(self) -> str:
@@ -62,45 +105,56 @@ class Summary(NamedTuple):
     state: str  # OK / WARNING / CRITICAL
 
 
-def _number(raw: object) -> float | None:
-    text = cell_text(raw)  # type: ignore[arg-type]
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
+def _number(value: object) -> float | None:
+    """An RPO as a number: JSON numbers, or strings of digits; else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: object) -> str:
+    """A name or identifier as text (a non-string value as its JSON-ish text)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None) -> list[VpgState]:
-    """The state of every object, in input order."""
-    cache: dict[tuple[bytes, bytes], tuple[Annotation, str, str | None, bool | None, tuple[str, ...]]] = {}
-    states = []
+    """The state of every object, in input order. The payload must have been
+    parsed with `details=True`. One loop, kept lean: it runs once per VPG."""
+    verdicts: dict[tuple[Any, Any], Verdict] = {}
+    states: list[VpgState] = []
+    add = states.append
+    make = tuple.__new__  # VpgState(...) without the generated __new__'s overhead
+    if payload.heads and not hasattr(payload.heads[0], "ActualRPO"):
+        raise TypeError("triage needs a payload parsed with details=True")
+    fast = not payload.raw_codes  # codes are ints and strings: they are the key
     for index, head in enumerate(payload.heads):
-        key = pair_key(head)
-        hit = cache.get(key)
-        if hit is None:
-            a = annotate_head(kb, head)
-            hit = cache[key] = (a, *_judge(a))
-        a, severity, recovery, halted, reasons = hit
-        actual, configured = _number(head.ActualRPO), _number(head.ConfiguredRpoSeconds)
-        if (rpo_warning_ratio is not None and severity == "ok" and actual is not None and configured
-                and actual >= rpo_warning_ratio * configured):
-            severity = "warning"
-            reasons = (*reasons, f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
-                       f"{configured:g}s (warning ratio {rpo_warning_ratio:g})")
-        states.append(VpgState(
-            position=index,
-            name=cell_text(head.VpgName) or cell_text(head.VmName),
-            identifier=cell_text(head.VpgIdentifier) or cell_text(head.VmIdentifier),
-            pair=a.pair, severity=severity, recovery=recovery, protection_halted=halted,
-            actual_rpo=actual, configured_rpo=configured, reasons=reasons, annotation=a,
-        ))
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _judge(annotate_head(kb, head))
+        severity = verdict.severity
+        rpo_reason = None
+        if rpo_warning_ratio is not None and severity == "ok":
+            actual, configured = _number(head.ActualRPO), _number(head.ConfiguredRpoSeconds)
+            if actual is not None and configured and actual >= rpo_warning_ratio * configured:
+                severity = "warning"
+                rpo_reason = (f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
+                              f"{configured:g}s (warning ratio {rpo_warning_ratio:g})")
+        add(make(VpgState, (index, head, verdict, severity, rpo_reason)))
     return states
 
 
-def _judge(a: Annotation) -> tuple[str, str | None, bool | None, tuple[str, ...]]:
+def _judge(a: Annotation) -> Verdict:
     pair = a.pair
     if pair is None or not pair.status.known:
-        return "unknown", None, None, tuple(a.problems)
+        return Verdict(a, "unknown", None, None, tuple(a.problems))
     sub = pair.substatus.entry if pair.substatus is not None else None
     reasons = []
     status = pair.status.entry
@@ -111,7 +165,7 @@ def _judge(a: Annotation) -> tuple[str, str | None, bool | None, tuple[str, ...]
     reasons.extend(a.problems)
     recovery = sub.recovery if isinstance(sub, Substatus) else None
     halted = sub.protection_halted if isinstance(sub, Substatus) else None
-    return pair.severity or "unknown", recovery, halted, tuple(reasons)
+    return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons))
 
 
 def summarize(states: list[VpgState]) -> Summary:

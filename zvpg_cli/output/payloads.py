@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import KnowledgeBase
-from ..payload import Annotation, Payload, annotated, cell_text, fields, single_line
+from ..payload import Annotation, Payload, Reporter, annotate_all, cell_text, fields, json_chunks
 from .sanitize import printable
 from .writer import write, write_bytes
-
-CHUNK_OBJECTS = 2048
 
 #: Columns zvpg computes; any other name is an API object's top-level field.
 COMPUTED = {
@@ -34,43 +32,32 @@ HEADERS = {"name": "Name", "status": "Status", "substatus": "Substatus", "severi
 FAILOVER_TEXT = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
 
 
-def write_json(kb: KnowledgeBase, payload: Payload, report: Any) -> None:
+def write_json(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
     """The input's objects, in order, each with the `zvpg` key; an array in,
     an array out; one object in, one object out."""
     if payload.single:
-        for _, parts, a in annotated(kb, payload):
-            report(0, a)
-            write_bytes([*parts, b"\n"])
+        write_bytes([*json_chunks(kb, payload, report), b"\n"])
         return
-    out: list[bytes | memoryview] = [b"["]
-    for index, parts, a in annotated(kb, payload):
-        report(index, a)
-        out.append(b"\n" if index == 0 else b",\n")
-        out.extend(parts)
-        if len(out) > CHUNK_OBJECTS * 5:
-            write_bytes([b"".join(out)])
-            out = []
-    out.append(b"\n]\n" if payload.items else b"]\n")
-    write_bytes([b"".join(out)])
+    if not payload.items:
+        write_bytes([b"[]\n"])
+        return
+    write_bytes([b"[\n"])
+    for chunk in json_chunks(kb, payload, report):
+        write_bytes([chunk])
+    write_bytes([b"\n]\n"])
 
 
-def write_ndjson(kb: KnowledgeBase, payload: Payload, report: Any) -> None:
+def write_ndjson(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
     """One annotated object per line."""
-    out: list[bytes] = []
-    for index, parts, a in annotated(kb, payload):
-        report(index, a)
-        out.append(single_line(b"".join(parts)))
-        out.append(b"\n")
-        if len(out) > CHUNK_OBJECTS * 2:
-            write_bytes([b"".join(out)])
-            out = []
-    write_bytes([b"".join(out)])
+    for chunk in json_chunks(kb, payload, report, ndjson=True):
+        write_bytes([chunk])
 
 
-def rows(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> Iterator[list[str]]:
+def rows(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter) -> Iterator[list[str]]:
     """Cell texts per object for `columns` (untrusted text, not yet escaped)."""
-    for (index, _, a), raw in zip(annotated(kb, payload), payload.items, strict=True):
-        report(index, a)
+    for (index, a), raw in zip(annotate_all(kb, payload), payload.items, strict=True):
+        if a.problems:
+            report(index, a)
         members = fields(raw)
         yield [_cell(c, members, a) for c in columns]
 
@@ -105,7 +92,7 @@ def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
     return cell_text(members.get(column))
 
 
-def write_csv(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> None:
+def write_csv(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter) -> None:
     """CSV (RFC 4180 quoting) with a header row. Text that a spreadsheet would
     run as a formula (starting with = + - @ or a tab) gets a leading quote."""
     buf = io.StringIO()
@@ -134,7 +121,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Any) -> None:
+def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""zvpg benchmarks: start-up against the framework floor, annotate against jq,
+triage against annotate, and scaling with payload size.
+
+Every pair is measured side by side in one run: the two commands alternate,
+N times each, and the medians are compared. Peak memory is each process's
+maximum resident set size (from wait4; not on Windows). Run it from the
+environment zvpg is installed in:
+
+    python benchmarks/run.py               # everything (a few minutes)
+    python benchmarks/run.py --quick       # fewer runs, no 1M-object payload
+    python benchmarks/run.py --only startup
+
+Payloads are generated (deterministically) under benchmarks/.payloads/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAYLOADS = HERE / ".payloads"
+BIN = Path(sys.executable).parent
+ZVPG = shutil.which("zvpg", path=str(BIN)) or shutil.which("zvpg")
+
+# Status, SubStatus pairs seen on a mostly healthy site.
+MIX = [(1, 0)] * 80 + [(1, 23)] * 8 + [(2, 6), (4, 0), (3, 0), (1, 5), (0, 1), (2, 24), (5, 14), (2, 25),
+                                        (1, 6), (6, 18), (7, 21), (2, 8)]
+STATUS_NAMES = ["Initializing", "Meeting SLA", "Not Meeting SLA", "History Not Meeting SLA", "RPO Not Meeting SLA",
+                "Failing Over", "Moving", "Deleting", "Recovered"]
+JQ_PROGRAM = "map(. + {zvpg: {status: $names[(.Status|tostring)]}})"
+
+MINIMAL_TYPER_APP = '''
+import typer
+app = typer.Typer()
+@app.command()
+def hello(name: str = "x") -> None:
+    print(name)
+@app.command()
+def bye() -> None:
+    print("bye")
+app()
+'''
+
+
+def vpg(i: int, rnd: random.Random) -> dict[str, object]:
+    """A /v1/vpgs-shaped object (about 260 bytes of compact JSON)."""
+    status, sub = rnd.choice(MIX)
+    return {
+        "VpgName": f"vpg-{i:06d}", "VpgIdentifier": f"{rnd.getrandbits(48):012x}-{i:06d}",
+        "Status": status, "SubStatus": sub, "ActualRPO": rnd.randint(1, 900), "ConfiguredRpoSeconds": 300,
+        "Priority": rnd.randint(0, 2), "VmsCount": rnd.randint(1, 12),
+        "ProvisionedStorageInMB": rnd.randint(10_000, 900_000), "UsedStorageInMB": rnd.randint(1_000, 90_000),
+        "IOPs": rnd.randint(0, 900), "SourceSite": "NYC-DC1", "TargetSite": "Azure-EastUS",
+    }
+
+
+def payload(n: int) -> Path:
+    PAYLOADS.mkdir(exist_ok=True)
+    path = PAYLOADS / f"vpgs-{n}.json"
+    if not path.exists():
+        rnd = random.Random(n)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("[")
+            for i in range(n):
+                if i:
+                    fh.write(",")
+                fh.write(json.dumps(vpg(i, rnd), separators=(",", ":")))
+            fh.write("]")
+    return path
+
+
+def run_once(cmd: list[str], stdin: Path | None = None) -> tuple[float, int | None]:
+    """Wall time (s) and peak RSS (KiB) of one run; output discarded."""
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            rss = usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+        else:  # pragma: no cover - Windows
+            proc.wait()
+            elapsed, rss = time.perf_counter() - start, None
+    finally:
+        if stdin:
+            fin.close()  # type: ignore[union-attr]
+    if proc.returncode not in (0, 1, 2):
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}")
+    return elapsed, rss
+
+
+def compare(label: str, base: tuple[str, list[str]], subject: tuple[str, list[str]], runs: int,
+            target: str, check: object) -> dict[str, object]:
+    """Alternate the two commands `runs` times; medians and ratios."""
+    times: dict[str, list[float]] = {base[0]: [], subject[0]: []}
+    rss: dict[str, list[int]] = {base[0]: [], subject[0]: []}
+    for _ in range(runs):
+        for name, cmd in (base, subject):
+            t, m = run_once(cmd)
+            times[name].append(t)
+            if m is not None:
+                rss[name].append(m)
+    tb, ts = statistics.median(times[base[0]]), statistics.median(times[subject[0]])
+    mb = statistics.median(rss[base[0]]) if rss[base[0]] else None
+    ms = statistics.median(rss[subject[0]]) if rss[subject[0]] else None
+    ratio = ts / tb
+    mem_ratio = (ms / mb) if mb and ms else None
+    ok = check(ratio, mem_ratio) if callable(check) else None  # type: ignore[operator]
+    print(f"\n{label}  ({runs} alternating runs each, medians)")
+    print(f"  {base[0]:<48} {tb * 1000:9.1f} ms  {'' if mb is None else f'{mb / 1024:8.1f} MiB'}")
+    print(f"  {subject[0]:<48} {ts * 1000:9.1f} ms  {'' if ms is None else f'{ms / 1024:8.1f} MiB'}")
+    verdict = "" if ok is None else ("  MET" if ok else "  NOT MET")
+    mem = "" if mem_ratio is None else f", memory ratio {mem_ratio:.2f}"
+    print(f"  time ratio {ratio:.2f}{mem}   target: {target}{verdict}")
+    return {"label": label, "ratio": ratio, "mem_ratio": mem_ratio, "met": ok, "base_ms": tb * 1000,
+            "subject_ms": ts * 1000}
+
+
+def prepare() -> None:
+    if not ZVPG:
+        raise SystemExit("zvpg is not installed in this environment (pip install -e .)")
+    # pip compiles an installed package's modules; an editable install (or
+    # PYTHONDONTWRITEBYTECODE) leaves them uncompiled, which is not what users run.
+    import compileall
+
+    import zvpg_cli
+
+    compileall.compile_dir(os.path.dirname(zvpg_cli.__file__), quiet=1)
+    subprocess.run([ZVPG, "explain", "Bitmap Syncing", "--json"], stdout=subprocess.DEVNULL, check=True)  # warm cache
+
+
+def startup(runs: int) -> list[dict[str, object]]:
+    py = sys.executable
+    out = [
+        compare("Start-up: explain --json vs the Typer floor",
+                ("python -c 'import typer'", [py, "-c", "import typer"]),
+                ("zvpg explain 'Bitmap Syncing' --json", [ZVPG, "explain", "Bitmap Syncing", "--json"]),  # type: ignore[list-item]
+                runs, "<= 1.15x", lambda r, m: r <= 1.15),
+        compare("Start-up: explain (rich view) vs the Typer+rich floor",
+                ("python -c 'import typer, rich.console, rich.table'",
+                 [py, "-c", "import typer, rich.console, rich.table"]),
+                ("zvpg explain 'Bitmap Syncing'", [ZVPG, "explain", "Bitmap Syncing"]),  # type: ignore[list-item]
+                runs, "<= 1.15x", lambda r, m: r <= 1.15),
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(MINIMAL_TYPER_APP)
+    try:
+        import typer
+
+        out.append(compare(f"Typer {typer.__version__}: a minimal two-command app vs import typer "
+                           "(shows when a newer typer is fast again)",
+                           ("python -c 'import typer'", [py, "-c", "import typer"]),
+                           ("minimal typer app", [py, fh.name, "bye"]), runs, "information", None))
+    finally:
+        os.unlink(fh.name)
+    return out
+
+
+def jq_names() -> str:
+    return json.dumps({str(i): n for i, n in enumerate(STATUS_NAMES)})
+
+
+def throughput(runs: int, sizes: list[int]) -> list[dict[str, object]]:
+    out = []
+    p100k = payload(100_000)
+    print(f"\npayload: {p100k.name}, {p100k.stat().st_size / 1e6:.1f} MB")
+    jq = shutil.which("jq")
+    if jq:
+        out.append(compare("annotate vs jq (bare code-to-name mapping), 100,000 objects",
+                           ("jq", [jq, "-c", "--argjson", "names", jq_names(), JQ_PROGRAM, str(p100k)]),
+                           ("zvpg annotate", [ZVPG, "annotate", str(p100k)]),  # type: ignore[list-item]
+                           runs, ">= 5x faster (ratio <= 0.20), memory <= 0.5x",
+                           lambda r, m: r <= 0.20 and (m is None or m <= 0.5)))
+    else:
+        print("\njq is not installed: the annotate-vs-jq pair is skipped (apt-get install jq)")
+    out.append(compare("triage vs annotate, 100,000 objects",
+                       ("zvpg annotate", [ZVPG, "annotate", str(p100k)]),  # type: ignore[list-item]
+                       ("zvpg triage", [ZVPG, "triage", str(p100k)]),  # type: ignore[list-item]
+                       runs, "<= 1.2x", lambda r, m: r <= 1.2))
+    print("\nScaling: zvpg annotate")
+    per: list[float] = []
+    points: list[tuple[int, float]] = []
+    for n in sizes:
+        path = payload(n)
+        reps = max(3, runs // (1 if n <= 100_000 else 3))
+        samples = [run_once([ZVPG, "annotate", str(path)]) for _ in range(reps)]  # type: ignore[list-item]
+        t = statistics.median(s[0] for s in samples)
+        m = [s[1] for s in samples if s[1] is not None]
+        per.append(t / n * 1e6)
+        points.append((n, t))
+        mem = f"{statistics.median(m) / 1024:8.1f} MiB" if m else ""
+        print(f"  {n:>9,} objects  {path.stat().st_size / 1e6:8.1f} MB  {t * 1000:9.1f} ms  "
+              f"{t / n * 1e6:6.2f} us/object  {mem}")
+    # Start-up is a constant: linear growth shows as a constant marginal cost.
+    for (n0, t0), (n1, t1) in itertools.pairwise(points):
+        print(f"  marginal cost {n0:,} -> {n1:,} objects: {(t1 - t0) / (n1 - n0) * 1e6:.2f} us/object")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=15, help="alternating runs per pair (default 15)")
+    ap.add_argument("--quick", action="store_true", help="7 runs, no 1M-object payload")
+    ap.add_argument("--only", choices=["startup", "throughput"], help="run one group")
+    ap.add_argument("--sizes", default=None, help="comma-separated payload sizes for the scaling run")
+    args = ap.parse_args()
+    runs = 7 if args.quick else args.runs
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    prepare()
+    import typer
+
+    print(f"zvpg benchmarks on {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"typer {typer.__version__}")
+    results = []
+    if args.only in (None, "startup"):
+        results += startup(runs)
+    if args.only in (None, "throughput"):
+        results += throughput(runs, sizes)
+    failed = [r["label"] for r in results if r["met"] is False]
+    print("\n" + ("All targets met." if not failed else "Targets not met: " + "; ".join(map(str, failed))))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

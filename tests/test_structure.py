@@ -1,0 +1,60 @@
+"""Guards on the structure that keeps zvpg fast and its layers apart."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "zvpg_cli"
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['zvpg', *{args!r}]\n"
+            "try:\n    runpy.run_module('zvpg_cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "sys.stdout.flush()\n"
+            "sys.stderr.write(' '.join(sorted(sys.modules)))\n")
+    # the first run compiles the knowledge base into the (test's own) cache
+    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return set(p.stderr.split())
+
+
+def test_json_fast_path_imports_neither_rich_nor_yaml_nor_json() -> None:
+    mods = _modules_after(["explain", "Bitmap Syncing", "--json"])
+    assert "zvpg_cli.cli" in mods
+    for heavy in ("rich", "yaml", "json", "msgspec", "zvpg_cli.model", "zvpg_cli.schema"):
+        assert heavy not in mods, heavy
+
+
+def test_human_path_does_not_import_yaml_or_payload_code() -> None:
+    mods = _modules_after(["explain", "Bitmap Syncing"])
+    assert "rich.console" in mods
+    for heavy in ("yaml", "msgspec", "zvpg_cli.schema", "zvpg_cli.payload"):
+        assert heavy not in mods, heavy
+
+
+def test_rich_stays_in_the_output_package() -> None:
+    """Presentation lives in zvpg_cli/output: no other module imports rich."""
+    for path in PACKAGE.rglob("*.py"):
+        if "output" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "rich" or n.startswith("rich.") for n in names), path
+
+
+def test_the_domain_layer_does_not_import_the_cli() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.name in ("cli.py", "_entry.py", "__main__.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "import typer" not in text and "from .cli" not in text, path
