@@ -58,3 +58,12 @@ def test_the_domain_layer_does_not_import_the_cli() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         assert "import typer" not in text and "from .cli" not in text, path
+
+
+def test_benchmark_script_runs() -> None:
+    """The benchmark script works (a smoke run on tiny payloads; no timing is judged here)."""
+    script = PACKAGE.parent / "benchmarks" / "run.py"
+    p = subprocess.run([sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "Start-up: explain --json vs the Typer floor" in p.stdout
+    assert "triage vs annotate" in p.stdout and "marginal cost" in p.stdout
