@@ -269,37 +269,48 @@ def _check_common(c: _Checker, node: Any, entry: dict[str, Any], what: str, line
         c.add(_line(node, "name", line), f"{what}: name is empty")
 
 
-def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
+def _start_entry(c: _Checker, node: Any, fallback: int | None, kind: str,
+                 spec: dict[str, tuple[tuple[type, ...], bool, Any]]) -> tuple[dict[str, Any] | None, str, int | None]:
+    """The checks every entry gets; (entry or None, its label, its line)."""
     line = _line(node, None, fallback)
-    what = f"status {node.get('name')!r}" if isinstance(node, dict) else "status"
-    entry = c.record(node, STATUS_FIELDS, what, line)
+    what = f"{kind} {node.get('name')!r}" if isinstance(node, dict) else kind
+    entry = c.record(node, spec, what, line)
     if entry is None or entry["name"] is None:
-        return None
+        return None, what, line
     _check_common(c, node, entry, what, line)
-    entry["table_label"] = entry["table_label"] or entry["name"]
-    numberings = []
-    for item in entry["other_numberings"]:
-        rec = c.record(item, NUMBERING_FIELDS, f"{what}: other_numberings item", _line(item, None, line))
-        if rec is not None:
-            numberings.append(rec)
-    entry["other_numberings"] = numberings
     entry["line"] = line
+    return entry, what, line
+
+
+def _records(c: _Checker, items: list[Any], spec: dict[str, tuple[tuple[type, ...], bool, Any]], what: str,
+             line: int | None) -> list[tuple[Any, dict[str, Any]]]:
+    """Check each mapping of a list; (node, record) for the good ones."""
+    out = []
+    for item in items:
+        rec = c.record(item, spec, what, _line(item, None, line))
+        if rec is not None:
+            out.append((item, rec))
+    return out
+
+
+def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
+    entry, what, line = _start_entry(c, node, fallback, "status", STATUS_FIELDS)
+    if entry is None:
+        return None
+    entry["table_label"] = entry["table_label"] or entry["name"]
+    entry["other_numberings"] = [rec for _, rec in _records(c, entry["other_numberings"], NUMBERING_FIELDS,
+                                                            f"{what}: other_numberings item", line)]
     return entry
 
 
 def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any] | None:
-    line = _line(node, None, fallback)
-    what = f"substatus {node.get('name')!r}" if isinstance(node, dict) else "substatus"
-    entry = c.record(node, SUBSTATUS_FIELDS, what, line)
-    if entry is None or entry["name"] is None:
+    entry, what, line = _start_entry(c, node, fallback, "substatus", SUBSTATUS_FIELDS)
+    if entry is None:
         return None
-    _check_common(c, node, entry, what, line)
     listings = []
-    for item in entry["statuses"] or []:
-        rec = c.record(item, LISTING_FIELDS, f"{what}: statuses item", _line(item, None, line))
-        if rec is not None:
-            rec["_line"] = _line(item, "status", line)
-            listings.append(rec)
+    for item, rec in _records(c, entry["statuses"] or [], LISTING_FIELDS, f"{what}: statuses item", line):
+        rec["_line"] = _line(item, "status", line)
+        listings.append(rec)
     entry["statuses"] = listings
     if entry["recovery"] is not None and entry["recovery"] not in RECOVERY_VALUES:
         c.add(_line(node, "recovery", line),
@@ -307,7 +318,6 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
     if entry["documented"] and entry["severity"] is None:
         c.add(_line(node, "severity", line), f"{what}: a documented substatus needs a severity")
     _check_evidence(c, node, entry, what, line)
-    entry["line"] = line
     return entry
 
 
