@@ -173,3 +173,22 @@ def test_subprocess_python_m(run: Any) -> None:
     assert p.returncode == 0 and json.loads(p.stdout)["name"] == "Delta Syncing"
     p = run("explain", "nope-nope")
     assert p.returncode == 1 and p.stdout == b"" and b"Traceback" not in p.stderr
+
+
+def test_yaml_round_trips_through_the_schema(cli: Any, kb: Any, tmp_path: Any) -> None:
+    from zvpg_cli.kb import load_kb
+
+    path = tmp_path / "copy.yaml"
+    path.write_text(cli("list", "--format", "yaml").stdout, encoding="utf-8")
+    assert cli("validate", str(path)).exit_code == 0
+    copy = load_kb(str(path), use_cache=False)
+    strip = lambda e: e._replace(line=0)  # noqa: E731 - only the source lines differ
+    assert [strip(e) for e in copy.entries] == [strip(e) for e in kb.entries]
+    assert copy.no_substatus == kb.no_substatus and copy.numbering_caution == kb.numbering_caution
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "markdown", "table"])
+def test_every_format_of_decode_and_explain(cli: Any, fmt: str) -> None:
+    for args in (["decode", "2", "6"], ["explain", "Error"], ["list", "--status", "Moving"]):
+        r = cli(*args, "--format", fmt)
+        assert r.exit_code == 0 and r.stdout.strip(), (args, fmt)

@@ -234,7 +234,7 @@ def explain(
     elif fmt is Format.yaml:
         from .output.yamlfmt import entries_document
 
-        write(entries_document([entry]))
+        write(entries_document(kb, [entry]))
     else:
         from .output.views import api_text, entry_sections
 
@@ -262,7 +262,7 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
     if fmt is Format.yaml:
         from .output.yamlfmt import entries_document
 
-        write(entries_document([d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
+        write(entries_document(kb, [d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
         return
     from .output.views import pair_sections
 
@@ -345,7 +345,7 @@ def list_(
     elif fmt is Format.yaml:
         from .output.yamlfmt import entries_document
 
-        write(entries_document(entries))
+        write(entries_document(kb, entries))
     elif fmt is Format.markdown:
         from .output.markdown import entries_table, md
 
