@@ -1,0 +1,166 @@
+"""The Typer application and what its commands share: the knowledge base as
+the --data option chose it, output formats, errors and exit codes.
+
+Start-up time is the product's latency, so this module imports only typer and
+the light domain modules; JSON, YAML and rich are imported by the code paths
+that print them.
+"""
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from .. import __version__
+from ..kb import KBError, load_compiled, load_kb
+
+if TYPE_CHECKING:
+    from ..model import KnowledgeBase
+
+EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
+class Kind(str, Enum):
+    status = "status"
+    substatus = "substatus"
+
+
+class SeverityChoice(str, Enum):
+    ok = "ok"
+    warning = "warning"
+    critical = "critical"
+    unknown = "unknown"
+
+
+class RecoveryChoice(str, Enum):
+    possible = "possible"
+    last_checkpoint = "last-checkpoint"
+    not_possible = "not-possible"
+    unknown = "unknown"
+
+
+app = typer.Typer(
+    name="zvpg",
+    help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
+    "What a status or substatus means, whether a failover is possible, and what to do: "
+    "from the Zerto documentation, with the ZVM REST API's codes.",
+    epilog="""Examples:
+
+  zvpg explain "Not Meeting SLA / Bitmap Syncing"
+
+  zvpg decode 2 23
+
+  zvpg list --status "Not Meeting SLA"
+
+  zvpg explain Initializing --json
+
+Exit codes: 0 success, 1 not found / unknown code, 2 usage or knowledge-base error.""",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+state: dict[str, Any] = {"data": None}
+
+
+def kb_or_exit() -> "KnowledgeBase":
+    try:
+        return load_kb(state["data"])
+    except KBError as exc:
+        kb_failed(exc)
+
+
+def compiled_or_exit() -> dict[str, Any]:
+    """The compiled knowledge base (plain data): enough for the fast paths."""
+    try:
+        return load_compiled(state["data"])
+    except KBError as exc:
+        kb_failed(exc)
+
+
+def kb_failed(exc: KBError) -> NoReturn:
+    from ..output.sanitize import printable
+
+    fail(printable(str(exc)), EXIT_USAGE)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    from ..output.writer import error
+
+    error(f"zvpg: {message}")
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zvpg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    data: str | None = typer.Option(
+        None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True,
+        help="Knowledge-base YAML file to use instead of the packaged one.",
+    ),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    state["data"] = data
+
+
+def complete_term(incomplete: str) -> list[str]:
+    return _complete(incomplete, None)
+
+
+def complete_status(incomplete: str) -> list[str]:
+    return _complete(incomplete, "status")
+
+
+def _complete(incomplete: str, kind: str | None) -> list[str]:
+    from ..lookup import normalize
+
+    try:
+        kb = load_kb(state["data"])
+    except KBError:
+        return []  # completion stays silent
+    key = normalize(incomplete)
+    return [e.name for e in kb.entries if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
+
+
+def pick_format(fmt: Format | None, json_flag: bool) -> Format:
+    if json_flag:
+        if fmt not in (None, Format.json):
+            fail("--json and --format are exclusive", EXIT_USAGE)
+        return Format.json
+    return fmt or Format.table
+
+
+def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:
+    from ..lookup import Ambiguous, NotFound, resolve
+
+    try:
+        return resolve(kb, term, kind)
+    except Ambiguous as exc:
+        from ..output.sanitize import printable
+
+        fail(f"{printable(repr(term))} is ambiguous: it could be {', '.join(exc.suggestions)}. "
+              "Type more of the name.", EXIT_NOT_FOUND)
+    except NotFound as exc:
+        from ..output.sanitize import printable
+
+        what = f"{kind} " if kind else ""
+        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else " Try `zvpg list`."
+        fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
+
+
+
+FORMAT_HELP = "Output format: table (for people), json, yaml (knowledge-base schema) or markdown."
+JSON_HELP = "Shorthand for --format json."

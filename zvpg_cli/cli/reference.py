@@ -1,0 +1,294 @@
+"""Commands over the knowledge base: explain, list, decode, validate."""
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from .app import (
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    FORMAT_HELP,
+    JSON_HELP,
+    Format,
+    Kind,
+    RecoveryChoice,
+    SeverityChoice,
+    app,
+    compiled_or_exit,
+    complete_status,
+    complete_term,
+    fail,
+    kb_or_exit,
+    pick_format,
+    resolve_or_exit,
+    state,
+)
+
+if TYPE_CHECKING:
+    from ..model import KnowledgeBase
+
+
+
+@app.command(epilog="""Examples:
+
+  zvpg explain "Bitmap Syncing"
+
+  zvpg explain "bitmap sync"            (case, spaces and dashes do not matter)
+
+  zvpg explain "journal stor"           (an unambiguous prefix)
+
+  zvpg explain DeltaSync                (API name)
+
+  zvpg explain "Not Meeting SLA / Bitmap Syncing"
+
+  zvpg explain "ZVM paused protection" --evidence
+
+  zvpg explain Initializing --json | jq .meaning""")
+def explain(
+    term: str = typer.Argument(..., help="A status or substatus: name, alias, API name or unambiguous prefix; "
+                               "or 'STATUS / SUBSTATUS'.", autocompletion=complete_term),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    evidence: bool = typer.Option(False, "--evidence", "-e",
+                                  help="Show the documentation sentences each fact rests on."),
+) -> None:
+    """Explain one status or substatus: meaning, failover, what to do, full description."""
+    fmt = pick_format(fmt, json_flag)
+    from ..lookup import Ambiguous, LookupError_, NotFound, find, resolve
+    from ..output.writer import write
+
+    if fmt is Format.json and "/" not in term:
+        # The fast path monitoring scripts use: the entry's JSON is compiled
+        # with the knowledge base, so neither the model nor json is loaded.
+        compiled = compiled_or_exit()
+        try:
+            hit = find(compiled["index"], term)
+        except LookupError_:
+            pass  # reported, with suggestions, below
+        else:
+            write(compiled["json"][hit.position])
+            return
+    kb = kb_or_exit()
+
+    pair = None
+    if "/" in term:
+        try:
+            resolve(kb, term)
+        except NotFound:
+            left, _, right = term.partition("/")
+            st = resolve_or_exit(kb, left, "status").entry
+            sub = resolve_or_exit(kb, right, "substatus").entry
+            from ..decode import decode
+
+            pair = decode(kb, st.api_name, sub.api_name)
+        except Ambiguous:  # reported below, through the normal path
+            pass
+    if pair is not None:
+        _print_pair(kb, pair, fmt)
+        return
+    res = resolve_or_exit(kb, term)
+    entry = res.entry
+    if fmt is Format.json:
+        from ..output.jsonfmt import dumps
+        from ..serialize import entry_dict
+
+        write(dumps(entry_dict(kb, entry)))
+    elif fmt is Format.yaml:
+        from ..output.yamlfmt import entries_document
+
+        write(entries_document(kb, [entry]))
+    else:
+        from ..output.views import api_text, entry_sections
+
+        secs = entry_sections(kb, entry, evidence=evidence, resolution=res)
+        subtitle = f"{entry.kind} · API {api_text(entry)}"
+        if fmt is Format.markdown:
+            from ..output.markdown import sections
+
+            write(sections(entry.name, subtitle, secs))
+        else:
+            from ..output.human import print_sections
+
+            print_sections(entry.name, subtitle, secs)
+
+
+def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
+    from ..output.writer import write
+
+    if fmt is Format.json:
+        from ..output.jsonfmt import dumps
+        from ..serialize import pair_dict
+
+        write(dumps(pair_dict(kb, pair)))
+        return
+    if fmt is Format.yaml:
+        from ..output.yamlfmt import entries_document
+
+        write(entries_document(kb, [d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
+        return
+    from ..output.views import pair_sections
+
+    secs = pair_sections(kb, pair)
+    title = " / ".join(str(d.name or d.value) for d in (pair.status, pair.substatus) if d is not None)
+    if fmt is Format.markdown:
+        from ..output.markdown import sections
+
+        write(sections(title, "decoded", secs))
+    else:
+        from ..output.human import print_sections
+
+        print_sections(title, "decoded", secs)
+
+
+@app.command("list", epilog="""Examples:
+
+  zvpg list
+
+  zvpg list --status "Not Meeting SLA"
+
+  zvpg list --status "RPO Not Meeting SLA"     (uses Not Meeting SLA's list, and says so)
+
+  zvpg list --kind substatus --recovery not-possible
+
+  zvpg list --severity critical --json | jq -r '.[].name'
+
+  zvpg list --search checkpoint""")
+def list_(
+    status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
+                                         help="Only the substatuses the documentation lists under this status.",
+                                         autocompletion=complete_status),
+    kind: Kind | None = typer.Option(None, "--kind", "-k", help="Only statuses or only substatuses."),
+    search_text: str | None = typer.Option(None, "--search", "-q", metavar="TEXT",
+                                              help="Full-text search over names, aliases and descriptions."),
+    severity: SeverityChoice | None = typer.Option(None, "--severity", help="Only entries of this severity."),
+    recovery: RecoveryChoice | None = typer.Option(
+        None, "--recovery", help="Only substatuses during which a failover is possible / not / to the last "
+        "checkpoint, or where the documentation does not say (unknown)."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List statuses and substatuses, optionally filtered."""
+    fmt = pick_format(fmt, json_flag)
+    kb = kb_or_exit()
+    from ..lookup import search
+    from ..model import Status, Substatus
+
+    entries = list(kb.entries)
+    note = None
+    title = "Zerto VPG statuses and substatuses"
+    if status is not None:
+        st = resolve_or_exit(kb, status, "status").entry
+        assert isinstance(st, Status)
+        entries = list(kb.substatuses_of(st))
+        title = f"Substatuses of {st.name}"
+        if st.substatuses_from:
+            note = (f"The documentation lists no substatuses of its own under {st.name}: it refers to "
+                    f"{st.substatuses_from} ({st.substatus_note}). These are {st.substatuses_from}'s.")
+        elif not entries:
+            note = f"The documentation lists no substatus under {st.name}."
+    if kind is not None:
+        entries = [e for e in entries if e.kind == kind.value]
+    if search_text is not None:
+        found = set(map(id, search(kb, search_text)))
+        entries = [e for e in entries if id(e) in found]
+    if severity is not None:
+        want = None if severity is SeverityChoice.unknown else severity.value
+        entries = [e for e in entries if e.severity == want]
+    if recovery is not None:
+        want = None if recovery is RecoveryChoice.unknown else recovery.value
+        entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
+    from ..output.writer import error, write
+
+    if fmt is Format.json:
+        from ..output.jsonfmt import dumps
+        from ..serialize import entry_dict
+
+        write(dumps([entry_dict(kb, e) for e in entries]))
+    elif fmt is Format.yaml:
+        from ..output.yamlfmt import entries_document
+
+        write(entries_document(kb, entries))
+    elif fmt is Format.markdown:
+        from ..output.markdown import entries_table, md
+
+        write((f"*{md(note)}*\n\n" if note else "") + entries_table(kb, entries, title))
+    else:
+        from ..output.human import print_entries
+
+        print_entries(kb, entries, title, note, show_listed=status is None)
+    if note and fmt in (Format.json, Format.yaml):
+        error(f"zvpg: note: {note}")
+
+
+@app.command(epilog="""Examples:
+
+  zvpg decode 2 23                        (Not Meeting SLA / Bitmap Syncing)
+
+  zvpg decode NotMeetingSLA BitmapSync    (API names: safe in every numbering)
+
+  zvpg decode 3                           (warns: Zerto Analytics and Checkmk number it differently)
+
+  zvpg decode 1 0 --json | jq .severity""")
+def decode(
+    status: str = typer.Argument(..., help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
+    substatus: str | None = typer.Argument(None, help="The VPG's SubStatus: a code (0 = none) or API name."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Decode Status / SubStatus codes or API names from the ZVM REST API."""
+    fmt = pick_format(fmt, json_flag)
+    kb = kb_or_exit()
+    from ..decode import decode as decode_pair
+    from ..output.sanitize import printable
+
+    pair = decode_pair(kb, status, substatus)
+    unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
+    if unknown:
+        parts = []
+        for d in unknown:
+            hint = ""
+            if d.code is None:
+                import difflib
+
+                names = [str(e.api_name) for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
+                folded = {n.casefold(): n for n in names}
+                close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
+                hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
+            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
+        fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
+              EXIT_NOT_FOUND)
+    for w in pair.warnings:
+        from ..output.writer import error
+
+        error(f"zvpg: caution: {w}")
+    _print_pair(kb, pair, fmt)
+
+
+@app.command(epilog="""Examples:
+
+  zvpg validate                           (the knowledge base in use)
+
+  zvpg validate my-statuses.yaml
+
+  ZVPG_DATA=my-statuses.yaml zvpg explain Error""")
+def validate(
+    path: str | None = typer.Argument(None, help="Knowledge-base file to check (default: the one in use)."),
+) -> None:
+    """Check a knowledge-base file against the schema and list every problem."""
+    from ..kb import resolve_path
+    from ..output.writer import error, write
+    from ..schema import check_file
+
+    target = path or resolve_path(state["data"])
+    problems = check_file(target)
+    if not problems:
+        write(f"{target}: valid\n")
+        return
+    from ..output.sanitize import printable
+
+    for p in problems:
+        where = f"{target}:{p.line}" if p.line else target
+        error(printable(f"{where}: {p.message}"))
+    error(f"zvpg: {len(problems)} problem{'s' if len(problems) != 1 else ''} in {target}")
+    raise typer.Exit(EXIT_USAGE)
+
