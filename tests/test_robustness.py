@@ -127,8 +127,10 @@ def test_csv_and_table_survive_hostile_names(cli: Any, names: list[str]) -> None
     rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
     assert rows[0] == ["name", "status"] and len(rows) == len(names) + 1
     for name, row in zip(names, rows[1:], strict=True):
-        expected = "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(name) else name
+        shown = printable(name)  # control characters escaped, as everywhere
+        expected = "'" + shown if shown[:1] in ("=", "+", "-", "@") and not _number(shown) else shown
         assert row == [expected, "Not Meeting SLA"]
+        assert not UNSAFE.search(row[0])
     table = cli("annotate", "--format", "table", input=json.dumps(objs), env={"COLUMNS": "200"})
     assert not UNSAFE.search(table.stdout) and "\x1b" not in table.stdout
 

@@ -62,3 +62,12 @@ def test_schemas_reject_wrong_output() -> None:
     bad = {"kind": "substatus", "name": "X", "aliases": [], "api_code": 1, "api_name": "X", "comment": None,
            "description": None, "documented": True, "severity": "ok", "severity_rationale": None}
     assert not v.is_valid(bad)
+
+
+def test_triage_output(run: Any) -> None:
+    payload = json.dumps([{"VpgName": "a", "Status": 2, "SubStatus": 6, "ActualRPO": 1.5},
+                          {"Status": 42}, {}, {"VmName": "v", "Status": "MeetingSLA", "SubStatus": 5}])
+    v = validator("triage.schema.json")
+    v.validate(json.loads(run("triage", "--format", "json", input=payload).stdout))
+    example = Path(__file__).resolve().parent.parent / "examples" / "vpgs.json"
+    v.validate(json.loads(run("triage", "--format", "json", str(example)).stdout))

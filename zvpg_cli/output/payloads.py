@@ -93,13 +93,15 @@ def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
 
 
 def write_csv(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter) -> None:
-    """CSV (RFC 4180 quoting) with a header row. Text that a spreadsheet would
+    """CSV (RFC 4180 quoting) with a header row. Control and invisible
+    formatting characters are shown as escapes (as on a terminal: CSV gets
+    `cat`ed too, and a NUL breaks many readers); text that a spreadsheet would
     run as a formula (starting with = + - @ or a tab) gets a leading quote."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for row in rows(kb, payload, columns, report):
-        w.writerow([_defuse(c) for c in row])
+        w.writerow([_defuse(printable(c)) for c in row])
         if buf.tell() > 1 << 20:
             write(buf.getvalue())
             buf.seek(0)
