@@ -324,17 +324,10 @@ def pair_key(head: Any) -> tuple[Any, Any]:
     return (status, substatus)
 
 
-def fragment_for(kb: KnowledgeBase, head: Any, cache: dict[tuple[Any, Any], tuple[bytes, Annotation]]
-                 ) -> tuple[bytes, Annotation]:
-    """The bytes `"zvpg":{...}` for an object with this Status/SubStatus, and
-    its annotation; computed once per distinct pair of raw values."""
-    key = pair_key(head)
-    hit = cache.get(key)
-    if hit is None:
-        a = annotate_head(kb, head)
-        body = json.dumps(annotation_dict(kb, a), ensure_ascii=False, separators=(",", ":"))
-        hit = cache[key] = (b'"zvpg":' + body.encode("utf-8"), a)
-    return hit
+def fragment(kb: KnowledgeBase, a: Annotation) -> bytes:
+    """The member `"zvpg":{...}` that annotate adds to an object, as UTF-8 JSON."""
+    body = json.dumps(annotation_dict(kb, a), ensure_ascii=False, separators=(",", ":"))
+    return b'"zvpg":' + body.encode("utf-8")
 
 
 _EMPTY_OBJECT = re.compile(rb"\{\s*\}")
@@ -362,10 +355,15 @@ def pieces(raw: msgspec.Raw, fragment: bytes) -> tuple[bytes | memoryview, ...]:
 
 
 def annotate_all(kb: KnowledgeBase, payload: Payload) -> Iterator[tuple[int, Annotation]]:
-    """(index, annotation) for every object."""
-    cache: dict[tuple[Any, Any], tuple[bytes, Annotation]] = {}
+    """(index, annotation) for every object; one annotation per distinct
+    Status/SubStatus pair, shared."""
+    cache: dict[tuple[Any, Any], Annotation] = {}
     for index, head in enumerate(payload.heads):
-        yield index, fragment_for(kb, head, cache)[1]
+        key = pair_key(head)
+        a = cache.get(key)
+        if a is None:
+            a = cache[key] = annotate_head(kb, head)
+        yield index, a
 
 
 Reporter = Callable[[int, Annotation], None]
@@ -386,11 +384,12 @@ def json_chunks(kb: KnowledgeBase, payload: Payload, report: Reporter, *, ndjson
     out: list[bytes | memoryview] = []
     add = out.append
     for index, (raw, head) in enumerate(zip(payload.items, payload.heads, strict=True)):
-        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)  # (pair_key, inlined)
         hit = cache.get(key)
         if hit is None:
-            fragment, a = fragment_for(kb, head, {})
-            hit = cache[key] = (fragment, b"," + fragment + b"}" + separator, a)
+            a = annotate_head(kb, head)
+            member = fragment(kb, a)
+            hit = cache[key] = (member, b"," + member + b"}" + separator, a)
         if hit[2].problems:
             report(index, hit[2])
         view = memoryview(raw)
