@@ -188,3 +188,18 @@ def test_hostile_names_never_break_a_format(names: list[str]) -> None:
     check_checkmk(monitoring.checkmk(states), len(names))
     fam = check_prometheus(monitoring.prometheus(states, summary), len(names))
     assert sorted(s.labels["vpg"] for s in fam["zvpg_vpg_severity"].samples) == sorted(names)
+
+
+def test_severities_can_be_overridden_in_a_knowledge_base_file(run: Any, tmp_path: Path) -> None:
+    from conftest import KB_FILE
+
+    text = KB_FILE.read_text(encoding="utf-8")
+    marker = '  - name: "Bitmap Syncing"'
+    head, tail = text.split(marker, 1)
+    tail = tail.replace("    severity: ok\n", "    severity: warning\n", 1)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(head + marker + tail, encoding="utf-8")
+    objs = json.dumps([vpg("web", 1, 23)])
+    assert run("triage", "--nagios", input=objs).returncode == 0
+    p = run("--data", str(mine), "triage", "--nagios", input=objs)
+    assert p.returncode == 1 and p.stdout.startswith(b"ZVPG WARNING")
