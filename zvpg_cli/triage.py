@@ -20,7 +20,6 @@ from .payload import Annotation, Payload, annotate_head, pair_key
 
 #: Order of severities, worst first.
 ORDER = ("critical", "warning", "unknown", "ok")
-FAILOVER_TEXT = {"possible": "yes", "last-checkpoint": "yes, to the last checkpoint", "not-possible": "no"}
 
 
 class Verdict(NamedTuple):
@@ -93,10 +92,6 @@ class VpgState(NamedTuple):
         if sub.no_substatus:
             return "none"
         return sub.name or f"unknown SubStatus {self.annotation.substatus_value!r}"
-
-    @property
-    def failover_text(self) -> str:
-        return FAILOVER_TEXT.get(self.recovery or "", "not stated")
 
 
 class Summary(NamedTuple):

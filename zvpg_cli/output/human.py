@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from .sanitize import printable
-from .views import Section
+from .views import Section, failover_short
 from .writer import write
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
@@ -69,9 +69,6 @@ def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
     emit(render_sections(title, subtitle, sections))
 
 
-SHORT_RECOVERY = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
-
-
 def _table(title: str | None) -> Table:
     return Table(title=title, title_justify="left", expand=False, pad_edge=False, box=box.SIMPLE_HEAD)
 
@@ -110,7 +107,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             cells = [t("" if e.api_code is None else e.api_code),
                      Text.assemble(t(e.name, "bold"), " ", t(e.api_name or "", "dim")),
                      t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
-                     t(SHORT_RECOVERY.get(e.recovery or "", "not stated"))]
+                     t(failover_short(e.recovery))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
     return tables
@@ -130,7 +127,7 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
             subs = f"those of {e.substatuses_from}" if e.substatuses_from else str(len(kb.substatuses_of(e)))
             facts.append(t(f"substatuses: {subs}"))
         else:
-            facts.append(t(f"failover: {SHORT_RECOVERY.get(e.recovery or '', 'not stated')}"))
+            facts.append(t(f"failover: {failover_short(e.recovery)}"))
             if show_listed:
                 facts.append(t(f"under: {', '.join(li.status for li in e.statuses) or 'no status listed'}"))
         out.append(Text("  ") + Text(" · ").join(facts))

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..triage import ORDER, Summary, VpgState, worst_first
 from .sanitize import printable
+from .views import failover_short
 
 NAGIOS_CODES = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 STATE_OF = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
@@ -28,7 +29,7 @@ def one_line(s: VpgState) -> str:
     """A VPG in one line of plain text (name escaped, no newlines)."""
     name = printable(s.name) or f"object {s.position}"
     sub = f" / {s.substatus_text}" if s.substatus_text else ""
-    return printable(f"{name}: {s.status_text}{sub}; failover possible: {s.failover_text}; {_rpo(s)}")
+    return printable(f"{name}: {s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}")
 
 
 # ---- JSON ------------------------------------------------------------------
@@ -123,7 +124,7 @@ def checkmk(states: list[VpgState]) -> str:
         sub = f" / {s.substatus_text}" if s.substatus_text else ""
         # A backslash-n in the summary starts a line of long output: escape any
         # backslash of our own text before adding the separators.
-        parts = [f"{s.status_text}{sub}; failover possible: {s.failover_text}; {_rpo(s)}", *s.reasons]
+        parts = [f"{s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}", *s.reasons]
         text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
         lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -214,7 +215,7 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
             sub = f" / {s.substatus_text}" if s.substatus_text else ""
             table.add_row(Text(s.severity, style=SEVERITY_STYLE.get(s.severity, "magenta")),
                           Text(printable(s.name) or f"object {s.position}"),
-                          Text(printable(s.status_text + sub)), Text(s.failover_text),
+                          Text(printable(s.status_text + sub)), Text(failover_short(s.recovery)),
                           Text(_rpo(s).removeprefix("RPO ")))
         parts.append(table)
         if len(shown) < len(problems):

@@ -11,25 +11,15 @@ from typing import Any
 from ..model import KnowledgeBase
 from ..payload import Annotation, Payload, Reporter, annotate_all, cell_text, fields, json_chunks
 from .sanitize import printable
+from .views import failover_short
 from .writer import write, write_bytes
 
-#: Columns zvpg computes; any other name is an API object's top-level field.
-COMPUTED = {
-    "name": "VPG or VM name (VpgName, else VmName)",
-    "status": "decoded status name (or the unknown value)",
-    "substatus": "decoded substatus name",
-    "severity": "ok / warning / critical / unknown",
-    "failover": "can a failover be performed now (substatus fact)",
-    "rpo": "actual / configured RPO, seconds",
-    "actual_rpo": "ActualRPO (seconds)",
-    "configured_rpo": "ConfiguredRpoSeconds",
-}
+#: Columns zvpg computes (see HEADERS); any other name is an API object's top-level field.
 DEFAULT_FIELDS = ["name", "status", "substatus", "severity", "failover", "actual_rpo", "configured_rpo"]
 TABLE_FIELDS = ["name", "status", "substatus", "severity", "failover", "rpo"]
 HEADERS = {"name": "Name", "status": "Status", "substatus": "Substatus", "severity": "Severity",
            "failover": "Failover?", "rpo": "RPO act / cfg", "actual_rpo": "Actual RPO",
            "configured_rpo": "Configured RPO"}
-FAILOVER_TEXT = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
 
 
 def write_json(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
@@ -81,7 +71,7 @@ def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
     if column == "failover":
         sub = pair.substatus.entry if pair and pair.substatus else None
         recovery = getattr(sub, "recovery", None)
-        return FAILOVER_TEXT.get(recovery or "", "not stated")
+        return failover_short(recovery)
     if column == "rpo":
         actual, configured = cell_text(members.get("ActualRPO")), cell_text(members.get("ConfiguredRpoSeconds"))
         return f"{actual or '?'}s / {configured or '?'}s" if actual or configured else ""

@@ -16,6 +16,14 @@ RECOVERY_TEXT = {
     "last-checkpoint": "yes, to the last checkpoint written to the journal",
     "not-possible": "no",
 }
+RECOVERY_SHORT = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
+
+
+def failover_short(recovery: str | None) -> str:
+    """Whether a failover is possible, in a table cell or a monitoring line."""
+    return RECOVERY_SHORT.get(recovery or "", "not stated")
+
+
 FACT_LABELS = {
     "recovery": "Failover possible?",
     "new_checkpoints": "New checkpoints?",
