@@ -28,7 +28,7 @@ def vpg(name: str, status: Any, sub: Any = 0, actual: Any = 10, conf: Any = 300,
 
 
 def states_of(objs: list[dict[str, Any]], ratio: float | None = None) -> Any:
-    return triage(load_kb(), parse(json.dumps(objs).encode(), details=True), ratio)
+    return triage(load_kb(), parse(json.dumps(objs).encode()), ratio)
 
 
 def test_substatus_changes_the_verdict() -> None:
@@ -203,3 +203,27 @@ def test_severities_can_be_overridden_in_a_knowledge_base_file(run: Any, tmp_pat
     assert run("triage", "--nagios", input=objs).returncode == 0
     p = run("--data", str(mine), "triage", "--nagios", input=objs)
     assert p.returncode == 1 and p.stdout.startswith(b"ZVPG WARNING")
+
+
+def test_long_output_is_bounded_and_worst_first(run: Any) -> None:
+    objs = [vpg(f"c{i}", 2, 6, actual=300 + i) for i in range(60)] + [vpg("w", 4, 0)] + [vpg("ok", 1, 0)]
+    p = run("triage", "--nagios", input=json.dumps(objs))
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 1 + 50 + 1 and lines[-1] == "... and 11 more"
+    assert lines[1].startswith("CRITICAL: c59:")  # the largest RPO overrun first
+    out = run("triage", "--limit", "3", input=json.dumps(objs), env={"COLUMNS": "120"}).stdout.decode()
+    assert "... and 58 more" in out and "c59" in out and "c0 " not in out
+    everything = run("triage", "--limit", "0", input=json.dumps(objs), env={"COLUMNS": "120"}).stdout.decode()
+    assert "c0 " in everything and " w " in everything and "more" not in everything
+
+
+def test_details_only_for_problems_gives_the_same_answers() -> None:
+    objs = [vpg(f"v{i}", *sc) for i, sc in enumerate([(1, 0), (2, 6), (1, 5), (4, 0), (1, 23), (9,)])]
+    kb = load_kb()
+    payload = parse(json.dumps(objs).encode())
+    full = triage(kb, payload, all_details=True)
+    lean = triage(kb, payload, all_details=False)
+    assert [s.severity for s in full] == [s.severity for s in lean]
+    assert [(s.name, s.actual_rpo) for s in full if s.severity != "ok"] == \
+        [(s.name, s.actual_rpo) for s in lean if s.severity != "ok"]
+    assert monitoring.nagios(full, summarize(full)) == monitoring.nagios(lean, summarize(lean))

@@ -33,23 +33,19 @@ class PayloadError(Exception):
 _RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
 _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
 _CODES = ("Status", "SubStatus")
-#: What triage also reads, decoded to Python values whatever their type.
-_DETAILS = [(name, Any, None) for name in
-            ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")]
 
-# The only fields decoded from every object, in one pass over the whole input;
-# the rest of each object is skipped (and kept, as its raw bytes). Codes are
-# ints or strings in every real payload: decoded as such they key the cache of
-# annotations directly. A payload with a code of any other type (true, 1.5,
-# null, an object) is decoded again with the codes kept raw, so that value is
-# still echoed exactly.
+# The only fields annotate decodes from every object, in one pass over the
+# whole input; the rest of each object is skipped (and kept, as its raw
+# bytes). Codes are ints or strings in every real payload: decoded as such
+# they key the cache of annotations directly. A payload with a code of any
+# other type (true, 1.5, null, an object) is decoded again with the codes kept
+# raw, so that value is still echoed exactly.
 _Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES])
 _RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES])
-_Head: Any = msgspec.defstruct("_Head", _DETAILS, bases=(_Codes,))
-_RawHead: Any = msgspec.defstruct("_RawHead", _DETAILS, bases=(_RawCodes,))
-#: list[...] of each, built once
-_LISTS: dict[tuple[bool, bool], Any] = {(details, raw): list[struct] for details, raw, struct in (  # type: ignore[valid-type]
-    (False, False, _Codes), (False, True, _RawCodes), (True, False, _Head), (True, True, _RawHead))}
+#: What triage also reads (names, identifiers, RPOs), decoded to Python values
+#: whatever their type, for the objects it needs them for.
+Details: Any = msgspec.defstruct("Details", [(name, Any, None) for name in (
+    "VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")])
 
 
 class Payload(NamedTuple):
@@ -57,8 +53,7 @@ class Payload(NamedTuple):
     data: bytes
     #: each object's original bytes
     items: list[msgspec.Raw]
-    #: each object's Status / SubStatus (and, with `details`, the names,
-    #: identifiers and RPOs): ints and strings, or raw where `raw_codes`
+    #: each object's Status / SubStatus: ints and strings, or raw where `raw_codes`
     heads: list[Any]
     #: the input was one object, not an array
     single: bool
@@ -150,9 +145,8 @@ def _decode_error(data: bytes, exc: Exception) -> PayloadError:
     return PayloadError(f"invalid JSON: {message}")
 
 
-def parse(data: bytes, details: bool = False) -> Payload:
-    """Parse a JSON array of objects, or one object; with `details`, also
-    decode the fields triage reads. Raises `PayloadError`."""
+def parse(data: bytes) -> Payload:
+    """Parse a JSON array of objects, or one object. Raises `PayloadError`."""
     data = to_utf8(data)
     start = data.lstrip()[:1]
     if not start:
@@ -174,16 +168,28 @@ def parse(data: bytes, details: bool = False) -> Payload:
     array = data if not single else b"[" + data + b"]"
     raw_codes = False
     try:
-        heads = msgspec.json.decode(array, type=_LISTS[details, False])
+        heads = msgspec.json.decode(array, type=list[_Codes])
     except msgspec.ValidationError:
         raw_codes = True
         try:
-            heads = msgspec.json.decode(array, type=_LISTS[details, True])
+            heads = msgspec.json.decode(array, type=list[_RawCodes])
         except msgspec.ValidationError as exc:  # an item that is not an object
             raise _item_error(items, exc) from None
     except (msgspec.DecodeError, RecursionError) as exc:  # pragma: no cover - already parsed above
         raise PayloadError(f"invalid JSON: {exc}") from None
     return Payload(data, items, heads, single, raw_codes)
+
+
+def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:
+    """The `Details` of every object, or of the objects at `indices` (in that
+    order): one msgspec pass over just those objects' bytes."""
+    if indices is None:
+        data = payload.data if not payload.single else b"[" + payload.data + b"]"
+    else:
+        items = payload.items
+        data = b"[" + b",".join([memoryview(items[i]) for i in indices]) + b"]"
+    result: list[Any] = msgspec.json.decode(data, type=list[Details])
+    return result
 
 
 def _item_error(items: list[msgspec.Raw], exc: Exception) -> PayloadError:

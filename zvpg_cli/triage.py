@@ -11,12 +11,12 @@ Rules (README, "Severity" and "Triage"):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import heapq
 from typing import Any, NamedTuple
 
 from .decode import DecodedPair
 from .model import KnowledgeBase, Substatus
-from .payload import Annotation, Payload, annotate_head, pair_key
+from .payload import Annotation, Payload, annotate_head, details, pair_key
 
 #: Order of severities, worst first.
 ORDER = ("critical", "warning", "unknown", "ok")
@@ -33,30 +33,30 @@ class Verdict(NamedTuple):
 
 
 class VpgState(NamedTuple):
-    """One VPG (or VM). Names and RPOs are read from the decoded fields when
-    asked for, so judging a large payload stays one short loop."""
+    """One VPG (or VM). `details` (names, identifiers, RPOs) is decoded for
+    every VPG, or with `all_details=False` only for those that are not ok."""
 
     position: int  # index of the object in the payload
-    head: Any  # the decoded fields of the object (zvpg_cli.payload)
     verdict: Verdict
     severity: str  # ok / warning / critical / unknown (the verdict's, or raised by the RPO ratio)
+    details: Any  # zvpg_cli.payload.Details, or None where it was not decoded
     rpo_reason: str | None = None
 
     @property
     def name(self) -> str:
-        return _text(self.head.VpgName) or _text(self.head.VmName)
+        return _text(self.details.VpgName) or _text(self.details.VmName)
 
     @property
     def identifier(self) -> str:
-        return _text(self.head.VpgIdentifier) or _text(self.head.VmIdentifier)
+        return _text(self.details.VpgIdentifier) or _text(self.details.VmIdentifier)
 
     @property
     def actual_rpo(self) -> float | None:
-        return _number(self.head.ActualRPO)
+        return _number(self.details.ActualRPO)
 
     @property
     def configured_rpo(self) -> float | None:
-        return _number(self.head.ConfiguredRpoSeconds)
+        return _number(self.details.ConfiguredRpoSeconds)
 
     @property
     def annotation(self) -> Annotation:
@@ -119,30 +119,45 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None) -> list[VpgState]:
-    """The state of every object, in input order. The payload must have been
-    parsed with `details=True`. One loop, kept lean: it runs once per VPG."""
+def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,
+           all_details: bool = True) -> list[VpgState]:
+    """The state of every object, in input order.
+
+    With `all_details=False`, names and RPOs are decoded only for the VPGs
+    that are not ok (what a summary or a Nagios check shows): one short
+    msgspec pass over those objects instead of over the whole payload."""
     verdicts: dict[tuple[Any, Any], Verdict] = {}
-    states: list[VpgState] = []
-    add = states.append
-    make = tuple.__new__  # VpgState(...) without the generated __new__'s overhead
-    if payload.heads and not hasattr(payload.heads[0], "ActualRPO"):
-        raise TypeError("triage needs a payload parsed with details=True")
-    fast = not payload.raw_codes  # codes are ints and strings: they are the key
-    for index, head in enumerate(payload.heads):
+    judged: list[Verdict] = []
+    fast = not payload.raw_codes  # codes are ints and strings: they are the key (pair_key, inlined)
+    for head in payload.heads:
         key = (head.Status, head.SubStatus) if fast else pair_key(head)
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = _judge(annotate_head(kb, head))
+        judged.append(verdict)
+
+    infos: list[Any]
+    if all_details or rpo_warning_ratio is not None:
+        infos = details(payload)
+    else:
+        wanted = [i for i, v in enumerate(judged) if v.severity != "ok"]
+        infos = [None] * len(judged)
+        for i, info in zip(wanted, details(payload, wanted), strict=True):
+            infos[i] = info
+
+    make = tuple.__new__  # VpgState(...) without the generated __new__'s overhead
+    states: list[VpgState] = []
+    add = states.append
+    for index, (verdict, info) in enumerate(zip(judged, infos, strict=True)):
         severity = verdict.severity
         rpo_reason = None
         if rpo_warning_ratio is not None and severity == "ok":
-            actual, configured = _number(head.ActualRPO), _number(head.ConfiguredRpoSeconds)
+            actual, configured = _number(info.ActualRPO), _number(info.ConfiguredRpoSeconds)
             if actual is not None and configured and actual >= rpo_warning_ratio * configured:
                 severity = "warning"
                 rpo_reason = (f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
                               f"{configured:g}s (warning ratio {rpo_warning_ratio:g})")
-        add(make(VpgState, (index, head, verdict, severity, rpo_reason)))
+        add(make(VpgState, (index, verdict, severity, info, rpo_reason)))
     return states
 
 
@@ -178,10 +193,21 @@ def summarize(states: list[VpgState]) -> Summary:
     return Summary(len(states), counts, state)
 
 
-def worst_first(states: list[VpgState]) -> Iterator[VpgState]:
-    """Non-ok VPGs, worst first; within a severity, the largest RPO overrun first."""
-    def key(s: VpgState) -> tuple[int, float, int]:
-        over = (s.actual_rpo / s.configured_rpo) if s.actual_rpo is not None and s.configured_rpo else 0.0
-        return ORDER.index(s.severity), -over, s.position
+_RANK = {severity: rank for rank, severity in enumerate(ORDER)}
 
-    yield from sorted((s for s in states if s.severity != "ok"), key=key)
+
+def worst_first(states: list[VpgState], limit: int | None = None) -> list[VpgState]:
+    """Non-ok VPGs, worst first (the first `limit` of them); within a severity,
+    the largest RPO overrun first, then input order."""
+    def key(s: VpgState) -> tuple[int, float, int]:
+        d = s.details
+        actual, configured = d.ActualRPO, d.ConfiguredRpoSeconds
+        if type(actual) is not int or type(configured) is not int:  # the rare case: strings, floats, nulls
+            actual, configured = _number(actual), _number(configured)
+        over = actual / configured if actual is not None and configured else 0.0
+        return _RANK[s.severity], -over, s.position
+
+    problems = [s for s in states if s.severity != "ok"]
+    if limit is not None and limit < len(problems):
+        return heapq.nsmallest(limit, problems, key=key)
+    return sorted(problems, key=key)

@@ -44,11 +44,11 @@ class _Reporter:
                   f"({self.flagged} in all)")
 
 
-def read_payload(file: str | None, max_bytes: int, details: bool = False) -> Any:
+def read_payload(file: str | None, max_bytes: int) -> Any:
     from ..payload import PayloadError, parse, read_source
 
     try:
-        return parse(read_source(file, max_bytes), details)
+        return parse(read_source(file, max_bytes))
     except PayloadError as exc:
         from ..output.sanitize import printable
 
@@ -149,7 +149,7 @@ def triage(
 
         try:
             kb = load_kb(state["data"])
-            payload = parse(read_source(file, max_bytes), details=True)
+            payload = parse(read_source(file, max_bytes))
         except (KBError, PayloadError) as exc:
             what = "input" if isinstance(exc, PayloadError) else "knowledge base"
             text, code = monitoring.nagios_unknown(f"cannot read {what}: {exc}")
@@ -157,11 +157,13 @@ def triage(
             raise typer.Exit(code) from None
     else:
         kb = kb_or_exit()
-        payload = read_payload(file, max_bytes, details=True)
+        payload = read_payload(file, max_bytes)
     from ..triage import summarize
     from ..triage import triage as run_triage
 
-    states = run_triage(kb, payload, rpo_warning_ratio)
+    # The summary and the Nagios check show only the VPGs that need attention.
+    all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
+    states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
     summary = summarize(states)
     if chosen is TriageFormat.nagios:
         text, code = monitoring.nagios(states, summary)

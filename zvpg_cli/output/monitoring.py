@@ -80,11 +80,11 @@ def nagios(states: list[VpgState], summary: Summary) -> tuple[str, int]:
         parts.append(f"{c['unknown']} unknown")
     perf = " ".join(f"{k}={c[k]}" for k in ("critical", "warning", "ok", "unknown")) + f" total={summary.total}"
     lines = [f"ZVPG {summary.state} - {', '.join(parts)} | {perf}"]
-    for listed, s in enumerate(worst_first(states)):
-        if listed == NAGIOS_DETAIL_LINES:
-            lines.append(f"... and {sum(1 for x in states if x.severity != 'ok') - listed} more")
-            break
+    for s in worst_first(states, NAGIOS_DETAIL_LINES):
         lines.append(_nagios_text(f"{s.severity.upper()}: {one_line(s)}"))
+    not_ok = summary.total - c["ok"]
+    if not_ok > NAGIOS_DETAIL_LINES:
+        lines.append(f"... and {not_ok - NAGIOS_DETAIL_LINES} more")
     return "\n".join(lines) + "\n", NAGIOS_CODES[summary.state]
 
 
@@ -205,21 +205,21 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
     head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} VPGs  ", ""),
                          *[(f"{c[k]} {k}  ", SEVERITY_STYLE.get(k, "") if c[k] else "dim") for k in ORDER])
     parts: list[Any] = [head]
-    problems = list(worst_first(states))
+    problems = worst_first(states, limit)
+    not_ok = summary.total - c["ok"]
     if problems:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Needs attention, worst first", title_justify="left")
         for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
             table.add_column(header, overflow="fold", no_wrap=header == "Severity")
-        shown = problems if limit is None else problems[:limit]
-        for s in shown:
+        for s in problems:
             sub = f" / {s.substatus_text}" if s.substatus_text else ""
             table.add_row(Text(s.severity, style=SEVERITY_STYLE.get(s.severity, "magenta")),
                           Text(printable(s.name) or f"object {s.position}"),
                           Text(printable(s.status_text + sub)), Text(failover_short(s.recovery)),
                           Text(_rpo(s).removeprefix("RPO ")))
         parts.append(table)
-        if len(shown) < len(problems):
-            parts.append(Text(f"... and {len(problems) - len(shown)} more (--limit 0 shows all)", style="dim"))
+        if len(problems) < not_ok:
+            parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
         parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
     else:
         parts.append(Text("Every VPG is ok.", style="green"))
