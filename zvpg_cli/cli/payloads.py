@@ -170,9 +170,10 @@ def triage(
         write(text)
         raise typer.Exit(code)
     if chosen is TriageFormat.json:
-        from ..output.jsonfmt import dumps
+        from ..output.jsonfmt import dumps_large
+        from ..output.writer import write_bytes
 
-        write(dumps(monitoring.as_json(states, summary)))
+        write_bytes([dumps_large(monitoring.as_json(states, summary))])
     elif chosen is TriageFormat.checkmk:
         write(monitoring.checkmk(states))
     elif chosen is TriageFormat.prometheus:
