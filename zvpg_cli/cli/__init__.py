@@ -15,6 +15,10 @@ from .app import EXIT_USAGE, app
 
 __all__ = ["app", "main"]
 
+# --help lists the commands in this order: the everyday ones first.
+_ORDER = ["explain", "decode", "list", "triage", "annotate", "validate"]
+app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
+
 
 def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes."""

@@ -117,7 +117,7 @@ class TriageFormat(str, Enum):
 
   curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios         (exit 0/1/2/3)
 
-  zvpg triage vpgs.json --format checkmk > /usr/lib/check_mk_agent/local/zerto_vpgs
+  curl -s ... | zvpg triage --format checkmk     (in a script in the Checkmk agent's local/ folder)
 
   zvpg triage vpgs.json --format prometheus > /var/lib/node_exporter/textfile/zvpg.prom
 
