@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from .sanitize import printable
-from .views import Section, failover_short
+from .views import Section, failover_short, listed_under, substatus_count
 from .writer import write
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
@@ -86,9 +86,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
         table.add_column("Severity", no_wrap=True)
         table.add_column("Substatuses", min_width=10, overflow="fold")
         for st in statuses:
-            listed = kb.substatuses_of(st)
-            rel = (f"those of {st.substatuses_from}" if st.substatuses_from
-                   else f"{len(listed)} listed" if listed else "none listed")
+            rel = substatus_count(kb, st)
             table.add_row(t("" if st.api_code is None else st.api_code),
                           Text.assemble(t(st.name, "bold"), " ", t(st.api_name or "", "dim")),
                           t(st.severity or "unknown", SEVERITY_STYLE.get(st.severity, "")), t(rel))
@@ -103,7 +101,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             table.add_column("Listed under", min_width=8, overflow="fold")
         for e in subs:
             assert isinstance(e, Substatus)
-            under = ", ".join(li.status for li in e.statuses) or "no status listed"
+            under = listed_under(e)
             cells = [t("" if e.api_code is None else e.api_code),
                      Text.assemble(t(e.name, "bold"), " ", t(e.api_name or "", "dim")),
                      t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
@@ -124,12 +122,11 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
         out.append(Text.assemble(t(code), t(e.name, "bold"), " ", t(e.api_name or "", "dim")))
         facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
         if isinstance(e, Status):
-            subs = f"those of {e.substatuses_from}" if e.substatuses_from else str(len(kb.substatuses_of(e)))
-            facts.append(t(f"substatuses: {subs}"))
+            facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
         else:
             facts.append(t(f"failover: {failover_short(e.recovery)}"))
             if show_listed:
-                facts.append(t(f"under: {', '.join(li.status for li in e.statuses) or 'no status listed'}"))
+                facts.append(t(f"under: {listed_under(e)}"))
         out.append(Text("  ") + Text(" · ").join(facts))
     return out
 

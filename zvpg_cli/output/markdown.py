@@ -7,7 +7,7 @@ import re
 
 from ..model import Entry, KnowledgeBase, Status
 from .sanitize import printable
-from .views import RECOVERY_TEXT, Section
+from .views import RECOVERY_TEXT, Section, listed_under
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -40,7 +40,7 @@ def entries_table(kb: KnowledgeBase, entries: list[Entry], title: str | None = N
             rel = f"those of {e.substatuses_from}" if e.substatuses_from else ", ".join(s.name for s in subs)
             failover = ""
         else:
-            rel = ", ".join(li.status for li in e.statuses) or "no parent status listed"
+            rel = listed_under(e)
             failover = RECOVERY_TEXT.get(e.recovery or "", "not stated")
         cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", e.severity or "unknown",
                  failover, rel]

@@ -24,6 +24,19 @@ def failover_short(recovery: str | None) -> str:
     return RECOVERY_SHORT.get(recovery or "", "not stated")
 
 
+def listed_under(sub: Substatus) -> str:
+    """The statuses the status table lists `sub` under, for a table cell."""
+    return ", ".join(li.status for li in sub.statuses) or "no parent status listed"
+
+
+def substatus_count(kb: KnowledgeBase, status: Status) -> str:
+    """How many substatuses the status table lists under `status`, for a table cell."""
+    if status.substatuses_from:
+        return f"those of {status.substatuses_from}"
+    n = len(kb.substatuses_of(status))
+    return f"{n} listed" if n else "none listed"
+
+
 FACT_LABELS = {
     "recovery": "Failover possible?",
     "new_checkpoints": "New checkpoints?",
