@@ -257,16 +257,17 @@ def _code_or_name(value: Any) -> Any:
 
 
 class _WrongType:
+    """A code of a type decode must not read as a code or a name (true, 1.5,
+    an object); it decodes as unknown. Annotations keep the value itself."""
+
     def __init__(self, value: Any) -> None:
         self.value = value
 
     def __repr__(self) -> str:
-        return _show(self)
+        return _show(self.value)
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, _WrongType):
-        value = value.value
     text = str(value) if isinstance(value, RawText) else json.dumps(value, ensure_ascii=True)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -300,7 +301,6 @@ def _decoded_json(kb: KnowledgeBase, d: Decoded | None, value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    value = value.value if isinstance(value, _WrongType) else value
     return str(value) if isinstance(value, RawText) else value
 
 
