@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -87,7 +88,7 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True) -> dict[st
         st = os.stat(path)
     except OSError as exc:
         raise KBError(path, None, f"cannot read knowledge base: {exc.strerror or exc}") from None
-    if not os.path.isfile(path):
+    if not stat.S_ISREG(st.st_mode):  # the stat above answers it: no second system call
         raise KBError(path, None, "cannot read knowledge base: not a regular file")
     if st.st_size > MAX_KB_BYTES:
         raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
