@@ -1,0 +1,151 @@
+"""Files in zvpg's per-user cache folder, safe even where that folder is
+shared or hostile.
+
+The compiled knowledge base and the ZVM sessions/tokens live there. Whatever
+is found there may have been planted by someone else, so:
+
+- the folder is created with mode 0700, and used only if it is a real folder
+  (not a symlink), owned by the user and not writable by group or others;
+- a file is opened without following symlinks and without blocking (a FIFO
+  planted at the path cannot hang zvpg), and read only if it is a regular file
+  owned by the user and not writable by group or others;
+- a file is written to a temporary of unpredictable name created with O_EXCL
+  (`tempfile.mkstemp`, mode 0600) in the same folder, then renamed into place,
+  so readers never see half a file and no symlink is followed.
+
+Anything that fails these checks is ignored (with one warning per process on
+stderr where the user should know): a cache only ever costs speed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+_warned: set[str] = set()
+
+
+def cache_dir() -> str | None:
+    """$ZVPG_CACHE_DIR; else the platform's user cache folder. None disables."""
+    explicit = os.environ.get("ZVPG_CACHE_DIR")
+    if explicit is not None:
+        return explicit or None
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+        return os.path.join(base, "zvpg", "Cache")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/zvpg")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "zvpg")
+
+
+def warn_once(message: str) -> None:
+    """`message` on stderr, once per process."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    from .output.sanitize import printable
+    from .output.writer import error
+
+    error(f"zvpg: warning: {printable(message)}")
+
+
+def _uid() -> int | None:
+    getuid = getattr(os, "getuid", None)
+    return getuid() if getuid is not None else None
+
+
+def _unsafe(st: os.stat_result) -> str | None:
+    """Why a folder or file with this stat must not be trusted, or None."""
+    uid = _uid()
+    if uid is None:  # Windows: no owner or mode bits to check this way
+        return None
+    if st.st_uid != uid:
+        return "it is owned by another user"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "it is writable by group or others"
+    return None
+
+
+def private_dir(folder: str, *, create: bool = True) -> bool:
+    """Whether `folder` is safe to use (creating it, mode 0700, if missing)."""
+    if create:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:
+            return False
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        warn_once(f"cache folder {folder} is not a folder (a link or a file): running without a cache")
+        return False
+    why = _unsafe(st)
+    if why:
+        warn_once(f"cache folder {folder} is not used: {why}")
+        return False
+    return True
+
+
+def read_private(path: str, max_bytes: int) -> bytes | None:
+    """The bytes of the cache file at `path`, or None when it is missing,
+    not a regular file, not safe (see the module doc) or larger than `max_bytes`."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+            return None
+        why = _unsafe(st)
+        if why:
+            warn_once(f"cache file {path} is ignored: {why}")
+            return None
+        chunks = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        return None if len(data) > max_bytes else data
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_private(path: str, data: bytes) -> bool:
+    """Write `data` to `path` atomically, mode 0600, through an unpredictable
+    temporary in the same folder. False when it could not be written."""
+    import tempfile
+
+    folder = os.path.dirname(path) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+
+
+def remove(path: str) -> None:
+    """Delete a cache file, if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
