@@ -24,11 +24,12 @@ def test_readme_example_output_is_real(command: str, shown: str) -> None:
 
 def test_readme_has_the_two_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)\n```", README_TEXT, re.S)
-    assert blocks[0].startswith("python3 -m venv .venv && .venv/bin/pip install -e \".[test]\" && .venv/bin/zvpg ")
+    install = 'python3 -m venv .venv && .venv/bin/pip install -c constraints.txt -e ".[test]"'
+    assert blocks[0].startswith(install + " && .venv/bin/zvpg ")
     assert blocks[1] == ".venv/bin/python -m pytest"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1] in ci, "CI must run README's test command"
-    assert 'python3 -m venv .venv' in README_TEXT and '-m venv .venv && .venv/bin/pip install -q -e ".[test]"' in ci
+    assert '-m venv .venv && .venv/bin/pip install -q -c constraints.txt -e ".[test]"' in ci, "CI: as README"
 
 
 @pytest.mark.parametrize("name", COMMANDS)
