@@ -103,16 +103,3 @@ def test_broken_pipe_is_quiet(tmp_path: Any, pipeline: str) -> None:
     assert err == b"", err
     assert p.returncode in (0, 141)
 
-
-def test_shell_completion_of_names() -> None:
-    env = _env(_ZVPG_COMPLETE="complete_bash", COMP_WORDS="zvpg explain Bitm", COMP_CWORD="2")
-    p = subprocess.run(ZVPG, env=env, capture_output=True, timeout=60)
-    assert p.stdout.decode().split("\n")[0] == "Bitmap Syncing"
-    env = _env(_ZVPG_COMPLETE="complete_bash", COMP_WORDS="zvpg list --status History", COMP_CWORD="3")
-    p = subprocess.run(ZVPG, env=env, capture_output=True, timeout=60)
-    assert p.stdout.decode().strip() == "History Not Meeting SLA"
-
-
-def test_show_completion() -> None:
-    p = subprocess.run([*ZVPG, "--show-completion", "bash"], capture_output=True, env=_env(), timeout=60)
-    assert p.returncode == 0 and b"_zvpg_completion" in p.stdout

@@ -9,15 +9,22 @@ commands to it.
 import os
 import sys
 
+from typer.core import TyperCommand
+
 from ..kb import KBError
 from . import payloads, reference  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, app
+from .help import ZvpgCommand
 
 __all__ = ["app", "main"]
 
 # --help lists the commands in this order: the everyday ones first.
 _ORDER = ["explain", "decode", "list", "triage", "annotate", "validate"]
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
+# Every command's --help is formatted the same way (cli/help.py).
+for _command in app.registered_commands:
+    if _command.cls in (None, TyperCommand):  # app.command()'s default
+        _command.cls = ZvpgCommand
 
 
 def main() -> None:

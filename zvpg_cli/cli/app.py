@@ -13,6 +13,7 @@ import typer
 
 from .. import __version__
 from ..kb import KBError, load_compiled, load_kb
+from .help import ZvpgGroup
 
 if TYPE_CHECKING:
     from ..model import KnowledgeBase
@@ -51,23 +52,46 @@ app = typer.Typer(
     help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
     "What a status or substatus means, whether a failover is possible, and what to do: "
     "from the Zerto documentation, with the ZVM REST API's codes.",
+    # Shown as written, line by line (cli/help.py): keep each line within 76 characters.
     epilog="""Examples:
-
   zvpg explain "Not Meeting SLA / Bitmap Syncing"
-
   zvpg decode 2 23
-
   zvpg list --status "Not Meeting SLA"
+  zvpg triage vpgs.json                     # the whole site, worst first
+  zvpg triage vpgs.json --nagios            # a monitoring check, exit 0-3
+  zvpg annotate vpgs.json > annotated.json  # each object, decoded
 
-  zvpg explain Initializing --json
+Each command has its own --help with more examples.
 
-Exit codes: 0 success, 1 not found / unknown code, 2 usage or knowledge-base error.""",
+Exit codes: 0 success, 1 not found / unknown code, 2 usage, input or
+knowledge-base error (--nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).""",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help, formatted by cli/help.py (rich help breaks words at 80 columns);
+    # completion scripts of zvpg's own (cli/completion.py).
+    rich_markup_mode=None,
+    cls=ZvpgGroup,
+    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 state: dict[str, Any] = {"data": None}
+
+DATA_HELP = "Knowledge-base YAML file to use instead of the packaged one."
+
+
+def data_option() -> Any:
+    """The --data option every command that loads the knowledge base takes
+    (and the top level, before the command). No envvar here: ZVPG_DATA is read
+    when no --data is given anywhere, so it never overrides `zvpg --data F CMD`."""
+    return typer.Option(None, "--data", metavar="PATH", show_default=False,
+                        help=DATA_HELP + " Default: $ZVPG_DATA, else the packaged file.")
+
+
+def use_data(path: str | None) -> None:
+    """Apply a command's own --data (it wins over one given before the command)."""
+    if path is not None:
+        state["data"] = path
 
 
 def kb_or_exit() -> "KnowledgeBase":
@@ -104,35 +128,76 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _show_completion(value: Shell | None) -> None:
+    if value is not None:
+        from .completion import script
+
+        typer.echo(script(value.value), nl=False)
+        raise typer.Exit()
+
+
+def _install_completion(value: Shell | None) -> None:
+    if value is not None:
+        from .completion import install
+
+        try:
+            typer.echo(install(value.value))
+        except OSError as exc:
+            from ..output.sanitize import printable
+
+            fail(printable(f"cannot install {value.value} completion: {exc}"), EXIT_USAGE)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     data: str | None = typer.Option(
-        None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True,
-        help="Knowledge-base YAML file to use instead of the packaged one.",
+        None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True, help=DATA_HELP,
     ),
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
+    show_completion: Shell | None = typer.Option(
+        None, "--show-completion", metavar="SHELL", callback=_show_completion, is_eager=True,
+        help="Print the tab-completion script for SHELL (bash, zsh or fish) and exit."),
+    install_completion: Shell | None = typer.Option(
+        None, "--install-completion", metavar="SHELL", callback=_install_completion, is_eager=True,
+        help="Install tab completion for SHELL (bash, zsh or fish) in your home folder and exit."),
 ) -> None:
     state["data"] = data
 
 
-def complete_term(incomplete: str) -> list[str]:
-    return _complete(incomplete, None)
+def complete_term(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _complete(ctx, incomplete, None)
 
 
-def complete_status(incomplete: str) -> list[str]:
-    return _complete(incomplete, "status")
+def complete_status(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _complete(ctx, incomplete, "status")
 
 
-def _complete(incomplete: str, kind: str | None) -> list[str]:
+def _complete(ctx: typer.Context, incomplete: str, kind: str | None) -> list[tuple[str, str]]:
+    """Names that start like `incomplete` (case, spaces and dashes ignored), each
+    with its kind, from the knowledge base the command line chose with --data.
+    (cli/completion.py asks with "" and does the matching itself.)"""
     from ..lookup import normalize
 
+    data = None
+    node: Any = ctx
+    while node is not None and data is None:  # the command's --data, else the top level's
+        data = node.params.get("data")
+        node = node.parent
     try:
-        kb = load_kb(state["data"])
+        kb = load_kb(data)
     except KBError:
         return []  # completion stays silent
     key = normalize(incomplete)
-    return [e.name for e in kb.entries if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
+    return [(e.name, e.kind) for e in kb.entries
+            if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
 
 
 def pick_format(fmt: Format | None, json_flag: bool) -> Format:

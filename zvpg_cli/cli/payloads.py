@@ -6,7 +6,7 @@ from typing import Any
 import typer
 
 from ..kb import KBError, load_kb
-from .app import EXIT_USAGE, app, fail, kb_or_exit, state
+from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, state, use_data
 
 
 class PayloadFormat(str, Enum):
@@ -56,32 +56,34 @@ def read_payload(file: str | None, max_bytes: int) -> Any:
         fail(printable(f"{where}: {exc}"), EXIT_USAGE)
 
 
-MAX_BYTES_HELP = "Refuse input larger than this many bytes."
+MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
 
 
 @app.command(epilog="""Examples:
-
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg annotate > vpgs-annotated.json
-
+  curl -s ... https://zvm:9669/v1/vpgs | zvpg annotate > annotated.json
   zvpg annotate vpgs.json --format table
-
-  zvpg annotate vpgs.json --format csv --fields name,status,substatus,severity,VpgIdentifier
-
+  zvpg annotate vpgs.json --format csv \\
+      --fields name,status,substatus,severity,VpgIdentifier
   zvpg annotate vms.json --format ndjson | grep '"known":false'
 
-  Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json   (PowerShell: UTF-16 is read too)""")
+PowerShell (Out-File's UTF-16 is read too):
+  Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json""")
 def annotate(
-    file: str | None = typer.Argument(None, help="A JSON array of API objects, or one object; - or none: stdin."),
+    file: str | None = typer.Argument(None, metavar="FILE",
+                                      help="A JSON array of API objects, or one object; - or none: stdin."),
     fmt: PayloadFormat | None = typer.Option(
-        None, "--format", "-f",
+        None, "--format", "-f", metavar="FORMAT",
         help="json (default when piped), ndjson, table (default on a terminal) or csv."),
     fields_spec: str | None = typer.Option(
         None, "--fields", metavar="A,B,...",
         help="Columns for table/csv: name, status, substatus, severity, failover, rpo, actual_rpo, "
         "configured_rpo, or any top-level API field (e.g. VpgIdentifier)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP),
+    data: str | None = data_option(),
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
+    use_data(data)
     kb = kb_or_exit()
     payload = read_payload(file, max_bytes)
     from ..output import writer
@@ -112,31 +114,31 @@ class TriageFormat(str, Enum):
 
 
 @app.command(epilog="""Examples:
-
   zvpg triage vpgs.json
-
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios         (exit 0/1/2/3)
-
-  curl -s ... | zvpg triage --format checkmk     (in a script in the Checkmk agent's local/ folder)
-
-  zvpg triage vpgs.json --format prometheus > /var/lib/node_exporter/textfile/zvpg.prom
-
+  curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios  # exit 0-3
+  curl -s ... | zvpg triage --format checkmk  # in the agent's local/ folder
+  zvpg triage vpgs.json --format prometheus \\
+      > /var/lib/node_exporter/textfile/zvpg.prom
   zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
 def triage(
-    file: str | None = typer.Argument(None, help="A JSON array of API objects, or one object; - or none: stdin."),
+    file: str | None = typer.Argument(None, metavar="FILE",
+                                      help="A JSON array of API objects, or one object; - or none: stdin."),
     fmt: TriageFormat | None = typer.Option(
-        None, "--format", "-f", help="table (for people), json, nagios, checkmk (local checks) or prometheus "
-        "(textfile collector)."),
+        None, "--format", "-f", metavar="FORMAT", help="table (for people), json, nagios, checkmk (local checks) "
+        "or prometheus (textfile collector)."),
     nagios: bool = typer.Option(False, "--nagios", help="Shorthand for --format nagios: one status line with "
                                 "performance data, the worst VPGs below, exit 0/1/2/3."),
     rpo_warning_ratio: float | None = typer.Option(
         None, "--rpo-warning-ratio", min=0.0, metavar="RATIO",
         help="Also warn about an otherwise ok VPG whose ActualRPO has reached RATIO x ConfiguredRpoSeconds "
         "(e.g. 0.8)."),
-    limit: int = typer.Option(25, "--limit", min=0, help="VPGs listed in the table view (0: all)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    limit: int = typer.Option(25, "--limit", min=0, metavar="N", help="VPGs listed in the table view (0: all)."),
+    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP),
+    data: str | None = data_option(),
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
+    use_data(data)
     if nagios and fmt not in (None, TriageFormat.nagios):
         fail("--nagios and --format are exclusive", EXIT_USAGE)
     chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)

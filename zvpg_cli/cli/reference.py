@@ -17,11 +17,13 @@ from .app import (
     compiled_or_exit,
     complete_status,
     complete_term,
+    data_option,
     fail,
     kb_or_exit,
     pick_format,
     resolve_or_exit,
     state,
+    use_data,
 )
 
 if TYPE_CHECKING:
@@ -30,29 +32,24 @@ if TYPE_CHECKING:
 
 
 @app.command(epilog="""Examples:
-
   zvpg explain "Bitmap Syncing"
-
-  zvpg explain "bitmap sync"            (case, spaces and dashes do not matter)
-
-  zvpg explain "journal stor"           (an unambiguous prefix)
-
-  zvpg explain DeltaSync                (API name)
-
+  zvpg explain "bitmap sync"        # case, spaces and dashes do not matter
+  zvpg explain "journal stor"       # an unambiguous prefix
+  zvpg explain DeltaSync            # the API name
   zvpg explain "Not Meeting SLA / Bitmap Syncing"
-
   zvpg explain "ZVM paused protection" --evidence
-
   zvpg explain Initializing --json | jq .meaning""")
 def explain(
-    term: str = typer.Argument(..., help="A status or substatus: name, alias, API name or unambiguous prefix; "
-                               "or 'STATUS / SUBSTATUS'.", autocompletion=complete_term),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
+                               "unambiguous prefix; or 'STATUS / SUBSTATUS'.", autocompletion=complete_term),
+    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
     evidence: bool = typer.Option(False, "--evidence", "-e",
                                   help="Show the documentation sentences each fact rests on."),
+    data: str | None = data_option(),
 ) -> None:
     """Explain one status or substatus: meaning, failover, what to do, full description."""
+    use_data(data)
     fmt = pick_format(fmt, json_flag)
     from ..lookup import Ambiguous, LookupError_, NotFound, find, resolve
     from ..output.writer import write
@@ -141,33 +138,32 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
 
 
 @app.command("list", epilog="""Examples:
-
   zvpg list
-
   zvpg list --status "Not Meeting SLA"
-
-  zvpg list --status "RPO Not Meeting SLA"     (uses Not Meeting SLA's list, and says so)
-
+  zvpg list --status "RPO Not Meeting SLA"  # refers to Not Meeting SLA's
   zvpg list --kind substatus --recovery not-possible
-
   zvpg list --severity critical --json | jq -r '.[].name'
-
   zvpg list --search checkpoint""")
 def list_(
     status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
                                          help="Only the substatuses the documentation lists under this status.",
                                          autocompletion=complete_status),
-    kind: Kind | None = typer.Option(None, "--kind", "-k", help="Only statuses or only substatuses."),
+    kind: Kind | None = typer.Option(None, "--kind", "-k", metavar="KIND",
+                                     help="Only statuses or only substatuses: status or substatus."),
     search_text: str | None = typer.Option(None, "--search", "-q", metavar="TEXT",
                                               help="Full-text search over names, aliases and descriptions."),
-    severity: SeverityChoice | None = typer.Option(None, "--severity", help="Only entries of this severity."),
+    severity: SeverityChoice | None = typer.Option(
+        None, "--severity", metavar="LEVEL", help="Only entries of this severity: ok, warning, critical or unknown."),
     recovery: RecoveryChoice | None = typer.Option(
-        None, "--recovery", help="Only substatuses during which a failover is possible / not / to the last "
-        "checkpoint, or where the documentation does not say (unknown)."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+        None, "--recovery", metavar="WHEN", help="Only substatuses during which a failover is: possible, "
+        "last-checkpoint (possible to the last checkpoint), not-possible, or unknown (the documentation "
+        "does not say)."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    data: str | None = data_option(),
 ) -> None:
     """List statuses and substatuses, optionally filtered."""
+    use_data(data)
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
     from ..lookup import search
@@ -221,21 +217,22 @@ def list_(
 
 
 @app.command(epilog="""Examples:
-
-  zvpg decode 2 23                        (Not Meeting SLA / Bitmap Syncing)
-
-  zvpg decode NotMeetingSLA BitmapSync    (API names: safe in every numbering)
-
-  zvpg decode 3                           (warns: Zerto Analytics and Checkmk number it differently)
-
+  zvpg decode 2 23                      # Not Meeting SLA / Bitmap Syncing
+  zvpg decode NotMeetingSLA BitmapSync  # API names: safe in any numbering
+  zvpg decode 3                         # warns: Zerto Analytics and Checkmk
+                                        # number status 3 differently
   zvpg decode 1 0 --json | jq .severity""")
 def decode(
-    status: str = typer.Argument(..., help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
-    substatus: str | None = typer.Argument(None, help="The VPG's SubStatus: a code (0 = none) or API name."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    status: str = typer.Argument(..., metavar="STATUS",
+                                 help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
+    substatus: str | None = typer.Argument(None, metavar="SUBSTATUS",
+                                           help="The VPG's SubStatus: a code (0 = none) or API name."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    data: str | None = data_option(),
 ) -> None:
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
+    use_data(data)
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
     from ..decode import decode as decode_pair
@@ -265,16 +262,16 @@ def decode(
 
 
 @app.command(epilog="""Examples:
-
-  zvpg validate                           (the knowledge base in use)
-
+  zvpg validate                     # the knowledge base in use
   zvpg validate my-statuses.yaml
-
   ZVPG_DATA=my-statuses.yaml zvpg explain Error""")
 def validate(
-    path: str | None = typer.Argument(None, help="Knowledge-base file to check (default: the one in use)."),
+    path: str | None = typer.Argument(None, metavar="FILE",
+                                      help="Knowledge-base file to check (default: the one in use)."),
+    data: str | None = data_option(),
 ) -> None:
     """Check a knowledge-base file against the schema and list every problem."""
+    use_data(data)
     from ..kb import resolve_path
     from ..output.writer import error, write
     from ..schema import check_file
