@@ -77,7 +77,7 @@ def test_key_facts(kb: KnowledgeBase) -> None:
 
 def test_json_carries_the_facts_for_every_substatus(cli: Any) -> None:
     data = json.loads(cli("list", "--kind", "substatus", "--json").stdout)
-    assert len(data) == 32
+    assert len(data) == 35
     for item in data:
         for key in (*FACT_FIELDS, "severity", "evidence"):
             assert key in item, (item["name"], key)

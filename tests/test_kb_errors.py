@@ -44,7 +44,7 @@ CASES = {
     "dangling status": (GOOD.replace('      - status: "Moving"', '      - status: "Movin"', 1),
                         "listed under unknown status 'Movin'", '      - status: "Movin"'),
     "dangling substatuses_from": (GOOD.replace('substatuses_from: "Not Meeting SLA"', 'substatuses_from: "Not SLA"', 1),
-                                  "substatuses_from names no other status", '  - name: "History Not Meeting SLA"'),
+                                  "substatuses_from names no other status", '  - name: "RPO Not Meeting SLA"'),
     "wrong type": (GOOD.replace("    api_code: 23\n", '    api_code: "23"\n', 1), "'api_code' must be an integer",
                    '    api_code: "23"'),
     "bad severity": (GOOD.replace("    severity: ok\n", "    severity: fine\n", 1), "severity must be one of",
@@ -171,7 +171,7 @@ def test_unwritable_cache_folder_still_works(tmp_path: Path, monkeypatch: pytest
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("ZVPG_CACHE_DIR", str(blocker / "sub"))
-    assert len(load_kb(str(KB_FILE)).substatuses) == 32
+    assert len(load_kb(str(KB_FILE)).substatuses) == 35
 
 
 def test_unreadable_file_even_as_root(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,10 +81,10 @@ def numbering_warning(status: Status) -> str | None:
     """The caution for a status that other systems number differently."""
     if not status.other_numberings:
         return None
-    others = ", ".join(f"{o.system} {o.code}" for o in status.other_numberings)
-    return (f"Code {status.api_code} is {status.name} in the ZVM REST API numbering zvpg decodes; "
-            f"other numberings give this status another code ({others}). "
-            f"Decode by API name ({status.api_name}) when the data comes from elsewhere.")
+    others = "; ".join(f"{o.system} give it code {o.code}" for o in status.other_numberings)
+    return (f"Code {status.api_code} is {status.name} ({status.api_name}) in the ZVM REST API, as Zerto's "
+            f"documentation and live ZVMs number it; {others}. Where data comes from such a script, "
+            "compare by API name.")
 
 
 def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:

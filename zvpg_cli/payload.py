@@ -30,9 +30,16 @@ class PayloadError(Exception):
     """Input that cannot be read; `str()` is one line saying what and where."""
 
 
+def camel(name: str) -> str:
+    """The camelCase spelling of a PascalCase API field (the 10.x swagger's)."""
+    return name[:1].lower() + name[1:]
+
+
 _RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
 _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
-_CODES = ("Status", "SubStatus")
+#: Live ZVMs answer in PascalCase; the ZVM 10.x swagger documents camelCase.
+#: Both are read; a camelCase code is moved to the PascalCase field after parsing.
+_CODES = ("Status", "SubStatus", "status", "subStatus")
 
 # The only fields annotate decodes from every object, in one pass over the
 # whole input; the rest of each object is skipped (and kept, as its raw
@@ -44,8 +51,9 @@ _Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n 
 _RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES])
 #: What triage also reads (names, identifiers, RPOs), decoded to Python values
 #: whatever their type, for the objects it needs them for.
+DETAIL_FIELDS = ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")
 Details: Any = msgspec.defstruct("Details", [(name, Any, None) for name in (
-    "VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")])
+    *DETAIL_FIELDS, *(camel(n) for n in DETAIL_FIELDS))])
 
 
 class Payload(NamedTuple):
@@ -59,6 +67,10 @@ class Payload(NamedTuple):
     single: bool
     #: the codes are msgspec.Raw (some code is neither an int nor a string)
     raw_codes: bool = False
+    #: the text around the array when it came wrapped ({"value": [...], "Count": N}):
+    #: annotate writes the same wrapper back
+    prefix: bytes = b""
+    suffix: bytes = b""
 
 
 def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -146,7 +158,10 @@ def _decode_error(data: bytes, exc: Exception) -> PayloadError:
 
 
 def parse(data: bytes) -> Payload:
-    """Parse a JSON array of objects, or one object. Raises `PayloadError`."""
+    """Parse a JSON array of objects, one object, or an array wrapped the way
+    Windows PowerShell writes it (`{"value": [...], "Count": N}`). Raises
+    `PayloadError` for anything else, including data of other endpoints and
+    Zerto Analytics codes (a different numbering)."""
     data = to_utf8(data)
     start = data.lstrip()[:1]
     if not start:
@@ -165,6 +180,12 @@ def parse(data: bytes) -> Payload:
     if single and bytes(memoryview(items[0])[:1]) != b"{":
         kind = _json_kind(bytes(memoryview(items[0])[:1]))
         raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
+    prefix = suffix = b""
+    wrapper = _unwrap(data) if single else None
+    if wrapper is not None:
+        prefix, inner, suffix, wrapped_by = wrapper
+        data, single = inner, False
+        items = msgspec.json.decode(data, type=list[msgspec.Raw])
     array = data if not single else b"[" + data + b"]"
     raw_codes = False
     try:
@@ -177,7 +198,103 @@ def parse(data: bytes) -> Payload:
             raise _item_error(items, exc) from None
     except (msgspec.DecodeError, RecursionError) as exc:  # pragma: no cover - already parsed above
         raise PayloadError(f"invalid JSON: {exc}") from None
-    return Payload(data, items, heads, single, raw_codes)
+    if b'"status"' in data or b'"subStatus"' in data:  # camelCase (the 10.x swagger): cheap to rule out
+        heads = [_pascal(h, raw_codes) for h in heads]
+    payload = Payload(data, items, heads, single, raw_codes, prefix, suffix)
+    if wrapper is not None and wrapped_by == "vpgs":
+        _check_analytics(heads)
+    if items and all(h.Status is msgspec.UNSET for h in heads) and not any(
+            _is_named(d) for d in details(payload)):
+        raise PayloadError(
+            f"input does not look like VPG or VM data: none of its {len(items)} object"
+            f"{'s' if len(items) != 1 else ''} has a Status, VpgName or VmName (data of another endpoint, "
+            "such as /v1/alerts, /v1/events or /v1/vras?)")
+    return payload
+
+
+def _pascal(head: Any, raw_codes: bool) -> Any:
+    """A head with a camelCase status/subStatus moved to Status/SubStatus."""
+    if (head.Status is not msgspec.UNSET or head.status is msgspec.UNSET) and (
+            head.SubStatus is not msgspec.UNSET or head.subStatus is msgspec.UNSET):
+        return head
+    make = _RawCodes if raw_codes else _Codes
+    return make(Status=head.status if head.Status is msgspec.UNSET else head.Status,
+                SubStatus=head.subStatus if head.SubStatus is msgspec.UNSET else head.SubStatus)
+
+
+def _is_named(d: Any) -> bool:
+    return any(getattr(d, n) is not None for n in ("VpgName", "vpgName", "VmName", "vmName"))
+
+
+_IDENTITY_KEYS = frozenset(("Status", "status", "SubStatus", "subStatus", "VpgName", "vpgName", "VmName", "vmName"))
+
+
+def _unwrap(data: bytes) -> tuple[bytes, bytes, bytes, str] | None:
+    """(text before the array, the array, text after it, wrapper key) for a
+    top-level object that wraps the objects: Windows PowerShell 5.1's
+    `{"value": [...], "Count": N}` or Zerto Analytics' `{"vpgs": [...]}`."""
+    try:
+        members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):  # pragma: no cover - parsed already
+        return None
+    if members.keys() & _IDENTITY_KEYS:
+        return None  # one VPG or VM object
+    if "value" in members and members.keys() <= {"value", "Count"}:
+        key = "value"
+    elif "vpgs" in members:
+        key = "vpgs"
+    else:
+        return None
+    if bytes(memoryview(members[key])[:1]) != b"[":
+        return None
+    start, end = _member_span(data, members, key)
+    return data[:start], data[start:end], data[end:], key
+
+
+_MEMBER_KEY = re.compile(rb'[ \t\r\n]*("(?:[^"\\]|\\.)*")[ \t\r\n]*:[ \t\r\n]*')
+_MEMBER_END = re.compile(rb"[ \t\r\n]*[,}]")
+
+
+def _member_span(data: bytes, members: dict[str, msgspec.Raw], wanted: str) -> tuple[int, int]:
+    """Where the value of member `wanted` lies in `data` (an object whose
+    members are `members`, in order): every key is checked on the way, so a
+    duplicate key or anything unexpected is an error, not a wrong span."""
+    pos = data.index(b"{") + 1
+    span = None
+    for key, raw in members.items():
+        m = _MEMBER_KEY.match(data, pos)
+        if m is None or json.loads(m.group(1)) != key:
+            raise PayloadError("cannot read the wrapper object around the array (duplicate keys?)")
+        pos = m.end()
+        if key == wanted:
+            span = (pos, pos + len(memoryview(raw)))
+        pos += len(memoryview(raw))
+        end = _MEMBER_END.match(data, pos)
+        if end is None:
+            raise PayloadError("cannot read the wrapper object around the array (duplicate keys?)")
+        pos = end.end()
+    if span is None or data[pos - 1:pos] != b"}" or data[pos:].strip():
+        raise PayloadError("cannot read the wrapper object around the array (duplicate keys?)")
+    return span
+
+
+def _check_analytics(heads: list[Any]) -> None:
+    """Zerto Analytics numbers statuses and substatuses its own way: its codes
+    cannot be decoded with the ZVM's tables, its names can."""
+    for h in heads:
+        for value in (h.Status, h.SubStatus):
+            if value is msgspec.UNSET:
+                continue
+            if not isinstance(value, str) or _looks_like_code(value):
+                raise PayloadError(
+                    'input looks like Zerto Analytics data ({"vpgs": [...]}): a different API that numbers '
+                    "statuses and substatuses its own way, so its codes cannot be decoded with the ZVM REST "
+                    "API's tables; read GET /v1/vpgs from the ZVM, or give statuses as names")
+
+
+def _looks_like_code(value: str) -> bool:
+    text = value.strip()
+    return text.lstrip("+-").isdigit()
 
 
 def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:
@@ -188,8 +305,27 @@ def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:
     else:
         items = payload.items
         data = b"[" + b",".join([memoryview(items[i]) for i in indices]) + b"]"
-    result: list[Any] = msgspec.json.decode(data, type=list[Details])
+    try:
+        result: list[Any] = msgspec.json.decode(data, type=list[Details])
+    except msgspec.ValidationError:  # an integer of thousands of digits: no Python int holds it
+        result = [Details(**{k: _safe_value(v) for k, v in msgspec.structs.asdict(r).items()})
+                  for r in msgspec.json.decode(data, type=list[_RawDetails])]
     return result
+
+
+_RawDetails: Any = msgspec.defstruct("_RawDetails", [(name, Union[msgspec.Raw, None], None)  # noqa: UP007
+                                                    for name in Details.__struct_fields__])
+
+
+def _safe_value(raw: msgspec.Raw | None) -> Any:
+    """A detail as Python where Python can hold it; a number too long for an
+    int is kept as its text."""
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError:
+        return RawText(bytes(raw).decode("utf-8"))
 
 
 def _item_error(items: list[msgspec.Raw], exc: Exception) -> PayloadError:
@@ -205,6 +341,11 @@ def _json_kind(first: bytes) -> str:
     return {b"[": "array", b'"': "string", b"t": "boolean", b"f": "boolean", b"n": "null"}.get(first, "number")
 
 
+#: An integer code longer than this is kept as its text (Python refuses to
+#: convert integers of over 4,300 digits, and no API code comes near).
+MAX_CODE_DIGITS = 100
+
+
 class RawText(str):
     """A code of a type the API never sends (1.5, 1E+400, an object or array),
     echoed as its JSON text exactly as written."""
@@ -218,9 +359,9 @@ def raw_value(raw: Any) -> Any:
     text = bytes(raw)
     if text[:1] in (b'"', b"t", b"f", b"n"):  # strings, true, false, null: exact in Python
         return json.loads(text)
-    if text.lstrip(b"-").isdigit():
+    if text.lstrip(b"-").isdigit() and len(text) <= MAX_CODE_DIGITS:
         return int(text)
-    return RawText(text.decode("utf-8"))
+    return RawText(text.decode("utf-8"))  # also integers too long to be a code: kept as written
 
 
 class Annotation(NamedTuple):
@@ -242,9 +383,9 @@ def annotate_head(kb: KnowledgeBase, head: Any) -> Annotation:
     else:
         pair = decode(kb, _code_or_name(status), None if substatus is msgspec.UNSET else _code_or_name(substatus))
         if not pair.status.known:
-            problems.append(f"unknown Status {_show(status)}")
+            problems.append(f"unknown Status {show(status)}")
         if pair.substatus is not None and not pair.substatus.known:
-            problems.append(f"unknown SubStatus {_show(substatus)}")
+            problems.append(f"unknown SubStatus {show(substatus)}")
     return Annotation(pair, status, substatus, tuple(problems))
 
 
@@ -264,10 +405,11 @@ class _WrongType:
         self.value = value
 
     def __repr__(self) -> str:
-        return _show(self.value)
+        return show(self.value)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A Status/SubStatus value as given, short: `35`, `"Foo"`, `1.5`."""
     text = str(value) if isinstance(value, RawText) else json.dumps(value, ensure_ascii=True)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -405,7 +547,12 @@ def json_chunks(kb: KnowledgeBase, payload: Payload, report: Reporter, *, ndjson
             add(hit[1])
         else:
             obj = b"".join(pieces(raw, hit[0]))
-            add(single_line(obj) if ndjson else obj)
+            if ndjson:
+                add(single_line(obj))
+            else:
+                # A pretty-printed object: its opening brace gets the indentation of its closing one.
+                add(obj[obj.rfind(b"\n") + 1:-1].lstrip(b"}") if b"\n" in obj else b"")
+                add(obj)
             add(separator)
         if len(out) >= objects_per_chunk * 2:
             yield b"".join(out)

@@ -43,20 +43,52 @@ class VpgState(NamedTuple):
     rpo_reason: str | None = None
 
     @property
+    def is_vm(self) -> bool:
+        """A `GET /v1/vms` object: it names a VM (and the VPG it belongs to)."""
+        d = self.details  # None only where triage() knew the payload holds no VM fields
+        return d is not None and any(getattr(d, n) is not None for n in _VM_FIELDS)
+
+    @property
+    def vpg_name(self) -> str:
+        return _field(self.details, "VpgName")
+
+    @property
+    def vpg_identifier(self) -> str:
+        return _field(self.details, "VpgIdentifier")
+
+    @property
+    def vm_name(self) -> str:
+        return _field(self.details, "VmName")
+
+    @property
+    def vm_identifier(self) -> str:
+        return _field(self.details, "VmIdentifier")
+
+    @property
     def name(self) -> str:
-        return _text(self.details.VpgName) or _text(self.details.VmName)
+        """The object's own name: the VM's for a VM object, else the VPG's."""
+        return self.vm_name if self.is_vm else self.vpg_name
 
     @property
     def identifier(self) -> str:
-        return _text(self.details.VpgIdentifier) or _text(self.details.VmIdentifier)
+        """The object's own identifier: the VM's for a VM object, else the VPG's."""
+        return self.vm_identifier if self.is_vm else self.vpg_identifier
+
+    @property
+    def label(self) -> str:
+        """How people see the object: `ERP-Prod`, or `VM db01 (VPG ExportStuff)`."""
+        if not self.is_vm:
+            return self.vpg_name or f"object {self.position}"
+        vm = self.vm_name or self.vm_identifier or f"object {self.position}"
+        return f"VM {vm} (VPG {self.vpg_name})" if self.vpg_name else f"VM {vm}"
 
     @property
     def actual_rpo(self) -> float | None:
-        return _number(self.details.ActualRPO)
+        return _number(_raw_field(self.details, "ActualRPO"))
 
     @property
     def configured_rpo(self) -> float | None:
-        return _number(self.details.ConfiguredRpoSeconds)
+        return _number(_raw_field(self.details, "ConfiguredRpoSeconds"))
 
     @property
     def annotation(self) -> Annotation:
@@ -82,7 +114,7 @@ class VpgState(NamedTuple):
     def status_text(self) -> str:
         if self.pair is None:
             return "no Status"
-        return self.pair.status.name or f"unknown Status {self.annotation.status_value!r}"
+        return self.pair.status.name or unknown_text(self.annotation.status_value)
 
     @property
     def substatus_text(self) -> str:
@@ -91,7 +123,27 @@ class VpgState(NamedTuple):
             return ""
         if sub.no_substatus:
             return "none"
-        return sub.name or f"unknown SubStatus {self.annotation.substatus_value!r}"
+        return sub.name or unknown_text(self.annotation.substatus_value)
+
+
+def unknown_text(value: object) -> str:
+    """A code or name the knowledge base does not know, kept as given: `35 (unknown)`."""
+    from .payload import show
+
+    return f"{show(value)} (unknown)"
+
+
+def _raw_field(details: Any, name: str) -> Any:
+    """A field in PascalCase (live ZVMs) or camelCase (the 10.x swagger)."""
+    value = getattr(details, name)
+    return getattr(details, name[:1].lower() + name[1:]) if value is None else value
+
+
+def _field(details: Any, name: str) -> str:
+    return _text(_raw_field(details, name))
+
+
+_VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
 
 
 class Summary(NamedTuple):
@@ -101,15 +153,17 @@ class Summary(NamedTuple):
 
 
 def _number(value: object) -> float | None:
-    """An RPO as a number: JSON numbers, or strings of digits; else None."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    """An RPO as a number: JSON numbers, or strings of digits; else None (also
+    for numbers no float holds, such as 1 followed by 309 zeros)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return value if isinstance(value, int) and abs(value) < 2**53 else number
 
 
 def _text(value: object) -> str:
@@ -137,6 +191,9 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         judged.append(verdict)
 
     infos: list[Any]
+    data = payload.data
+    if not all_details and any(f'"{name}"'.encode() in data for name in _VM_FIELDS):
+        all_details = True  # VM objects: every object's identity is needed (it names them as VMs)
     if all_details or rpo_warning_ratio is not None:
         infos = details(payload)
     else:
@@ -152,7 +209,8 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         severity = verdict.severity
         rpo_reason = None
         if rpo_warning_ratio is not None and severity == "ok":
-            actual, configured = _number(info.ActualRPO), _number(info.ConfiguredRpoSeconds)
+            actual = _number(_raw_field(info, "ActualRPO"))
+            configured = _number(_raw_field(info, "ConfiguredRpoSeconds"))
             if actual is not None and configured and actual >= rpo_warning_ratio * configured:
                 severity = "warning"
                 rpo_reason = (f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
@@ -202,8 +260,8 @@ def worst_first(states: list[VpgState], limit: int | None = None) -> list[VpgSta
     def key(s: VpgState) -> tuple[int, float, int]:
         d = s.details
         actual, configured = d.ActualRPO, d.ConfiguredRpoSeconds
-        if type(actual) is not int or type(configured) is not int:  # the rare case: strings, floats, nulls
-            actual, configured = _number(actual), _number(configured)
+        if type(actual) is not int or type(configured) is not int or actual >= 2**53 or configured >= 2**53:
+            actual, configured = s.actual_rpo, s.configured_rpo  # the rare case: strings, floats, nulls, camelCase
         over = actual / configured if actual is not None and configured else 0.0
         return _RANK[s.severity], -over, s.position
 

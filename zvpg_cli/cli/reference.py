@@ -226,7 +226,7 @@ def list_(
 
   zvpg decode NotMeetingSLA BitmapSync    (API names: safe in every numbering)
 
-  zvpg decode 3                           (warns: Zerto Analytics and Checkmk number it differently)
+  zvpg decode 3                           (warns: some hand-written clients number 3 and 4 the other way round)
 
   zvpg decode 1 0 --json | jq .severity""")
 def decode(
@@ -257,10 +257,11 @@ def decode(
             parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
         fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
               EXIT_NOT_FOUND)
-    for w in pair.warnings:
+    if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
         from ..output.writer import error
 
-        error(f"zvpg: caution: {w}")
+        for w in pair.warnings:
+            error(f"zvpg: caution: {w}")
     _print_pair(kb, pair, fmt)
 
 

@@ -158,9 +158,7 @@ def pair_sections(kb: KnowledgeBase, pair: DecodedPair) -> list[Section]:
     sub = pair.substatus.entry if pair.substatus is not None else None
     if isinstance(sub, Substatus):
         rows += [row for row in glance(sub) if row[0] != "Severity"]
-    for w in pair.warnings:
-        rows.append(("Caution", w))
-    sections = [Section("Decoded", rows)]
+    sections = [Section("Decoded", rows)]  # pair.warnings: on stderr (decode) or in JSON, once
     for d in (pair.status, pair.substatus):
         if d is not None and d.entry is not None:
             sections += [Section(f"{d.entry.kind.capitalize()}: {d.entry.name}", [])]
