@@ -109,7 +109,7 @@ def test_list_filters(cli: Any) -> None:
     found = [e["name"] for e in json.loads(cli("list", "--search", "force sync", "--json").stdout)]
     assert "Delta Syncing" in found
     none = cli("list", "--search", "xyzzy", "--json")
-    assert none.exit_code == 0 and json.loads(none.stdout) == []
+    assert none.exit_code == 1 and json.loads(none.stdout) == [] and "no entries match" in none.stderr
 
 
 def test_list_recovered_has_none(cli: Any) -> None:

@@ -127,8 +127,8 @@ def test_too_large(tmp_path: Path, cli: Any) -> None:
 
 
 def test_env_var_and_option(tmp_path: Path, cli: Any) -> None:
-    edited = GOOD.replace('severity_rationale: "The documentation describes it as Azure',
-                          'severity_rationale: "Local override: Azure', 1)
+    edited = GOOD.replace('severity_rationale: "The documentation describes it as how',
+                          'severity_rationale: "Local override: how', 1)
     path = write(tmp_path, edited)
     assert "Local override" in cli("explain", "Bitmap Syncing", env={"ZVPG_DATA": path}).stdout
     assert "Local override" in cli("--data", path, "explain", "Bitmap Syncing").stdout

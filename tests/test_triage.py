@@ -105,7 +105,8 @@ def test_nagios_example(run: Any) -> None:
     assert (state, p.returncode) == ("CRITICAL", 2)
     assert perf == {"critical": 4, "warning": 1, "ok": 2, "unknown": 0, "total": 7}
     lines = p.stdout.decode().splitlines()
-    assert lines[1].startswith("CRITICAL: ") and lines[-1].startswith("WARNING: Exchange-2019")
+    assert lines[1].startswith("CRITICAL: ") and lines[-1].startswith("WARNING: Dev-Sandbox")
+    assert any(line.startswith("CRITICAL: Exchange-2019: RPO Not Meeting SLA") for line in lines)
 
 
 _METRIC = r"[a-z_]+=[0-9.e+-]+(?:;[0-9.e+-]*){0,4}"

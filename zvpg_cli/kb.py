@@ -24,7 +24,7 @@ from . import __version__
 if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
     from .model import KnowledgeBase
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: A knowledge base larger than this is refused rather than parsed.
 MAX_KB_BYTES = 5 * 1024 * 1024
 
@@ -181,6 +181,7 @@ def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
     )
     ns = data["no_substatus"]
     numbering = data["numbering"] or {}
+    other_statuses = tuple(OtherNumbering(**o) for o in numbering.get("other_statuses") or ())
     return KnowledgeBase(
         path=path,
         statuses=statuses,
@@ -188,5 +189,6 @@ def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
         no_substatus=NoSubstatus(**ns) if ns else None,
         numbering_decoded=numbering.get("decoded"),
         numbering_caution=numbering.get("caution"),
+        other_statuses=other_statuses,
         terms=tuple(tuple(t) for t in compiled["index"]),
     )

@@ -455,6 +455,9 @@ def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
         "substatus": _decoded_json(kb, pair.substatus if pair else None, a.substatus_value),
         "severity": pair.severity if pair else None,
         "recovery": sub_entry.recovery if isinstance(sub_entry, Substatus) else None,
+        "recovery_condition": pair.failover.condition if pair else None,
+        "failover_possible": pair.failover.possible if pair else None,
+        "failover_basis": pair.failover.basis if pair else None,
         "protection_halted": sub_entry.protection_halted if isinstance(sub_entry, Substatus) else None,
         "listed": pair.listed if pair else None,
     }

@@ -82,6 +82,7 @@ STATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "substatuses_from": (_OPT_STR, False, None),
     "substatus_note": (_OPT_STR, False, None),
     "other_numberings": ((list,), False, []),
+    "rpo_sla_met": (_OPT_BOOL, False, None),
     "severity": (_OPT_STR, True, None),
     "severity_rationale": (_OPT_STR, False, None),
 }
@@ -95,6 +96,7 @@ SUBSTATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "comment": (_OPT_STR, False, None),
     "description": (_OPT_STR, True, None),
     "recovery": (_OPT_STR, False, None),
+    "recovery_condition": (_OPT_STR, False, None),
     "new_checkpoints": (_OPT_BOOL, False, None),
     "needs_powered_on_vms": (_OPT_BOOL, False, None),
     "protection_halted": (_OPT_BOOL, False, None),
@@ -127,6 +129,12 @@ TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
 NUMBERING_TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "decoded": (_OPT_STR, False, None),
     "caution": (_OPT_STR, False, None),
+    "other_statuses": ((list,), False, []),
+}
+OTHER_STATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "system": (_STR, True, None),
+    "code": ((int,), True, None),
+    "name": (_STR, True, None),
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
@@ -241,6 +249,10 @@ def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     numbering = None
     if top["numbering"] is not None:
         numbering = c.record(top["numbering"], NUMBERING_TOP_FIELDS, "numbering", _line(doc, "numbering"))
+        if numbering is not None:
+            numbering["other_statuses"] = [rec for _, rec in _records(
+                c, numbering["other_statuses"], OTHER_STATUS_FIELDS, "numbering: other_statuses item",
+                _line(top["numbering"], "other_statuses"))]
     no_sub = None
     if top["no_substatus"] is not None:
         no_sub = c.record(top["no_substatus"], NO_SUBSTATUS_FIELDS, "no_substatus", _line(doc, "no_substatus"))
@@ -344,6 +356,8 @@ def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, li
                       f"or comment: {sentence[:60]!r}")
         if entry[key] is None:
             c.add(key_line, f"{what}: evidence given for {key!r}, which is null")
+        elif key == "recovery_condition" and not any(entry[key] in sentence for sentence in good):
+            c.add(key_line, f"{what}: recovery_condition is not quoted word for word from its evidence")
         clean[key] = good
     for key in FACT_FIELDS:
         if entry[key] is not None and key not in evidence:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, NamedTuple
 
-from .decode import DecodedPair
+from .decode import NO_ANSWER, DecodedPair, Failover
 from .model import KnowledgeBase, Substatus
 from .payload import Annotation, Payload, annotate_head, details, pair_key
 
@@ -30,6 +30,7 @@ class Verdict(NamedTuple):
     recovery: str | None
     protection_halted: bool | None
     reasons: tuple[str, ...]
+    failover: Failover = NO_ANSWER
 
 
 class VpgState(NamedTuple):
@@ -101,6 +102,11 @@ class VpgState(NamedTuple):
     @property
     def recovery(self) -> str | None:
         return self.verdict.recovery
+
+    @property
+    def failover(self) -> Failover:
+        """Whether a failover is possible now: documented, inferred (SLA met) or unknown."""
+        return self.verdict.failover
 
     @property
     def protection_halted(self) -> bool | None:
@@ -233,7 +239,7 @@ def _judge(a: Annotation) -> Verdict:
     reasons.extend(a.problems)
     recovery = sub.recovery if isinstance(sub, Substatus) else None
     halted = sub.protection_halted if isinstance(sub, Substatus) else None
-    return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons))
+    return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons), pair.failover)
 
 
 def summarize(states: list[VpgState]) -> Summary:

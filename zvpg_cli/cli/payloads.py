@@ -44,16 +44,30 @@ class _Reporter:
                   f"({self.flagged} in all)")
 
 
-def read_payload(file: str | None, max_bytes: int) -> Any:
+def stdin_hint(file: str | None, command: str) -> None:
+    """A person who runs the command with no file on a terminal would
+    otherwise wait for a silent prompt: say what zvpg is waiting for."""
+    import sys
+
+    if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
+        from ..output.writer import error
+
+        error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
+              f"give a FILE or pipe one in (zvpg {command} --help)")
+
+
+def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
     from ..payload import PayloadError, parse, read_source
 
+    stdin_hint(file, command)
     try:
         return parse(read_source(file, max_bytes))
     except PayloadError as exc:
         from ..output.sanitize import printable
 
         where = "stdin" if file in (None, "-") else file
-        fail(printable(f"{where}: {exc}"), EXIT_USAGE)
+        text = str(exc)
+        fail(printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}"), EXIT_USAGE)
 
 
 MAX_BYTES_HELP = "Refuse input larger than this many bytes."
@@ -83,7 +97,7 @@ def annotate(
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
     kb = kb_or_exit()
-    payload = read_payload(file, max_bytes)
+    payload = read_payload(file, max_bytes, "annotate")
     from ..output import writer
 
     chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
@@ -147,6 +161,7 @@ def triage(
         # Monitoring reads the exit code: anything that stops the check is UNKNOWN (3).
         from ..payload import PayloadError, parse, read_source
 
+        stdin_hint(file, "triage")
         try:
             kb = load_kb(state["data"])
             payload = parse(read_source(file, max_bytes))
@@ -157,7 +172,7 @@ def triage(
             raise typer.Exit(code) from None
     else:
         kb = kb_or_exit()
-        payload = read_payload(file, max_bytes)
+        payload = read_payload(file, max_bytes, "triage")
     from ..triage import summarize
     from ..triage import triage as run_triage
 

@@ -82,19 +82,21 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
     if statuses:
         table = _table(title if title and not subs else "Statuses")
         table.add_column("Code", justify="right", no_wrap=True)
-        table.add_column("Status", min_width=12, overflow="fold")
+        table.add_column("Status", min_width=12)
+        table.add_column("API name", no_wrap=True, style="dim")
         table.add_column("Severity", no_wrap=True)
         table.add_column("Substatuses", min_width=10, overflow="fold")
         for st in statuses:
             rel = substatus_count(kb, st)
             table.add_row(t("" if st.api_code is None else st.api_code),
-                          Text.assemble(t(st.name, "bold"), " ", t(st.api_name or "", "dim")),
+                          t(st.name, "bold"), t(st.api_name or ""),
                           t(st.severity or "unknown", SEVERITY_STYLE.get(st.severity, "")), t(rel))
         tables.append(table)
     if subs or not statuses:
         table = _table(title if title and not statuses else "Substatuses")
         table.add_column("Code", justify="right", no_wrap=True)
-        table.add_column("Substatus", min_width=12, overflow="fold")
+        table.add_column("Substatus", min_width=12)
+        table.add_column("API name", no_wrap=True, style="dim")
         table.add_column("Severity", no_wrap=True)
         table.add_column("Failover?", min_width=6, overflow="fold")
         if show_listed:
@@ -103,28 +105,32 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             assert isinstance(e, Substatus)
             under = listed_under(e)
             cells = [t("" if e.api_code is None else e.api_code),
-                     Text.assemble(t(e.name, "bold"), " ", t(e.api_name or "", "dim")),
+                     t(e.name, "bold"), t(e.api_name or ""),
                      t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
-                     t(failover_short(e.recovery))]
+                     t(failover_short(e.recovery, e.recovery_condition))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
     return tables
 
 
-#: Below this width a table cannot hold its columns: entries are stacked instead.
-NARROW = 72
+#: Below this width a table cannot hold its columns without splitting API
+#: names or words: entries are stacked instead.
+NARROW = 100
 
 
 def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, show_listed: bool) -> list[Any]:
     out: list[Any] = [t(title or "", "bold underline")] if title else []
     for e in entries:
         code = "" if e.api_code is None else f"{e.api_code} "
-        out.append(Text.assemble(t(code), t(e.name, "bold"), " ", t(e.api_name or "", "dim")))
+        line = Text.assemble(t(code), t(e.name, "bold"))
+        if e.api_name:
+            line.append_text(Text.assemble(" · API ", t(e.api_name, "dim")))
+        out.append(line)
         facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
         if isinstance(e, Status):
             facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
         else:
-            facts.append(t(f"failover: {failover_short(e.recovery)}"))
+            facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
             if show_listed:
                 facts.append(t(f"under: {listed_under(e)}"))
         out.append(Text("  ") + Text(" · ").join(facts))

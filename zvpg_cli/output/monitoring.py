@@ -27,10 +27,15 @@ def _rpo(s: VpgState) -> str:
     return f"RPO {'?' if a is None else f'{a:g}s'} of {'?' if c is None else f'{c:g}s'}"
 
 
+def _failover(s: VpgState) -> str:
+    f = s.failover
+    return failover_short(f.recovery, f.condition, f.basis)
+
+
 def one_line(s: VpgState) -> str:
     """A VPG (or VM) in one line of plain text (names escaped, no newlines)."""
     sub = f" / {s.substatus_text}" if s.substatus_text else ""
-    return printable(f"{s.label}: {s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}")
+    return printable(f"{s.label}: {s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}")
 
 
 def unique(keys: list[str], alternates: list[str]) -> list[str]:
@@ -76,7 +81,9 @@ def as_json(states: list[VpgState], summary: Summary) -> dict[str, Any]:
             "status": _decoded(s, "status"),
             "substatus": _decoded(s, "substatus"),
             "recovery": s.recovery,
-            "failover_possible": None if s.recovery is None else s.recovery != "not-possible",
+            "recovery_condition": s.failover.condition,
+            "failover_possible": s.failover.possible,
+            "failover_basis": s.failover.basis,
             "protection_halted": s.protection_halted,
             "actual_rpo": s.actual_rpo,
             "configured_rpo": s.configured_rpo,
@@ -159,7 +166,7 @@ def checkmk(states: list[VpgState]) -> str:
         sub = f" / {s.substatus_text}" if s.substatus_text else ""
         # A backslash-n in the summary starts a line of long output: escape any
         # backslash of our own text before adding the separators.
-        parts = [f"{s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}", *s.reasons]
+        parts = [f"{s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}", *s.reasons]
         text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
         lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -179,7 +186,8 @@ _GAUGES = (
      "a number)."),
     ("zvpg_vpg_substatus_code", "ZVM REST API SubStatus code of the VPG, also when unknown to zvpg (-1 when missing "
      "or not a number)."),
-    ("zvpg_vpg_failover_possible", "1 when the documentation says a failover is possible now, 0 when not, -1 unknown."),
+    ("zvpg_vpg_failover_possible", "1 when a failover is possible now (as the documentation says, or expected because "
+     "the status says the RPO SLA is met), 0 when not, -1 unknown."),
     ("zvpg_vpg_actual_rpo_seconds", "ActualRPO of the VPG in seconds."),
     ("zvpg_vpg_configured_rpo_seconds", "ConfiguredRpoSeconds of the VPG."),
 )
@@ -233,7 +241,8 @@ def _gauge_value(metric: str, s: VpgState) -> float | None:
     if metric == "zvpg_vpg_substatus_code":
         return _code(s.pair.substatus if s.pair else None)
     if metric == "zvpg_vpg_failover_possible":
-        return -1 if s.recovery is None else int(s.recovery != "not-possible")
+        possible = s.failover.possible
+        return -1 if possible is None else int(possible)
     if metric == "zvpg_vpg_actual_rpo_seconds":
         return s.actual_rpo
     return s.configured_rpo
@@ -271,7 +280,7 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
             sub = f" / {s.substatus_text}" if s.substatus_text else ""
             table.add_row(Text(s.severity, style=SEVERITY_STYLE.get(s.severity, "magenta")),
                           Text(printable(s.label)),
-                          Text(printable(s.status_text + sub)), Text(failover_short(s.recovery)),
+                          Text(printable(s.status_text + sub)), Text(_failover(s)),
                           Text(_rpo(s).removeprefix("RPO ")))
         parts.append(table)
         if len(problems) < not_ok:

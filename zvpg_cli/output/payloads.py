@@ -84,9 +84,9 @@ def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
     if column == "severity":
         return (pair.severity if pair else None) or "unknown"
     if column == "failover":
-        sub = pair.substatus.entry if pair and pair.substatus else None
-        recovery = getattr(sub, "recovery", None)
-        return failover_short(recovery)
+        if pair is None:
+            return failover_short(None)
+        return failover_short(pair.failover.recovery, pair.failover.condition, pair.failover.basis)
     if column == "rpo":
         actual, configured = cell_text(members.get("ActualRPO")), cell_text(members.get("ConfiguredRpoSeconds"))
         return f"{actual or '?'}s / {configured or '?'}s" if actual or configured else ""
