@@ -508,11 +508,20 @@ def _basic_credentials(header: str) -> tuple[str, str]:
 class FakeZvm:
     """A fake ZVM of one flavour ("windows" or "appliance") on https://127.0.0.1:PORT.
 
-    Counters (read them any time): logins, failed_logins, refreshes, logouts,
-    api_requests, requests. Switches (set them any time): latency,
-    access_token_lifetime, refresh_token_lifetime, fail_next, reset_next, truncate,
-    endless, redirect_to, not_zvm, ensure_ascii; vpgs, vms, statuses and substatuses
-    are read on every request too.
+    Counters (read them any time): logins and failed_logins (session/add, password and
+    client_credentials grants), refreshes, logouts (successful DELETE /v1/session),
+    api_requests (every GET under /v1/), requests (method, target, lower-cased headers
+    of every request, in order).
+
+    Switches (plain attributes, set them any time; vpgs, vms, statuses and substatuses
+    are read on every request too). For each API GET, in this order:
+    latency (seconds to wait) -> reset_next (drop the connection, RST, no answer) ->
+    fail_next (answer the first status of the list, no body) -> redirect_to (302) ->
+    authorisation (401) -> truncate (Content-Length larger than the body, then close) or
+    endless (a chunked JSON array that never ends). not_zvm answers every request,
+    logins included, 200 text/html. Token lifetimes apply to tokens issued afterwards;
+    session_idle_timeout (1800 s) to the next use of a session. ensure_ascii=False
+    sends non-ASCII text as raw UTF-8 instead of \\u escapes.
     """
 
     def __init__(self, flavour: str, *, ca: trustme.CA, host: str = "127.0.0.1",
