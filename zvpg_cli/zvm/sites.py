@@ -119,17 +119,17 @@ def normalize_url(raw: str) -> tuple[str, str]:
     text = raw.strip()
     if not text:
         raise ConfigError("", "empty ZVM URL")
+    shown = printable(_without_userinfo(text))[:200]
+    if "@" in text:  # user:password@host, however malformed: refused, and never echoed
+        raise ConfigError("", f"{shown}: credentials in the URL are not accepted "
+                          "(use --user with ZVPG_PASSWORD, --password-file or the prompt)")
     if "://" not in text:
         text = "https://" + text
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise ConfigError("", f"not a valid URL: {printable(_without_userinfo(raw))[:200]}") from None
-    shown = printable(_without_userinfo(raw))[:200]
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError("", f"{shown}: credentials in the URL are not accepted "
-                          "(use --user with ZVPG_PASSWORD, --password-file or the prompt)")
+        raise ConfigError("", f"not a valid URL: {shown}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise ConfigError("", f"{shown}: not an https:// URL")
@@ -149,14 +149,13 @@ def normalize_url(raw: str) -> tuple[str, str]:
 
 
 def _without_userinfo(raw: str) -> str:
-    """`raw` with anything between :// and @ removed, so no password is shown."""
-    scheme, sep, rest = raw.partition("://")
-    if not sep:
-        scheme, rest = "", raw
-    head, at, tail = rest.partition("@")
-    if at and "/" not in head:
-        rest = "***@" + tail
-    return f"{scheme}{sep}{rest}"
+    """`raw` with everything between the scheme and the last ``@`` hidden, so
+    that no password can be shown, however the URL is malformed."""
+    if "@" not in raw:
+        return raw
+    scheme, sep, _ = raw.partition("://")
+    head = f"{scheme}{sep}" if sep and "@" not in scheme else ""
+    return f"{head}***@{raw.rsplit('@', 1)[1]}"
 
 
 # ---- secrets -------------------------------------------------------------------------------
