@@ -48,7 +48,8 @@ def test_a_url_never_leaks_a_password(rest: str, password: str) -> None:
     raw = f"https://monitor:{password}@{rest}"
     with pytest.raises(ConfigError, match="credentials in the URL are not accepted") as info:
         normalize_url(raw)
-    assert password not in str(info.value) or password in rest or password in "https://***@"
+    shown = str(info.value).split(": credentials in the URL are not accepted")[0]
+    assert password not in shown or password in rest or password in "https://***@"
 
 
 @settings(max_examples=300, deadline=None)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .sites import ConfigError, NeedPrompt, Secret, Site, ZvmError, read_secret
 
 if TYPE_CHECKING:  # httpx is imported when a pool runs, not before
-    from .client import Deadline
+    from .exchange import Deadline
 
 #: The pool stops waiting for a site this long after its deadline (the
 #: exchange's own, more precise error normally comes first).
@@ -68,7 +68,7 @@ class _Slot:
     __slots__ = ("deadline", "prompt", "result", "secret")
 
     def __init__(self) -> None:
-        self.deadline: Deadline | None = None  # client.Deadline, once a worker has started the site
+        self.deadline: Deadline | None = None  # set once a worker has started the site
         self.result: SiteResult | None = None
         self.secret: Secret | None = None
         self.prompt = False  # the site waits for the calling thread to ask for its password
@@ -86,9 +86,9 @@ class _Pool:
     def run(self) -> list[SiteResult]:
         if not self.sites:
             return []
-        from . import client  # httpx: imported here, in the calling thread, once
+        from . import exchange  # httpx: imported here, in the calling thread, once
 
-        self.client = client
+        self.exchange = exchange
         for _ in range(min(self.parallel, len(self.sites))):
             self._spawn()
         with self.cond:
@@ -150,7 +150,7 @@ class _Pool:
                     return
                 i = self.queue.pop()
                 slot = self.slots[i]
-                deadline = self.client.Deadline(self.sites[i].timeout)
+                deadline = self.exchange.Deadline(self.sites[i].timeout)
                 slot.deadline = deadline
                 secret = slot.secret
                 self.cond.notify_all()
@@ -166,7 +166,7 @@ class _Pool:
     def _exchange(self, site: Site, deadline: Deadline, secret: Secret | None) -> SiteResult | None:
         """The site's result; None when its password must be typed first."""
         try:
-            ex = self.client.Exchange(site, deadline, max_bytes=self.max_bytes, use_cache=self.use_cache,
+            ex = self.exchange.Exchange(site, deadline, max_bytes=self.max_bytes, use_cache=self.use_cache,
                                       secret=secret)
             bodies = ex.run(self.gets)
             return SiteResult(site, bodies[0], None, tuple(bodies))
