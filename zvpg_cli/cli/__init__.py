@@ -10,13 +10,13 @@ import os
 import sys
 
 from ..kb import KBError
-from . import payloads, reference  # noqa: F401 - importing them registers the commands
+from . import payloads, reference, zvm  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, app
 
 __all__ = ["app", "main"]
 
 # --help lists the commands in this order: the everyday ones first.
-_ORDER = ["explain", "decode", "list", "triage", "annotate", "validate"]
+_ORDER = ["explain", "decode", "list", "triage", "annotate", "fetch", "codes", "validate"]
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
 
 
