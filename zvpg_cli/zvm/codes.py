@@ -73,11 +73,12 @@ def compare(kb: KnowledgeBase, kind: str, names: list[str]) -> Comparison:
         if entry[1] != position:
             diffs.append(Difference("moved", name, position, entry[1]))
     for key, (name, kb_code) in known.items():
-        if key not in seen:
+        if key not in seen and kb_code is not None:  # names known without a code are no claim about a list
             diffs.append(Difference("kb_only", name, None, kb_code))
 
     def order(d: Difference) -> tuple[int, int]:
         first = d.zvm_code if d.zvm_code is not None else d.kb_code
         return (first if first is not None else 1 << 30, 0 if d.zvm_code is not None else 1)
 
-    return Comparison(kind, tuple(names), len(known), tuple(sorted(diffs, key=order)))
+    coded = sum(1 for _, code in known.values() if code is not None)
+    return Comparison(kind, tuple(names), coded, tuple(sorted(diffs, key=order)))

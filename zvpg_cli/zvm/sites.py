@@ -342,7 +342,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
         doc = tomllib.loads(data)
     except UnicodeDecodeError:
         raise ConfigError(path, "not UTF-8 text") from None
