@@ -42,6 +42,8 @@ class VpgState(NamedTuple):
     severity: str  # ok / warning / critical / unknown (the verdict's, or raised by the RPO ratio)
     details: Any  # zvpg_cli.payload.Details, or None where it was not decoded
     rpo_reason: str | None = None
+    #: the site (ZVM) it was read from, when a run reads several
+    site: str | None = None
 
     @property
     def is_vm(self) -> bool:
@@ -77,11 +79,13 @@ class VpgState(NamedTuple):
 
     @property
     def label(self) -> str:
-        """How people see the object: `ERP-Prod`, or `VM db01 (VPG ExportStuff)`."""
+        """How people see the object: `ERP-Prod`, `VM db01 (VPG ExportStuff)`,
+        with its site in front when a run reads several: `[nyc] ERP-Prod`."""
+        site = f"[{self.site}] " if self.site else ""
         if not self.is_vm:
-            return self.vpg_name or f"object {self.position}"
+            return site + (self.vpg_name or f"object {self.position}")
         vm = self.vm_name or self.vm_identifier or f"object {self.position}"
-        return f"VM {vm} (VPG {self.vpg_name})" if self.vpg_name else f"VM {vm}"
+        return site + (f"VM {vm} (VPG {self.vpg_name})" if self.vpg_name else f"VM {vm}")
 
     @property
     def actual_rpo(self) -> float | None:
@@ -152,10 +156,25 @@ def _field(details: Any, name: str) -> str:
 _VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
 
 
+class SiteOutcome(NamedTuple):
+    """How reading one site went: `error` is one line, None when it was read."""
+
+    name: str
+    url: str
+    error: str | None
+    objects: int = 0
+
+
 class Summary(NamedTuple):
     total: int
     counts: dict[str, int]
-    state: str  # OK / WARNING / CRITICAL
+    state: str  # OK / WARNING / CRITICAL / UNKNOWN
+    #: the sites read, when the payloads came from ZVMs (none for a file)
+    sites: tuple[SiteOutcome, ...] = ()
+
+    @property
+    def failed_sites(self) -> tuple[SiteOutcome, ...]:
+        return tuple(s for s in self.sites if s.error is not None)
 
 
 def _number(value: object) -> float | None:
@@ -180,7 +199,7 @@ def _text(value: object) -> str:
 
 
 def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,
-           all_details: bool = True) -> list[VpgState]:
+           all_details: bool = True, site: str | None = None) -> list[VpgState]:
     """The state of every object, in input order.
 
     With `all_details=False`, names and RPOs are decoded only for the VPGs
@@ -221,7 +240,7 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
                 severity = "warning"
                 rpo_reason = (f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
                               f"{configured:g}s (warning ratio {rpo_warning_ratio:g})")
-        add(make(VpgState, (index, verdict, severity, info, rpo_reason)))
+        add(make(VpgState, (index, verdict, severity, info, rpo_reason, site)))
     return states
 
 
@@ -242,19 +261,22 @@ def _judge(a: Annotation) -> Verdict:
     return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons), pair.failover)
 
 
-def summarize(states: list[VpgState]) -> Summary:
+def summarize(states: list[VpgState], sites: tuple[SiteOutcome, ...] = ()) -> Summary:
     """Counts per severity and the overall state: CRITICAL if any VPG is
-    critical, else WARNING if any is warning or unknown, else OK."""
+    critical, else UNKNOWN if any site could not be read, else WARNING if any
+    VPG is warning or unknown, else OK."""
     counts = dict.fromkeys(ORDER, 0)
     for s in states:
         counts[s.severity] += 1
     if counts["critical"]:
         state = "CRITICAL"
+    elif any(site.error is not None for site in sites):
+        state = "UNKNOWN"
     elif counts["warning"] or counts["unknown"]:
         state = "WARNING"
     else:
         state = "OK"
-    return Summary(len(states), counts, state)
+    return Summary(len(states), counts, state, sites)
 
 
 _RANK = {severity: rank for rank, severity in enumerate(ORDER)}

@@ -1,12 +1,13 @@
 """Commands over REST API payloads: annotate and triage."""
 
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
 from ..kb import KBError, load_kb
 from .app import EXIT_USAGE, app, fail, kb_or_exit, state
+from .zvm import ZVM_OPTIONS, AuthChoice, sites_from_options
 
 
 class PayloadFormat(str, Enum):
@@ -73,6 +74,33 @@ def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
 MAX_BYTES_HELP = "Refuse input larger than this many bytes."
 
 
+class SiteRead(NamedTuple):
+    site: Any  # zvpg_cli.zvm.Site
+    payload: Any  # zvpg_cli.payload.Payload, or None
+    error: str | None
+
+
+def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, parallel: int) -> list[SiteRead]:
+    """GET /v1/vpgs (or /v1/vms) from every site, concurrently, and parse each
+    answer; a site that cannot be read, or whose answer is not VPG data, gets
+    a one-line error instead."""
+    from ..payload import PayloadError, parse
+    from .zvm import _run
+
+    path = "/v1/vms" if vms else "/v1/vpgs"
+    params = {} if vpg is None else {("vpgName" if vms else "name"): vpg}
+    out = []
+    for result in _run(found, [(path, params)], max_bytes, parallel):
+        if result.body is None:
+            out.append(SiteRead(result.site, None, result.error))
+            continue
+        try:
+            out.append(SiteRead(result.site, parse(result.body), None))
+        except PayloadError as exc:
+            out.append(SiteRead(result.site, None, f"its answer to GET {path} cannot be read: {exc}"))
+    return out
+
+
 @app.command(epilog="""Examples:
 
   curl -s ... https://zvm:9669/v1/vpgs | zvpg annotate > vpgs-annotated.json
@@ -94,10 +122,41 @@ def annotate(
         help="Columns for table/csv: name, status, substatus, severity, failover, rpo, actual_rpo, "
         "configured_rpo, or any top-level API field (e.g. VpgIdentifier)."),
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
+                             help="With --zvm: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
+    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
+                                   help="With --zvm: only this VPG (the API's name= / vpgName= filter)."),
+    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
+    sites: str | None = ZVM_OPTIONS["sites"],
+    auth: AuthChoice = ZVM_OPTIONS["auth"],
+    user: str | None = ZVM_OPTIONS["user"],
+    password_file: str | None = ZVM_OPTIONS["password_file"],
+    client_id: str | None = ZVM_OPTIONS["client_id"],
+    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
+    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
+    insecure: bool = ZVM_OPTIONS["insecure"],
+    allow_http: bool = ZVM_OPTIONS["allow_http"],
+    timeout: float = ZVM_OPTIONS["timeout"],
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
     kb = kb_or_exit()
-    payload = read_payload(file, max_bytes, "annotate")
+    if zvm or sites:
+        if file is not None:
+            fail("give a FILE or --zvm, not both", EXIT_USAGE)
+        found = sites_from_options(
+            zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
+            client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
+            timeout=timeout)
+        if len(found) != 1:
+            fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
+        read = read_sites(found, vms, vpg, max_bytes, 1)[0]
+        if read.payload is None:
+            from ..output.sanitize import printable
+
+            fail(printable(f"{read.site.name}: {read.error}"), EXIT_USAGE)
+        payload = read.payload
+    else:
+        payload = read_payload(file, max_bytes, "annotate")
     from ..output import writer
 
     chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
@@ -149,6 +208,22 @@ def triage(
         "(e.g. 0.8)."),
     limit: int = typer.Option(25, "--limit", min=0, help="VPGs listed in the table view (0: all)."),
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
+                             help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
+    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
+                                   help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
+    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
+    sites: str | None = ZVM_OPTIONS["sites"],
+    auth: AuthChoice = ZVM_OPTIONS["auth"],
+    user: str | None = ZVM_OPTIONS["user"],
+    password_file: str | None = ZVM_OPTIONS["password_file"],
+    client_id: str | None = ZVM_OPTIONS["client_id"],
+    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
+    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
+    insecure: bool = ZVM_OPTIONS["insecure"],
+    allow_http: bool = ZVM_OPTIONS["allow_http"],
+    timeout: float = ZVM_OPTIONS["timeout"],
+    parallel: int = ZVM_OPTIONS["parallel"],
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
     if nagios and fmt not in (None, TriageFormat.nagios):
@@ -157,29 +232,66 @@ def triage(
     from ..output import monitoring
     from ..output.writer import write
 
-    if chosen is TriageFormat.nagios:
-        # Monitoring reads the exit code: anything that stops the check is UNKNOWN (3).
-        from ..payload import PayloadError, parse, read_source
+    def stop(message: str, code: int = EXIT_USAGE) -> Any:
+        """Monitoring reads the exit code: anything that stops the check is UNKNOWN (3), with a status line."""
+        if chosen is not TriageFormat.nagios:
+            fail(message, code)
+        text, unknown = monitoring.nagios_unknown(message)
+        write(text)
+        raise typer.Exit(unknown)
 
-        stdin_hint(file, "triage")
-        try:
-            kb = load_kb(state["data"])
-            payload = parse(read_source(file, max_bytes))
-        except (KBError, PayloadError) as exc:
-            what = "input" if isinstance(exc, PayloadError) else "knowledge base"
-            text, code = monitoring.nagios_unknown(f"cannot read {what}: {exc}")
-            write(text)
-            raise typer.Exit(code) from None
-    else:
-        kb = kb_or_exit()
-        payload = read_payload(file, max_bytes, "triage")
-    from ..triage import summarize
+    from ..payload import PayloadError, parse, read_source
+    from ..triage import SiteOutcome, summarize
     from ..triage import triage as run_triage
 
+    try:
+        kb = load_kb(state["data"])
+    except KBError as exc:
+        from ..output.sanitize import printable
+
+        stop(printable(f"cannot read knowledge base: {exc}" if chosen is TriageFormat.nagios else str(exc)))
     # The summary and the Nagios check show only the VPGs that need attention.
     all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
-    states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
-    summary = summarize(states)
+    outcomes: tuple[SiteOutcome, ...] = ()
+    if zvm or sites:
+        if file is not None:
+            stop("give a FILE or --zvm/--sites, not both")
+        found = sites_from_options(
+            zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
+            client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
+            timeout=timeout, failer=stop)
+        reads = read_sites(found, vms, vpg, max_bytes, parallel)
+        several = len(reads) > 1
+        if not several and reads[0].payload is None:
+            from ..output.sanitize import printable
+
+            stop(printable(f"cannot read {reads[0].site.name}: {reads[0].error}"))
+        states = []
+        for r in reads:
+            if r.payload is not None:
+                states += run_triage(kb, r.payload, rpo_warning_ratio, all_details=all_details,
+                                     site=r.site.name if several else None)
+        outcomes = tuple(SiteOutcome(r.site.name, r.site.url, r.error, len(r.payload.items) if r.payload else 0)
+                         for r in reads)
+        for o in outcomes:
+            if o.error is not None and chosen is not TriageFormat.nagios:
+                from ..output.sanitize import printable
+                from ..output.writer import error
+
+                error(printable(f"zvpg: site {o.name} could not be read: {o.error}"))
+    else:
+        stdin_hint(file, "triage")
+        try:
+            payload = parse(read_source(file, max_bytes))
+        except PayloadError as exc:
+            from ..output.sanitize import printable
+
+            where = "stdin" if file in (None, "-") else file
+            text = str(exc)
+            text = text if text.startswith(f"cannot read {where}") else f"{where}: {text}"
+            stop(printable(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text))
+        states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
+    summary = summarize(states, outcomes)
     if chosen is TriageFormat.nagios:
         text, code = monitoring.nagios(states, summary)
         write(text)
@@ -190,9 +302,10 @@ def triage(
 
         write_bytes([dumps_large(monitoring.as_json(states, summary))])
     elif chosen is TriageFormat.checkmk:
-        write(monitoring.checkmk(states))
+        write(monitoring.checkmk(states, summary))
     elif chosen is TriageFormat.prometheus:
         write(monitoring.prometheus(states, summary))
     else:
         monitoring.print_summary(states, summary, limit or None)
-
+    if outcomes and all(o.error is not None for o in outcomes):
+        raise typer.Exit(EXIT_USAGE)  # nothing could be read: the output above says which sites failed

@@ -78,7 +78,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
                        user: str | None = None, password_file: str | None = None, client_id: str | None = None,
                        client_secret_file: str | None = None, ca_bundle: str | None = None,
                        insecure: bool = False, allow_http: bool = False, timeout: float = 30.0,
-                       required: bool = True) -> list[Site]:
+                       required: bool = True, failer: Any = fail) -> list[Site]:
     """The sites the connection options name (the --sites file's first, then
     each --zvm), or exit 2 with one line. Warns on stderr, on every run, about
     sites read without TLS verification or over plain http://."""
@@ -87,7 +87,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
 
     if not zvm and not sites:
         if required:
-            fail("give the ZVM to read: --zvm URL (or --sites FILE)", EXIT_USAGE)
+            failer("give the ZVM to read: --zvm URL (or --sites FILE)", EXIT_USAGE)
         return []
     kind = auth.value if isinstance(auth, AuthChoice) else str(auth)
     try:
@@ -97,11 +97,11 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
         found = load_sites(sites, base) if sites else []
         found += [site_from_url(url, base) for url in zvm or []]
     except ConfigError as exc:
-        fail(printable(str(exc)), EXIT_USAGE)
+        failer(printable(str(exc)), EXIT_USAGE)
     names = [s.name for s in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        fail(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
+        failer(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
     from ..output.writer import error
 
     for s in found:

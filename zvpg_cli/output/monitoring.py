@@ -68,7 +68,10 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
 def as_json(states: list[VpgState], summary: Summary) -> dict[str, Any]:
     return {
         "summary": {"total": summary.total, **summary.counts, "state": summary.state},
+        "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
+                   "objects": site.objects} for site in summary.sites],
         "vpgs": [{
+            "site": s.site,
             "index": s.position,
             "kind": "vm" if s.is_vm else "vpg",
             "name": s.name,
@@ -117,7 +120,14 @@ def nagios(states: list[VpgState], summary: Summary) -> tuple[str, int]:
     if c["unknown"]:
         parts.append(f"{c['unknown']} unknown")
     perf = " ".join(f"{k}={c[k]}" for k in ("critical", "warning", "ok", "unknown")) + f" total={summary.total}"
-    lines = [f"ZVPG {summary.state} - {', '.join(parts)} | {perf}"]
+    failed = summary.failed_sites
+    if summary.sites:
+        perf += f" sites={len(summary.sites)} sites_failed={len(failed)}"
+    head = ", ".join(parts)
+    if failed:
+        names = "; ".join(f"{f.name}: {f.error}" for f in failed)
+        head = f"{len(failed)} of {len(summary.sites)} sites unreadable ({names}); {head}"
+    lines = [_nagios_text(f"ZVPG {summary.state} - {head}") + f" | {perf}"]
     for s in worst_first(states, NAGIOS_DETAIL_LINES):
         lines.append(_nagios_text(f"{s.severity.upper()}: {one_line(s)}"))
     not_ok = summary.total - c["ok"]
@@ -142,20 +152,23 @@ def _service_text(name: str) -> str:
 
 
 def service_name(s: VpgState) -> str:
-    """`Zerto VPG ERP-Prod`, or for a VM object `Zerto VM db01 (VPG ExportStuff)`."""
+    """`Zerto VPG ERP-Prod`, or for a VM object `Zerto VM db01 (VPG ExportStuff)`;
+    `Zerto nyc VPG ERP-Prod` when a run reads several sites."""
+    zerto = f"Zerto {_service_text(s.site)}" if s.site else "Zerto"
     if s.is_vm:
         vm = _service_text(s.vm_name or s.vm_identifier) or f"#{s.position}"
         vpg = _service_text(s.vpg_name)
-        return f"Zerto VM {vm} (VPG {vpg})" if vpg else f"Zerto VM {vm}"
-    return f"Zerto VPG {_service_text(s.vpg_name) or f'#{s.position}'}"
+        return f"{zerto} VM {vm} (VPG {vpg})" if vpg else f"{zerto} VM {vm}"
+    return f"{zerto} VPG {_service_text(s.vpg_name) or f'#{s.position}'}"
 
 
 def _metric(name: str, value: float | None, warn: str = "", crit: str = "") -> str | None:
     return None if value is None else f"{name}={value:g};{warn};{crit};0;"
 
 
-def checkmk(states: list[VpgState]) -> str:
-    """One local-check line per VPG: state, quoted service name, metrics, summary."""
+def checkmk(states: list[VpgState], summary: Summary | None = None) -> str:
+    """One local-check line per VPG: state, quoted service name, metrics,
+    summary; and, when ZVMs were read, one per site (UNKNOWN when unreadable)."""
     services = unique([service_name(s) for s in states],
                       [_service_text(s.identifier) or f"#{s.position}" for s in states])
     lines = []
@@ -169,6 +182,9 @@ def checkmk(states: list[VpgState]) -> str:
         parts = [f"{s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}", *s.reasons]
         text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
         lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
+    for site in summary.sites if summary else ():
+        state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
+        lines.append(f"{state} \"Zerto site {_service_text(site.name)}\" - {printable(text).replace(chr(92), '/')}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -197,7 +213,8 @@ def series_labels(states: list[VpgState]) -> list[str]:
     """The identifying labels of each VPG's series: `vpg` and `id`, plus `vm`
     for a VM object; unique for any input (a repeated identifier gets `#2`...)."""
     idents = [s.identifier or f"#{s.position}" for s in states]
-    keys = [f'vpg="{label(s.vpg_name)}",' + (f'vm="{label(s.vm_name)}",' if s.is_vm else "") for s in states]
+    keys = [(f'site="{label(s.site)}",' if s.site else "") + f'vpg="{label(s.vpg_name)}",'
+            + (f'vm="{label(s.vm_name)}",' if s.is_vm else "") for s in states]
     # the id label decides uniqueness: make (labels, id) unique by changing the id alone
     full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{s.position}" for s in states])
     return [f'{k}id="{label(f[len(k):])}"' for k, f in zip(keys, full, strict=True)]
@@ -223,6 +240,10 @@ def prometheus(states: list[VpgState], summary: Summary) -> str:
                 out.append(f"{metric}{{{lab}}} {value:g}")
     out += ["# HELP zvpg_vpgs Number of VPGs per severity.", "# TYPE zvpg_vpgs gauge"]
     out += [f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}' for sev in ORDER]
+    if summary.sites:
+        out += ["# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.",
+                "# TYPE zvpg_site_up gauge"]
+        out += [f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}' for site in summary.sites]
     return "\n".join(out) + "\n"
 
 
@@ -269,7 +290,12 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
     c = summary.counts
     head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {_objects(states)}  ", ""),
                          *[(f"{c[k]} {k}  ", SEVERITY_STYLE.get(k, "") if c[k] else "dim") for k in ORDER])
+    if summary.sites:
+        head.append(f"from {len(summary.sites)} site{'s' if len(summary.sites) != 1 else ''}")
     parts: list[Any] = [head]
+    for site in summary.failed_sites:
+        parts.append(Text(printable(f"Site {site.name} ({site.url}) could not be read: {site.error}"),
+                          style="bold magenta"))
     problems = worst_first(states, limit)
     not_ok = summary.total - c["ok"]
     if problems:
