@@ -185,6 +185,7 @@ def test_without_a_cache_the_session_is_ended(windows_zvm: FakeZvm, ca_file: str
     assert windows_zvm.requests[-1][0] == "DELETE"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_an_unsafe_cache_file_is_ignored_with_a_warning(windows_zvm: FakeZvm, ca_file: str) -> None:
     assert fetch(windows_zvm, ca_file).returncode == 0
     [path] = cache_files()
@@ -339,6 +340,7 @@ def test_no_secret_in_any_output_or_file(windows_zvm: FakeZvm, appliance_zvm: Fa
     assert_no_secret(*outputs)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
 def test_password_prompt_on_a_terminal(windows_zvm: FakeZvm, ca_file: str) -> None:
     """With no ZVPG_PASSWORD and stdin a terminal, zvpg asks (echo off), then fetches."""
     import pty
@@ -385,8 +387,16 @@ def test_no_terminal_no_password_says_where_to_put_it(windows_zvm: FakeZvm, ca_f
 def test_password_file(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
     pw = tmp_path / "pw"
     pw.write_text(PASSWORD + "\r\n")
+    pw.chmod(0o600)
     p = fetch(windows_zvm, ca_file, "--password-file", str(pw), env={"ZVPG_PASSWORD": "wrong"})
     assert p.returncode == 0, err(p)  # the file wins over the environment
+    assert p.stderr == b""
+    if os.name == "posix":
+        pw.chmod(0o644)
+        p = fetch(windows_zvm, ca_file, "--password-file", str(pw), env={"ZVPG_CACHE_DIR": ""})
+        assert p.returncode == 0, err(p)
+        assert f"warning: {pw} (the password for user monitor) can be read or changed by group or others: " \
+            f"chmod 600 {pw}" in err(p)
     line = one_line_error(fetch(windows_zvm, ca_file, "--password-file", str(tmp_path / "missing"),
                                 env={"ZVPG_CACHE_DIR": ""}))
     assert "cannot read the password for user monitor from" in line
@@ -429,6 +439,7 @@ client_secret_file = "client.secret"
     assert "fetch reads one ZVM, not 2" in line
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_sites_file_with_an_inline_secret_must_be_private(windows_zvm: FakeZvm, ca_file: str,
                                                            tmp_path: Path) -> None:
     sites = tmp_path / "sites.toml"

@@ -155,6 +155,7 @@ def test_sites_file_errors(tmp_path: Path, text: str, needle: str) -> None:
     assert needle in str(info.value) and str(info.value).startswith(path)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_inline_secret_needs_a_private_file(tmp_path: Path) -> None:
     text = f"[defaults]\nclient_secret = '{SECRET}'\n[sites.a]\nurl = 'https://a'\nclient_id = 'c'\n"
     for mode in (0o640, 0o604, 0o620):

@@ -38,8 +38,8 @@ LOGOUT_TIMEOUT = 5.0
 
 
 class Deadline:
-    """When a site's whole exchange must be over (monotonic clock). The time
-    spent waiting for the user to type a password is added to it."""
+    """When a site's whole exchange must be over (monotonic clock). A site
+    whose password had to be typed starts again with a new deadline."""
 
     __slots__ = ("at", "timeout")
 
