@@ -109,6 +109,13 @@ def test_many_failures_at_once_never_raise(fleet: list[FakeZvm], ca_file: str) -
     assert all(r.body is None and "\n" not in (r.error or "") for r in results)
 
 
+def test_a_tls_failure_names_the_host_of_a_named_site(fleet: list[FakeZvm]) -> None:
+    [r] = fetch_all([site_from_url(fleet[0].url, command_line_layer(user="monitor"), name="paris")], "/v1/vpgs")
+    host = fleet[0].url.removeprefix("https://")
+    assert r.error is not None and r.error.startswith(f"TLS certificate of {host} not verified (")
+    assert "--ca-bundle FILE" in r.error and "--insecure" in r.error
+
+
 def test_no_sites_no_results() -> None:
     assert fetch_all([], "/v1/vpgs", {}) == []
 

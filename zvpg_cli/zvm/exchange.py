@@ -122,7 +122,8 @@ def describe(site: Site, exc: httpx.HTTPError) -> tuple[str, bool]:
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             reason = cause.verify_message or cause.reason or "not trusted"
-            return (f"TLS certificate of {host} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
+            of = "" if site.name == host else f" of {host}"
+            return (f"TLS certificate{of} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
                     "its own certificate with --ca-bundle FILE, or switch verification off with --insecure",
                     False)
     for cause in _causes(exc):
@@ -298,9 +299,9 @@ class Exchange:
         if status == 200:
             raise ZvmError(site.name, f"the token endpoint answered without an access token: is {site.url} a ZVM?")
         if status in (400, 401, 403):
-            who = (f"client {_clip(site.client_id)} (wrong client id or secret?)" if site.client_id
-                   else f"user {_clip(site.user or '')} (wrong user name or password?)")
-            raise ZvmError(site.name, f"login refused for {who}: {detail}")
+            who, hint = ((f"client {_clip(site.client_id)}", "wrong client id or secret?") if site.client_id
+                         else (f"user {_clip(site.user or '')}", "wrong user name or password?"))
+            raise ZvmError(site.name, f"login refused for {who} ({detail}): {hint}")
         raise ZvmError(site.name, f"login failed: the token endpoint answered {detail}")
 
     def _relogin(self) -> None:
