@@ -117,33 +117,35 @@ def _host(site: Site) -> str:
 
 
 def describe(site: Site, exc: httpx.HTTPError) -> tuple[str, bool]:
-    """(one line saying what went wrong, whether a GET may be retried)."""
+    """(one line saying what went wrong, whether a GET may be retried). The
+    host is named where the site's name is not already the host."""
     host = _host(site)
+    named = site.name != host
+    to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             reason = cause.verify_message or cause.reason or "not trusted"
-            of = "" if site.name == host else f" of {host}"
             return (f"TLS certificate{of} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
                     "its own certificate with --ca-bundle FILE, or switch verification off with --insecure",
                     False)
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake with {host} failed ({_clip(cause.reason or str(cause))})", False
+            return f"TLS handshake{to} failed ({_clip(cause.reason or str(cause))})", False
     if isinstance(exc, httpx.TimeoutException):
         return "timed out", False
     if isinstance(exc, httpx.ProxyError):
         return f"proxy error: {_clip(str(exc))}", False
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{host} closed the connection before the answer was complete ({_clip(str(exc))})", True
+        return f"{peer} closed the connection before the answer was complete ({_clip(str(exc))})", True
     for cause in _causes(exc):
         if isinstance(cause, OSError) and cause.strerror:
-            verb = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "connection to"
-            tail = "" if isinstance(exc, httpx.ConnectError) else " broke"
-            return f"{verb} {host}{tail}: {_clip(cause.strerror)}", True
+            if isinstance(exc, httpx.ConnectError):
+                return f"cannot connect{to}: {_clip(cause.strerror)}", True
+            return f"the connection{to} broke: {_clip(cause.strerror)}", True
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {host}: {_clip(str(exc) or type(exc).__name__)}", True
+        return f"cannot connect{to}: {_clip(str(exc) or type(exc).__name__)}", True
     if isinstance(exc, httpx.TransportError):
-        return f"connection to {host} failed: {_clip(str(exc) or type(exc).__name__)}", True
+        return f"the connection{to} failed: {_clip(str(exc) or type(exc).__name__)}", True
     return f"{_clip(str(exc) or type(exc).__name__)}", False
 
 
