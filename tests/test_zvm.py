@@ -547,3 +547,16 @@ def test_explain_does_not_import_httpx() -> None:
     assert "zvpg_cli.cli.zvm" in mods
     for heavy in ("httpx", "httpcore", "ssl", "zvpg_cli.zvm", "zvpg_cli.zvm.sites", "tomllib"):
         assert heavy not in mods, heavy
+
+
+def test_a_damaged_cache_file_means_a_new_login(windows_zvm: FakeZvm, ca_file: str) -> None:
+    assert fetch(windows_zvm, ca_file).returncode == 0
+    [path] = cache_files()
+    record = json.loads(path.read_bytes())
+    for damaged in ({**record, "used": "yesterday"}, {**record, "session": None}, {**record, "format": 99}):
+        path.write_text(json.dumps(damaged))
+        p = fetch(windows_zvm, ca_file)
+        assert p.returncode == 0 and p.stderr == b"", err(p)
+    path.write_bytes(b"\x00garbage")
+    assert fetch(windows_zvm, ca_file).returncode == 0
+    assert windows_zvm.logins == 5

@@ -186,12 +186,12 @@ class Exchange:
             self.kind = cached["kind"]
             now = cache.now()
             if self.kind == "session":
-                if isinstance(cached.get("session"), str) and now - float(cached.get("used", 0)) < \
+                if isinstance(cached.get("session"), str) and now - _seconds(cached.get("used"), 0.0) < \
                         cache.SESSION_IDLE_SECONDS:
                     self.state = cached
                     return
             elif isinstance(cached.get("access_token"), str):
-                if now < float(cached.get("access_expires", 0)):
+                if now < _seconds(cached.get("access_expires"), 0.0):
                     self.state = cached
                     return
                 if self._refresh(cached, now):
@@ -262,7 +262,7 @@ class Exchange:
     def _refresh(self, cached: Mapping[str, Any], now: float) -> bool:
         token = cached.get("refresh_token")
         expires = cached.get("refresh_expires")
-        if not isinstance(token, str) or (expires is not None and now >= float(expires)):
+        if not isinstance(token, str) or (expires is not None and now >= _seconds(expires, 0.0)):
             return False
         client_id = self.site.client_id or PASSWORD_GRANT_CLIENT
         form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
