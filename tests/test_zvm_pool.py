@@ -5,8 +5,11 @@ bounded by `parallel`, every site bounded by its timeout."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -106,5 +109,21 @@ def test_many_failures_at_once_never_raise(fleet: list[FakeZvm], ca_file: str) -
     assert all(r.body is None and "\n" not in (r.error or "") for r in results)
 
 
+def test_a_tls_failure_names_the_host_of_a_named_site(fleet: list[FakeZvm]) -> None:
+    [r] = fetch_all([site_from_url(fleet[0].url, command_line_layer(user="monitor"), name="paris")], "/v1/vpgs")
+    host = fleet[0].url.removeprefix("https://")
+    assert r.error is not None and r.error.startswith(f"TLS certificate of {host} not verified (")
+    assert "--ca-bundle FILE" in r.error and "--insecure" in r.error
+
+
 def test_no_sites_no_results() -> None:
     assert fetch_all([], "/v1/vpgs", {}) == []
+
+
+def test_benchmark_script_runs() -> None:
+    """benchmarks/zvm.py works (a smoke run: 3 sites, one run each; no timing is judged here)."""
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "zvm.py"
+    p = subprocess.run([sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "Warm run over 3 sites: 3 HTTP requests (1-1 per site), no login" in p.stdout
+    assert "Warm zvpg fetch: 1 HTTP request(s)" in p.stdout

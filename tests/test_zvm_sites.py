@@ -155,6 +155,7 @@ def test_sites_file_errors(tmp_path: Path, text: str, needle: str) -> None:
     assert needle in str(info.value) and str(info.value).startswith(path)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_inline_secret_needs_a_private_file(tmp_path: Path) -> None:
     text = f"[defaults]\nclient_secret = '{SECRET}'\n[sites.a]\nurl = 'https://a'\nclient_id = 'c'\n"
     for mode in (0o640, 0o604, 0o620):
@@ -225,3 +226,18 @@ def test_parse_names() -> None:
 
 def test_cache_dir_env_isolated() -> None:
     assert os.environ["ZVPG_CACHE_DIR"]  # conftest gives every test its own cache folder
+
+
+def test_the_example_sites_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZVPG_PASSWORD", raising=False)
+    example = Path(__file__).resolve().parent.parent / "examples" / "sites.toml"
+    paris, lyon, ny, lab = load_sites(str(example))
+    folder = str(example.parent)
+    assert (paris.name, paris.auth, paris.user, paris.secret, paris.timeout) == \
+        ("paris", "session", "svc-zvpg", SecretSource("env", "ZVPG_PASSWORD"), 20.0)
+    assert paris.ca_bundle == os.path.join(folder, "certs/corporate-ca.pem")
+    assert (lyon.secret, lyon.ca_bundle) == (SecretSource("file", os.path.join(folder, "secrets/lyon.password")),
+                                             os.path.join(folder, "certs/zvma-lyon.pem"))
+    assert (ny.name, ny.client_id, ny.user, ny.secret, ny.timeout, ny.kind) == \
+        ("new-york", "zvpg-monitor", None, SecretSource("env", "NY_CLIENT_SECRET"), 45.0, "keycloak")
+    assert (lab.insecure, lab.auth, lab.user) == (True, "auto", "svc-zvpg")

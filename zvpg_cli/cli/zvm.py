@@ -2,10 +2,10 @@
 that every such command shares (annotate and triage take them too).
 
 Nothing here imports httpx or the zvm package at start-up: `explain` and
-`list` must not pay for them.
+`list` must not pay for them. (No `from __future__ import annotations`: Typer
+reads every command's signature on every run, and string annotations cost it
+an eval each.)
 """
-
-from __future__ import annotations
 
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -69,7 +69,7 @@ ZVM_OPTIONS: dict[str, Any] = {
         30.0, "--timeout", min=0.1, metavar="SECONDS", rich_help_panel=PANEL,
         help="Give up on a ZVM whose whole exchange (login, retries, answer) takes longer."),
     "parallel": typer.Option(
-        8, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
+        32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
         help="Read at most N ZVMs at a time."),
 }
 
@@ -78,7 +78,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
                        user: str | None = None, password_file: str | None = None, client_id: str | None = None,
                        client_secret_file: str | None = None, ca_bundle: str | None = None,
                        insecure: bool = False, allow_http: bool = False, timeout: float = 30.0,
-                       required: bool = True, failer: Any = fail) -> list[Site]:
+                       required: bool = True, failer: Any = fail) -> "list[Site]":
     """The sites the connection options name (the --sites file's first, then
     each --zvm), or exit 2 with one line. Warns on stderr, on every run, about
     sites read without TLS verification or over plain http://."""
@@ -114,14 +114,14 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     return found
 
 
-def _one_site(found: list[Site], command: str) -> Site:
+def _one_site(found: "list[Site]", command: str) -> "Site":
     if len(found) != 1:
         fail(f"{command} reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
     return found[0]
 
 
-def _run(found: list[Site], gets: list[tuple[str, dict[str, str]]], max_bytes: int,
-         parallel: int = 8) -> list[SiteResult]:
+def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int,
+         parallel: int = 8) -> "list[SiteResult]":
     from ..zvm.fetch import fetch_each
 
     try:
@@ -232,7 +232,7 @@ def codes(
 _WHAT = {"status": "Statuses", "substatus": "Substatuses"}
 
 
-def _codes_text(site: Site, kb_path: str, comparisons: list[Any]) -> str:
+def _codes_text(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
     from ..output.sanitize import printable
     from ..zvm.codes import READING
 
@@ -258,7 +258,7 @@ def _codes_text(site: Site, kb_path: str, comparisons: list[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _codes_json(site: Site, kb_path: str, comparisons: list[Any]) -> str:
+def _codes_json(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
     import json
 
     from ..zvm.codes import READING

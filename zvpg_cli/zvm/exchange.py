@@ -38,8 +38,8 @@ LOGOUT_TIMEOUT = 5.0
 
 
 class Deadline:
-    """When a site's whole exchange must be over (monotonic clock). The time
-    spent waiting for the user to type a password is added to it."""
+    """When a site's whole exchange must be over (monotonic clock). A site
+    whose password had to be typed starts again with a new deadline."""
 
     __slots__ = ("at", "timeout")
 
@@ -117,32 +117,35 @@ def _host(site: Site) -> str:
 
 
 def describe(site: Site, exc: httpx.HTTPError) -> tuple[str, bool]:
-    """(one line saying what went wrong, whether a GET may be retried)."""
+    """(one line saying what went wrong, whether a GET may be retried). The
+    host is named where the site's name is not already the host."""
     host = _host(site)
+    named = site.name != host
+    to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             reason = cause.verify_message or cause.reason or "not trusted"
-            return (f"TLS certificate of {host} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
+            return (f"TLS certificate{of} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
                     "its own certificate with --ca-bundle FILE, or switch verification off with --insecure",
                     False)
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake with {host} failed ({_clip(cause.reason or str(cause))})", False
+            return f"TLS handshake{to} failed ({_clip(cause.reason or str(cause))})", False
     if isinstance(exc, httpx.TimeoutException):
         return "timed out", False
     if isinstance(exc, httpx.ProxyError):
         return f"proxy error: {_clip(str(exc))}", False
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{host} closed the connection before the answer was complete ({_clip(str(exc))})", True
+        return f"{peer} closed the connection before the answer was complete ({_clip(str(exc))})", True
     for cause in _causes(exc):
         if isinstance(cause, OSError) and cause.strerror:
-            verb = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "connection to"
-            tail = "" if isinstance(exc, httpx.ConnectError) else " broke"
-            return f"{verb} {host}{tail}: {_clip(cause.strerror)}", True
+            if isinstance(exc, httpx.ConnectError):
+                return f"cannot connect{to}: {_clip(cause.strerror)}", True
+            return f"the connection{to} broke: {_clip(cause.strerror)}", True
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {host}: {_clip(str(exc) or type(exc).__name__)}", True
+        return f"cannot connect{to}: {_clip(str(exc) or type(exc).__name__)}", True
     if isinstance(exc, httpx.TransportError):
-        return f"connection to {host} failed: {_clip(str(exc) or type(exc).__name__)}", True
+        return f"the connection{to} failed: {_clip(str(exc) or type(exc).__name__)}", True
     return f"{_clip(str(exc) or type(exc).__name__)}", False
 
 
@@ -183,12 +186,12 @@ class Exchange:
             self.kind = cached["kind"]
             now = cache.now()
             if self.kind == "session":
-                if isinstance(cached.get("session"), str) and now - float(cached.get("used", 0)) < \
+                if isinstance(cached.get("session"), str) and now - _seconds(cached.get("used"), 0.0) < \
                         cache.SESSION_IDLE_SECONDS:
                     self.state = cached
                     return
             elif isinstance(cached.get("access_token"), str):
-                if now < float(cached.get("access_expires", 0)):
+                if now < _seconds(cached.get("access_expires"), 0.0):
                     self.state = cached
                     return
                 if self._refresh(cached, now):
@@ -259,7 +262,7 @@ class Exchange:
     def _refresh(self, cached: Mapping[str, Any], now: float) -> bool:
         token = cached.get("refresh_token")
         expires = cached.get("refresh_expires")
-        if not isinstance(token, str) or (expires is not None and now >= float(expires)):
+        if not isinstance(token, str) or (expires is not None and now >= _seconds(expires, 0.0)):
             return False
         client_id = self.site.client_id or PASSWORD_GRANT_CLIENT
         form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
@@ -298,9 +301,9 @@ class Exchange:
         if status == 200:
             raise ZvmError(site.name, f"the token endpoint answered without an access token: is {site.url} a ZVM?")
         if status in (400, 401, 403):
-            who = (f"client {_clip(site.client_id)} (wrong client id or secret?)" if site.client_id
-                   else f"user {_clip(site.user or '')} (wrong user name or password?)")
-            raise ZvmError(site.name, f"login refused for {who}: {detail}")
+            who, hint = ((f"client {_clip(site.client_id)}", "wrong client id or secret?") if site.client_id
+                         else (f"user {_clip(site.user or '')}", "wrong user name or password?"))
+            raise ZvmError(site.name, f"login refused for {who} ({detail}): {hint}")
         raise ZvmError(site.name, f"login failed: the token endpoint answered {detail}")
 
     def _relogin(self) -> None:

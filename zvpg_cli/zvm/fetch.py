@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # httpx is imported when a pool runs, not before
 #: The pool stops waiting for a site this long after its deadline (the
 #: exchange's own, more precise error normally comes first).
 GRACE = 0.5
-DEFAULT_PARALLEL = 8
+DEFAULT_PARALLEL = 32
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 

@@ -209,6 +209,10 @@ def _read_secret_file(site: str, path: str, what: str) -> str:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise ConfigError(site, f"cannot read the {what} from {path}: not a regular file")
+            if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                from ..cachefs import warn_once
+
+                warn_once(f"{path} (the {what}) can be read or changed by group or others: chmod 600 {path}")
             data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(site, f"cannot read the {what} from {path}: {exc.strerror or exc}") from None
