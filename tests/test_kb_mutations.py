@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -173,7 +174,27 @@ def test_text_edits(edits: list[tuple[str, int, str]]) -> None:
         assert p.line is None or p.line >= 1
         assert "\n" not in p.message
     if doc is not None:
-        assert_judged(repr(edits), doc) or problems or True
+        assert_judged(repr(edits), doc)
+
+
+def test_every_kind_of_key_duplicated() -> None:
+    """A key written twice (each key name at each depth, once) is a problem on
+    the second one's line, and the rest of the file is still checked."""
+    seen: set[str] = set()
+    for number, line in enumerate(LINES):
+        key = line.split(":", 1)[0]
+        if ":" not in line or not re.fullmatch(r" *(- )?[a-z_]+", key) or key in seen:
+            continue
+        seen.add(key)
+        if key.lstrip().startswith("- "):  # the first key of a list item: duplicate it as a plain key
+            line = line.replace("- ", "  ", 1)
+        raw = "".join([*LINES[: number + 1], line, *LINES[number + 1:]]).encode("utf-8")
+        doc, problems = parse_source(raw)
+        assert doc is not None, (key, problems)
+        duplicate = [p for p in problems if p.message.startswith("duplicate key")]
+        assert [p.line for p in duplicate] == [number + 2], (key, problems)
+        assert_judged(f"duplicate {key!r}", doc)
+    assert len(seen) > 30
 
 
 # ---- a sample through the command line ------------------------------------------------
