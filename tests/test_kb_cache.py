@@ -292,3 +292,10 @@ def test_a_symlinked_folder_is_not_used(tmp_path: Path, monkeypatch: pytest.Monk
     r = run_zvpg("--data", str(kb_copy(tmp_path)), "list", timeout=30)
     assert r.returncode == 0 and b"not a folder" in r.stderr and r.stderr.count(b"\n") == 1
     assert list(real.iterdir()) == []
+
+
+def test_the_cache_check_knows_the_model_severities() -> None:
+    """kb checks severities read back without importing the model: the two lists agree."""
+    from zvpg_cli.model import SEVERITIES
+
+    assert (None, *SEVERITIES) == kb._SEVERITIES

@@ -251,13 +251,19 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: boo
 
 
 def _compile(path: str, raw: bytes) -> dict[str, Any]:
+    from .schema import compile_source
+
+    return compile_data(path, compile_source(path, raw))
+
+
+def compile_data(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The compiled form (what the cache holds) of validated data: the data,
+    the lookup index and each entry's JSON."""
     import json
 
     from .lookup import build_index
-    from .schema import compile_source
     from .serialize import entry_dict
 
-    data = compile_source(path, raw)
     kb = build(path, {"data": data, "index": ()})
     return {
         "data": data,
