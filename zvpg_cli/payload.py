@@ -77,6 +77,8 @@ def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of FILE, or of stdin for None or "-"."""
     try:
         if path is None or path == "-":
+            if sys.stdin is None:  # started with stdin closed (`zvpg annotate <&-`)
+                raise PayloadError("cannot read stdin: it is closed")
             stream = sys.stdin.buffer
             data = stream.read(max_bytes + 1)
         else:
