@@ -4,14 +4,16 @@ and control characters from data, and the memory promise."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, run_zvpg
 
 VMS = str(FIXTURES / "payloads" / "vms.json")
 PY = sys.executable
@@ -96,3 +98,110 @@ def test_ctrl_c_at_any_point_is_a_quiet_exit_130(delay: float) -> None:
     err = b"".join(seen) + err
     assert p.returncode in (130, 0), err[-2000:]  # 0: it had finished before the signal came
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err and b"Exception ignored" not in err
+
+
+# ---- 4. text from data never becomes markup or control sequences ---------------------
+
+HOSTILE_NAME = r"Recovered [/x] [link=http://evil.example]L[/link] [blink]B[/blink] \e[31mRED\r\0 \u202eevil"
+HOSTILE_SHOWN = "Recovered [/x] [link=http://evil.example]L[/link] [blink]B[/blink] \\x1b[31mRED\\x0d\\x00 \\u202eevil"
+
+
+@pytest.fixture(scope="module")
+def hostile_kb(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped knowledge base with status 8 (Recovered) renamed to markup,
+    ESC, CR, NUL and a bidi override (YAML escapes in a double-quoted string)."""
+    from conftest import KB_FILE
+
+    text = KB_FILE.read_text(encoding="utf-8")
+    assert text.count('  - name: "Recovered"\n') == 1
+    path = tmp_path_factory.mktemp("kb") / "hostile.yaml"
+    path.write_text(text.replace('  - name: "Recovered"\n', f'  - name: "{HOSTILE_NAME}"\n'), encoding="utf-8")
+    return str(path)
+
+
+def _raw_controls(text: str) -> list[str]:
+    """Control characters other than rich's own SGR colour codes and newlines."""
+    import re
+
+    return re.findall(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", re.sub(r"\x1b\[[0-9;]*m", "", text))
+
+
+@pytest.mark.parametrize("args", [
+    ["list"], ["list", "--status", "Recovered"], ["explain", "Recovered"], ["explain", "Recovered", "--evidence"],
+    ["decode", "8", "0"],
+])
+def test_knowledge_base_names_are_plain_text_on_a_colour_terminal(hostile_kb: str, args: list[str]) -> None:
+    p = subprocess.run([PY, "-m", "zvpg_cli", "--data", hostile_kb, *args], capture_output=True, timeout=60,
+                       env={**os.environ, "FORCE_COLOR": "1", "COLUMNS": "400", "TERM": "xterm-256color"})
+    out, err = p.stdout.decode(), p.stderr.decode()
+    assert p.returncode == 0, err
+    assert "[/x]" in out and "[blink]B[/blink]" in out  # shown, not interpreted
+    assert "\x1b]8;" not in out and "\x1b[5m" not in out  # no hyperlink, no blink
+    assert "\x1b[31mRED" not in out and "\\x1b[31mRED" in out.replace("\\\\", "\\")
+    assert _raw_controls(out) == [] and _raw_controls(err) == []
+
+
+@pytest.mark.parametrize("term", ["Recoverd", "Rec"])
+def test_suggestions_on_stderr_are_printable(hostile_kb: str, term: str) -> None:
+    p = subprocess.run([PY, "-m", "zvpg_cli", "--data", hostile_kb, "explain", term], capture_output=True, timeout=60)
+    err = p.stderr.decode()
+    assert p.returncode == 1 and HOSTILE_SHOWN in err and _raw_controls(err) == [] and err.count("\n") == 1
+
+
+def test_markup_in_fields_is_a_plain_column_header() -> None:
+    p = sh(f"zvpg annotate {VMS} -f table --fields 'name,[blink]x[/blink],[/y],[link=http://e]z'",)
+    out = p.stdout.decode()
+    assert p.returncode == 0, p.stderr
+    assert "[blink]x[/blink]" in out and "[/y]" in out and "[link=http://e]z" in out
+
+
+def test_knowledge_base_names_in_every_triage_format(hostile_kb: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    payload = json.dumps([{"VpgName": "v\x1b[2J\r\u202e", "VpgIdentifier": "i\x00\r\x1b", "Status": 8,
+                           "SubStatus": 0}, {"VpgName": "w", "Status": 8, "SubStatus": 0}])
+    for fmt in ("table", "json", "nagios", "checkmk", "prometheus"):
+        p = run_zvpg("--data", hostile_kb, "triage", "--format", fmt, "--limit", "0", input=payload,
+                     env={"COLUMNS": "300"})
+        out = p.stdout.decode()
+        assert p.returncode in (0, 1, 2) and p.stderr == b"", (fmt, p.stderr)
+        if fmt == "json":
+            data = json.loads(out)
+            assert data["vpgs"][0]["status"]["name"] == HOSTILE_NAME.replace("\\e", "\x1b").replace(
+                "\\r", "\r").replace("\\0", "\x00").replace("\\u202e", "\u202e")
+            continue
+        assert _raw_controls(out) == [], (fmt, out)
+        if fmt == "prometheus":
+            families = {f.name: f for f in text_string_to_metric_families(out)}
+            info = families["zvpg_vpg_info"].samples
+            assert {s.labels["status"] for s in info} == {HOSTILE_SHOWN}
+            assert info[0].labels["vpg"] == "v\\x1b[2J\\x0d\\u202e" and info[0].labels["id"] == "i\\x00\\x0d\\x1b"
+
+
+def test_decode_did_you_mean_is_printable(tmp_path: Path) -> None:
+    from conftest import KB_FILE
+
+    text = KB_FILE.read_text(encoding="utf-8").replace('    api_name: "Recovered"\n',
+                                                       '    api_name: "Recovered\\e[5m\\u202e"\n')
+    (tmp_path / "kb.yaml").write_text(text, encoding="utf-8")
+    p = run_zvpg("--data", str(tmp_path / "kb.yaml"), "decode", "RecoveredX")
+    err = p.stderr.decode()
+    assert p.returncode == 1 and "did you mean: Recovered\\x1b[5m\\u202e?" in err and _raw_controls(err) == []
+
+
+@pytest.mark.parametrize("names", [["X", "X", "X #2"], ["X #2", "X", "X"], ["X", "X #2", "X", "X #2 #2"]])
+def test_checkmk_services_stay_unique_when_suffixes_collide(names: list[str]) -> None:
+    payload = json.dumps([{"VpgName": n, "Status": 1, "SubStatus": 0} for n in names])
+    out = run_zvpg("triage", "--format", "checkmk", input=payload).stdout.decode()
+    services = [line.split('"')[1] for line in out.splitlines()]
+    assert len(services) == len(names) == len(set(services))
+
+
+@pytest.mark.parametrize("idents", [["a", "a", "a#1"], ["a#1", "a", "a"], ["a", "a", "a #2", "a#2"]])
+def test_prometheus_series_stay_unique_when_identifiers_collide(idents: list[str]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    payload = json.dumps([{"VpgName": "v", "VpgIdentifier": i, "Status": 1, "SubStatus": 0} for i in idents])
+    out = run_zvpg("triage", "--format", "prometheus", input=payload).stdout.decode()
+    samples = next(f for f in text_string_to_metric_families(out) if f.name == "zvpg_vpg_severity").samples
+    assert len({tuple(sorted(s.labels.items())) for s in samples}) == len(idents)

@@ -254,7 +254,7 @@ def decode(
                 folded = {n.casefold(): n for n in names}
                 close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
                 hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
-            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
+            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{printable(hint)}")
         fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
               EXIT_NOT_FOUND)
     if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"

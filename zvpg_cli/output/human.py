@@ -82,7 +82,9 @@ def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
 
 
 def _table(title: str | None) -> Table:
-    return Table(title=title, title_justify="left", expand=False, pad_edge=False, box=box.SIMPLE_HEAD)
+    # a title from data ("Substatuses of NAME") is Text: rich would read a str as markup
+    return Table(title=t(title, "table.title") if title else None, title_justify="left", expand=False,
+                 pad_edge=False, box=box.SIMPLE_HEAD)
 
 
 def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,
