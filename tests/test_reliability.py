@@ -5,12 +5,14 @@ and control characters from data, and the memory promise."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, run_zvpg
@@ -205,3 +207,141 @@ def test_prometheus_series_stay_unique_when_identifiers_collide(idents: list[str
     out = run_zvpg("triage", "--format", "prometheus", input=payload).stdout.decode()
     samples = next(f for f in text_string_to_metric_families(out) if f.name == "zvpg_vpg_severity").samples
     assert len({tuple(sorted(s.labels.items())) for s in samples}) == len(idents)
+
+
+# ---- 3. numbers no machine type holds, hostile sizes, nesting ---------------------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GIANT = ["9" * 4301, "-" + "9" * 4400, "1" + "0" * 309, "1E+400", "-1E+400", "1e-400", "-0", "-0.0", "1.5",
+         "18446744073709551616", "9007199254740993", "0", "23", "2"]
+numbers = st.sampled_from(GIANT) | st.integers().map(str) | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+#: every field zvpg reads, in both spellings
+READ = ["Status", "SubStatus", "ActualRPO", "ConfiguredRpoSeconds", "VpgName", "VmName", "VpgIdentifier",
+        "VmIdentifier", "status", "subStatus", "actualRPO", "configuredRpoSeconds", "vpgName", "vmName"]
+ANNOTATE = [["annotate", "-f", f] for f in ("json", "ndjson", "table", "csv")]
+ANNOTATE_CSV_ALL = [["annotate", "-f", "csv", "--fields", ",".join(["name", "status", "substatus", "rpo", "actual_rpo",
+                                                                      "configured_rpo", *READ])]]
+TRIAGE = [["triage", "-f", f, *extra] for f in ("table", "json", "nagios", "checkmk", "prometheus")
+          for extra in ([], ["--rpo-warning-ratio", "0.5"])]
+
+
+def _objects(rows: list[dict[str, str]]) -> bytes:
+    return ("[" + ",".join("{" + ",".join(f'"{k}":{v}' for k, v in row.items()) + "}" for row in rows) + "]").encode()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(st.sampled_from(READ), numbers, min_size=1), min_size=1, max_size=3))
+@example([{"Status": "9" * 4301, "SubStatus": "9" * 4301, "VpgName": '"a"'},
+          {"Status": "1", "SubStatus": "0", "ActualRPO": "1" + "0" * 309, "ConfiguredRpoSeconds": "1E+400"},
+          {"Status": "-0", "SubStatus": "1.5", "ActualRPO": "-0", "ConfiguredRpoSeconds": "1.5"}])
+def test_numbers_no_machine_type_holds_in_every_field_and_format(cli: Any, rows: list[dict[str, str]]) -> None:
+    data = _objects(rows)
+    for args in ANNOTATE + ANNOTATE_CSV_ALL + TRIAGE:
+        r = cli(*args, input=data)
+        ok = (0, 1, 2, 3) if "nagios" in args else (0, 2)
+        assert r.exit_code in ok, (args, r.exit_code, r.stderr[-300:])
+        if r.exit_code == 2 and "nagios" not in args:  # input refused: nothing with a number in it, not crashed
+            assert r.stdout == "" and "does not look like VPG or VM data" in r.stderr, r.stderr
+            continue
+        if args[:3] == ["annotate", "-f", "json"]:
+            out = json.loads(r.stdout, parse_int=str, parse_float=str)
+            assert len(out) == len(rows)
+            for row in rows:  # every member kept exactly as written
+                assert "{" + ",".join(f'"{k}":{v}' for k, v in row.items()) + ',"zvpg":' in r.stdout
+        if args[:3] == ["annotate", "-f", "csv"] and len(args) > 3:
+            for row in rows:
+                for k, v in row.items():
+                    if k in ("ActualRPO", "ConfiguredRpoSeconds") and not v.startswith('"'):
+                        assert v in r.stdout  # copied exactly
+        if args[:3] == ["triage", "-f", "json"]:
+            out = json.loads(r.stdout)
+            for v in out["vpgs"]:
+                for k in ("actual_rpo", "configured_rpo"):
+                    assert v[k] is None or (isinstance(v[k], (int, float)) and math.isfinite(v[k]))
+        if args[:3] == ["triage", "-f", "prometheus"]:
+            from prometheus_client.parser import text_string_to_metric_families
+
+            list(text_string_to_metric_families(r.stdout))
+
+
+def test_giant_numbers_through_the_installed_cli_in_every_format() -> None:
+    data = _objects([{"VpgName": '"a"', "Status": "9" * 4301, "SubStatus": "9" * 4400, "VpgIdentifier": "9" * 5000},
+                     {"VpgName": '"b"', "Status": "1", "SubStatus": "0", "ActualRPO": "1" + "0" * 309,
+                      "ConfiguredRpoSeconds": "1E+400"}])
+    for args in ANNOTATE + TRIAGE:
+        p = run_zvpg(*args, input=data)
+        assert p.returncode in ((1, 2, 3) if "nagios" in args else (0,)), (args, p.stderr[-300:])
+        assert b"internal error" not in p.stderr
+        if args[-1] in ("json", "ndjson") and args[0] == "annotate":
+            assert b"9" * 4301 in p.stdout and b"1" + b"0" * 309 in p.stdout and b"1E+400" in p.stdout
+        if "nagios" in args:
+            assert p.stdout.startswith(b"ZVPG WARNING - ")
+
+
+@pytest.mark.parametrize("limit", ["68719476736", "9223372036854775807", str(10**30)])
+def test_a_huge_max_bytes_is_never_preallocated(limit: str) -> None:
+    for source in ([VMS], []):
+        p = run_zvpg("annotate", "--max-bytes", limit, *source, input=Path(VMS).read_bytes())
+        assert p.returncode == 0 and json.loads(p.stdout), p.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("command", ["zvpg annotate /dev/zero", "zvpg annotate </dev/zero",
+                                     "zvpg triage --nagios </dev/zero"])
+def test_input_that_cannot_be_json_is_refused_at_once(command: str) -> None:
+    start = time.perf_counter()
+    p = sh(command)
+    assert time.perf_counter() - start < 10
+    assert p.returncode == (3 if "nagios" in command else 2)
+    assert b"input is not JSON: it starts with the byte 0x00" in p.stderr + p.stdout
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"<html><body>502 Bad Gateway", "input is not JSON: it starts with '<'"),
+    (b"\xef\xbb\xbf \n\t\x7fELF", "input is not JSON: it starts with the byte 0x7f"),
+    ("\ufeff  x".encode("utf-16-le"), "input is not JSON: it starts with 'x'"),
+    (b"   " * 5000 + b"Z", "invalid JSON"),  # white space first: the parser says what is wrong
+])
+def test_what_cannot_start_json_is_named(data: bytes, message: str) -> None:
+    p = run_zvpg("annotate", input=data)
+    assert p.returncode == 2 and message in p.stderr.decode()
+
+
+def test_the_nesting_limit_is_zvpgs_own() -> None:
+    from zvpg_cli.payload import MAX_DEPTH
+
+    def nested(levels: int) -> bytes:  # `levels` deep in all, padded past the quick bound (n bytes: n/2 levels)
+        return (b'[{"Status": 1, "pad": "' + b"x" * 2000 + b'", "a": ' + b"[" * (levels - 2) + b"]" * (levels - 2)
+                + b"}]")
+
+    assert run_zvpg("annotate", input=nested(MAX_DEPTH)).returncode == 0
+    for levels in (MAX_DEPTH + 2, 1000, 5000, 20000):
+        p = run_zvpg("annotate", input=nested(levels))
+        assert p.returncode == 2 and b"nested too deeply" in p.stderr and str(MAX_DEPTH).encode() in p.stderr
+
+
+json_trees = st.recursive(st.none() | st.integers() | st.text(alphabet='[]{}"\\ab\n', max_size=6),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                              st.text(alphabet='[]{}"\\a', max_size=4), inner, max_size=3), max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_trees)
+def test_nesting_depth_is_exact(value: Any) -> None:
+    from zvpg_cli.payload import nesting_depth
+
+    def depth(v: Any) -> int:
+        if isinstance(v, list):
+            return 1 + max(map(depth, v), default=0)
+        if isinstance(v, dict):
+            return 1 + max(map(depth, v.values()), default=0)
+        return 0
+
+    for indent in (None, 1):
+        assert nesting_depth(json.dumps(value, indent=indent).encode()) == depth(value)
+    deep = [value]
+    for _ in range(20):
+        deep = [deep, {"k": "]"}]
+    assert nesting_depth(json.dumps(deep).encode()) == depth(deep)
