@@ -10,9 +10,11 @@ numbers no float64 or int64 could hold.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Union
@@ -73,24 +75,102 @@ class Payload(NamedTuple):
     suffix: bytes = b""
 
 
+#: Input is read in pieces of this size: memory grows with what arrives, never
+#: with the --max-bytes limit, and the first piece shows whether it can be JSON.
+CHUNK = 1 << 20
+
+
 def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of FILE, or of stdin for None or "-"."""
+    """The bytes of FILE, or of stdin for None or "-", at most `max_bytes`.
+
+    Input whose first meaningful byte (after an optional byte-order mark and
+    white space) cannot start a JSON array or object is refused as soon as
+    that byte arrives, without reading the rest (`/dev/zero`, a binary file,
+    an HTML error page)."""
+    where = "stdin" if path is None or path == "-" else path
     try:
         if path is None or path == "-":
-            stream = sys.stdin.buffer
-            data = stream.read(max_bytes + 1)
-        else:
-            with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size > max_bytes:  # refuse before reading anything
-                    raise PayloadError(f"input is {size} bytes, larger than the limit of {max_bytes} "
-                                       "(raise it with --max-bytes)")
-                data = fh.read(max_bytes + 1)
+            if sys.stdin is None:  # started with stdin closed (`zvpg annotate <&-`)
+                raise PayloadError("cannot read stdin: it is closed")
+            return _read(sys.stdin.buffer, max_bytes)
+        with open(path, "rb") as fh:
+            return _read(fh, max_bytes)
     except OSError as exc:
-        raise PayloadError(f"cannot read {path or 'stdin'}: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
-    return data
+        raise PayloadError(f"cannot read {where}: {exc.strerror or exc}") from None
+
+
+def _read(stream: Any, max_bytes: int) -> bytes:
+    size = None
+    try:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode):
+            size = info.st_size
+    except (OSError, AttributeError, ValueError):  # not a real file (a test runner's stdin)
+        pass
+    if size is not None and size > max_bytes:  # refuse before reading anything
+        raise PayloadError(f"input is {size} bytes, larger than the limit of {max_bytes} "
+                           "(raise it with --max-bytes)")
+    too_large = PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
+    if size is not None and stream.seekable():  # a regular file: its size is known
+        _can_start_json(memoryview(stream.read(4097)))
+        stream.seek(0)
+        data: bytes = stream.read(size + 1)  # one piece, as large as the file (not the limit)
+        if len(data) > max_bytes:  # it grew meanwhile
+            raise too_large
+        return data
+    buffer = io.BytesIO()  # grows with what arrives; getvalue() hands over its bytes without a copy
+    started = False
+    while chunk := stream.read(min(CHUNK, max_bytes + 1 - buffer.tell())):
+        buffer.write(chunk)
+        if buffer.tell() > max_bytes:
+            raise too_large
+        if not started:
+            started = _can_start_json(buffer.getbuffer())
+    return buffer.getvalue()
+
+
+_JSON_SPACE = b" \t\r\n"
+
+
+def _can_start_json(head: memoryview) -> bool:
+    """True when `head`, the first bytes of the input, starts like a JSON
+    array or object; False when only a byte-order mark and white space have
+    arrived so far. Raises `PayloadError` for anything else."""
+    data = bytes(head[:4096])
+    text: bytes | str = data
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            if encoding == "utf-8":
+                text = body
+                break
+            width = 4 if "32" in encoding else 2
+            try:
+                text = body[:len(body) // width * width].decode(encoding)
+            except UnicodeError:
+                return True  # to_utf8 says what is wrong with it
+            break
+    if isinstance(text, str):
+        first = text.lstrip(" \t\r\n")[:1]
+        if not first:
+            return len(head) > 4096  # (4 KiB of white space: the parser takes it from here)
+        first_byte = first.encode("utf-8", "replace")[:1]
+    else:
+        rest = text.lstrip(_JSON_SPACE)
+        if not rest:
+            return len(head) > 4096
+        first_byte = rest[:1]
+        if first_byte == b"\x00" and rest[1:2] in (b"[", b"{"):
+            return True  # UTF-16 BE without a byte-order mark: to_utf8 explains
+    if first_byte in (b"[", b"{"):
+        return True
+    if first_byte in b'"-0123456789tfn':
+        raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
+                           "or one object")
+    shown = first_byte.decode("latin-1")
+    shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
+    raise PayloadError(f"input is not JSON: it starts with {shown} (expected a JSON array of API objects, "
+                       "or one object)")
 
 
 _BOMS = (
@@ -175,8 +255,11 @@ def parse(data: bytes) -> Payload:
             single = True
     except msgspec.DecodeError as exc:
         raise _decode_error(data, exc) from None
-    except RecursionError:
-        raise PayloadError("input is nested too deeply to read safely") from None
+    except RecursionError:  # msgspec's own limit, which depends on the Python version: always above MAX_DEPTH
+        raise _too_deep() from None
+    # (an object of n bytes nests at most n/2 levels: most payloads need no scan)
+    if max(map(len, items), default=0) > 2 * MAX_DEPTH and nesting_depth(data) > MAX_DEPTH:
+        raise _too_deep()
     if single and bytes(memoryview(items[0])[:1]) != b"{":
         kind = _json_kind(bytes(memoryview(items[0])[:1]))
         raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
@@ -210,6 +293,48 @@ def parse(data: bytes) -> Payload:
             f"{'s' if len(items) != 1 else ''} has a Status, VpgName or VmName (data of another endpoint, "
             "such as /v1/alerts, /v1/events or /v1/vras?)")
     return payload
+
+
+#: zvpg's own limit on nesting (arrays and objects inside each other), the same
+#: on every Python version: msgspec's limit comes from the interpreter's
+#: recursion limit (about 1,000 levels on Python 3.11, 10,000 on 3.13). API
+#: objects nest a few levels deep.
+MAX_DEPTH = 512
+
+
+def _too_deep() -> PayloadError:
+    return PayloadError(f"input is nested too deeply to read safely (more than {MAX_DEPTH} levels of arrays "
+                        "and objects)")
+
+
+_KEEP = b'"[]{}'
+_DELETE = bytes(b for b in range(256) if b not in _KEEP)
+_SAME_BRACKETS = bytes.maketrans(b"{}", b"[]")
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deeply the arrays and objects of `data` (valid JSON) nest, at the
+    speed of a few passes of bytes methods: escapes dropped, then everything
+    but quotes and brackets; strings (adjacent quote pairs; any pair of
+    adjacent quotes can go, which keeps every other character inside or
+    outside a string) dropped; then each `replace("[]", "")` takes away
+    exactly one level; what is left after a few levels (a deep input) is
+    measured by a running sum."""
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")  # JSON escapes pair from the left, as replace does
+    s = data.translate(None, _DELETE).replace(b'""', b"")
+    if b'"' in s:  # strings with brackets in them (rare): drop them with a regular expression
+        s = re.sub(rb'"[^"]*"', b"", s)
+    s = s.translate(_SAME_BRACKETS)
+    depth = 0
+    while s and depth < 8:
+        s = s.replace(b"[]", b"")
+        depth += 1
+    if s:
+        from itertools import accumulate
+
+        depth += max(accumulate(1 if c == 0x5B else -1 for c in s))
+    return depth
 
 
 def _pascal(head: Any, raw_codes: bool) -> Any:
@@ -313,8 +438,8 @@ def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:
     return result
 
 
-_RawDetails: Any = msgspec.defstruct("_RawDetails", [(name, Union[msgspec.Raw, None], None)  # noqa: UP007
-                                                    for name in Details.__struct_fields__])
+# msgspec.Raw in a Union is not raw: a missing field defaults to None instead.
+_RawDetails: Any = msgspec.defstruct("_RawDetails", [(name, msgspec.Raw, None) for name in Details.__struct_fields__])
 
 
 def _safe_value(raw: msgspec.Raw | None) -> Any:
@@ -324,7 +449,7 @@ def _safe_value(raw: msgspec.Raw | None) -> Any:
         return None
     try:
         return msgspec.json.decode(raw)
-    except msgspec.ValidationError:
+    except msgspec.ValidationError:  # 1E+400, an integer of 4,301+ digits (also inside an array or object)
         return RawText(bytes(raw).decode("utf-8"))
 
 

@@ -195,7 +195,7 @@ def _text(value: object) -> str:
     """A name or identifier as text (a non-string value as its JSON-ish text)."""
     if value is None:
         return ""
-    return value if isinstance(value, str) else str(value)
+    return value if type(value) is str else str(value)  # (str() of a RawText: a plain str, as JSON encoders want)
 
 
 def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,

@@ -226,11 +226,16 @@ def triage(
     parallel: int = ZVM_OPTIONS["parallel"],
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
-    if nagios and fmt not in (None, TriageFormat.nagios):
-        fail("--nagios and --format are exclusive", EXIT_USAGE)
-    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
     from ..output import monitoring
-    from ..output.writer import write
+    from ..output.writer import error, write
+
+    if nagios and fmt not in (None, TriageFormat.nagios):
+        # a monitoring command line: its usage errors are UNKNOWN (3) too
+        error("zvpg: usage: --nagios and --format are exclusive")
+        text, code = monitoring.nagios_unknown("usage: --nagios and --format are exclusive")
+        write(text)
+        raise typer.Exit(code)
+    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
 
     def stop(message: str, code: int = EXIT_USAGE) -> Any:
         """Monitoring reads the exit code: anything that stops the check is UNKNOWN (3), with a status line."""

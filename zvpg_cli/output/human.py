@@ -3,8 +3,9 @@ COLUMNS itself; off a terminal it writes plain text without escape codes."""
 
 from __future__ import annotations
 
+import io
 import sys
-from typing import Any
+from typing import Any, cast
 
 from rich import box
 from rich.console import Console, Group
@@ -14,7 +15,7 @@ from rich.text import Text
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from .sanitize import printable
 from .views import Section, failover_short, listed_under, substatus_count
-from .writer import write
+from .writer import OutputError, write
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 
@@ -24,16 +25,27 @@ def console(stderr: bool = False) -> Console:
 
 
 def emit(*renderables: Any) -> None:
-    """Print to stdout. Off a terminal the text goes through the pipe-safe
-    writer, without the padding rich leaves at the ends of lines."""
+    """Print to stdout. Off a terminal the text is rendered into memory and
+    goes through the pipe-safe writer, without the padding rich leaves at the
+    ends of lines; a terminal that cannot be written raises `OutputError`."""
     out = console()
     group = Group(*renderables)
     if out.is_terminal:
-        out.print(group)
+        try:
+            out.print(group)
+        except OSError as exc:  # the terminal went away (EIO)
+            raise OutputError(exc.strerror or str(exc)) from None
         return
-    with out.capture() as captured:
-        out.print(group)
-    write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+    write(render(group, out))
+
+
+def render(renderable: Any, like: Console) -> str:
+    """`renderable` as text, laid out for `like` (its width and colours),
+    rendered into memory: rich never touches stdout itself."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=like.width, color_system=cast(Any, like.color_system), force_terminal=like.is_terminal,
+            highlight=False, soft_wrap=False, legacy_windows=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
 def t(text: Any, style: str = "") -> Text:
@@ -70,7 +82,9 @@ def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
 
 
 def _table(title: str | None) -> Table:
-    return Table(title=title, title_justify="left", expand=False, pad_edge=False, box=box.SIMPLE_HEAD)
+    # a title from data ("Substatuses of NAME") is Text: rich would read a str as markup
+    return Table(title=t(title, "table.title") if title else None, title_justify="left", expand=False,
+                 pad_edge=False, box=box.SIMPLE_HEAD)
 
 
 def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,

@@ -137,8 +137,8 @@ def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report:
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in columns:
-        header = HEADERS.get(c, c)
-        table.add_column(header, overflow="fold", no_wrap=c == "severity", min_width=min(len(header), 14))
+        header = printable(HEADERS.get(c, c))  # --fields is user text: as Text, never markup
+        table.add_column(Text(header), overflow="fold", no_wrap=c == "severity", min_width=min(len(header), 14))
     for row in rows(kb, payload, columns, report):
         table.add_row(*(Text(printable(value), style=SEVERITY_STYLE.get(value, "") if c == "severity" else "")
                         for c, value in zip(columns, row, strict=True)))
