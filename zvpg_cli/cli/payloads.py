@@ -7,7 +7,7 @@ import typer
 
 from ..kb import KBError, load_kb
 from .app import EXIT_USAGE, app, fail, kb_or_exit, state
-from .zvm import ZVM_OPTIONS, AuthChoice, sites_from_options
+from .zvm import Connection, with_connection
 
 
 class PayloadFormat(str, Enum):
@@ -103,7 +103,7 @@ def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, par
 
 @app.command(epilog="""Examples:
 
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg annotate > vpgs-annotated.json
+  zvpg annotate --zvm https://zvm01:9669 --user monitor > vpgs-annotated.json
 
   zvpg annotate vpgs.json --format table
 
@@ -112,6 +112,7 @@ def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, par
   zvpg annotate vms.json --format ndjson | grep '"known":false'
 
   Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json   (PowerShell: UTF-16 is read too)""")
+@with_connection()
 def annotate(
     file: str | None = typer.Argument(None, help="A JSON array of API objects, or one object; - or none: stdin."),
     fmt: PayloadFormat | None = typer.Option(
@@ -126,27 +127,14 @@ def annotate(
                              help="With --zvm: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
     vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
                                    help="With --zvm: only this VPG (the API's name= / vpgName= filter)."),
-    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
-    sites: str | None = ZVM_OPTIONS["sites"],
-    auth: AuthChoice = ZVM_OPTIONS["auth"],
-    user: str | None = ZVM_OPTIONS["user"],
-    password_file: str | None = ZVM_OPTIONS["password_file"],
-    client_id: str | None = ZVM_OPTIONS["client_id"],
-    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
-    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
-    insecure: bool = ZVM_OPTIONS["insecure"],
-    allow_http: bool = ZVM_OPTIONS["allow_http"],
-    timeout: float = ZVM_OPTIONS["timeout"],
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
     kb = kb_or_exit()
-    if zvm or sites:
+    if conn.given:
         if file is not None:
             fail("give a FILE or --zvm, not both", EXIT_USAGE)
-        found = sites_from_options(
-            zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
-            client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
-            timeout=timeout)
+        found = conn.read_sites()
         if len(found) != 1:
             fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
         read = read_sites(found, vms, vpg, max_bytes, 1)[0]
@@ -188,13 +176,14 @@ class TriageFormat(str, Enum):
 
   zvpg triage vpgs.json
 
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios         (exit 0/1/2/3)
+  zvpg triage --nagios --zvm https://zvm01:9669 --user monitor --password-file pw   (exit 0/1/2/3)
 
-  curl -s ... | zvpg triage --format checkmk     (in a script in the Checkmk agent's local/ folder)
+  zvpg triage --format checkmk --sites /etc/zvpg/sites.toml   (a Checkmk local check)
 
   zvpg triage vpgs.json --format prometheus > /var/lib/node_exporter/textfile/zvpg.prom
 
   zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
+@with_connection(parallel=True)
 def triage(
     file: str | None = typer.Argument(None, help="A JSON array of API objects, or one object; - or none: stdin."),
     fmt: TriageFormat | None = typer.Option(
@@ -212,18 +201,7 @@ def triage(
                              help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
     vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
                                    help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
-    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
-    sites: str | None = ZVM_OPTIONS["sites"],
-    auth: AuthChoice = ZVM_OPTIONS["auth"],
-    user: str | None = ZVM_OPTIONS["user"],
-    password_file: str | None = ZVM_OPTIONS["password_file"],
-    client_id: str | None = ZVM_OPTIONS["client_id"],
-    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
-    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
-    insecure: bool = ZVM_OPTIONS["insecure"],
-    allow_http: bool = ZVM_OPTIONS["allow_http"],
-    timeout: float = ZVM_OPTIONS["timeout"],
-    parallel: int = ZVM_OPTIONS["parallel"],
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
     from ..output import monitoring
@@ -258,14 +236,11 @@ def triage(
     # The summary and the Nagios check show only the VPGs that need attention.
     all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
     outcomes: tuple[SiteOutcome, ...] = ()
-    if zvm or sites:
+    if conn.given:
         if file is not None:
             stop("give a FILE or --zvm/--sites, not both")
-        found = sites_from_options(
-            zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
-            client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
-            timeout=timeout, failer=stop)
-        reads = read_sites(found, vms, vpg, max_bytes, parallel)
+        found = conn.read_sites(failer=stop)
+        reads = read_sites(found, vms, vpg, max_bytes, conn.parallel)
         several = len(reads) > 1
         if not several and reads[0].payload is None:
             from ..output.sanitize import printable

@@ -7,8 +7,9 @@ reads every command's signature on every run, and string annotations cost it
 an eval each.)
 """
 
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import typer
 
@@ -72,6 +73,73 @@ ZVM_OPTIONS: dict[str, Any] = {
         32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
         help="Read at most N ZVMs at a time."),
 }
+
+
+#: The type of each connection option, as a command's signature declares it.
+_TYPES: dict[str, Any] = {
+    "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
+    "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
+    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "parallel": int,
+}
+
+
+class Connection(NamedTuple):
+    """The connection options a command was given (see `with_connection`)."""
+
+    zvm: list[str] | None
+    sites: str | None
+    auth: AuthChoice
+    user: str | None
+    password_file: str | None
+    client_id: str | None
+    client_secret_file: str | None
+    ca_bundle: str | None
+    insecure: bool
+    allow_http: bool
+    timeout: float
+    parallel: int = 32
+
+    @property
+    def given(self) -> bool:
+        """Whether the command is to read from ZVMs (rather than a file)."""
+        return bool(self.zvm or self.sites)
+
+    def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
+        """The sites these options name; see `sites_from_options`."""
+        options = self._asdict()
+        del options["parallel"]
+        return sites_from_options(**options, required=required, failer=failer)
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def with_connection(*, parallel: bool = False) -> Callable[[_Command], _Command]:
+    """Give a command the shared connection options (`--zvm`, `--sites`,
+    `--user`, ... and, with `parallel`, `--parallel`), declared once here: the
+    command takes a `conn: Connection` parameter instead of a dozen."""
+    names = [n for n in ZVM_OPTIONS if parallel or n != "parallel"]
+
+    def decorate(func: _Command) -> _Command:
+        import functools
+        import inspect
+
+        signature = inspect.signature(func)
+        own = [p for p in signature.parameters.values() if p.name != "conn"]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=ZVM_OPTIONS[n], annotation=_TYPES[n])
+                 for n in names]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            conn = Connection(**{n: kwargs.pop(n) for n in names})
+            return func(*args, conn=conn, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+        command.__annotations__ = {**{k: v for k, v in func.__annotations__.items() if k != "conn"},
+                                   **{n: _TYPES[n] for n in names}}
+        return cast(_Command, command)
+
+    return decorate
 
 
 def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthChoice | str = "auto",
@@ -145,29 +213,17 @@ MAX_BYTES_HELP = "Refuse an answer larger than this many bytes (an endless answe
   zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP --ca-bundle zvma01-ca.pem
 
 Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
+@with_connection()
 def fetch(
     what: FetchWhat = typer.Argument(..., help="vpgs (GET /v1/vpgs) or vms (GET /v1/vms)."),
     vpg: str | None = typer.Option(
         None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
         "the ZVM compares without case)."),
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
-    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
-    sites: str | None = ZVM_OPTIONS["sites"],
-    auth: AuthChoice = ZVM_OPTIONS["auth"],
-    user: str | None = ZVM_OPTIONS["user"],
-    password_file: str | None = ZVM_OPTIONS["password_file"],
-    client_id: str | None = ZVM_OPTIONS["client_id"],
-    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
-    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
-    insecure: bool = ZVM_OPTIONS["insecure"],
-    allow_http: bool = ZVM_OPTIONS["allow_http"],
-    timeout: float = ZVM_OPTIONS["timeout"],
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
-    site = _one_site(sites_from_options(
-        zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
-        client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
-        timeout=timeout), "fetch")
+    site = _one_site(conn.read_sites(), "fetch")
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
     result = _run([site], [(f"/v1/{what.value}", params)], max_bytes)[0]
     if result.body is None:
@@ -187,28 +243,16 @@ def fetch(
 
 Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ, 2 usage, configuration,
 credentials or no usable answer.""")
+@with_connection()
 def codes(
     json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     max_bytes: int = typer.Option(16 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
-    zvm: list[str] | None = ZVM_OPTIONS["zvm"],
-    sites: str | None = ZVM_OPTIONS["sites"],
-    auth: AuthChoice = ZVM_OPTIONS["auth"],
-    user: str | None = ZVM_OPTIONS["user"],
-    password_file: str | None = ZVM_OPTIONS["password_file"],
-    client_id: str | None = ZVM_OPTIONS["client_id"],
-    client_secret_file: str | None = ZVM_OPTIONS["client_secret_file"],
-    ca_bundle: str | None = ZVM_OPTIONS["ca_bundle"],
-    insecure: bool = ZVM_OPTIONS["insecure"],
-    allow_http: bool = ZVM_OPTIONS["allow_http"],
-    timeout: float = ZVM_OPTIONS["timeout"],
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Compare a ZVM's own lists of statuses and substatuses (read by position: position = code) with the
     knowledge base's codes."""
     kb = kb_or_exit()
-    site = _one_site(sites_from_options(
-        zvm=zvm, sites=sites, auth=auth, user=user, password_file=password_file, client_id=client_id,
-        client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure, allow_http=allow_http,
-        timeout=timeout), "codes")
+    site = _one_site(conn.read_sites(), "codes")
     from ..output.sanitize import printable
     from ..zvm.codes import compare, parse_names
 
