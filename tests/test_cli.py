@@ -53,7 +53,8 @@ def test_explain_status_json(cli: Any) -> None:
     assert set(data) >= STATUS_KEYS
     assert data["substatuses_from"] == "Not Meeting SLA"
     assert "Error" in data["substatuses"]
-    assert data["numbering_warning"] and "Zerto Analytics 3" in data["numbering_warning"]
+    assert data["api_code"] == 3 and data["api_name"] == "RpoNotMeetingSLA"
+    assert data["numbering_warning"] and "give it code 4" in data["numbering_warning"]
 
 
 def test_explain_backup_is_undocumented(cli: Any) -> None:
@@ -87,7 +88,7 @@ def test_explain_ambiguous(cli: Any) -> None:
 
 def test_list_all_json(cli: Any, kb: Any) -> None:
     data = json.loads(cli("list", "--json").stdout)
-    assert len(data) == len(kb.entries) == 41
+    assert len(data) == len(kb.entries) == 44
     for item in data:
         assert (SUBSTATUS_KEYS if item["kind"] == "substatus" else STATUS_KEYS) <= set(item)
 
@@ -108,7 +109,7 @@ def test_list_filters(cli: Any) -> None:
     found = [e["name"] for e in json.loads(cli("list", "--search", "force sync", "--json").stdout)]
     assert "Delta Syncing" in found
     none = cli("list", "--search", "xyzzy", "--json")
-    assert none.exit_code == 0 and json.loads(none.stdout) == []
+    assert none.exit_code == 1 and json.loads(none.stdout) == [] and "no entries match" in none.stderr
 
 
 def test_list_recovered_has_none(cli: Any) -> None:
@@ -141,7 +142,11 @@ def test_decode_no_substatus(cli: Any) -> None:
 @pytest.mark.parametrize("code", ["3", "4"])
 def test_decode_warns_about_other_numberings(cli: Any, code: str) -> None:
     r = cli("decode", code)
-    assert r.exit_code == 0 and "Zerto Analytics" in r.stderr and "Checkmk" in r.stderr
+    assert r.exit_code == 0 and "hand-written client enums" in r.stderr
+    assert r.stderr.count("zvpg: caution:") == 1
+    assert "Caution" not in r.stdout and "give it code" not in r.stdout  # said once per view: on stderr
+    as_json = cli("decode", code, "--json")
+    assert as_json.stderr == "" and "give it code" in json.loads(as_json.stdout)["warnings"][0]
     by_name = cli("decode", "HistoryNotMeetingSLA")
     assert "caution" not in by_name.stderr
 

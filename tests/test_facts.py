@@ -49,11 +49,43 @@ def test_severities(kb: KnowledgeBase) -> None:
     sev = {e.name: e.severity for e in kb.entries}
     assert sev["Meeting SLA"] == "ok" and sev["Bitmap Syncing"] == "ok"
     assert sev["Not Meeting SLA"] == "critical"
-    assert sev["History Not Meeting SLA"] == sev["RPO Not Meeting SLA"] == "warning"
+    # an RPO miss is the data-loss breach itself (Checkmk: CRIT); a journal-history miss with the RPO met is not
+    assert sev["RPO Not Meeting SLA"] == "critical" and sev["History Not Meeting SLA"] == "warning"
+    # expected after creating a VPG (or adding a VM): warning, not a page; "failover possible? no" still shows it
+    assert sev["Initial Sync"] == sev["Disk Initial Sync"] == "warning"
     # halted protection and states that block recovery are not ok
     for sub in kb.substatuses:
         if sub.protection_halted or sub.recovery == "not-possible":
             assert sub.severity != "ok", sub.name
+
+
+def test_actions_rest_only_on_their_own_evidence(kb: KnowledgeBase) -> None:
+    for sub in kb.substatuses:
+        if sub.action is not None:
+            assert sub.evidence.get("action"), sub.name
+    storage = next(s for s in kb.substatuses if s.name == "Recovery storage error")
+    assert storage.action and storage.evidence["action"]
+    removal = next(s for s in kb.substatuses if s.name == "VPG waiting to be removed")
+    assert "For details, see Deleting a VPG When the Status is Deleting." in removal.evidence["action"]
+
+
+def test_rationales_claim_no_more_than_the_documentation(kb: KnowledgeBase) -> None:
+    rationale = {s.name: s.severity_rationale or "" for s in kb.substatuses}
+    assert "normal protection" not in rationale["Bitmap Syncing"]
+    assert "unreachable" not in rationale["Site disconnection. No checkpoints"]
+    assert "communication with the zerto virtual manager at the recovery site is down" in rationale[
+        "Site disconnection"].lower()
+    assert "checkpoints in the journal become unusable" in rationale["Initial Sync"]
+
+
+def test_recovery_condition_is_the_documentations_own_words(kb: KnowledgeBase) -> None:
+    for sub in kb.substatuses:
+        if sub.name in ("Delta Syncing", "Delta syncing a disk"):
+            assert sub.recovery_condition == "assuming there are valid checkpoints in the journal"
+            assert any(sub.recovery_condition in e for e in sub.evidence["recovery_condition"])
+            assert sub.description and sub.recovery_condition in sub.description
+        else:
+            assert sub.recovery_condition is None, sub.name
 
 
 def test_key_facts(kb: KnowledgeBase) -> None:
@@ -77,7 +109,7 @@ def test_key_facts(kb: KnowledgeBase) -> None:
 
 def test_json_carries_the_facts_for_every_substatus(cli: Any) -> None:
     data = json.loads(cli("list", "--kind", "substatus", "--json").stdout)
-    assert len(data) == 32
+    assert len(data) == 35
     for item in data:
         for key in (*FACT_FIELDS, "severity", "evidence"):
             assert key in item, (item["name"], key)
@@ -98,4 +130,4 @@ def test_list_filters_by_recovery_and_severity(cli: Any, kb: KnowledgeBase) -> N
     assert unknown and all(e["recovery"] is None and e["kind"] == "substatus" for e in unknown)
     crit = json.loads(cli("list", "--severity", "critical", "--json").stdout)
     assert crit and all(e["severity"] == "critical" for e in crit)
-    assert "Severity" in cli("list").stdout
+    assert "Severity" in cli("list", env={"COLUMNS": "120"}).stdout

@@ -13,13 +13,15 @@ Nothing heavy is imported here: the command line's start-up time depends on it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ms before Ctrl-C is handled
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "decode", "load_kb", "resolve"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from .decode import decode
     from .kb import load_kb
     from .lookup import resolve

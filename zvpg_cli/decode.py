@@ -66,25 +66,14 @@ def decode_value(kb: KnowledgeBase, kind: str, value: Any) -> Decoded:
     return Decoded(kind, value, None, None, None)
 
 
-class DecodedPair(NamedTuple):
-    status: Decoded
-    substatus: Decoded | None
-    #: does the status table list this substatus under this status?
-    #: None when either is unknown or there is no substatus
-    listed: bool | None
-    listing: Listing | None
-    severity: str | None
-    warnings: tuple[str, ...]
-
-
 def numbering_warning(status: Status) -> str | None:
     """The caution for a status that other systems number differently."""
     if not status.other_numberings:
         return None
-    others = ", ".join(f"{o.system} {o.code}" for o in status.other_numberings)
-    return (f"Code {status.api_code} is {status.name} in the ZVM REST API numbering zvpg decodes; "
-            f"other numberings give this status another code ({others}). "
-            f"Decode by API name ({status.api_name}) when the data comes from elsewhere.")
+    others = "; ".join(f"{o.system} give it code {o.code}" for o in status.other_numberings)
+    return (f"Code {status.api_code} is {status.name} ({status.api_name}) in the ZVM REST API, as Zerto's "
+            f"documentation and live ZVMs number it; {others}. Where data comes from such a script, "
+            "compare by API name.")
 
 
 def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:
@@ -99,6 +88,54 @@ def combined_severity(status: Status | None, substatus: Decoded | None) -> str |
         return worst
     other = "warning" if substatus.entry is None else (substatus.entry.severity or worst)
     return max(worst, other, key=severity_rank)
+
+
+
+class DecodedPair(NamedTuple):
+    status: Decoded
+    substatus: Decoded | None
+    #: does the status table list this substatus under this status?
+    #: None when either is unknown or there is no substatus
+    listed: bool | None
+    listing: Listing | None
+    severity: str | None
+    warnings: tuple[str, ...]
+    #: the status whose list it is listed in, where the status table refers
+    #: this status to another's list (History/RPO Not Meeting SLA -> Not Meeting SLA)
+    listed_via: str | None = None
+    #: which entry decides the severity: "status", "substatus", "both" (equal), or None
+    severity_from: str | None = None
+    failover: Failover = None  # type: ignore[assignment]
+
+
+class Failover(NamedTuple):
+    """Whether a failover is possible now, and on what basis.
+
+    "documented": the substatus's own documentation says so (with its
+    condition, verbatim, where it has one). "inferred": zvpg's rule (README,
+    "Failover possible?"): the status says the RPO SLA setting is met and no
+    substatus says otherwise (none, or a known one that says nothing about
+    recovery and does not halt protection), so a failover is expected to be
+    possible. None: nothing says."""
+
+    possible: bool | None = None
+    basis: str | None = None
+    recovery: str | None = None
+    condition: str | None = None
+
+
+NO_ANSWER = Failover()
+
+
+def failover(status: Status | None, substatus: Decoded | None) -> Failover:
+    sub = substatus.entry if substatus is not None else None
+    if isinstance(sub, Substatus) and sub.recovery is not None:
+        return Failover(sub.recovery != "not-possible", "documented", sub.recovery, sub.recovery_condition)
+    quiet = substatus is None or substatus.no_substatus or (
+        isinstance(sub, Substatus) and sub.recovery is None and not sub.protection_halted)
+    if status is not None and status.rpo_sla_met and quiet:
+        return Failover(True, "inferred")
+    return NO_ANSWER
 
 
 def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair:
@@ -116,4 +153,18 @@ def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair
         warning = numbering_warning(st_entry)
         if warning:
             warnings.append(warning)
-    return DecodedPair(st, sub, listed, listing, combined_severity(st_entry, sub), tuple(warnings))
+    severity = combined_severity(st_entry, sub)
+    return DecodedPair(st, sub, listed, listing, severity, tuple(warnings),
+                       st_entry.substatuses_from if listed and st_entry else None,
+                       _severity_from(st_entry, sub, severity), failover(st_entry, sub))
+
+
+def _severity_from(status: Status | None, sub: Decoded | None, severity: str | None) -> str | None:
+    if status is None or severity is None:
+        return None
+    sub_severity = None
+    if sub is not None and not sub.no_substatus:
+        sub_severity = "warning" if sub.entry is None else sub.entry.severity
+    if sub_severity is None or sub_severity != severity:
+        return "status"
+    return "both" if status.severity == severity else "substatus"

@@ -3,12 +3,21 @@ YAML file through `zvpg_cli.schema` when the file has changed.
 
 `data/statuses.yaml` is the only source people edit. Parsing and validating it
 costs more than everything else a lookup does, so the compiled form is kept in
-a per-user cache (marshal: built in, no import cost) keyed by the file's path,
-size, modification time and inode, and by zvpg's version. It holds the
-validated data, the lookup index and each entry's JSON (what `explain --json`
-prints), all derived from the file alone. A stale or damaged cache entry is
-rebuilt; two processes racing to rebuild it each write a private temporary
-file and rename it into place, so readers never see half a file.
+a per-user cache (marshal: built in, no import cost). It holds the validated
+data, the lookup index and each entry's JSON (what `explain --json` prints),
+all derived from the file alone.
+
+The cache folder may be shared or hostile, so nothing read from it is trusted
+(see `zvpg_cli.cachefs` for the folder and file checks):
+
+- an entry is keyed by the *content* of the knowledge base (a BLAKE2b hash of
+  its bytes), zvpg's version and `CACHE_FORMAT`: an edit is seen even when it
+  keeps the file's size and modification time, and the key cannot be guessed
+  from stat data alone;
+- the entry carries a hash of its own bytes, and what it holds is checked
+  for the shapes `build` and the fast paths use; anything in doubt is
+  compiled afresh and written back;
+- the file is compiled from the very bytes that were hashed.
 """
 
 from __future__ import annotations
@@ -16,17 +25,29 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-import sys
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, cachefs
+from .cachefs import cache_dir
 
 if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
     from .model import KnowledgeBase
 
-CACHE_FORMAT = 1
+__all__ = ["CACHE_FORMAT", "MAX_KB_BYTES", "KBError", "build", "cache_dir", "default_path", "load_compiled",
+           "load_kb", "read_source", "resolve_path"]
+
+CACHE_FORMAT = 3
 #: A knowledge base larger than this is refused rather than parsed.
 MAX_KB_BYTES = 5 * 1024 * 1024
+#: A cache entry larger than this is not read (the compiled form of the
+#: largest knowledge base is a few times its size).
+MAX_CACHE_BYTES = 16 * MAX_KB_BYTES
+_MAGIC = b"zvpg-kb-cache\n"
+_DIGEST_SIZE = 32
+#: model.SEVERITIES and null (the model is not imported on the fast path).
+_SEVERITIES = (None, "ok", "warning", "critical")
+#: Entry fields that hold lists or mappings; every other field holds a scalar.
+_CONTAINER_FIELDS = frozenset({"aliases", "other_numberings", "statuses", "evidence"})
 
 
 class KBError(Exception):
@@ -59,62 +80,190 @@ def resolve_path(path: str | None = None) -> str:
     return path or os.environ.get("ZVPG_DATA") or default_path()
 
 
-def cache_dir() -> str | None:
-    """$ZVPG_CACHE_DIR; else the platform's user cache folder. None disables."""
-    explicit = os.environ.get("ZVPG_CACHE_DIR")
-    if explicit is not None:
-        return explicit or None
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-        return os.path.join(base, "zvpg", "Cache")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/zvpg")
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "zvpg")
+def _open_nonblocking(path: str, flags: int) -> int:
+    # A FIFO opened for reading without O_NONBLOCK waits for a writer forever.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of the knowledge-base file at `path`. Raises `KBError` when
+    it is missing, unreadable, not a regular file (a FIFO or a device is
+    refused at once, never waited on) or larger than `MAX_KB_BYTES`."""
+    try:
+        with open(path, "rb", opener=_open_nonblocking) as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise KBError(path, None, "cannot read knowledge base: not a regular file")
+            if st.st_size > MAX_KB_BYTES:
+                raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
+            raw = fh.read(MAX_KB_BYTES + 1)
+    except IsADirectoryError:
+        raise KBError(path, None, "cannot read knowledge base: not a regular file") from None
+    except OSError as exc:
+        raise KBError(path, None, f"cannot read knowledge base: {exc.strerror or exc}") from None
+    if len(raw) > MAX_KB_BYTES:  # it grew while it was read
+        raise KBError(path, 1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")
+    return raw
 
 
 def _fnv1a(text: str) -> str:
-    """A stable short hash for the cache file's name (no hashlib/zlib import)."""
+    """A stable short hash for the cache file's name."""
     h = 0xCBF29CE484222325
     for byte in text.encode("utf-8", "surrogatepass"):
         h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return f"{h:016x}"
 
 
-def load_compiled(path: str | None = None, *, use_cache: bool = True) -> dict[str, Any]:
-    """The compiled knowledge base as plain data: {"path", "data", "index",
-    "json"}. Raises `KBError` for a missing, unreadable or invalid file."""
-    path = resolve_path(path)
+def _blake2b(data: bytes) -> bytes:
+    try:  # the module itself: `hashlib` would load OpenSSL first (some 3 ms)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=_DIGEST_SIZE).digest()
+
+
+def cache_key(raw: bytes) -> tuple[int, str, str]:
+    """What a cache entry of the knowledge base whose bytes are `raw` is keyed by."""
+    return (CACHE_FORMAT, __version__, _blake2b(raw).hex())
+
+
+def cache_file(path: str) -> str | None:
+    """The cache file for the knowledge base at `path`: one per path, in a
+    private cache folder; None when there is no usable folder."""
+    folder = cache_dir()
+    if not folder or not cachefs.private_dir(folder):
+        return None
+    return os.path.join(folder, f"kb-{_fnv1a(os.path.abspath(path))}.marshal")
+
+
+def encode_cache(key: tuple[Any, ...], compiled: dict[str, Any]) -> bytes:
+    """A cache entry: a magic line, the hash of the payload, the payload."""
+    payload = marshal.dumps((key, compiled))
+    return _MAGIC + _blake2b(payload) + payload
+
+
+def decode_cache(blob: bytes, key: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The compiled knowledge base in a cache entry, or None unless the entry
+    is intact, has `key` and holds what `build` and the fast paths need."""
+    head = len(_MAGIC) + _DIGEST_SIZE
+    if not blob.startswith(_MAGIC) or len(blob) <= head:
+        return None
+    payload = blob[head:]
+    if _blake2b(payload) != blob[len(_MAGIC):head]:
+        return None
     try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise KBError(path, None, f"cannot read knowledge base: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):  # the stat above answers it: no second system call
-        raise KBError(path, None, "cannot read knowledge base: not a regular file")
-    if st.st_size > MAX_KB_BYTES:
-        raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
-    key = (CACHE_FORMAT, __version__, os.path.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
-    folder = cache_dir() if use_cache else None
-    cache_file = os.path.join(folder, f"kb-{_fnv1a(key[2])}.marshal") if folder else None
-    if cache_file:
-        compiled = _read_cache(cache_file, key)
+        stored = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if type(stored) is not tuple or len(stored) != 2 or stored[0] != key or not well_formed(stored[1]):
+        return None
+    compiled: dict[str, Any] = stored[1]
+    return compiled
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or type(value) in (str, int, bool)
+
+
+def _str_list(value: Any) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
+
+
+def _flat(value: Any) -> bool:
+    """A mapping of names to scalars (a listing, a numbering, no_substatus)."""
+    return type(value) is dict and all(type(k) is str and _scalar(v) for k, v in value.items())
+
+
+def _entry(e: Any) -> bool:
+    if type(e) is not dict or type(e.get("name")) is not str or type(e.get("line")) is not int:
+        return False
+    if not _str_list(e.get("aliases")) or e.get("severity") not in _SEVERITIES:
+        return False
+    return all(type(k) is str and (k in _CONTAINER_FIELDS or _scalar(v)) for k, v in e.items())
+
+
+def well_formed(compiled: Any) -> bool:
+    """Whether `compiled` has the shapes `build` and the fast paths rely on
+    (compiled data read back from the cache is checked with this)."""
+    if type(compiled) is not dict or compiled.keys() != {"data", "index", "json"}:
+        return False
+    data, index, texts = compiled["data"], compiled["index"], compiled["json"]
+    if type(data) is not dict or data.keys() != {"statuses", "substatuses", "no_substatus", "numbering"}:
+        return False
+    statuses, subs = data["statuses"], data["substatuses"]
+    if type(statuses) is not list or type(subs) is not list:
+        return False
+    for s in statuses:
+        if not _entry(s):
+            return False
+        numberings = s.get("other_numberings")
+        if type(numberings) is not list or not all(_flat(o) for o in numberings):
+            return False
+    for s in subs:
+        if not _entry(s):
+            return False
+        listings, evidence = s.get("statuses"), s.get("evidence")
+        if type(listings) is not list or not all(_flat(li) for li in listings):
+            return False
+        if type(evidence) is not dict or not all(type(k) is str and _str_list(v) for k, v in evidence.items()):
+            return False
+    numbering = data["numbering"]
+    if numbering is not None:
+        if type(numbering) is not dict:
+            return False
+        others = numbering.get("other_statuses", [])
+        if type(others) is not list or not all(_flat(o) for o in others):
+            return False
+        if not _flat({k: v for k, v in numbering.items() if k != "other_statuses"}):
+            return False
+    if data["no_substatus"] is not None and not _flat(data["no_substatus"]):
+        return False
+    count = len(statuses) + len(subs)
+    if not _str_list(texts) or len(texts) != count or type(index) is not tuple:
+        return False
+    for term in index:
+        if (type(term) is not tuple or len(term) != 6 or type(term[3]) is not int or not 0 <= term[3] < count
+                or not all(type(term[i]) is str for i in (0, 1, 2, 4, 5))):
+            return False
+    return True
+
+
+def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: bool = False) -> dict[str, Any]:
+    """The compiled knowledge base as plain data: {"path", "data", "index",
+    "json"}. Raises `KBError` for a missing, unreadable or invalid file.
+    `fresh` compiles the file even when the cache holds it (and rewrites the
+    cache entry)."""
+    path = resolve_path(path)
+    raw = read_source(path)
+    target = cache_file(path) if use_cache else None
+    key = cache_key(raw) if target else ()
+    if target and not fresh:
+        blob = cachefs.read_private(target, MAX_CACHE_BYTES)
+        compiled = decode_cache(blob, key) if blob is not None else None
         if compiled is not None:
             compiled["path"] = path
             return compiled
-    compiled = _compile(path)
-    if cache_file:
-        _write_cache(cache_file, key, compiled)
+    compiled = _compile(path, raw)
+    if target:
+        cachefs.write_private(target, encode_cache(key, compiled))
     compiled["path"] = path
     return compiled
 
 
-def _compile(path: str) -> dict[str, Any]:
+def _compile(path: str, raw: bytes) -> dict[str, Any]:
+    from .schema import compile_source
+
+    return compile_data(path, compile_source(path, raw))
+
+
+def compile_data(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The compiled form (what the cache holds) of validated data: the data,
+    the lookup index and each entry's JSON."""
     import json
 
     from .lookup import build_index
-    from .schema import compile_file
     from .serialize import entry_dict
 
-    data = compile_file(path)
     kb = build(path, {"data": data, "index": ()})
     return {
         "data": data,
@@ -132,35 +281,12 @@ def load_kb(path: str | None = None, *, use_cache: bool = True) -> KnowledgeBase
     try:
         return build(compiled["path"], compiled)
     except (KeyError, TypeError, ValueError):
-        # a damaged or foreign cache entry: compile afresh
-        return build(compiled["path"], _compile(compiled["path"]))
-
-
-def _read_cache(cache_file: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
-    try:
-        with open(cache_file, "rb") as fh:
-            stored = marshal.load(fh)
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key and isinstance(stored[1], dict)
-            and {"data", "index", "json"} <= stored[1].keys()):
-        return stored[1]
-    return None
-
-
-def _write_cache(cache_file: str, key: tuple[Any, ...], data: dict[str, Any]) -> None:
-    tmp = f"{cache_file}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-        with open(tmp, "wb") as fh:
-            marshal.dump((key, data), fh)
-        os.replace(tmp, cache_file)
-    except OSError:
-        # An unwritable cache only costs speed.
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if not use_cache:
+            raise
+        # a cache entry of the right shape that does not fit this zvpg's model
+        # (e.g. written by a development build): compile afresh
+        fresh = load_compiled(path, use_cache=use_cache, fresh=True)
+        return build(fresh["path"], fresh)
 
 
 def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
@@ -181,6 +307,7 @@ def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
     )
     ns = data["no_substatus"]
     numbering = data["numbering"] or {}
+    other_statuses = tuple(OtherNumbering(**o) for o in numbering.get("other_statuses") or ())
     return KnowledgeBase(
         path=path,
         statuses=statuses,
@@ -188,5 +315,6 @@ def build(path: str, compiled: dict[str, Any]) -> KnowledgeBase:
         no_substatus=NoSubstatus(**ns) if ns else None,
         numbering_decoded=numbering.get("decoded"),
         numbering_caution=numbering.get("caution"),
+        other_statuses=other_statuses,
         terms=tuple(tuple(t) for t in compiled["index"]),
     )

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 SEVERITIES = ("ok", "warning", "critical")
 RECOVERY_VALUES = ("possible", "last-checkpoint", "not-possible")
-FACT_FIELDS = ("recovery", "new_checkpoints", "needs_powered_on_vms", "protection_halted", "action")
+FACT_FIELDS = ("recovery", "recovery_condition", "new_checkpoints", "needs_powered_on_vms", "protection_halted",
+               "action")
 
 
 def severity_rank(severity: str | None) -> int:
@@ -28,10 +29,11 @@ class Listing(NamedTuple):
 
 
 class OtherNumbering(NamedTuple):
-    """The code another system gives the same status (e.g. Zerto Analytics)."""
+    """The code another system gives a status (`name`: one the ZVM REST API lacks)."""
 
     system: str
     code: int
+    name: str | None = None
 
 
 class Status(NamedTuple):
@@ -46,6 +48,8 @@ class Status(NamedTuple):
     substatuses_from: str | None
     substatus_note: str | None
     other_numberings: tuple[OtherNumbering, ...]
+    #: the status says the RPO SLA setting is met (Meeting SLA, History Not Meeting SLA)
+    rpo_sla_met: bool | None
     severity: str | None
     severity_rationale: str | None
     line: int
@@ -69,6 +73,8 @@ class Substatus(NamedTuple):
     comment: str | None
     description: str | None
     recovery: str | None
+    #: the documentation's own words that condition `recovery` ("assuming there are valid checkpoints ...")
+    recovery_condition: str | None
     new_checkpoints: bool | None
     needs_powered_on_vms: bool | None
     protection_halted: bool | None
@@ -101,6 +107,8 @@ class KnowledgeBase(NamedTuple):
     no_substatus: NoSubstatus | None
     numbering_decoded: str | None
     numbering_caution: str | None
+    #: status codes other systems use that the ZVM REST API does not have (Zerto Analytics 9)
+    other_statuses: tuple[OtherNumbering, ...] = ()
     #: the lookup index (zvpg_cli.lookup.Term tuples), compiled with the data
     terms: tuple[tuple[str, str, str, int, str, str], ...] = ()
 

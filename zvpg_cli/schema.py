@@ -6,15 +6,21 @@ Every mapping remembers the line of each key, so every problem names the file
 and the line. `check_file` returns all problems; `compile_file` returns the
 validated plain data (what `zvpg_cli.kb.build` turns into domain objects) or
 raises `KBError` naming the first problem.
+
+A file that validates always loads, and validation stays near-linear in the
+file's size whatever the file holds: numbers too long to be codes are not
+converted, aliases (``*name``) may not blow the document up, and evidence is
+matched sentence by sentence, with a bounded amount of plain searching.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import yaml
 
-from .kb import MAX_KB_BYTES, KBError
+from .kb import KBError, read_source
 from .lookup import normalize
 from .model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES
 
@@ -24,6 +30,20 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
 SCHEMA_VERSION = 1
+#: Codes are the REST API's non-negative Int32.
+MAX_CODE = 2**31 - 1
+#: Fields that hold such a code (statuses, substatuses, no_substatus, other_numberings).
+CODE_FIELDS = ("api_code", "code")
+#: A YAML integer written with more characters than this is not converted
+#: (a code has at most 10 digits; a long sexagesimal number costs quadratic time).
+MAX_INT_CHARS = 64
+#: Characters of documentation text that validation may scan, over the whole
+#: file, for evidence quotes that are not whole sentences of their entry's text
+#: (each such quote is searched for in the entry's whole description and
+#: comment). The shipped file needs a few thousand; the bound keeps a hostile
+#: file from taking minutes.
+SCAN_BUDGET = 200_000_000
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 
 class Problem(NamedTuple):
@@ -42,7 +62,61 @@ class _Loader(_Base):  # type: ignore[misc]
     problems: list[Problem]
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
+class _Unreadable:
+    """A scalar YAML could not turn into a value; the loader has reported it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "an unreadable value"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _quote(value: Any, limit: int = 60) -> str:
+    """`repr` of a value from the file, shortened: a message stays one short line."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "..."
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int_text(value)
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "..."
+
+
+def _int_text(value: int) -> str:
+    return str(value) if value.bit_length() <= 64 else f"a {value.bit_length()}-bit number"
+
+
+def _safe_scalar(kind: str) -> Any:
+    """SafeConstructor's constructor for `kind`, made to report a value it
+    cannot read (a line, not an exception) and to refuse over-long integers."""
+    base = yaml.constructor.SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
+
+    def construct(loader: _Loader, node: yaml.Node) -> Any:
+        line = node.start_mark.line + 1
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        if kind == "int" and len(text) > MAX_INT_CHARS:
+            loader.problems.append(Problem(line, f"number {text[:12]}... is too large ({len(text)} characters; "
+                                                 f"codes go up to {MAX_CODE})"))
+            return _UNREADABLE
+        try:
+            return base(loader, node)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            loader.problems.append(Problem(line, f"YAML error: {_quote(text, 40)} is not a valid {kind}"))
+            return _UNREADABLE
+
+    return construct
+
+
+for _kind in ("int", "float", "bool", "timestamp"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_kind}", _safe_scalar(_kind))
+
+
+def _construct_mapping(loader: _Loader, node: yaml.Node) -> _Map:
+    if not isinstance(node, yaml.MappingNode):
+        raise yaml.constructor.ConstructorError(None, None, "expected a mapping here",
+                                                node.start_mark)
     loader.flatten_mapping(node)
     result = _Map()
     result.line = node.start_mark.line + 1
@@ -51,10 +125,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            loader.problems.append(Problem(line, f"key {key!r} is not a string"))
+            if key is not _UNREADABLE:
+                loader.problems.append(Problem(line, f"key {_quote(key)} is not a string"))
             continue
         if key in result:
-            loader.problems.append(Problem(line, f"duplicate key {key!r} (first on line {result.key_lines[key]})"))
+            loader.problems.append(Problem(line, f"duplicate key {_quote(key)} (first on line "
+                                                 f"{result.key_lines[key]})"))
             continue
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
@@ -82,6 +158,7 @@ STATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "substatuses_from": (_OPT_STR, False, None),
     "substatus_note": (_OPT_STR, False, None),
     "other_numberings": ((list,), False, []),
+    "rpo_sla_met": (_OPT_BOOL, False, None),
     "severity": (_OPT_STR, True, None),
     "severity_rationale": (_OPT_STR, False, None),
 }
@@ -95,6 +172,7 @@ SUBSTATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "comment": (_OPT_STR, False, None),
     "description": (_OPT_STR, True, None),
     "recovery": (_OPT_STR, False, None),
+    "recovery_condition": (_OPT_STR, False, None),
     "new_checkpoints": (_OPT_BOOL, False, None),
     "needs_powered_on_vms": (_OPT_BOOL, False, None),
     "protection_halted": (_OPT_BOOL, False, None),
@@ -127,6 +205,12 @@ TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
 NUMBERING_TOP_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "decoded": (_OPT_STR, False, None),
     "caution": (_OPT_STR, False, None),
+    "other_statuses": ((list,), False, []),
+}
+OTHER_STATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
+    "system": (_STR, True, None),
+    "code": ((int,), True, None),
+    "name": (_STR, True, None),
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
@@ -144,6 +228,7 @@ def _line(node: Any, key: str | None = None, fallback: int | None = None) -> int
 class _Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.scan_budget = SCAN_BUDGET
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -157,7 +242,8 @@ class _Checker:
         out: dict[str, Any] = {}
         for key in node:
             if key not in spec:
-                self.add(_line(node, key, line), f"{what}: unknown key {key!r} (expected one of: {', '.join(spec)})")
+                self.add(_line(node, key, line), f"{what}: unknown key {_quote(key)} "
+                         f"(expected one of: {', '.join(spec)})")
         for key, (types, required, default) in spec.items():
             if key not in node:
                 if required:
@@ -167,9 +253,15 @@ class _Checker:
             value = node[key]
             # bool is a subclass of int: `api_code: true` is not a code.
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-                expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-                self.add(_line(node, key, line), f"{what}: {key!r} must be {expected}, not {_describe(value)}")
+                if value is not _UNREADABLE:  # the loader has said why
+                    expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+                    self.add(_line(node, key, line), f"{what}: {key!r} must be {expected}, not {_describe(value)}")
                 out[key] = default.copy() if isinstance(default, (list, dict)) else default
+                continue
+            if key in CODE_FIELDS and isinstance(value, int) and not 0 <= value <= MAX_CODE:
+                self.add(_line(node, key, line), f"{what}: {key!r} must be an integer from 0 to {MAX_CODE} "
+                         f"(the API's non-negative Int32), not {_int_text(value)}")
+                out[key] = default
                 continue
             out[key] = value
         return out
@@ -179,7 +271,7 @@ class _Checker:
         for v in values:
             if isinstance(v, str):
                 good.append(v)
-            else:
+            elif v is not _UNREADABLE:
                 self.add(line, f"{what} must hold strings, not {_describe(v)}")
         return good
 
@@ -190,20 +282,22 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {value!r}".lower()
     if isinstance(value, (dict, list)):
-        return _TYPE_NAMES[type(value) if type(value) in _TYPE_NAMES else dict]
-    return f"{type(value).__name__} {value!r}"[:80]
+        return _TYPE_NAMES[list if isinstance(value, list) else dict]
+    return f"{type(value).__name__} {_quote(value)}"
 
 
 def parse_file(path: str) -> tuple[Any, list[Problem]]:
     """Read and parse `path` with the safe loader. Problems of reading and syntax
     come back as problems, never as exceptions."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_KB_BYTES + 1)
-    except OSError as exc:
-        return None, [Problem(None, f"cannot read knowledge base: {exc.strerror or exc}")]
-    if len(raw) > MAX_KB_BYTES:
-        return None, [Problem(1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")]
+        raw = read_source(path)
+    except KBError as exc:
+        return None, [Problem(exc.line, exc.message)]
+    return parse_source(raw)
+
+
+def parse_source(raw: bytes) -> tuple[Any, list[Problem]]:
+    """Parse the bytes of a knowledge base with the safe loader; see `parse_file`."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -212,18 +306,83 @@ def parse_file(path: str) -> tuple[Any, list[Problem]]:
     loader = _Loader(text)
     loader.problems = []
     try:
-        doc = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.problems
+        if "*" in text:  # without an alias no node is shared
+            problem = _alias_problem(node)
+            if problem is not None:
+                return None, [problem]
+        doc = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        message = " ".join(" ".join(str(p) for p in (exc.context, exc.problem) if p).split())
         return None, [Problem(mark.line + 1 if mark else None, f"YAML error: {message}")]
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_problem(text, exc)]
     except yaml.YAMLError as exc:
-        return None, [Problem(None, f"YAML error: {exc}")]
+        return None, [Problem(None, "YAML error: " + " ".join(str(exc).split()))]
     except RecursionError:
         return None, [Problem(None, "YAML error: nesting too deep")]
     finally:
         loader.dispose()
     return doc, loader.problems
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a control character): its line."""
+    char = exc.character
+    code = char if isinstance(char, int) else ord(char[:1] or "\0")
+    if _Base is yaml.SafeLoader:  # pragma: no cover - the pure-Python reader counts characters
+        line = text[: exc.position].count("\n") + 1
+    else:  # libyaml counts bytes of UTF-8
+        line = text.encode("utf-8", "surrogatepass")[: exc.position].count(b"\n") + 1
+    return Problem(line, f"YAML error: {exc.reason} (character #x{code:04x})")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _alias_problem(root: yaml.Node) -> Problem | None:
+    """Aliases (``*name``) let a small file stand for a huge document (a
+    "billion laughs"), or for one that contains itself. Refuse a document
+    that, expanded, holds more than twice the nodes and characters of the
+    file's own, so that everything after parsing stays linear in its size."""
+    size: dict[int, int] = {}  # id(node) -> its expanded size
+    active: set[int] = set()  # the nodes on the path being walked
+    own = 0
+    blamed: tuple[int, yaml.Node | None] = (0, None)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        ident = id(node)
+        kids = _children(node)
+        if finished:
+            active.discard(ident)
+            weight = 1 + (len(node.value) if isinstance(node, yaml.ScalarNode) else 0)
+            own += weight
+            size[ident] = min(1 << 62, weight + sum(size[id(k)] for k in kids))
+            continue
+        if ident in size:  # a second reference: an alias
+            if size[ident] > blamed[0]:
+                blamed = (size[ident], node)
+            continue
+        active.add(ident)
+        stack.append((node, True))
+        for kid in kids:
+            if id(kid) in active:
+                return Problem(kid.start_mark.line + 1,
+                               "YAML error: an alias (*name) refers to a node that contains it")
+            stack.append((kid, False))
+    if size[id(root)] > 2 * own + 10_000 and blamed[1] is not None:
+        return Problem(blamed[1].start_mark.line + 1, "YAML error: aliases (*name) of the node on this line make "
+                       "the document more than twice as large as the file")
+    return None
 
 
 def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -236,17 +395,22 @@ def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     if top is None:
         return None, c.problems
     if top["schema_version"] is not None and top["schema_version"] != SCHEMA_VERSION:
-        c.add(_line(doc, "schema_version"), f"schema_version {top['schema_version']} is not supported "
+        c.add(_line(doc, "schema_version"), f"schema_version {_int_text(top['schema_version'])} is not supported "
               f"(this zvpg reads {SCHEMA_VERSION})")
     numbering = None
     if top["numbering"] is not None:
         numbering = c.record(top["numbering"], NUMBERING_TOP_FIELDS, "numbering", _line(doc, "numbering"))
+        if numbering is not None:
+            numbering["other_statuses"] = [rec for _, rec in _records(
+                c, numbering["other_statuses"], OTHER_STATUS_FIELDS, "numbering: other_statuses item",
+                _line(top["numbering"], "other_statuses"))]
     no_sub = None
     if top["no_substatus"] is not None:
         no_sub = c.record(top["no_substatus"], NO_SUBSTATUS_FIELDS, "no_substatus", _line(doc, "no_substatus"))
 
-    statuses = [_check_status(c, node, _line(doc, "statuses")) for node in top["statuses"]]
-    substatuses = [_check_substatus(c, node, _line(doc, "substatuses")) for node in top["substatuses"]]
+    # null, a wrong type or a missing key has been reported: check the rest
+    statuses = [_check_status(c, node, _line(doc, "statuses")) for node in top["statuses"] or []]
+    substatuses = [_check_substatus(c, node, _line(doc, "substatuses")) for node in top["substatuses"] or []]
     good_statuses = [s for s in statuses if s is not None]
     good_subs = [s for s in substatuses if s is not None]
     _check_uniqueness(c, good_statuses, good_subs, no_sub)
@@ -264,7 +428,7 @@ def _check_common(c: _Checker, node: Any, entry: dict[str, Any], what: str, line
     entry["aliases"] = c.strings(entry["aliases"], f"{what}: aliases", _line(node, "aliases", line))
     if entry["severity"] is not None and entry["severity"] not in SEVERITIES:
         c.add(_line(node, "severity", line),
-              f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {entry['severity']!r}")
+              f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {_quote(entry['severity'])}")
     if not entry["name"].strip():
         c.add(_line(node, "name", line), f"{what}: name is empty")
 
@@ -273,7 +437,7 @@ def _start_entry(c: _Checker, node: Any, fallback: int | None, kind: str,
                  spec: dict[str, tuple[tuple[type, ...], bool, Any]]) -> tuple[dict[str, Any] | None, str, int | None]:
     """The checks every entry gets; (entry or None, its label, its line)."""
     line = _line(node, None, fallback)
-    what = f"{kind} {node.get('name')!r}" if isinstance(node, dict) else kind
+    what = f"{kind} {_quote(node.get('name'))}" if isinstance(node, dict) else kind
     entry = c.record(node, spec, what, line)
     if entry is None or entry["name"] is None:
         return None, what, line
@@ -297,6 +461,9 @@ def _check_status(c: _Checker, node: Any, fallback: int | None) -> dict[str, Any
     entry, what, line = _start_entry(c, node, fallback, "status", STATUS_FIELDS)
     if entry is None:
         return None
+    if "severity" in node and node["severity"] is None:
+        c.add(_line(node, "severity", line), f"{what}: a status needs a severity "
+              "(only an undocumented substatus may have none)")
     entry["table_label"] = entry["table_label"] or entry["name"]
     entry["other_numberings"] = [rec for _, rec in _records(c, entry["other_numberings"], NUMBERING_FIELDS,
                                                             f"{what}: other_numberings item", line)]
@@ -314,7 +481,8 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
     entry["statuses"] = listings
     if entry["recovery"] is not None and entry["recovery"] not in RECOVERY_VALUES:
         c.add(_line(node, "recovery", line),
-              f"{what}: recovery must be one of {', '.join(RECOVERY_VALUES)} or null, not {entry['recovery']!r}")
+              f"{what}: recovery must be one of {', '.join(RECOVERY_VALUES)} or null, "
+              f"not {_quote(entry['recovery'])}")
     if entry["documented"] and entry["severity"] is None:
         c.add(_line(node, "severity", line), f"{what}: a documented substatus needs a severity")
     _check_evidence(c, node, entry, what, line)
@@ -323,27 +491,45 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
 
 def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, line: int | None) -> None:
     """Every non-null fact rests on sentences quoted word for word from the
-    entry's own documentation text; evidence is given only for facts."""
+    entry's own documentation text; evidence is given only for facts.
+
+    A quote that is one whole sentence of the text is found by a set look-up;
+    any other is searched for in the whole text, which `SCAN_BUDGET` bounds."""
     evidence = entry["evidence"]
     ev_node = node.get("evidence")
     ev_line = _line(node, "evidence", line)
     source = " ".join(t for t in (entry["description"], entry["comment"]) if t)
+    sentences_of_source: set[str] | None = None
     clean: dict[str, list[str]] = {}
     for key, sentences in evidence.items():
         key_line = _line(ev_node, key, ev_line)
         if key not in FACT_FIELDS:
-            c.add(key_line, f"{what}: evidence for unknown fact {key!r} (facts: {', '.join(FACT_FIELDS)})")
+            c.add(key_line, f"{what}: evidence for unknown fact {_quote(key)} (facts: {', '.join(FACT_FIELDS)})")
             continue
         if not isinstance(sentences, list) or not sentences:
             c.add(key_line, f"{what}: evidence {key!r} must be a non-empty list of sentences")
             continue
         good = c.strings(sentences, f"{what}: evidence {key!r}", key_line)
         for sentence in good:
+            if not sentence.strip():
+                c.add(key_line, f"{what}: evidence {key!r} holds an empty sentence")
+                continue
+            if sentences_of_source is None:
+                sentences_of_source = set(_SENTENCE_BREAK.split(source))
+            if sentence in sentences_of_source:
+                continue
+            if c.scan_budget < len(source):
+                c.add(key_line, f"{what}: evidence {key!r} is too much to check: quote whole sentences of its "
+                      "description or comment")
+                break
+            c.scan_budget -= len(source)
             if sentence not in source:
                 c.add(key_line, f"{what}: evidence {key!r} is not quoted word for word from its description "
-                      f"or comment: {sentence[:60]!r}")
+                      f"or comment: {_quote(sentence)}")
         if entry[key] is None:
             c.add(key_line, f"{what}: evidence given for {key!r}, which is null")
+        elif key == "recovery_condition" and not any(entry[key] in sentence for sentence in good):
+            c.add(key_line, f"{what}: recovery_condition is not quoted word for word from its evidence")
         clean[key] = good
     for key in FACT_FIELDS:
         if entry[key] is not None and key not in evidence:
@@ -361,27 +547,29 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
     # names first, so that a clashing alias is reported at the alias
     for field in ("name", "aliases"):
         for index, (kind, e) in enumerate(everything):
-            label = f"{kind} {e['name']!r}"
+            label = f"{kind} {_quote(e['name'])}"
             line = e["key_lines"].get(field, e["line"])
             for term in ([e["name"]] if field == "name" else e["aliases"]):
                 key = normalize(term)
                 if not key:
-                    c.add(line, f"{label}: {field.rstrip('es')} {term!r} has no letters or digits")
+                    c.add(line, f"{label}: {field.rstrip('es')} {_quote(term)} has no letters or digits")
                     continue
                 other = seen_terms.get(key)
                 if other is not None and other[0] != index:
-                    c.add(line, f"{label}: {'name' if field == 'name' else 'alias'} {term!r} is already used by "
-                          f"{other[1]}")
+                    c.add(line, f"{label}: {'name' if field == 'name' else 'alias'} {_quote(term)} is already "
+                          f"used by {other[1]}")
                     continue
                 seen_terms[key] = (index, label)
     for kind, entries in (("status", statuses), ("substatus", subs)):
         codes: dict[int, str] = {}
         api_names: dict[str, str] = {}
-        if kind == "substatus" and no_sub is not None:
-            codes[no_sub["api_code"]] = "no_substatus"
-            api_names[no_sub["api_name"].casefold()] = "no_substatus"
+        if kind == "substatus" and no_sub is not None:  # its keys may be missing (reported)
+            if isinstance(no_sub["api_code"], int):
+                codes[no_sub["api_code"]] = "no_substatus"
+            if isinstance(no_sub["api_name"], str):
+                api_names[no_sub["api_name"].casefold()] = "no_substatus"
         for e in entries:
-            label = f"{kind} {e['name']!r}"
+            label = f"{kind} {_quote(e['name'])}"
             if e["api_code"] is not None:
                 if e["api_code"] in codes:
                     c.add(e["key_lines"].get("api_code", e["line"]),
@@ -391,7 +579,7 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
                 folded = e["api_name"].casefold()
                 if folded in api_names:
                     c.add(e["key_lines"].get("api_name", e["line"]),
-                          f"{label}: api_name {e['api_name']!r} is already used by {api_names[folded]}")
+                          f"{label}: api_name {_quote(e['api_name'])} is already used by {api_names[folded]}")
                 api_names[folded] = label
 
 
@@ -400,20 +588,19 @@ def _check_references(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
     for s in statuses:
         ref = s["substatuses_from"]
         if ref is not None and (ref not in names or ref == s["name"]):
-            c.add(s["line"], f"status {s['name']!r}: substatuses_from names no other status: {ref!r}")
+            c.add(s["line"], f"status {_quote(s['name'])}: substatuses_from names no other status: {_quote(ref)}")
     for sub in subs:
         seen: set[str] = set()
         for li in sub["statuses"]:
             line = li.pop("_line")
             if li["status"] not in names:
-                c.add(line, f"substatus {sub['name']!r}: listed under unknown status {li['status']!r}")
+                c.add(line, f"substatus {_quote(sub['name'])}: listed under unknown status {_quote(li['status'])}")
             elif li["status"] in seen:
-                c.add(line, f"substatus {sub['name']!r}: listed twice under {li['status']!r}")
+                c.add(line, f"substatus {_quote(sub['name'])}: listed twice under {_quote(li['status'])}")
             seen.add(li["status"])
 
 
-def _compile(path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    doc, problems = parse_file(path)
+def _compile(doc: Any, problems: list[Problem]) -> tuple[dict[str, Any] | None, list[Problem]]:
     if problems and doc is None:
         return None, problems
     data, more = check_document(doc)
@@ -423,12 +610,18 @@ def _compile(path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def check_file(path: str) -> list[Problem]:
     """Every problem of the file at `path`, by line (empty when it is valid)."""
-    return _compile(path)[1]
+    return _compile(*parse_file(path))[1]
 
 
 def compile_file(path: str) -> dict[str, Any]:
     """The validated plain data of `path`; `KBError` names the first problem."""
-    data, problems = _compile(path)
+    return compile_source(path, read_source(path))
+
+
+def compile_source(path: str, raw: bytes) -> dict[str, Any]:
+    """The validated plain data of the knowledge base whose bytes are `raw`
+    (read from `path`); `KBError` names the first problem."""
+    data, problems = _compile(*parse_source(raw))
     if data is None:
         first = problems[0]
         extra = f" (and {len(problems) - 1} more: run `zvpg validate {path}`)" if len(problems) > 1 else ""

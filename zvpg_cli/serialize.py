@@ -37,6 +37,7 @@ def entry_dict(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
             "substatuses_from": entry.substatuses_from,
             "substatus_note": entry.substatus_note,
             "other_numberings": [{"system": o.system, "code": o.code} for o in entry.other_numberings],
+            "rpo_sla_met": entry.rpo_sla_met,
             "numbering_warning": numbering_warning(entry),
         })
     else:
@@ -59,7 +60,8 @@ def kb_record(entry: Entry) -> dict[str, Any]:
             "api_code": entry.api_code, "api_name": entry.api_name, "comment": entry.comment,
             "description": entry.description, "meaning": entry.meaning,
             "substatuses_from": entry.substatuses_from, "substatus_note": entry.substatus_note,
-            "other_numberings": [o._asdict() for o in entry.other_numberings],
+            "other_numberings": [{"system": o.system, "code": o.code} for o in entry.other_numberings],
+            "rpo_sla_met": entry.rpo_sla_met,
             "severity": entry.severity, "severity_rationale": entry.severity_rationale,
         }
     assert isinstance(entry, Substatus)
@@ -92,7 +94,12 @@ def pair_dict(kb: KnowledgeBase, pair: DecodedPair) -> dict[str, Any]:
         "status": decoded_dict(kb, pair.status),
         "substatus": decoded_dict(kb, pair.substatus) if pair.substatus is not None else None,
         "listed": pair.listed,
+        "listed_via": pair.listed_via,
         "condition": pair.listing.condition if pair.listing else None,
         "severity": pair.severity,
+        "severity_from": pair.severity_from,
+        "failover_possible": pair.failover.possible,
+        "failover_basis": pair.failover.basis,
+        "recovery_condition": pair.failover.condition,
         "warnings": list(pair.warnings),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, NamedTuple
 
-from .decode import DecodedPair
+from .decode import NO_ANSWER, DecodedPair, Failover
 from .model import KnowledgeBase, Substatus
 from .payload import Annotation, Payload, annotate_head, details, pair_key
 
@@ -30,6 +30,7 @@ class Verdict(NamedTuple):
     recovery: str | None
     protection_halted: bool | None
     reasons: tuple[str, ...]
+    failover: Failover = NO_ANSWER
 
 
 class VpgState(NamedTuple):
@@ -41,22 +42,58 @@ class VpgState(NamedTuple):
     severity: str  # ok / warning / critical / unknown (the verdict's, or raised by the RPO ratio)
     details: Any  # zvpg_cli.payload.Details, or None where it was not decoded
     rpo_reason: str | None = None
+    #: the site (ZVM) it was read from, when a run reads several
+    site: str | None = None
+
+    @property
+    def is_vm(self) -> bool:
+        """A `GET /v1/vms` object: it names a VM (and the VPG it belongs to)."""
+        d = self.details  # None only where triage() knew the payload holds no VM fields
+        return d is not None and any(getattr(d, n) is not None for n in _VM_FIELDS)
+
+    @property
+    def vpg_name(self) -> str:
+        return _field(self.details, "VpgName")
+
+    @property
+    def vpg_identifier(self) -> str:
+        return _field(self.details, "VpgIdentifier")
+
+    @property
+    def vm_name(self) -> str:
+        return _field(self.details, "VmName")
+
+    @property
+    def vm_identifier(self) -> str:
+        return _field(self.details, "VmIdentifier")
 
     @property
     def name(self) -> str:
-        return _text(self.details.VpgName) or _text(self.details.VmName)
+        """The object's own name: the VM's for a VM object, else the VPG's."""
+        return self.vm_name if self.is_vm else self.vpg_name
 
     @property
     def identifier(self) -> str:
-        return _text(self.details.VpgIdentifier) or _text(self.details.VmIdentifier)
+        """The object's own identifier: the VM's for a VM object, else the VPG's."""
+        return self.vm_identifier if self.is_vm else self.vpg_identifier
+
+    @property
+    def label(self) -> str:
+        """How people see the object: `ERP-Prod`, `VM db01 (VPG ExportStuff)`,
+        with its site in front when a run reads several: `[nyc] ERP-Prod`."""
+        site = f"[{self.site}] " if self.site else ""
+        if not self.is_vm:
+            return site + (self.vpg_name or f"object {self.position}")
+        vm = self.vm_name or self.vm_identifier or f"object {self.position}"
+        return site + (f"VM {vm} (VPG {self.vpg_name})" if self.vpg_name else f"VM {vm}")
 
     @property
     def actual_rpo(self) -> float | None:
-        return _number(self.details.ActualRPO)
+        return _number(_raw_field(self.details, "ActualRPO"))
 
     @property
     def configured_rpo(self) -> float | None:
-        return _number(self.details.ConfiguredRpoSeconds)
+        return _number(_raw_field(self.details, "ConfiguredRpoSeconds"))
 
     @property
     def annotation(self) -> Annotation:
@@ -71,6 +108,11 @@ class VpgState(NamedTuple):
         return self.verdict.recovery
 
     @property
+    def failover(self) -> Failover:
+        """Whether a failover is possible now: documented, inferred (SLA met) or unknown."""
+        return self.verdict.failover
+
+    @property
     def protection_halted(self) -> bool | None:
         return self.verdict.protection_halted
 
@@ -82,7 +124,7 @@ class VpgState(NamedTuple):
     def status_text(self) -> str:
         if self.pair is None:
             return "no Status"
-        return self.pair.status.name or f"unknown Status {self.annotation.status_value!r}"
+        return self.pair.status.name or unknown_text(self.annotation.status_value)
 
     @property
     def substatus_text(self) -> str:
@@ -91,36 +133,73 @@ class VpgState(NamedTuple):
             return ""
         if sub.no_substatus:
             return "none"
-        return sub.name or f"unknown SubStatus {self.annotation.substatus_value!r}"
+        return sub.name or unknown_text(self.annotation.substatus_value)
+
+
+def unknown_text(value: object) -> str:
+    """A code or name the knowledge base does not know, kept as given: `35 (unknown)`."""
+    from .payload import show
+
+    return f"{show(value)} (unknown)"
+
+
+def _raw_field(details: Any, name: str) -> Any:
+    """A field in PascalCase (live ZVMs) or camelCase (the 10.x swagger)."""
+    value = getattr(details, name)
+    return getattr(details, name[:1].lower() + name[1:]) if value is None else value
+
+
+def _field(details: Any, name: str) -> str:
+    return _text(_raw_field(details, name))
+
+
+_VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
+
+
+class SiteOutcome(NamedTuple):
+    """How reading one site went: `error` is one line, None when it was read."""
+
+    name: str
+    url: str
+    error: str | None
+    objects: int = 0
 
 
 class Summary(NamedTuple):
     total: int
     counts: dict[str, int]
-    state: str  # OK / WARNING / CRITICAL
+    state: str  # OK / WARNING / CRITICAL / UNKNOWN
+    #: the sites read, when the payloads came from ZVMs (none for a file)
+    sites: tuple[SiteOutcome, ...] = ()
+
+    @property
+    def failed_sites(self) -> tuple[SiteOutcome, ...]:
+        return tuple(s for s in self.sites if s.error is not None)
 
 
 def _number(value: object) -> float | None:
-    """An RPO as a number: JSON numbers, or strings of digits; else None."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    """An RPO as a number: JSON numbers, or strings of digits; else None (also
+    for numbers no float holds, such as 1 followed by 309 zeros)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return value if isinstance(value, int) and abs(value) < 2**53 else number
 
 
 def _text(value: object) -> str:
     """A name or identifier as text (a non-string value as its JSON-ish text)."""
     if value is None:
         return ""
-    return value if isinstance(value, str) else str(value)
+    return value if type(value) is str else str(value)  # (str() of a RawText: a plain str, as JSON encoders want)
 
 
 def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,
-           all_details: bool = True) -> list[VpgState]:
+           all_details: bool = True, site: str | None = None) -> list[VpgState]:
     """The state of every object, in input order.
 
     With `all_details=False`, names and RPOs are decoded only for the VPGs
@@ -137,6 +216,9 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         judged.append(verdict)
 
     infos: list[Any]
+    data = payload.data
+    if not all_details and any(f'"{name}"'.encode() in data for name in _VM_FIELDS):
+        all_details = True  # VM objects: every object's identity is needed (it names them as VMs)
     if all_details or rpo_warning_ratio is not None:
         infos = details(payload)
     else:
@@ -152,12 +234,13 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         severity = verdict.severity
         rpo_reason = None
         if rpo_warning_ratio is not None and severity == "ok":
-            actual, configured = _number(info.ActualRPO), _number(info.ConfiguredRpoSeconds)
+            actual = _number(_raw_field(info, "ActualRPO"))
+            configured = _number(_raw_field(info, "ConfiguredRpoSeconds"))
             if actual is not None and configured and actual >= rpo_warning_ratio * configured:
                 severity = "warning"
                 rpo_reason = (f"ActualRPO {actual:g}s is {actual / configured:.0%} of the configured "
                               f"{configured:g}s (warning ratio {rpo_warning_ratio:g})")
-        add(make(VpgState, (index, verdict, severity, info, rpo_reason)))
+        add(make(VpgState, (index, verdict, severity, info, rpo_reason, site)))
     return states
 
 
@@ -175,22 +258,25 @@ def _judge(a: Annotation) -> Verdict:
     reasons.extend(a.problems)
     recovery = sub.recovery if isinstance(sub, Substatus) else None
     halted = sub.protection_halted if isinstance(sub, Substatus) else None
-    return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons))
+    return Verdict(a, pair.severity or "unknown", recovery, halted, tuple(reasons), pair.failover)
 
 
-def summarize(states: list[VpgState]) -> Summary:
+def summarize(states: list[VpgState], sites: tuple[SiteOutcome, ...] = ()) -> Summary:
     """Counts per severity and the overall state: CRITICAL if any VPG is
-    critical, else WARNING if any is warning or unknown, else OK."""
+    critical, else UNKNOWN if any site could not be read, else WARNING if any
+    VPG is warning or unknown, else OK."""
     counts = dict.fromkeys(ORDER, 0)
     for s in states:
         counts[s.severity] += 1
     if counts["critical"]:
         state = "CRITICAL"
+    elif any(site.error is not None for site in sites):
+        state = "UNKNOWN"
     elif counts["warning"] or counts["unknown"]:
         state = "WARNING"
     else:
         state = "OK"
-    return Summary(len(states), counts, state)
+    return Summary(len(states), counts, state, sites)
 
 
 _RANK = {severity: rank for rank, severity in enumerate(ORDER)}
@@ -202,8 +288,8 @@ def worst_first(states: list[VpgState], limit: int | None = None) -> list[VpgSta
     def key(s: VpgState) -> tuple[int, float, int]:
         d = s.details
         actual, configured = d.ActualRPO, d.ConfiguredRpoSeconds
-        if type(actual) is not int or type(configured) is not int:  # the rare case: strings, floats, nulls
-            actual, configured = _number(actual), _number(configured)
+        if type(actual) is not int or type(configured) is not int or actual >= 2**53 or configured >= 2**53:
+            actual, configured = s.actual_rpo, s.configured_rpo  # the rare case: strings, floats, nulls, camelCase
         over = actual / configured if actual is not None and configured else 0.0
         return _RANK[s.severity], -over, s.position
 

@@ -6,20 +6,25 @@ payload, triage) and the renderers in `zvpg_cli.output`.
 commands to it.
 """
 
+import errno
 import os
 import sys
+from typing import NoReturn
+
+import typer
 
 from typer.core import TyperCommand
 
 from ..kb import KBError
-from . import payloads, reference  # noqa: F401 - importing them registers the commands
+from ..output.writer import OutputError
+from . import payloads, reference, zvm  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, app
 from .help import ZvpgCommand
 
 __all__ = ["app", "main"]
 
 # --help lists the commands in this order: the everyday ones first.
-_ORDER = ["explain", "decode", "list", "triage", "annotate", "validate"]
+_ORDER = ["explain", "decode", "list", "triage", "annotate", "fetch", "codes", "validate"]
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
 # Every command's --help is formatted the same way (cli/help.py).
 for _command in app.registered_commands:
@@ -27,20 +32,81 @@ for _command in app.registered_commands:
         _command.cls = ZvpgCommand
 
 
+#: Output could not be written (stdout closed, disk full): sysexits' EX_IOERR.
+EXIT_OUTPUT = 74
+#: What a monitoring plugin exits with when it cannot judge (monitoring-plugins' UNKNOWN).
+EXIT_NAGIOS_UNKNOWN = 3
+
+
+_WRITE_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
+
+
 def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes."""
+    nagios = _nagios_check(sys.argv[1:])
     try:
+        if nagios:
+            # Usage errors come back to us (not printed by Typer) to become an UNKNOWN status line.
+            code = app(prog_name="zvpg", standalone_mode=False)
+            sys.exit(code if isinstance(code, int) else 0)
         app(prog_name="zvpg")
     except KBError as exc:
-        from ..output.sanitize import printable
-        from ..output.writer import error
-
-        error(f"zvpg: {printable(str(exc))}")
-        sys.exit(EXIT_USAGE)
+        _fail(nagios, str(exc), EXIT_USAGE)
+    except typer.Abort:  # pragma: no cover - EOF at a prompt; zvpg never prompts
+        _fail(nagios, "aborted", 1)
+    except OutputError as exc:
+        _fail(nagios, f"cannot write output: {exc}", EXIT_OUTPUT)
+    except OSError as exc:  # Typer's own output (--help, --version) on a full disk
+        if exc.errno not in _WRITE_ERRORS:
+            _internal_error(nagios, exc)
+        _fail(nagios, f"cannot write output: {exc.strerror}", EXIT_OUTPUT)
     except Exception as exc:  # never a traceback for the operator; ZVPG_DEBUG=1 shows it
-        if os.environ.get("ZVPG_DEBUG"):
-            raise
-        from ..output.writer import error
+        if nagios and _is_usage_error(exc):  # with standalone_mode=False Typer raises them to us
+            _fail(nagios, f"usage: {exc.format_message()} (see zvpg triage --help)", EXIT_USAGE)  # type: ignore[attr-defined]
+        _internal_error(nagios, exc)
 
-        error(f"zvpg: internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)")
-        sys.exit(70)
+
+def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
+    if os.environ.get("ZVPG_DEBUG"):
+        raise exc
+    _fail(nagios, f"internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)", 70)
+
+
+def _fail(nagios: bool, message: str, code: int) -> NoReturn:
+    """One line on stderr and `code`; under --nagios also the UNKNOWN status
+    line on stdout where stdout can still be written, and exit 3."""
+    from ..output.sanitize import printable
+    from ..output.writer import error, write
+
+    message = printable(message)
+    error(f"zvpg: {message}")
+    if nagios:
+        try:
+            write(f"ZVPG UNKNOWN - {message.replace('|', '¦')}\n")
+        except OutputError:
+            pass
+        sys.exit(EXIT_NAGIOS_UNKNOWN)
+    sys.exit(code)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's ClickException (UsageError, BadParameter, ...), which Typer
+    vendors in some versions and imports in others: known by its interface."""
+    return any(c.__name__ == "ClickException" for c in type(exc).__mro__) and hasattr(exc, "format_message")
+
+
+def _nagios_check(args: list[str]) -> bool:
+    """Whether the command line asks for a Nagios check (`triage --nagios`,
+    `triage --format nagios`), judged before Typer parses it, so that even a
+    usage error ends in a status line."""
+    if "triage" not in args:
+        return False
+    after = args[args.index("triage") + 1:]
+    for i, arg in enumerate(after):
+        if arg == "--":
+            break
+        if arg == "--nagios" or arg in ("--format=nagios", "-fnagios"):
+            return True
+        if arg in ("--format", "-f") and after[i + 1:i + 2] == ["nagios"]:
+            return True
+    return False

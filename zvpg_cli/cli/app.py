@@ -216,13 +216,13 @@ def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> 
     except Ambiguous as exc:
         from ..output.sanitize import printable
 
-        fail(f"{printable(repr(term))} is ambiguous: it could be {', '.join(exc.suggestions)}. "
+        fail(f"{printable(repr(term))} is ambiguous: it could be {printable(', '.join(exc.suggestions))}. "
               "Type more of the name.", EXIT_NOT_FOUND)
     except NotFound as exc:
         from ..output.sanitize import printable
 
         what = f"{kind} " if kind else ""
-        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else " Try `zvpg list`."
+        hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."
         fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
 
 

@@ -1,12 +1,13 @@
 """Commands over REST API payloads: annotate and triage."""
 
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
 from ..kb import KBError, load_kb
 from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, state, use_data
+from .zvm import Connection, with_connection
 
 
 class PayloadFormat(str, Enum):
@@ -44,23 +45,64 @@ class _Reporter:
                   f"({self.flagged} in all)")
 
 
-def read_payload(file: str | None, max_bytes: int) -> Any:
+def stdin_hint(file: str | None, command: str) -> None:
+    """A person who runs the command with no file on a terminal would
+    otherwise wait for a silent prompt: say what zvpg is waiting for."""
+    import sys
+
+    if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
+        from ..output.writer import error
+
+        error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
+              f"give a FILE or pipe one in (zvpg {command} --help)")
+
+
+def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
     from ..payload import PayloadError, parse, read_source
 
+    stdin_hint(file, command)
     try:
         return parse(read_source(file, max_bytes))
     except PayloadError as exc:
         from ..output.sanitize import printable
 
         where = "stdin" if file in (None, "-") else file
-        fail(printable(f"{where}: {exc}"), EXIT_USAGE)
+        text = str(exc)
+        fail(printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}"), EXIT_USAGE)
 
 
 MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
 
 
+class SiteRead(NamedTuple):
+    site: Any  # zvpg_cli.zvm.Site
+    payload: Any  # zvpg_cli.payload.Payload, or None
+    error: str | None
+
+
+def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, parallel: int) -> list[SiteRead]:
+    """GET /v1/vpgs (or /v1/vms) from every site, concurrently, and parse each
+    answer; a site that cannot be read, or whose answer is not VPG data, gets
+    a one-line error instead."""
+    from ..payload import PayloadError, parse
+    from .zvm import _run
+
+    path = "/v1/vms" if vms else "/v1/vpgs"
+    params = {} if vpg is None else {("vpgName" if vms else "name"): vpg}
+    out = []
+    for result in _run(found, [(path, params)], max_bytes, parallel):
+        if result.body is None:
+            out.append(SiteRead(result.site, None, result.error))
+            continue
+        try:
+            out.append(SiteRead(result.site, parse(result.body), None))
+        except PayloadError as exc:
+            out.append(SiteRead(result.site, None, f"its answer to GET {path} cannot be read: {exc}"))
+    return out
+
+
 @app.command(epilog="""Examples:
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg annotate > annotated.json
+  zvpg annotate --zvm https://zvm01:9669 --user monitor > annotated.json
   zvpg annotate vpgs.json --format table
   zvpg annotate vpgs.json --format csv \\
       --fields name,status,substatus,severity,VpgIdentifier
@@ -68,6 +110,7 @@ MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
 
 PowerShell (Out-File's UTF-16 is read too):
   Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json""")
+@with_connection()
 def annotate(
     file: str | None = typer.Argument(None, metavar="FILE",
                                       help="A JSON array of API objects, or one object; - or none: stdin."),
@@ -81,11 +124,29 @@ def annotate(
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                                   help=MAX_BYTES_HELP),
     data: str | None = data_option(),
+    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
+                             help="With --zvm: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
+    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
+                                   help="With --zvm: only this VPG (the API's name= / vpgName= filter)."),
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
     use_data(data)
     kb = kb_or_exit()
-    payload = read_payload(file, max_bytes)
+    if conn.given:
+        if file is not None:
+            fail("give a FILE or --zvm, not both", EXIT_USAGE)
+        found = conn.read_sites()
+        if len(found) != 1:
+            fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
+        read = read_sites(found, vms, vpg, max_bytes, 1)[0]
+        if read.payload is None:
+            from ..output.sanitize import printable
+
+            fail(printable(f"{read.site.name}: {read.error}"), EXIT_USAGE)
+        payload = read.payload
+    else:
+        payload = read_payload(file, max_bytes, "annotate")
     from ..output import writer
 
     chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
@@ -115,11 +176,14 @@ class TriageFormat(str, Enum):
 
 @app.command(epilog="""Examples:
   zvpg triage vpgs.json
-  curl -s ... https://zvm:9669/v1/vpgs | zvpg triage --nagios  # exit 0-3
-  curl -s ... | zvpg triage --format checkmk  # in the agent's local/ folder
+  # a Nagios check (exit 0/1/2/3), then a Checkmk local check:
+  zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
+      --password-file pw
+  zvpg triage --format checkmk --sites /etc/zvpg/sites.toml
   zvpg triage vpgs.json --format prometheus \\
       > /var/lib/node_exporter/textfile/zvpg.prom
   zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
+@with_connection(parallel=True)
 def triage(
     file: str | None = typer.Argument(None, metavar="FILE",
                                       help="A JSON array of API objects, or one object; - or none: stdin."),
@@ -136,37 +200,82 @@ def triage(
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                                   help=MAX_BYTES_HELP),
     data: str | None = data_option(),
+    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
+                             help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
+    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
+                                   help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
     use_data(data)
-    if nagios and fmt not in (None, TriageFormat.nagios):
-        fail("--nagios and --format are exclusive", EXIT_USAGE)
-    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
     from ..output import monitoring
-    from ..output.writer import write
+    from ..output.writer import error, write
 
-    if chosen is TriageFormat.nagios:
-        # Monitoring reads the exit code: anything that stops the check is UNKNOWN (3).
-        from ..payload import PayloadError, parse, read_source
+    if nagios and fmt not in (None, TriageFormat.nagios):
+        # a monitoring command line: its usage errors are UNKNOWN (3) too
+        error("zvpg: usage: --nagios and --format are exclusive")
+        text, code = monitoring.nagios_unknown("usage: --nagios and --format are exclusive")
+        write(text)
+        raise typer.Exit(code)
+    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
 
-        try:
-            kb = load_kb(state["data"])
-            payload = parse(read_source(file, max_bytes))
-        except (KBError, PayloadError) as exc:
-            what = "input" if isinstance(exc, PayloadError) else "knowledge base"
-            text, code = monitoring.nagios_unknown(f"cannot read {what}: {exc}")
-            write(text)
-            raise typer.Exit(code) from None
-    else:
-        kb = kb_or_exit()
-        payload = read_payload(file, max_bytes)
-    from ..triage import summarize
+    def stop(message: str, code: int = EXIT_USAGE) -> Any:
+        """Monitoring reads the exit code: anything that stops the check is UNKNOWN (3), with a status line."""
+        if chosen is not TriageFormat.nagios:
+            fail(message, code)
+        text, unknown = monitoring.nagios_unknown(message)
+        write(text)
+        raise typer.Exit(unknown)
+
+    from ..payload import PayloadError, parse, read_source
+    from ..triage import SiteOutcome, summarize
     from ..triage import triage as run_triage
 
+    try:
+        kb = load_kb(state["data"])
+    except KBError as exc:
+        from ..output.sanitize import printable
+
+        stop(printable(f"cannot read knowledge base: {exc}" if chosen is TriageFormat.nagios else str(exc)))
     # The summary and the Nagios check show only the VPGs that need attention.
     all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
-    states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
-    summary = summarize(states)
+    outcomes: tuple[SiteOutcome, ...] = ()
+    if conn.given:
+        if file is not None:
+            stop("give a FILE or --zvm/--sites, not both")
+        found = conn.read_sites(failer=stop)
+        reads = read_sites(found, vms, vpg, max_bytes, conn.parallel)
+        several = len(reads) > 1
+        if not several and reads[0].payload is None:
+            from ..output.sanitize import printable
+
+            stop(printable(f"cannot read {reads[0].site.name}: {reads[0].error}"))
+        states = []
+        for r in reads:
+            if r.payload is not None:
+                states += run_triage(kb, r.payload, rpo_warning_ratio, all_details=all_details,
+                                     site=r.site.name if several else None)
+        outcomes = tuple(SiteOutcome(r.site.name, r.site.url, r.error, len(r.payload.items) if r.payload else 0)
+                         for r in reads)
+        for o in outcomes:
+            if o.error is not None and chosen is not TriageFormat.nagios:
+                from ..output.sanitize import printable
+                from ..output.writer import error
+
+                error(printable(f"zvpg: site {o.name} could not be read: {o.error}"))
+    else:
+        stdin_hint(file, "triage")
+        try:
+            payload = parse(read_source(file, max_bytes))
+        except PayloadError as exc:
+            from ..output.sanitize import printable
+
+            where = "stdin" if file in (None, "-") else file
+            text = str(exc)
+            text = text if text.startswith(f"cannot read {where}") else f"{where}: {text}"
+            stop(printable(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text))
+        states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
+    summary = summarize(states, outcomes)
     if chosen is TriageFormat.nagios:
         text, code = monitoring.nagios(states, summary)
         write(text)
@@ -177,9 +286,10 @@ def triage(
 
         write_bytes([dumps_large(monitoring.as_json(states, summary))])
     elif chosen is TriageFormat.checkmk:
-        write(monitoring.checkmk(states))
+        write(monitoring.checkmk(states, summary))
     elif chosen is TriageFormat.prometheus:
         write(monitoring.prometheus(states, summary))
     else:
         monitoring.print_summary(states, summary, limit or None)
-
+    if outcomes and all(o.error is not None for o in outcomes):
+        raise typer.Exit(EXIT_USAGE)  # nothing could be read: the output above says which sites failed

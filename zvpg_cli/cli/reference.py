@@ -123,18 +123,18 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
 
         write(entries_document(kb, [d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
         return
-    from ..output.views import pair_sections
+    from ..output.views import pair_sections, pair_subtitle, pair_title
 
     secs = pair_sections(kb, pair)
-    title = " / ".join(str(d.name or d.value) for d in (pair.status, pair.substatus) if d is not None)
+    title, subtitle = pair_title(pair), pair_subtitle(pair)
     if fmt is Format.markdown:
         from ..output.markdown import sections
 
-        write(sections(title, "decoded", secs))
+        write(sections(title, subtitle, secs))
     else:
         from ..output.human import print_sections
 
-        print_sections(title, "decoded", secs)
+        print_sections(title, subtitle, secs)
 
 
 @app.command("list", epilog="""Examples:
@@ -195,6 +195,13 @@ def list_(
         entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
     from ..output.writer import error, write
 
+    if not entries and (status is None or kind or search_text or severity or recovery):
+        if fmt is Format.json:
+            write("[]\n")
+        fail("no entries match" + (" (only substatuses have a recovery)" if recovery and kind is Kind.status
+                                    else "") + ". Try zvpg list.", EXIT_NOT_FOUND)
+    if kind is not None and status is None:
+        title = "Zerto VPG statuses" if kind is Kind.status else "Zerto VPG substatuses"
     if fmt is Format.json:
         from ..output.jsonfmt import dumps
         from ..serialize import entry_dict
@@ -219,8 +226,8 @@ def list_(
 @app.command(epilog="""Examples:
   zvpg decode 2 23                      # Not Meeting SLA / Bitmap Syncing
   zvpg decode NotMeetingSLA BitmapSync  # API names: safe in any numbering
-  zvpg decode 3                         # warns: Zerto Analytics and Checkmk
-                                        # number status 3 differently
+  zvpg decode 3                         # warns: some hand-written clients
+                                        # number 3 and 4 the other way round
   zvpg decode 1 0 --json | jq .severity""")
 def decode(
     status: str = typer.Argument(..., metavar="STATUS",
@@ -251,13 +258,18 @@ def decode(
                 folded = {n.casefold(): n for n in names}
                 close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
                 hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
-            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{hint}")
-        fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see `zvpg list --json`).",
-              EXIT_NOT_FOUND)
-    for w in pair.warnings:
+            elif d.kind == "status":
+                hint = "".join(f" ({o.system} uses {o.code} for {o.name}: a different API, not decoded here)"
+                               for o in kb.other_statuses if o.code == d.code)
+            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{printable(hint)}")
+        if fmt is Format.json:  # the JSON contract: an unknown value is {"known": false, "name": null, ...}
+            _print_pair(kb, pair, fmt)
+        fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see zvpg list).", EXIT_NOT_FOUND)
+    if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
         from ..output.writer import error
 
-        error(f"zvpg: caution: {w}")
+        for w in pair.warnings:
+            error(f"zvpg: caution: {w}")
     _print_pair(kb, pair, fmt)
 
 

@@ -3,8 +3,9 @@ COLUMNS itself; off a terminal it writes plain text without escape codes."""
 
 from __future__ import annotations
 
+import io
 import sys
-from typing import Any
+from typing import Any, cast
 
 from rich import box
 from rich.console import Console, Group
@@ -14,7 +15,7 @@ from rich.text import Text
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from .sanitize import printable
 from .views import Section, failover_short, listed_under, substatus_count
-from .writer import write
+from .writer import OutputError, write
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 
@@ -24,16 +25,27 @@ def console(stderr: bool = False) -> Console:
 
 
 def emit(*renderables: Any) -> None:
-    """Print to stdout. Off a terminal the text goes through the pipe-safe
-    writer, without the padding rich leaves at the ends of lines."""
+    """Print to stdout. Off a terminal the text is rendered into memory and
+    goes through the pipe-safe writer, without the padding rich leaves at the
+    ends of lines; a terminal that cannot be written raises `OutputError`."""
     out = console()
     group = Group(*renderables)
     if out.is_terminal:
-        out.print(group)
+        try:
+            out.print(group)
+        except OSError as exc:  # the terminal went away (EIO)
+            raise OutputError(exc.strerror or str(exc)) from None
         return
-    with out.capture() as captured:
-        out.print(group)
-    write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+    write(render(group, out))
+
+
+def render(renderable: Any, like: Console) -> str:
+    """`renderable` as text, laid out for `like` (its width and colours),
+    rendered into memory: rich never touches stdout itself."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=like.width, color_system=cast(Any, like.color_system), force_terminal=like.is_terminal,
+            highlight=False, soft_wrap=False, legacy_windows=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
 def t(text: Any, style: str = "") -> Text:
@@ -70,7 +82,9 @@ def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
 
 
 def _table(title: str | None) -> Table:
-    return Table(title=title, title_justify="left", expand=False, pad_edge=False, box=box.SIMPLE_HEAD)
+    # a title from data ("Substatuses of NAME") is Text: rich would read a str as markup
+    return Table(title=t(title, "table.title") if title else None, title_justify="left", expand=False,
+                 pad_edge=False, box=box.SIMPLE_HEAD)
 
 
 def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,
@@ -82,19 +96,21 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
     if statuses:
         table = _table(title if title and not subs else "Statuses")
         table.add_column("Code", justify="right", no_wrap=True)
-        table.add_column("Status", min_width=12, overflow="fold")
+        table.add_column("Status", min_width=12)
+        table.add_column("API name", no_wrap=True, style="dim")
         table.add_column("Severity", no_wrap=True)
         table.add_column("Substatuses", min_width=10, overflow="fold")
         for st in statuses:
             rel = substatus_count(kb, st)
             table.add_row(t("" if st.api_code is None else st.api_code),
-                          Text.assemble(t(st.name, "bold"), " ", t(st.api_name or "", "dim")),
+                          t(st.name, "bold"), t(st.api_name or ""),
                           t(st.severity or "unknown", SEVERITY_STYLE.get(st.severity, "")), t(rel))
         tables.append(table)
     if subs or not statuses:
         table = _table(title if title and not statuses else "Substatuses")
         table.add_column("Code", justify="right", no_wrap=True)
-        table.add_column("Substatus", min_width=12, overflow="fold")
+        table.add_column("Substatus", min_width=12)
+        table.add_column("API name", no_wrap=True, style="dim")
         table.add_column("Severity", no_wrap=True)
         table.add_column("Failover?", min_width=6, overflow="fold")
         if show_listed:
@@ -103,28 +119,32 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             assert isinstance(e, Substatus)
             under = listed_under(e)
             cells = [t("" if e.api_code is None else e.api_code),
-                     Text.assemble(t(e.name, "bold"), " ", t(e.api_name or "", "dim")),
+                     t(e.name, "bold"), t(e.api_name or ""),
                      t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
-                     t(failover_short(e.recovery))]
+                     t(failover_short(e.recovery, e.recovery_condition))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
     return tables
 
 
-#: Below this width a table cannot hold its columns: entries are stacked instead.
-NARROW = 72
+#: Below this width a table cannot hold its columns without splitting API
+#: names or words: entries are stacked instead.
+NARROW = 100
 
 
 def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, show_listed: bool) -> list[Any]:
     out: list[Any] = [t(title or "", "bold underline")] if title else []
     for e in entries:
         code = "" if e.api_code is None else f"{e.api_code} "
-        out.append(Text.assemble(t(code), t(e.name, "bold"), " ", t(e.api_name or "", "dim")))
+        line = Text.assemble(t(code), t(e.name, "bold"))
+        if e.api_name:
+            line.append_text(Text.assemble(" · API ", t(e.api_name, "dim")))
+        out.append(line)
         facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
         if isinstance(e, Status):
             facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
         else:
-            facts.append(t(f"failover: {failover_short(e.recovery)}"))
+            facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
             if show_listed:
                 facts.append(t(f"under: {listed_under(e)}"))
         out.append(Text("  ") + Text(" · ").join(facts))

@@ -7,7 +7,7 @@ import re
 
 from ..model import Entry, KnowledgeBase, Status
 from .sanitize import printable
-from .views import RECOVERY_TEXT, Section, listed_under
+from .views import Section, failover_text, listed_under
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -41,7 +41,7 @@ def entries_table(kb: KnowledgeBase, entries: list[Entry], title: str | None = N
             failover = ""
         else:
             rel = listed_under(e)
-            failover = RECOVERY_TEXT.get(e.recovery or "", "not stated")
+            failover = failover_text(e.recovery, e.recovery_condition)
         cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", e.severity or "unknown",
                  failover, rel]
         out.append("| " + " | ".join(md(c) for c in cells) + " |")

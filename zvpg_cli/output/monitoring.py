@@ -18,18 +18,49 @@ SEVERITY_VALUE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 
 def _rpo(s: VpgState) -> str:
-    if s.actual_rpo is None and s.configured_rpo is None:
+    """`RPO 620s of 300s`; a VM object has no configured RPO: `RPO 5s`."""
+    a, c = s.actual_rpo, s.configured_rpo
+    if a is None and c is None:
         return "RPO not given"
-    a = "?" if s.actual_rpo is None else f"{s.actual_rpo:g}s"
-    c = "?" if s.configured_rpo is None else f"{s.configured_rpo:g}s"
-    return f"RPO {a} of {c}"
+    if c is None and s.is_vm:
+        return f"RPO {a:g}s"
+    return f"RPO {'?' if a is None else f'{a:g}s'} of {'?' if c is None else f'{c:g}s'}"
+
+
+def _failover(s: VpgState) -> str:
+    f = s.failover
+    return failover_short(f.recovery, f.condition, f.basis)
 
 
 def one_line(s: VpgState) -> str:
-    """A VPG in one line of plain text (name escaped, no newlines)."""
-    name = printable(s.name) or f"object {s.position}"
+    """A VPG (or VM) in one line of plain text (names escaped, no newlines)."""
     sub = f" / {s.substatus_text}" if s.substatus_text else ""
-    return printable(f"{name}: {s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}")
+    return printable(f"{s.label}: {s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}")
+
+
+def unique(keys: list[str], alternates: list[str]) -> list[str]:
+    """`keys` made unique, stable across input order wherever the input allows:
+    a key that several objects share gets each object's alternate (its
+    identifier) appended, and only what is still equal then gets ` #2`, ` #3`."""
+    from collections import Counter
+
+    count = Counter(keys)
+    candidates = [k if count[k] == 1 else f"{k} [{alt}]" for k, alt in zip(keys, alternates, strict=True)]
+    count = Counter(candidates)
+    used = set(candidates)
+    out = []
+    seen: set[str] = set()
+    for c in candidates:
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+            continue
+        n = 2
+        while f"{c} #{n}" in used:
+            n += 1
+        used.add(f"{c} #{n}")
+        out.append(f"{c} #{n}")
+    return out
 
 
 # ---- JSON ------------------------------------------------------------------
@@ -37,15 +68,25 @@ def one_line(s: VpgState) -> str:
 def as_json(states: list[VpgState], summary: Summary) -> dict[str, Any]:
     return {
         "summary": {"total": summary.total, **summary.counts, "state": summary.state},
+        "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
+                   "objects": site.objects} for site in summary.sites],
         "vpgs": [{
+            "site": s.site,
             "index": s.position,
+            "kind": "vm" if s.is_vm else "vpg",
             "name": s.name,
             "identifier": s.identifier,
+            "vpg_name": s.vpg_name,
+            "vpg_identifier": s.vpg_identifier,
+            "vm_name": s.vm_name if s.is_vm else None,
+            "vm_identifier": s.vm_identifier if s.is_vm else None,
             "severity": s.severity,
             "status": _decoded(s, "status"),
             "substatus": _decoded(s, "substatus"),
             "recovery": s.recovery,
-            "failover_possible": None if s.recovery is None else s.recovery != "not-possible",
+            "recovery_condition": s.failover.condition,
+            "failover_possible": s.failover.possible,
+            "failover_basis": s.failover.basis,
             "protection_halted": s.protection_halted,
             "actual_rpo": s.actual_rpo,
             "configured_rpo": s.configured_rpo,
@@ -79,7 +120,14 @@ def nagios(states: list[VpgState], summary: Summary) -> tuple[str, int]:
     if c["unknown"]:
         parts.append(f"{c['unknown']} unknown")
     perf = " ".join(f"{k}={c[k]}" for k in ("critical", "warning", "ok", "unknown")) + f" total={summary.total}"
-    lines = [f"ZVPG {summary.state} - {', '.join(parts)} | {perf}"]
+    failed = summary.failed_sites
+    if summary.sites:
+        perf += f" sites={len(summary.sites)} sites_failed={len(failed)}"
+    head = ", ".join(parts)
+    if failed:
+        names = "; ".join(f"{f.name}: {f.error}" for f in failed)
+        head = f"{len(failed)} of {len(summary.sites)} sites unreadable ({names}); {head}"
+    lines = [_nagios_text(f"ZVPG {summary.state} - {head}") + f" | {perf}"]
     for s in worst_first(states, NAGIOS_DETAIL_LINES):
         lines.append(_nagios_text(f"{s.severity.upper()}: {one_line(s)}"))
     not_ok = summary.total - c["ok"]
@@ -97,68 +145,87 @@ def nagios_unknown(reason: str) -> tuple[str, int]:
 _SERVICE_UNSAFE = re.compile(r"[^\w .:()\[\]/+,@#&-]")
 
 
-def service_name(name: str, index: int) -> str:
-    """A Checkmk service name from an untrusted VPG name: letters, digits and
-    a few punctuation marks kept, anything else (quotes, |, control
-    characters, backslashes) replaced by _."""
-    clean = " ".join(_SERVICE_UNSAFE.sub("_", name).split())[:100]
-    return f"Zerto VPG {clean or f'#{index}'}"
+def _service_text(name: str) -> str:
+    """Letters, digits and a few punctuation marks of an untrusted name kept,
+    anything else (quotes, |, control characters, backslashes) replaced by _."""
+    return " ".join(_SERVICE_UNSAFE.sub("_", name).split())[:100]
+
+
+def service_name(s: VpgState) -> str:
+    """`Zerto VPG ERP-Prod`, or for a VM object `Zerto VM db01 (VPG ExportStuff)`;
+    `Zerto nyc VPG ERP-Prod` when a run reads several sites."""
+    zerto = f"Zerto {_service_text(s.site)}" if s.site else "Zerto"
+    if s.is_vm:
+        vm = _service_text(s.vm_name or s.vm_identifier) or f"#{s.position}"
+        vpg = _service_text(s.vpg_name)
+        return f"{zerto} VM {vm} (VPG {vpg})" if vpg else f"{zerto} VM {vm}"
+    return f"{zerto} VPG {_service_text(s.vpg_name) or f'#{s.position}'}"
 
 
 def _metric(name: str, value: float | None, warn: str = "", crit: str = "") -> str | None:
     return None if value is None else f"{name}={value:g};{warn};{crit};0;"
 
 
-def checkmk(states: list[VpgState]) -> str:
-    """One local-check line per VPG: state, quoted service name, metrics, summary."""
+def checkmk(states: list[VpgState], summary: Summary | None = None) -> str:
+    """One local-check line per VPG: state, quoted service name, metrics,
+    summary; and, when ZVMs were read, one per site (UNKNOWN when unreadable)."""
+    services = unique([service_name(s) for s in states],
+                      [_service_text(s.identifier) or f"#{s.position}" for s in states])
     lines = []
-    seen: dict[str, int] = {}
-    for s in states:
-        service = service_name(s.name, s.position)
-        seen[service] = seen.get(service, 0) + 1
-        if seen[service] > 1:
-            service = f"{service} #{seen[service]}"
+    for s, service in zip(states, services, strict=True):
         conf = s.configured_rpo
         metrics = [m for m in (_metric("actual_rpo", s.actual_rpo, "", "" if conf is None else f"{conf:g}"),
                                _metric("configured_rpo", conf)) if m]
         sub = f" / {s.substatus_text}" if s.substatus_text else ""
         # A backslash-n in the summary starts a line of long output: escape any
         # backslash of our own text before adding the separators.
-        parts = [f"{s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}", *s.reasons]
+        parts = [f"{s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}", *s.reasons]
         text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
         lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
+    for site in summary.sites if summary else ():
+        state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
+        lines.append(f"{state} \"Zerto site {_service_text(site.name)}\" - {printable(text).replace(chr(92), '/')}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 # ---- Prometheus (node_exporter textfile collector) ---------------------------
 
 def label(value: str) -> str:
-    """A Prometheus label value: backslash, double quote and newline escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A Prometheus label value: control and bidi-override characters shown as
+    escapes (`sanitize.printable`), then backslash and double quote escaped."""
+    return printable(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 _GAUGES = (
     ("zvpg_vpg_severity", "Severity of the VPG from its status and substatus: 0 ok, 1 warning, 2 critical, 3 unknown."),
-    ("zvpg_vpg_status_code", "ZVM REST API Status code of the VPG (-1 when missing or unknown)."),
-    ("zvpg_vpg_substatus_code", "ZVM REST API SubStatus code of the VPG (-1 when missing or unknown)."),
-    ("zvpg_vpg_failover_possible", "1 when the documentation says a failover is possible now, 0 when not, -1 unknown."),
+    ("zvpg_vpg_status_code", "ZVM REST API Status code of the VPG, also when unknown to zvpg (-1 when missing or not "
+     "a number)."),
+    ("zvpg_vpg_substatus_code", "ZVM REST API SubStatus code of the VPG, also when unknown to zvpg (-1 when missing "
+     "or not a number)."),
+    ("zvpg_vpg_failover_possible", "1 when a failover is possible now (as the documentation says, or expected because "
+     "the status says the RPO SLA is met), 0 when not, -1 unknown."),
     ("zvpg_vpg_actual_rpo_seconds", "ActualRPO of the VPG in seconds."),
     ("zvpg_vpg_configured_rpo_seconds", "ConfiguredRpoSeconds of the VPG."),
 )
 
 
+def series_labels(states: list[VpgState]) -> list[str]:
+    """The identifying labels of each VPG's series: `vpg` and `id`, plus `vm`
+    for a VM object; unique for any input (a repeated identifier gets `#2`...)."""
+    idents = [s.identifier or f"#{s.position}" for s in states]
+    keys = [(f'site="{label(s.site)}",' if s.site else "") + f'vpg="{label(s.vpg_name)}",'
+            + (f'vm="{label(s.vm_name)}",' if s.is_vm else "") for s in states]
+    # the id label decides uniqueness: make (labels, id) unique by changing the id alone
+    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{s.position}" for s in states])
+    return [f'{k}id="{label(f[len(k):])}"' for k, f in zip(keys, full, strict=True)]
+
+
 def prometheus(states: list[VpgState], summary: Summary) -> str:
-    """Gauges labelled only by VPG name and id (stable series); the decoded
-    names ride on an info metric, so a change of state does not rename series."""
-    ids: dict[str, int] = {}
-    labels, infos = [], []
-    for s in states:
-        ident = s.identifier or f"#{s.position}"
-        ids[ident] = ids.get(ident, 0) + 1
-        if ids[ident] > 1:
-            ident = f"{ident}#{s.position}"
-        lab = f'vpg="{label(s.name)}",id="{label(ident)}"'
-        labels.append(lab)
+    """Gauges labelled only by VPG (and VM) name and id (stable series); the
+    decoded names ride on an info metric, so a change of state does not rename series."""
+    labels = series_labels(states)
+    infos = []
+    for s, lab in zip(states, labels, strict=True):
         status = (s.pair.status.name if s.pair else None) or ""
         sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
         infos.append(f'zvpg_vpg_info{{{lab},status="{label(status)}",substatus="{label(sub)}",'
@@ -173,26 +240,45 @@ def prometheus(states: list[VpgState], summary: Summary) -> str:
                 out.append(f"{metric}{{{lab}}} {value:g}")
     out += ["# HELP zvpg_vpgs Number of VPGs per severity.", "# TYPE zvpg_vpgs gauge"]
     out += [f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}' for sev in ORDER]
+    if summary.sites:
+        out += ["# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.",
+                "# TYPE zvpg_site_up gauge"]
+        out += [f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}' for site in summary.sites]
     return "\n".join(out) + "\n"
+
+
+def _code(d: Any) -> int:
+    """A code as a gauge value: the number as given (known or not), -1 when
+    missing, not an integer, or too large for a float to hold exactly."""
+    code = None if d is None else d.code
+    return code if isinstance(code, int) and abs(code) < 2**53 else -1
 
 
 def _gauge_value(metric: str, s: VpgState) -> float | None:
     if metric == "zvpg_vpg_severity":
         return SEVERITY_VALUE[s.severity]
     if metric == "zvpg_vpg_status_code":
-        code = s.pair.status.code if s.pair and s.pair.status.known else None
-        return -1 if code is None else code
+        return _code(s.pair.status if s.pair else None)
     if metric == "zvpg_vpg_substatus_code":
-        d = s.pair.substatus if s.pair else None
-        return -1 if d is None or not d.known or d.code is None else d.code
+        return _code(s.pair.substatus if s.pair else None)
     if metric == "zvpg_vpg_failover_possible":
-        return -1 if s.recovery is None else int(s.recovery != "not-possible")
+        possible = s.failover.possible
+        return -1 if possible is None else int(possible)
     if metric == "zvpg_vpg_actual_rpo_seconds":
         return s.actual_rpo
     return s.configured_rpo
 
 
 # ---- people ------------------------------------------------------------------
+
+def _objects(states: list[VpgState]) -> str:
+    """`1 VPG`, `7 VPGs`, `12 VMs` (a /v1/vms payload), `3 objects` (a mix)."""
+    if not states:
+        return "VPGs"
+    vms = sum(1 for s in states if s.is_vm)
+    noun = "VM" if vms == len(states) else "VPG" if vms == 0 else "object"
+    return noun + ("s" if len(states) != 1 else "")
+
 
 def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -> None:
     from rich import box
@@ -202,9 +288,14 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
     from .human import SEVERITY_STYLE, emit
 
     c = summary.counts
-    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} VPGs  ", ""),
+    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {_objects(states)}  ", ""),
                          *[(f"{c[k]} {k}  ", SEVERITY_STYLE.get(k, "") if c[k] else "dim") for k in ORDER])
+    if summary.sites:
+        head.append(f"from {len(summary.sites)} site{'s' if len(summary.sites) != 1 else ''}")
     parts: list[Any] = [head]
+    for site in summary.failed_sites:
+        parts.append(Text(printable(f"Site {site.name} ({site.url}) could not be read: {site.error}"),
+                          style="bold magenta"))
     problems = worst_first(states, limit)
     not_ok = summary.total - c["ok"]
     if problems:
@@ -214,8 +305,8 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
         for s in problems:
             sub = f" / {s.substatus_text}" if s.substatus_text else ""
             table.add_row(Text(s.severity, style=SEVERITY_STYLE.get(s.severity, "magenta")),
-                          Text(printable(s.name) or f"object {s.position}"),
-                          Text(printable(s.status_text + sub)), Text(failover_short(s.recovery)),
+                          Text(printable(s.label)),
+                          Text(printable(s.status_text + sub)), Text(_failover(s)),
                           Text(_rpo(s).removeprefix("RPO ")))
         parts.append(table)
         if len(problems) < not_ok:

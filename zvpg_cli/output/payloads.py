@@ -24,17 +24,32 @@ HEADERS = {"name": "Name", "status": "Status", "substatus": "Substatus", "severi
 
 def write_json(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
     """The input's objects, in order, each with the `zvpg` key; an array in,
-    an array out; one object in, one object out."""
+    an array out; one object in, one object out; a wrapped array
+    (`{"value": [...], "Count": N}`) in, the same wrapper out."""
     if payload.single:
         write_bytes([*json_chunks(kb, payload, report), b"\n"])
         return
+    head, tail = payload.prefix, payload.suffix.rstrip() + b"\n"
     if not payload.items:
-        write_bytes([b"[]\n"])
+        write_bytes([head, b"[]", tail])
         return
-    write_bytes([b"[\n"])
+    write_bytes([head, b"[\n"])
     for chunk in json_chunks(kb, payload, report):
         write_bytes([chunk])
-    write_bytes([b"\n]\n"])
+    write_bytes([_closing_space(payload.data), b"]", tail])
+
+
+def _closing_space(array: bytes) -> bytes:
+    """The white space before the array's closing bracket when it starts a
+    line of its own (keeps a wrapped, indented array indented), else a newline."""
+    i = len(array) - 1
+    while i > 0 and array[i] in b" \t\r\n":
+        i -= 1
+    j = i - 1
+    while j > 0 and array[j] in b" \t\r\n":
+        j -= 1
+    space = bytes(array[j + 1:i])
+    return space if b"\n" in space else b"\n"
 
 
 def write_ndjson(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
@@ -69,9 +84,9 @@ def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
     if column == "severity":
         return (pair.severity if pair else None) or "unknown"
     if column == "failover":
-        sub = pair.substatus.entry if pair and pair.substatus else None
-        recovery = getattr(sub, "recovery", None)
-        return failover_short(recovery)
+        if pair is None:
+            return failover_short(None)
+        return failover_short(pair.failover.recovery, pair.failover.condition, pair.failover.basis)
     if column == "rpo":
         actual, configured = cell_text(members.get("ActualRPO")), cell_text(members.get("ConfiguredRpoSeconds"))
         return f"{actual or '?'}s / {configured or '?'}s" if actual or configured else ""
@@ -122,8 +137,8 @@ def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report:
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in columns:
-        header = HEADERS.get(c, c)
-        table.add_column(header, overflow="fold", no_wrap=c == "severity", min_width=min(len(header), 14))
+        header = printable(HEADERS.get(c, c))  # --fields is user text: as Text, never markup
+        table.add_column(Text(header), overflow="fold", no_wrap=c == "severity", min_width=min(len(header), 14))
     for row in rows(kb, payload, columns, report):
         table.add_row(*(Text(printable(value), style=SEVERITY_STYLE.get(value, "") if c == "severity" else "")
                         for c, value in zip(columns, row, strict=True)))

@@ -17,7 +17,8 @@ def entries_document(kb: KnowledgeBase, entries: list[Entry]) -> str:
     knowledge base to edit, which `zvpg validate` accepts)."""
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     if kb.numbering_decoded or kb.numbering_caution:
-        doc["numbering"] = {"decoded": kb.numbering_decoded, "caution": kb.numbering_caution}
+        doc["numbering"] = {"decoded": kb.numbering_decoded, "caution": kb.numbering_caution,
+                            "other_statuses": [o._asdict() for o in kb.other_statuses]}
     if kb.no_substatus is not None:
         doc["no_substatus"] = kb.no_substatus._asdict()
     doc["statuses"] = [kb_record(e) for e in entries if isinstance(e, Status)]

@@ -1,0 +1,326 @@
+"""Self-test of the fake ZVM (tests/fakezvm.py), with the standard library's http.client
+and ssl: both flavours' logins, the 401s, each switch once, and script mode."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import trustme
+from fakezvm import KEYCLOAK_TOKEN_PATH, STATUSES, SUBSTATUSES, FakeZvm, json_bytes, realistic_vms, realistic_vpgs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest_plugins = ["fakezvm"]  # its fixtures: zvm_ca, ca_file, windows_zvm, appliance_zvm
+
+BASIC = "Basic " + base64.b64encode(b"monitor:pa55-W0rd!x").decode()
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def connect(zvm: FakeZvm, ca: trustme.CA | None) -> http.client.HTTPConnection:
+    parts = urlsplit(zvm.url)
+    assert parts.hostname and parts.port
+    if parts.scheme == "http":
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=3)
+    return http.client.HTTPSConnection(parts.hostname, parts.port, context=client_context(ca), timeout=3)
+
+
+@functools.cache
+def client_context(ca: trustme.CA | None) -> ssl.SSLContext:
+    """A verifying client context that trusts `ca` (None: the system's CAs only)."""
+    ctx = ssl.create_default_context()
+    if ca is not None:
+        ca.configure_trust(ctx)
+    return ctx
+
+
+def call(zvm: FakeZvm, ca: trustme.CA, method: str, path: str, headers: dict[str, str] | None = None,
+         body: str | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+    conn = connect(zvm, ca)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp, resp.read()
+    finally:
+        conn.close()
+
+
+def session(zvm: FakeZvm, ca: trustme.CA) -> dict[str, str]:
+    status, resp, _ = call(zvm, ca, "POST", "/v1/session/add", {"Authorization": BASIC})
+    assert status == 200
+    return {"x-zerto-session": resp.getheader("x-zerto-session") or ""}
+
+
+def token(zvm: FakeZvm, ca: trustme.CA, **form: str) -> tuple[int, dict[str, Any]]:
+    status, _, body = call(zvm, ca, "POST", KEYCLOAK_TOKEN_PATH, FORM, urlencode(form))
+    return status, json.loads(body)
+
+
+def password_grant(zvm: FakeZvm, ca: trustme.CA) -> dict[str, Any]:
+    status, answer = token(zvm, ca, grant_type="password", client_id="zerto-client",
+                           username="monitor", password="pa55-W0rd!x")
+    assert status == 200, answer
+    return answer
+
+
+def bearer(answer: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {answer['access_token']}"}
+
+
+# ---- windows ------------------------------------------------------------------------
+
+def test_windows_session_login_api_and_logout(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    z = windows_zvm
+    assert z.url.startswith("https://127.0.0.1:")
+    assert call(z, zvm_ca, "POST", "/v1/session/add", {"Authorization": "Basic bm9wZTpub3Bl"})[0] == 401
+    assert call(z, zvm_ca, "GET", "/v1/vpgs")[0] == 401
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", {"x-zerto-session": "made-up"})[0] == 401
+    headers = session(z, zvm_ca)
+    status, resp, body = call(z, zvm_ca, "GET", "/v1/vpgs", headers)
+    assert (status, resp.getheader("Content-Type")) == (200, "application/json; charset=utf-8")
+    assert body == z.body_of("/v1/vpgs") == json.dumps(z.vpgs, separators=(",", ":")).encode()
+    assert call(z, zvm_ca, "DELETE", "/v1/session", headers)[0] == 200
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", headers)[0] == 401
+    assert call(z, zvm_ca, "POST", KEYCLOAK_TOKEN_PATH, FORM, "grant_type=password")[0] == 404
+    assert (z.logins, z.failed_logins, z.logouts, z.api_requests) == (1, 1, 1, 4)
+    method, target, seen = z.requests[2]
+    assert (method, target, seen["x-zerto-session"]) == ("GET", "/v1/vpgs", "made-up")
+
+
+def test_windows_expire_all_and_idle_timeout(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    headers = session(windows_zvm, zvm_ca)
+    windows_zvm.expire_all()
+    assert call(windows_zvm, zvm_ca, "GET", "/v1/vms", headers)[0] == 401
+    windows_zvm.session_idle_timeout = 0
+    assert call(windows_zvm, zvm_ca, "GET", "/v1/vms", session(windows_zvm, zvm_ca))[0] == 401
+
+
+# ---- appliance ----------------------------------------------------------------------
+
+def test_appliance_password_grant_refresh_and_expiry(appliance_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    z = appliance_zvm
+    assert call(z, zvm_ca, "POST", "/v1/session/add", {"Authorization": BASIC})[0] == 404
+    status, answer = token(z, zvm_ca, grant_type="password", client_id="zerto-client",
+                           username="monitor", password="wrong")
+    assert (status, answer["error"]) == (401, "invalid_grant")
+    answer = password_grant(z, zvm_ca)
+    assert answer["token_type"] == "Bearer"
+    assert (answer["expires_in"], answer["refresh_expires_in"]) == (300, 1800)
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", {"x-zerto-session": answer["access_token"]})[0] == 401
+    status, _, body = call(z, zvm_ca, "GET", "/v1/vms", bearer(answer))
+    assert status == 200 and body == z.body_of("/v1/vms")
+    z.expire_all()
+    assert call(z, zvm_ca, "GET", "/v1/vms", bearer(answer))[0] == 401
+    status, fresh = token(z, zvm_ca, grant_type="refresh_token", client_id="zerto-client",
+                          refresh_token=answer["refresh_token"])
+    assert status == 200 and call(z, zvm_ca, "GET", "/v1/vms", bearer(fresh))[0] == 200
+    z.access_token_lifetime = z.refresh_token_lifetime = 0
+    short = password_grant(z, zvm_ca)
+    assert call(z, zvm_ca, "GET", "/v1/vms", bearer(short))[0] == 401
+    status, answer = token(z, zvm_ca, grant_type="refresh_token", client_id="zerto-client",
+                           refresh_token=short["refresh_token"])
+    assert (status, answer["error"]) == (400, "invalid_grant")
+    assert (z.logins, z.failed_logins, z.refreshes) == (2, 1, 1)
+
+
+def test_appliance_client_credentials(appliance_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    z = appliance_zvm
+    status, answer = token(z, zvm_ca, grant_type="client_credentials", client_id="zvpg-monitor",
+                           client_secret="wrong")
+    assert status == 401 and answer["error"]
+    status, answer = token(z, zvm_ca, grant_type="client_credentials", client_id="zvpg-monitor",
+                           client_secret="cl13nt-S3cr3t")
+    assert status == 200 and call(z, zvm_ca, "GET", "/v1/vpgs/statuses", bearer(answer))[0] == 200
+    assert token(z, zvm_ca)[0] == 400  # no grant_type
+
+
+# ---- both ---------------------------------------------------------------------------
+
+def test_lists_and_their_override(zvm_ca: trustme.CA) -> None:
+    with FakeZvm("windows", ca=zvm_ca, statuses=["A", "B"], substatuses=["None", "X"]) as z:
+        assert z.body_of("/v1/vpgs/statuses") == b'["A","B"]'
+        assert z.body_of("/v1/vpgs/substatuses") == b'["None","X"]'
+    assert len(STATUSES) == 9 and STATUSES[3] == "RpoNotMeetingSLA"
+    assert len(SUBSTATUSES) == 33 and SUBSTATUSES[23] == "BitmapSync" and SUBSTATUSES[32] == "VmNotProtectedError"
+
+
+def test_filters_are_case_insensitive(windows_zvm: FakeZvm) -> None:
+    z = windows_zvm
+    rpo = json.loads(z.body_of("/v1/vpgs?STATUS=rponotmeetingsla"))
+    assert rpo and rpo == json.loads(z.body_of("/v1/vpgs?status=3"))
+    assert {v["Status"] for v in rpo} == {3}
+    name = z.vpgs[0]["VpgName"]
+    assert [v["VpgName"] for v in json.loads(z.body_of(f"/v1/vpgs?name={name.upper()}"))] == [name]
+    assert {v["SubStatus"] for v in json.loads(z.body_of("/v1/vpgs?subStatus=BitmapSync"))} == {23}
+    vms = json.loads(z.body_of(f"/v1/vms?vpgname={name.lower()}"))
+    assert vms and {v["VpgName"] for v in vms} == {name}
+    assert json.loads(z.body_of(f"/v1/vms?vmName={vms[0]['VmName'].upper()}&vpgName={name}")) == [vms[0]]
+    with pytest.raises(ValueError):
+        z.body_of("/v1/vpgs?status=NoSuchStatus")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "status", "subStatus", "priority", "vmName", "x"]),
+                       st.text(max_size=12), max_size=3))
+def test_any_filter_gives_a_subset_or_a_400(query: dict[str, str]) -> None:
+    z = _OFFLINE
+    for path, items in (("/v1/vpgs", z.vpgs), ("/v1/vms", z.vms)):
+        status, body = z._answer(f"{path}?{urlencode(query)}")
+        assert status in (200, 400)
+        if status == 200:
+            assert all(item in items for item in json.loads(body))
+
+
+_OFFLINE = FakeZvm("windows", ca=trustme.CA(), tls=False)
+
+
+def test_realistic_payloads() -> None:
+    vpgs = realistic_vpgs(40, seed=3)
+    assert vpgs == realistic_vpgs(40, seed=3) != realistic_vpgs(40, seed=4)
+    fields = {"VpgName", "VpgIdentifier", "Status", "SubStatus", "ActualRPO", "ConfiguredRpoSeconds", "Priority",
+              "AlertStatus", "VmsCount", "ProvisionedStorageInMB", "UsedStorageInMB", "IOPs", "ThroughputInMB",
+              "ProtectedSite", "RecoverySite", "SourceSite", "TargetSite", "OrganizationName", "LastTest",
+              "Entities", "Link", "HistoryStatusApi", "FailSafeHistory", "BackupEnabled"}
+    assert all(fields <= v.keys() for v in vpgs)
+    pairs = [(v["Status"], v["SubStatus"]) for v in vpgs]
+    assert pairs.count((1, 0)) >= len(pairs) // 2 and {(1, 23), (2, 6), (3, 0), (4, 0), (0, 1), (2, 24)} <= set(pairs)
+    assert any(not v["VpgName"].isascii() for v in vpgs)
+    assert len({v["VpgName"] for v in vpgs}) == len(vpgs)
+    vms = realistic_vms(vpgs)
+    assert len(vms) == sum(v["VmsCount"] for v in vpgs) and all(1 <= v["VmsCount"] <= 4 for v in vpgs)
+    assert all("ConfiguredRpoSeconds" not in vm and vm["Volumes"] for vm in vms)
+    assert len({vm["VmIdentifier"] for vm in vms}) == len(vms)
+
+
+def test_ensure_ascii_off_sends_raw_utf8(windows_zvm: FakeZvm) -> None:
+    windows_zvm.ensure_ascii = False
+    body = windows_zvm.body_of("/v1/vpgs")
+    assert body == json_bytes(windows_zvm.vpgs, ensure_ascii=False) and "東京".encode() in body
+
+
+# ---- switches -----------------------------------------------------------------------
+
+def test_latency_fail_next_reset_next_and_redirect(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    z = windows_zvm
+    headers = session(z, zvm_ca)
+    z.latency = 0.2
+    started = time.monotonic()
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", headers)[0] == 200
+    assert 0.2 <= time.monotonic() - started < 2
+    z.latency = 0
+    z.fail_next = [503, 502]
+    assert [call(z, zvm_ca, "GET", "/v1/vpgs", headers)[0] for _ in range(3)] == [503, 502, 200]
+    z.reset_next = 1
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, ssl.SSLError)):
+        call(z, zvm_ca, "GET", "/v1/vpgs", headers)
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", headers)[0] == 200
+    z.redirect_to = "https://elsewhere.example"
+    status, resp, _ = call(z, zvm_ca, "GET", "/v1/vpgs?status=1", headers)
+    assert (status, resp.getheader("Location")) == (302, "https://elsewhere.example/v1/vpgs?status=1")
+
+
+def test_truncate(appliance_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    headers = bearer(password_grant(appliance_zvm, zvm_ca))
+    appliance_zvm.truncate = True
+    with pytest.raises(http.client.IncompleteRead):
+        call(appliance_zvm, zvm_ca, "GET", "/v1/vpgs", headers)
+
+
+def test_endless_stops_when_the_client_hangs_up_and_stop_does_not_hang(zvm_ca: trustme.CA) -> None:
+    z = FakeZvm("windows", ca=zvm_ca).start()
+    try:
+        headers = session(z, zvm_ca)
+        z.endless = True
+        conn = connect(z, zvm_ca)
+        conn.request("GET", "/v1/vpgs", headers=headers)
+        resp = conn.getresponse()
+        assert resp.getheader("Transfer-Encoding") == "chunked"
+        assert len(resp.read(1 << 20)) == 1 << 20  # a megabyte and still going
+        conn.close()
+        idle = connect(z, zvm_ca)  # a second, idle keep-alive connection and another endless stream
+        idle.request("GET", "/v1/vpgs/statuses", headers=headers)
+        idle.getresponse().read(1000)
+        deadline = time.monotonic() + 2
+        while len(z._connections) > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(z._connections) == 1  # the first stream ended when its client hung up
+    finally:
+        started = time.monotonic()
+        z.stop()
+    assert time.monotonic() - started < 1
+    assert not z._thread or not z._thread.is_alive()
+    idle.close()
+
+
+def test_not_zvm_answers_html_everywhere(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    windows_zvm.not_zvm = True
+    status, resp, body = call(windows_zvm, zvm_ca, "POST", "/v1/session/add", {"Authorization": BASIC})
+    assert (status, resp.getheader("Content-Type"), resp.getheader("x-zerto-session")) == (200, "text/html", None)
+    assert body.startswith(b"<html>") and windows_zvm.logins == 0
+
+
+def test_the_certificate_is_checked(windows_zvm: FakeZvm) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError):
+        call(windows_zvm, trustme.CA(), "GET", "/v1/vpgs")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        call(windows_zvm, None, "GET", "/v1/vpgs")  # type: ignore[arg-type]
+
+
+def test_plain_http_and_the_ca_file_fixture(zvm_ca: trustme.CA, ca_file: str) -> None:
+    assert Path(ca_file).read_bytes() == zvm_ca.cert_pem.bytes()
+    with FakeZvm("appliance", ca=zvm_ca, tls=False) as z:
+        assert z.url.startswith("http://")
+        assert call(z, zvm_ca, "GET", "/v1/vpgs", bearer(password_grant(z, zvm_ca)))[0] == 200
+
+
+# ---- script mode --------------------------------------------------------------------
+
+@pytest.mark.parametrize("ending", ["stdin", "sigterm"])
+def test_script_mode(tmp_path: Path, ending: str) -> None:
+    if ending == "sigterm" and os.name != "posix":
+        pytest.skip("SIGTERM is POSIX")
+    script = Path(__file__).with_name("fakezvm.py")
+    proc = subprocess.Popen([sys.executable, str(script), "--flavour", "windows", "--count", "2", "--vpgs", "3",
+                             "--latency", "0.05", "--ca-dir", str(tmp_path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    timer = threading.Timer(10, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        lines = [proc.stdout.readline().decode().strip() for _ in range(3)]
+        assert lines[2] == "READY" and len(set(lines[:2])) == 2, lines
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        parts = urlsplit(lines[0])
+        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, context=ctx, timeout=3)
+        conn.request("POST", "/v1/session/add", headers={"Authorization": BASIC})
+        resp = conn.getresponse()
+        resp.read()
+        conn.request("GET", "/v1/vpgs", headers={"x-zerto-session": resp.getheader("x-zerto-session") or ""})
+        assert len(json.loads(conn.getresponse().read())) == 3
+        conn.close()
+        if ending == "stdin":
+            proc.stdin.close()
+        else:
+            proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=3) == 0
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream:
+                stream.close()

@@ -1,0 +1,317 @@
+"""Commands that read a ZVM directly (fetch, codes) and the connection options
+that every such command shares (annotate and triage take them too).
+
+Nothing here imports httpx or the zvm package at start-up: `explain` and
+`list` must not pay for them. (No `from __future__ import annotations`: Typer
+reads every command's signature on every run, and string annotations cost it
+an eval each.)
+"""
+
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+
+import typer
+
+from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, fail, kb_or_exit
+
+if TYPE_CHECKING:
+    from ..zvm.fetch import SiteResult
+    from ..zvm.sites import Site
+
+PANEL = "ZVM connection"
+
+
+class AuthChoice(str, Enum):
+    auto = "auto"
+    session = "session"
+    keycloak = "keycloak"
+
+
+#: The connection options, declared once: a command takes them as
+#: ``zvm: list[str] | None = ZVM_OPTIONS["zvm"]`` and so on, then calls
+#: `sites_from_options`.
+ZVM_OPTIONS: dict[str, Any] = {
+    "zvm": typer.Option(
+        None, "--zvm", metavar="URL", rich_help_panel=PANEL,
+        help="Read from this ZVM (https://zvm:9669 for a Windows ZVM, https://zvma for an appliance). "
+        "Repeatable."),
+    "sites": typer.Option(
+        None, "--sites", metavar="FILE", rich_help_panel=PANEL,
+        help="A TOML file naming several ZVMs and how to log in to each (see the README)."),
+    "auth": typer.Option(
+        AuthChoice.auto, "--auth", case_sensitive=False, rich_help_panel=PANEL,
+        help="session: a Windows ZVM (x-zerto-session); keycloak: a ZVM Appliance (Bearer token); "
+        "auto: find out (and remember it)."),
+    "user": typer.Option(
+        None, "--user", metavar="NAME", rich_help_panel=PANEL,
+        help="Log in as NAME. The password comes from $ZVPG_PASSWORD, --password-file, or a prompt "
+        "on the terminal; never from the command line."),
+    "password_file": typer.Option(
+        None, "--password-file", metavar="FILE", rich_help_panel=PANEL,
+        help="Read the password from FILE (its first line)."),
+    "client_id": typer.Option(
+        None, "--client-id", metavar="ID", rich_help_panel=PANEL,
+        help="Log in to an appliance as this Keycloak client (client credentials); the secret comes from "
+        "$ZVPG_CLIENT_SECRET or --client-secret-file."),
+    "client_secret_file": typer.Option(
+        None, "--client-secret-file", metavar="FILE", rich_help_panel=PANEL,
+        help="Read the client secret from FILE."),
+    "ca_bundle": typer.Option(
+        None, "--ca-bundle", metavar="FILE", rich_help_panel=PANEL,
+        help="Trust the certificates in FILE (PEM): the ZVM's own CA or its self-signed certificate."),
+    "insecure": typer.Option(
+        False, "--insecure", rich_help_panel=PANEL,
+        help="Do not verify the ZVM's TLS certificate (zvpg says so on every run)."),
+    "allow_http": typer.Option(
+        False, "--allow-http", rich_help_panel=PANEL,
+        help="Allow a plain http:// URL, which sends the credentials unencrypted."),
+    "timeout": typer.Option(
+        30.0, "--timeout", min=0.1, metavar="SECONDS", rich_help_panel=PANEL,
+        help="Give up on a ZVM whose whole exchange (login, retries, answer) takes longer."),
+    "parallel": typer.Option(
+        32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
+        help="Read at most N ZVMs at a time."),
+}
+
+
+#: The type of each connection option, as a command's signature declares it.
+_TYPES: dict[str, Any] = {
+    "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
+    "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
+    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "parallel": int,
+}
+
+
+class Connection(NamedTuple):
+    """The connection options a command was given (see `with_connection`)."""
+
+    zvm: list[str] | None
+    sites: str | None
+    auth: AuthChoice
+    user: str | None
+    password_file: str | None
+    client_id: str | None
+    client_secret_file: str | None
+    ca_bundle: str | None
+    insecure: bool
+    allow_http: bool
+    timeout: float
+    parallel: int = 32
+
+    @property
+    def given(self) -> bool:
+        """Whether the command is to read from ZVMs (rather than a file)."""
+        return bool(self.zvm or self.sites)
+
+    def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
+        """The sites these options name; see `sites_from_options`."""
+        options = self._asdict()
+        del options["parallel"]
+        return sites_from_options(**options, required=required, failer=failer)
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def with_connection(*, parallel: bool = False) -> Callable[[_Command], _Command]:
+    """Give a command the shared connection options (`--zvm`, `--sites`,
+    `--user`, ... and, with `parallel`, `--parallel`), declared once here: the
+    command takes a `conn: Connection` parameter instead of a dozen."""
+    names = [n for n in ZVM_OPTIONS if parallel or n != "parallel"]
+
+    def decorate(func: _Command) -> _Command:
+        import functools
+        import inspect
+
+        signature = inspect.signature(func)
+        own = [p for p in signature.parameters.values() if p.name != "conn"]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=ZVM_OPTIONS[n], annotation=_TYPES[n])
+                 for n in names]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            conn = Connection(**{n: kwargs.pop(n) for n in names})
+            return func(*args, conn=conn, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+        command.__annotations__ = {**{k: v for k, v in func.__annotations__.items() if k != "conn"},
+                                   **{n: _TYPES[n] for n in names}}
+        return cast(_Command, command)
+
+    return decorate
+
+
+def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthChoice | str = "auto",
+                       user: str | None = None, password_file: str | None = None, client_id: str | None = None,
+                       client_secret_file: str | None = None, ca_bundle: str | None = None,
+                       insecure: bool = False, allow_http: bool = False, timeout: float = 30.0,
+                       required: bool = True, failer: Any = fail) -> "list[Site]":
+    """The sites the connection options name (the --sites file's first, then
+    each --zvm), or exit 2 with one line. Warns on stderr, on every run, about
+    sites read without TLS verification or over plain http://."""
+    from ..output.sanitize import printable
+    from ..zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
+
+    if not zvm and not sites:
+        if required:
+            failer("give the ZVM to read: --zvm URL (or --sites FILE)", EXIT_USAGE)
+        return []
+    kind = auth.value if isinstance(auth, AuthChoice) else str(auth)
+    try:
+        base = command_line_layer(auth=kind, user=user, password_file=password_file, client_id=client_id,
+                                  client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure,
+                                  allow_http=allow_http, timeout=timeout)
+        found = load_sites(sites, base) if sites else []
+        found += [site_from_url(url, base) for url in zvm or []]
+    except ConfigError as exc:
+        failer(printable(str(exc)), EXIT_USAGE)
+    names = [s.name for s in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        failer(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
+    from ..output.writer import error
+
+    for s in found:
+        if s.insecure:
+            error(printable(f"zvpg: warning: {s.name}: TLS certificate verification is off (--insecure): "
+                            "anyone on the network path can read or change the password and the answers"))
+        if s.url.startswith("http://"):
+            error(printable(f"zvpg: warning: {s.name}: plain http:// (--allow-http): the credentials and the "
+                            "answers travel unencrypted"))
+    return found
+
+
+def _one_site(found: "list[Site]", command: str) -> "Site":
+    if len(found) != 1:
+        fail(f"{command} reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
+    return found[0]
+
+
+def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int,
+         parallel: int = 8) -> "list[SiteResult]":
+    from ..zvm.fetch import fetch_each
+
+    try:
+        return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+class FetchWhat(str, Enum):
+    vpgs = "vpgs"
+    vms = "vms"
+
+
+MAX_BYTES_HELP = "Refuse an answer larger than this many bytes (an endless answer is cut off here)."
+
+
+@app.command(epilog="""Examples:
+
+  ZVPG_PASSWORD=... zvpg fetch vpgs --zvm https://zvm01:9669 --user monitor > vpgs.json
+
+  zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP --ca-bundle zvma01-ca.pem
+
+Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
+@with_connection()
+def fetch(
+    what: FetchWhat = typer.Argument(..., help="vpgs (GET /v1/vpgs) or vms (GET /v1/vms)."),
+    vpg: str | None = typer.Option(
+        None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
+        "the ZVM compares without case)."),
+    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
+) -> None:
+    """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
+    site = _one_site(conn.read_sites(), "fetch")
+    params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
+    result = _run([site], [(f"/v1/{what.value}", params)], max_bytes)[0]
+    if result.body is None:
+        from ..output.sanitize import printable
+
+        fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
+    from ..output.writer import write_bytes
+
+    write_bytes([result.body])
+
+
+@app.command(epilog="""Examples:
+
+  zvpg codes --zvm https://zvma01 --user monitor
+
+  zvpg codes --zvm https://zvm01:9669 --user monitor --json | jq .statuses.differences
+
+Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ, 2 usage, configuration,
+credentials or no usable answer.""")
+@with_connection()
+def codes(
+    json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    max_bytes: int = typer.Option(16 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
+) -> None:
+    """Compare a ZVM's own lists of statuses and substatuses (read by position: position = code) with the
+    knowledge base's codes."""
+    kb = kb_or_exit()
+    site = _one_site(conn.read_sites(), "codes")
+    from ..output.sanitize import printable
+    from ..zvm.codes import compare, parse_names
+
+    result = _run([site], [("/v1/vpgs/statuses", {}), ("/v1/vpgs/substatuses", {})], max_bytes)[0]
+    if result.error is not None:
+        fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
+    comparisons = []
+    for (path, kind), body in zip((("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus")),
+                                  result.bodies, strict=True):
+        names = parse_names(body)
+        if names is None:
+            fail(printable(f"{site.name}: the answer to GET {path} is not a JSON array of names"), EXIT_USAGE)
+        comparisons.append(compare(kb, kind, names))
+    from ..output.writer import write
+
+    write(_codes_json(site, kb.path, comparisons) if json_flag else _codes_text(site, kb.path, comparisons))
+    if not all(c.agree for c in comparisons):
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
+_WHAT = {"status": "Statuses", "substatus": "Substatuses"}
+
+
+def _codes_text(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
+    from ..output.sanitize import printable
+    from ..zvm.codes import READING
+
+    lines = [printable(f"{site.name}: the ZVM's own lists compared with the knowledge base ({kb_path})."),
+             f"Read by {READING}.", ""]
+    for c in comparisons:
+        verdict = "they agree." if c.agree else f"{len(c.differences)} difference" + \
+            ("s:" if len(c.differences) != 1 else ":")
+        lines.append(f"{_WHAT[c.kind]}: {len(c.zvm)} on the ZVM, {c.kb_count} in the knowledge base: {verdict}")
+        for d in c.differences:
+            name = printable(d.name)
+            if d.kind == "moved" and d.kb_code is None:
+                lines.append(f"  {name}: code {d.zvm_code} on the ZVM; the knowledge base knows the name "
+                             "but no code")
+            elif d.kind == "moved":
+                lines.append(f"  {name}: code {d.zvm_code} on the ZVM, {d.kb_code} in the knowledge base")
+            elif d.kind == "zvm_only":
+                lines.append(f"  {name}: code {d.zvm_code} on the ZVM, not in the knowledge base")
+            else:
+                where = f"code {d.kb_code} in the knowledge base" if d.kb_code is not None else \
+                    "in the knowledge base (no code)"
+                lines.append(f"  {name}: {where}, not in the ZVM's list")
+    return "\n".join(lines) + "\n"
+
+
+def _codes_json(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
+    import json
+
+    from ..zvm.codes import READING
+
+    doc: dict[str, Any] = {"site": site.name, "url": site.url, "knowledge_base": kb_path, "reading": READING,
+                           "agree": all(c.agree for c in comparisons)}
+    for c in comparisons:
+        doc[_WHAT[c.kind].lower()] = {
+            "zvm": list(c.zvm), "zvm_count": len(c.zvm), "knowledge_base_count": c.kb_count, "agree": c.agree,
+            "differences": [{"difference": d.kind, "name": d.name, "zvm_code": d.zvm_code, "kb_code": d.kb_code}
+                            for d in c.differences]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,78 @@
+"""Sessions and tokens kept between runs, so that a check running every
+minute does not log in every minute.
+
+One file per ZVM URL and principal (user or client id) in
+``<cache folder>/zvm/``, written and read through `zvpg_cli.cachefs` (folder
+0700, files 0600, owner and mode checked, no symlinks followed, atomic
+writes). A file holds the kind of ZVM, the session id or the Keycloak tokens
+and their expiry times: never a password or client secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from typing import Any
+
+from .. import cachefs
+from .sites import Site
+
+FORMAT = 1
+MAX_BYTES = 64 * 1024
+#: A Windows ZVM ends a session after 30 minutes without use; one unused for
+#: longer than this is not worth a request.
+SESSION_IDLE_SECONDS = 29 * 60
+
+
+def folder() -> str | None:
+    base = cachefs.cache_dir()
+    if base is None:
+        return None
+    path = os.path.join(base, "zvm")
+    if not cachefs.private_dir(base) or not cachefs.private_dir(path):
+        return None
+    return path
+
+
+def path_for(site: Site) -> str | None:
+    """The cache file of this site's URL and principal, or None when the cache is off or unsafe."""
+    where = folder()
+    if where is None:
+        return None
+    key = hashlib.sha256(f"{site.url}\n{site.principal}".encode("utf-8", "surrogatepass")).hexdigest()
+    return os.path.join(where, key[:40] + ".json")
+
+
+def load(site: Site, path: str | None) -> dict[str, Any] | None:
+    """What the cache holds for this site, if it is for this URL and principal."""
+    if path is None:
+        return None
+    raw = cachefs.read_private(path, MAX_BYTES)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if (not isinstance(data, dict) or data.get("format") != FORMAT or data.get("url") != site.url
+            or data.get("principal") != site.principal or data.get("kind") not in ("session", "keycloak")):
+        return None
+    return data
+
+
+def save(site: Site, path: str | None, data: dict[str, Any]) -> bool:
+    if path is None:
+        return False
+    record = {"format": FORMAT, "url": site.url, "principal": site.principal, **data}
+    return cachefs.write_private(path, json.dumps(record, separators=(",", ":")).encode("utf-8"))
+
+
+def remove(path: str | None) -> None:
+    if path is not None:
+        cachefs.remove(path)
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,471 @@
+"""One exchange with one ZVM over httpx: log in (or reuse the cached session
+or token), GET what was asked with retries, keep or end the session.
+
+Imported only by the commands that talk to a ZVM: httpx costs some 55 ms of
+start-up that `explain` and `list` must not pay.
+
+Choices (documented in the README):
+- Redirects are never followed: a 3xx answer is an error naming where it
+  points, so credentials never travel to another host.
+- GETs are retried on connection errors and 502/503/504, at most twice, after
+  0.25 s and 0.75 s, and only while the site's --timeout leaves room.
+- Logins (POST) are not retried; a login refused is an error at once.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from . import cache
+from .sites import ConfigError, Secret, Site, ZvmError, read_secret
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+BACKOFF = (0.25, 0.75)
+SESSION_PATH = "/v1/session/add"
+LOGOUT_PATH = "/v1/session"
+TOKEN_PATH = "/auth/realms/zerto/protocol/openid-connect/token"
+#: The public Keycloak client of a ZVM Appliance for the password grant.
+PASSWORD_GRANT_CLIENT = "zerto-client"
+LOGOUT_TIMEOUT = 5.0
+
+
+class Deadline:
+    """When a site's whole exchange must be over (monotonic clock). A site
+    whose password had to be typed starts again with a new deadline."""
+
+    __slots__ = ("at", "timeout")
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.at = time.monotonic() + timeout
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+class _Unauthorized(Exception):
+    """An API GET answered 401."""
+
+
+# ---- TLS ------------------------------------------------------------------------------------
+
+_contexts: dict[tuple[str | None, bool], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def ssl_context(site: Site) -> ssl.SSLContext:
+    """The TLS settings of a site, shared by the sites that have the same.
+    The system's trust store by default (as curl and browsers do); with a CA
+    bundle, that file only, where a self-signed certificate or an
+    intermediate counts as a trust anchor (partial chains)."""
+    key = (None if site.insecure else site.ca_bundle, site.insecure)
+    with _contexts_lock:
+        ctx = _contexts.get(key)
+        if ctx is None:
+            ctx = _contexts[key] = _new_context(site)
+        return ctx
+
+
+def _new_context(site: Site) -> ssl.SSLContext:
+    if site.insecure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if not site.ca_bundle:
+        return ssl.create_default_context()
+    try:
+        ctx = ssl.create_default_context(cafile=site.ca_bundle)
+    except FileNotFoundError:
+        raise ConfigError(site.name, f"CA bundle {site.ca_bundle}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(site.name, f"cannot read the CA bundle {site.ca_bundle}: {exc.strerror or exc}") from None
+    except ssl.SSLError:
+        raise ConfigError(site.name, f"CA bundle {site.ca_bundle} holds no PEM certificate") from None
+    ctx.verify_flags |= getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
+    return ctx
+
+
+# ---- describing failures in one line ---------------------------------------------------------
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        yield current
+        current = current.__cause__ or current.__context__
+        seen += 1
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    from ..output.sanitize import printable
+
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _host(site: Site) -> str:
+    return site.url.split("://", 1)[1].split("/", 1)[0]
+
+
+def describe(site: Site, exc: httpx.HTTPError) -> tuple[str, bool]:
+    """(one line saying what went wrong, whether a GET may be retried). The
+    host is named where the site's name is not already the host."""
+    host = _host(site)
+    named = site.name != host
+    to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            reason = cause.verify_message or cause.reason or "not trusted"
+            return (f"TLS certificate{of} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
+                    "its own certificate with --ca-bundle FILE, or switch verification off with --insecure",
+                    False)
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake{to} failed ({_clip(cause.reason or str(cause))})", False
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out", False
+    if isinstance(exc, httpx.ProxyError):
+        return f"proxy error: {_clip(str(exc))}", False
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{peer} closed the connection before the answer was complete ({_clip(str(exc))})", True
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.strerror:
+            if isinstance(exc, httpx.ConnectError):
+                return f"cannot connect{to}: {_clip(cause.strerror)}", True
+            return f"the connection{to} broke: {_clip(cause.strerror)}", True
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect{to}: {_clip(str(exc) or type(exc).__name__)}", True
+    if isinstance(exc, httpx.TransportError):
+        return f"the connection{to} failed: {_clip(str(exc) or type(exc).__name__)}", True
+    return f"{_clip(str(exc) or type(exc).__name__)}", False
+
+
+# ---- the exchange ------------------------------------------------------------------------------
+
+class Exchange:
+    """One site's exchange: `run()` returns the bodies of the GETs asked, or
+    raises ZvmError (or sites.NeedPrompt when a password must be typed)."""
+
+    def __init__(self, site: Site, deadline: Deadline, *, max_bytes: int, use_cache: bool = True,
+                 secret: Secret | None = None) -> None:
+        self.site = site
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.secret = secret
+        self.kind = site.kind
+        self.cache_path = cache.path_for(site) if use_cache else None
+        self.state: dict[str, Any] | None = None
+        self.dirty = False
+        self.client: httpx.Client | None = None
+
+    # -- the whole exchange
+
+    def run(self, gets: Sequence[tuple[str, Mapping[str, str]]]) -> list[bytes]:
+        ctx = ssl_context(self.site)
+        headers = {"Accept": "application/json", "User-Agent": f"zvpg/{__version__}"}
+        with httpx.Client(verify=ctx, follow_redirects=False, headers=headers) as client:
+            self.client = client
+            try:
+                self._start()
+                return [self._get_authorized(path, params) for path, params in gets]
+            finally:
+                self._finish()
+
+    def _start(self) -> None:
+        cached = cache.load(self.site, self.cache_path)
+        if cached is not None and self.kind in (None, cached["kind"]):
+            self.kind = cached["kind"]
+            now = cache.now()
+            if self.kind == "session":
+                if isinstance(cached.get("session"), str) and now - _seconds(cached.get("used"), 0.0) < \
+                        cache.SESSION_IDLE_SECONDS:
+                    self.state = cached
+                    return
+            elif isinstance(cached.get("access_token"), str):
+                if now < _seconds(cached.get("access_expires"), 0.0):
+                    self.state = cached
+                    return
+                if self._refresh(cached, now):
+                    return
+        self._login()
+
+    def _finish(self) -> None:
+        """Keep a live session for the next run; end it when it cannot be kept."""
+        if self.state is None:
+            cache.remove(self.cache_path)
+            return
+        if self.kind == "session":
+            self.state["used"] = cache.now()
+            self.dirty = True
+        kept = self.dirty and cache.save(self.site, self.cache_path, self.state)
+        if self.kind == "session" and not kept:
+            self._logout()
+
+    # -- credentials
+
+    def _secret(self) -> Secret:
+        if self.secret is None:
+            self.secret = read_secret(self.site, prompt=False)
+        return self.secret
+
+    def _auth_headers(self) -> dict[str, str]:
+        assert self.state is not None
+        if self.kind == "session":
+            return {"x-zerto-session": str(self.state["session"])}
+        return {"Authorization": f"Bearer {self.state['access_token']}"}
+
+    def _login(self) -> None:
+        site = self.site
+        self.state = None
+        if self.kind in (None, "session"):
+            secret = self._secret()
+            with self._call("POST", SESSION_PATH, auth=(site.user or "", secret.reveal())) as r:
+                status = r.status_code
+                session = r.headers.get("x-zerto-session")
+            if status == 404 and self.kind is None:
+                self.kind = "keycloak"  # a ZVM Appliance: no session API
+            elif status == 404:
+                raise ZvmError(site.name, f"POST {SESSION_PATH} answered 404: this looks like a ZVM Appliance; "
+                               "use --auth keycloak (or auto)")
+            elif status in (401, 403):
+                raise ZvmError(site.name, f"login refused for user {_clip(site.user or '')} "
+                               f"({status} {_reason(status)}): wrong user name or password?")
+            elif status == 200 and session:
+                self.kind = "session"
+                self.state = {"kind": "session", "session": session, "used": cache.now()}
+                self.dirty = True
+                return
+            elif status == 200:
+                raise ZvmError(site.name, f"POST {SESSION_PATH} answered 200 without an x-zerto-session header: "
+                               f"is {site.url} a ZVM?")
+            else:
+                raise ZvmError(site.name, f"login failed: POST {SESSION_PATH} answered {status} {_reason(status)}")
+        secret = self._secret()
+        if site.client_id:
+            form = {"grant_type": "client_credentials", "client_id": site.client_id,
+                    "client_secret": secret.reveal()}
+        else:
+            form = {"grant_type": "password", "client_id": PASSWORD_GRANT_CLIENT, "username": site.user or "",
+                    "password": secret.reveal()}
+        if not self._token(form, refreshing=False):  # pragma: no cover - _token raises when not refreshing
+            raise ZvmError(site.name, "login failed")
+
+    def _refresh(self, cached: Mapping[str, Any], now: float) -> bool:
+        token = cached.get("refresh_token")
+        expires = cached.get("refresh_expires")
+        if not isinstance(token, str) or (expires is not None and now >= _seconds(expires, 0.0)):
+            return False
+        client_id = self.site.client_id or PASSWORD_GRANT_CLIENT
+        form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
+        if self.site.client_id:  # a confidential client authenticates its refresh too
+            try:
+                form["client_secret"] = self._secret().reveal()
+            except ZvmError:
+                return False
+        return self._token(form, refreshing=True)
+
+    def _token(self, form: dict[str, str], *, refreshing: bool) -> bool:
+        """A Keycloak grant. False when a refresh is refused (log in instead)."""
+        site = self.site
+        with self._call("POST", TOKEN_PATH, data=form) as r:
+            status = r.status_code
+            body = self._read(r, TOKEN_PATH) if status in (200, 400, 401) else b""
+        answer = _json_object(body)
+        if status == 200 and isinstance(answer.get("access_token"), str):
+            now = cache.now()
+            lifetime = _seconds(answer.get("expires_in"), 60.0)
+            state: dict[str, Any] = {"kind": "keycloak", "access_token": answer["access_token"],
+                                     "access_expires": now + lifetime - _margin(lifetime)}
+            if isinstance(answer.get("refresh_token"), str):
+                state["refresh_token"] = answer["refresh_token"]
+                refresh = _seconds(answer.get("refresh_expires_in"), 0.0)
+                state["refresh_expires"] = now + refresh - _margin(refresh) if refresh > 0 else None
+            self.kind, self.state, self.dirty = "keycloak", state, True
+            return True
+        if refreshing:
+            return False
+        error = answer.get("error")
+        detail = f"{status} {_reason(status)}" + (f", {_clip(error, 60)}" if isinstance(error, str) else "")
+        if status == 404:
+            raise ZvmError(site.name, f"no Keycloak token endpoint ({detail} on {TOKEN_PATH}): is {site.url} a "
+                           "ZVM Appliance? A Windows ZVM takes --auth session")
+        if status == 200:
+            raise ZvmError(site.name, f"the token endpoint answered without an access token: is {site.url} a ZVM?")
+        if status in (400, 401, 403):
+            who, hint = ((f"client {_clip(site.client_id)}", "wrong client id or secret?") if site.client_id
+                         else (f"user {_clip(site.user or '')}", "wrong user name or password?"))
+            raise ZvmError(site.name, f"login refused for {who} ({detail}): {hint}")
+        raise ZvmError(site.name, f"login failed: the token endpoint answered {detail}")
+
+    def _relogin(self) -> None:
+        if self.kind == "keycloak" and self.state is not None and self._refresh(self.state, cache.now()):
+            return
+        self._login()
+
+    def _logout(self) -> None:
+        if self.state is None or self.client is None:
+            return
+        timeout = min(LOGOUT_TIMEOUT, max(self.deadline.remaining(), 1.0))
+        try:
+            self.client.request("DELETE", self.site.url + LOGOUT_PATH, headers=self._auth_headers(),
+                                timeout=timeout)
+        except httpx.HTTPError:
+            pass  # the ZVM ends an unused session after 30 minutes anyway
+
+    # -- requests
+
+    @contextmanager
+    def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+              headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None,
+              data: Mapping[str, str] | None = None) -> Iterator[httpx.Response]:
+        """One request, streamed, within the deadline; transport errors become ZvmError
+        (with `retriable` set on it)."""
+        assert self.client is not None
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise self._timed_out()
+        try:
+            with self.client.stream(method, self.site.url + path, params=params, headers=headers, auth=auth,
+                                    data=data, timeout=httpx.Timeout(remaining)) as response:
+                if 300 <= response.status_code < 400:
+                    raise ZvmError(self.site.name, self._redirect(method, path, response))
+                yield response
+        except httpx.TimeoutException:
+            raise self._timed_out() from None
+        except httpx.HTTPError as exc:
+            message, retriable = describe(self.site, exc)
+            err = ZvmError(self.site.name, message)
+            err.retriable = retriable  # type: ignore[attr-defined]
+            raise err from None
+
+    def _timed_out(self) -> ZvmError:
+        return ZvmError(self.site.name, f"timed out after {self.deadline.timeout:g} s (--timeout)")
+
+    def _redirect(self, method: str, path: str, response: httpx.Response) -> str:
+        from urllib.parse import urlsplit
+
+        location = response.headers.get("location", "")
+        try:
+            target = urlsplit(location)
+            where = f"{target.scheme}://{target.hostname}" + (f":{target.port}" if target.port else "") \
+                if target.hostname else "a path on the same host"
+        except ValueError:
+            where = "an invalid location"
+        return (f"{method} {path} answered {response.status_code} {_reason(response.status_code)}, a redirect to "
+                f"{_clip(where, 100)}: zvpg follows no redirects (give the ZVM's own URL)")
+
+    def _get_authorized(self, path: str, params: Mapping[str, str]) -> bytes:
+        try:
+            return self._get(path, params)
+        except _Unauthorized:
+            pass
+        self._relogin()
+        try:
+            return self._get(path, params)
+        except _Unauthorized:
+            self.state = None  # forget it: the next run logs in anew
+            who = f"client {self.site.client_id}" if self.site.client_id else f"user {self.site.user}"
+            raise ZvmError(self.site.name, f"GET {path} answered 401 Unauthorized again after a new login: "
+                           f"may {_clip(who)} use the REST API?") from None
+
+    def _get(self, path: str, params: Mapping[str, str]) -> bytes:
+        last: ZvmError | None = None
+        tries = 0
+        for pause in (0.0, *BACKOFF):
+            if pause:
+                if self.deadline.remaining() < pause + 0.05:
+                    break  # no room left for another try
+                time.sleep(pause)
+            tries += 1
+            try:
+                with self._call("GET", path, params=params, headers=self._auth_headers()) as r:
+                    status = r.status_code
+                    if status == 401:
+                        raise _Unauthorized
+                    if status in RETRY_STATUSES:
+                        last = ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}")
+                        continue
+                    if status != 200:
+                        hint = " (is this a ZVM?)" if status == 404 else ""
+                        raise ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}{hint}")
+                    content_type = r.headers.get("content-type", "")
+                    body = self._read(r, path)
+            except ZvmError as exc:
+                if not getattr(exc, "retriable", False):
+                    raise
+                last = exc
+                continue
+            self._check_json(path, body, content_type)
+            return body
+        assert last is not None
+        plural = "try" if tries == 1 else "tries"
+        raise ZvmError(self.site.name, f"{last.message} ({tries} {plural})")
+
+    def _read(self, response: httpx.Response, path: str) -> bytes:
+        """The body, cut off at --max-bytes and at the deadline."""
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise self._too_large(path)
+        chunks = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise self._too_large(path)
+            if self.deadline.remaining() <= 0:
+                raise self._timed_out()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, path: str) -> ZvmError:
+        return ZvmError(self.site.name, f"the answer to {path} is larger than {self.max_bytes} bytes: cut off "
+                        "(raise the limit with --max-bytes)")
+
+    def _check_json(self, path: str, body: bytes, content_type: str) -> None:
+        import msgspec
+
+        try:
+            msgspec.json.decode(body.removeprefix(b"\xef\xbb\xbf"), type=msgspec.Raw)
+        except msgspec.DecodeError as exc:
+            what = _clip(content_type.split(";")[0].strip(), 60) or "no content type"
+            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(str(exc), 80)}): "
+                           f"is {self.site.url} a ZVM?") from None
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _seconds(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return default
+    return float(value)
+
+
+def _margin(lifetime: float) -> float:
+    """Renew this much before a token expires (a small margin, at most 15 s)."""
+    return min(15.0, lifetime / 4)

@@ -1,0 +1,185 @@
+"""Read many ZVMs at once: a bounded pool of worker threads, one exchange
+per site, results in the sites' order, each the exact bytes of the answer or
+a one-line error.
+
+Each site's --timeout bounds its whole exchange. The exchange itself keeps to
+it (every request gets the time left); in addition this module stops waiting
+for a site once its time is up, so that no server, however slow or
+malicious, can make a run last longer. Workers are daemon threads: one still
+stuck in a socket is abandoned, not waited for, at exit.
+
+Passwords typed at the terminal are asked here, in the calling thread, one
+site at a time (the time spent typing is not counted against the site).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from .sites import ConfigError, NeedPrompt, Secret, Site, ZvmError, read_secret
+
+if TYPE_CHECKING:  # httpx is imported when a pool runs, not before
+    from .exchange import Deadline
+
+#: The pool stops waiting for a site this long after its deadline (the
+#: exchange's own, more precise error normally comes first).
+GRACE = 0.5
+DEFAULT_PARALLEL = 32
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+class SiteResult(NamedTuple):
+    """What one site answered: `body` (the exact bytes of the first answer)
+    and `bodies` (every answer asked for, in order), or `error` (one line,
+    without the site's name, never a secret)."""
+
+    site: Site
+    body: bytes | None
+    error: str | None
+    bodies: tuple[bytes, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def fetch_all(sites: Sequence[Site], path: str, params: Mapping[str, str] | None = None, *,
+              parallel: int = DEFAULT_PARALLEL, max_bytes: int = DEFAULT_MAX_BYTES,
+              use_cache: bool = True) -> list[SiteResult]:
+    """GET `path` (e.g. ``/v1/vpgs``) with `params` from every site, concurrently
+    (at most `parallel` at a time). One result per site, in the order given."""
+    return fetch_each(sites, [(path, dict(params or {}))], parallel=parallel, max_bytes=max_bytes,
+                      use_cache=use_cache)
+
+
+def fetch_each(sites: Sequence[Site], gets: Sequence[tuple[str, Mapping[str, str]]], *,
+               parallel: int = DEFAULT_PARALLEL, max_bytes: int = DEFAULT_MAX_BYTES,
+               use_cache: bool = True) -> list[SiteResult]:
+    """Like `fetch_all`, with several GETs per site in one exchange (one login)."""
+    return _Pool(list(sites), list(gets), max(1, parallel), max_bytes, use_cache).run()
+
+
+class _Slot:
+    __slots__ = ("deadline", "prompt", "result", "secret")
+
+    def __init__(self) -> None:
+        self.deadline: Deadline | None = None  # set once a worker has started the site
+        self.result: SiteResult | None = None
+        self.secret: Secret | None = None
+        self.prompt = False  # the site waits for the calling thread to ask for its password
+
+
+class _Pool:
+    def __init__(self, sites: list[Site], gets: list[tuple[str, Mapping[str, str]]], parallel: int,
+                 max_bytes: int, use_cache: bool) -> None:
+        self.sites, self.gets, self.parallel = sites, gets, parallel
+        self.max_bytes, self.use_cache = max_bytes, use_cache
+        self.slots = [_Slot() for _ in sites]
+        self.queue = list(range(len(sites)))[::-1]  # popped from the end: input order
+        self.cond = threading.Condition()
+
+    def run(self) -> list[SiteResult]:
+        if not self.sites:
+            return []
+        from . import exchange  # httpx: imported here, in the calling thread, once
+
+        self.exchange = exchange
+        for _ in range(min(self.parallel, len(self.sites))):
+            self._spawn()
+        with self.cond:
+            while True:
+                waiting = self._check_deadlines()
+                prompt = next((i for i, s in enumerate(self.slots) if s.prompt), None)
+                if prompt is not None:
+                    self._ask(prompt)
+                    continue
+                if all(s.result is not None for s in self.slots):
+                    break
+                self.cond.wait(waiting)
+        return [s.result for s in self.slots if s.result is not None]
+
+    def _check_deadlines(self) -> float | None:
+        """Give up on sites whose time is up; how long until the next deadline."""
+        now = time.monotonic()
+        soonest: float | None = None
+        for i, slot in enumerate(self.slots):
+            dl = slot.deadline
+            if slot.result is not None or dl is None or slot.prompt:
+                continue
+            left = dl.at + GRACE - now
+            if left <= 0:
+                timeout = self.sites[i].timeout
+                slot.result = SiteResult(self.sites[i], None, f"timed out after {timeout:g} s (--timeout)")
+                self._spawn()  # the stuck worker is lost to the pool: keep it as wide as asked
+            else:
+                soonest = left if soonest is None else min(soonest, left)
+        return soonest
+
+    def _ask(self, i: int) -> None:
+        """Ask for a site's password on the terminal (cond is held), then run the site again."""
+        slot = self.slots[i]
+        slot.prompt = False
+        self.cond.release()
+        try:
+            secret: Secret | None = read_secret(self.sites[i], prompt=True)
+            error = None
+        except ZvmError as exc:
+            secret, error = None, exc.message
+        finally:
+            self.cond.acquire()
+        if error is not None or secret is None:
+            slot.result = SiteResult(self.sites[i], None, error or "no password")
+            return
+        slot.secret = secret
+        slot.deadline = None
+        self.queue.append(i)
+        self._spawn()
+
+    def _spawn(self) -> None:
+        threading.Thread(target=self._worker, name="zvpg-site", daemon=True).start()
+
+    def _worker(self) -> None:
+        while True:
+            with self.cond:
+                if not self.queue:
+                    return
+                i = self.queue.pop()
+                slot = self.slots[i]
+                deadline = self.exchange.Deadline(self.sites[i].timeout)
+                slot.deadline = deadline
+                secret = slot.secret
+                self.cond.notify_all()
+            outcome = self._exchange(self.sites[i], deadline, secret)
+            with self.cond:
+                if slot.result is None and slot.deadline is deadline:
+                    if outcome is None:
+                        slot.prompt = True
+                    else:
+                        slot.result = outcome
+                self.cond.notify_all()
+
+    def _exchange(self, site: Site, deadline: Deadline, secret: Secret | None) -> SiteResult | None:
+        """The site's result; None when its password must be typed first."""
+        try:
+            ex = self.exchange.Exchange(site, deadline, max_bytes=self.max_bytes, use_cache=self.use_cache,
+                                      secret=secret)
+            bodies = ex.run(self.gets)
+            return SiteResult(site, bodies[0], None, tuple(bodies))
+        except NeedPrompt:
+            return None
+        except ZvmError as exc:
+            return SiteResult(site, None, exc.message)
+        except Exception as exc:  # a bug must not take the other sites down
+            if os.environ.get("ZVPG_DEBUG"):
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            return SiteResult(site, None, f"internal error: {type(exc).__name__} (set ZVPG_DEBUG=1 for details)")
+
+
+__all__ = ["ConfigError", "SiteResult", "fetch_all", "fetch_each"]
