@@ -12,7 +12,6 @@ import sys
 from typing import NoReturn
 
 import typer
-
 from typer.core import TyperCommand
 
 from ..kb import KBError

@@ -58,13 +58,15 @@ app = typer.Typer(
   zvpg decode 2 23
   zvpg list --status "Not Meeting SLA"
   zvpg triage vpgs.json                     # the whole site, worst first
+  zvpg triage --zvm https://zvm01:9669 --user monitor  # straight from a ZVM
   zvpg triage vpgs.json --nagios            # a monitoring check, exit 0-3
   zvpg annotate vpgs.json > annotated.json  # each object, decoded
 
 Each command has its own --help with more examples.
 
-Exit codes: 0 success, 1 not found / unknown code, 2 usage, input or
-knowledge-base error (--nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).""",
+Exit codes: 0 success, 1 not found (an unknown term or code), 2 usage error
+or input that cannot be used (a knowledge base, a payload, a ZVM); --nagios:
+0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. README lists them all.""",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain help, formatted by cli/help.py (rich help breaks words at 80 columns);

@@ -109,33 +109,48 @@ def _format_text(command: click.Command, formatter: click.HelpFormatter) -> None
 
 
 def _format_parameters(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-    arguments: list[tuple[str, str]] = []
-    options: list[tuple[str, str]] = []
+    """Arguments, then options; options with a `rich_help_panel` get a section
+    of that name after the others (typer shows panels only in rich help)."""
+    sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
     for param in command.get_params(ctx):
         if getattr(param, "hidden", False):
             continue
         if isinstance(param, TyperArgument):
-            help_text = plain(getattr(param, "help", None) or "")
-            arguments.append((_argument_label(param).strip("[]"), help_text))
+            row = (_argument_label(param).strip("[]"), plain(getattr(param, "help", None) or ""))
+            sections["Arguments"].append(row)
         else:
             record = param.get_help_record(ctx)
             if record is not None:
-                options.append((record[0], plain(record[1])))
-    for title, rows in (("Arguments", arguments), ("Options", options)):
+                panel = getattr(param, "rich_help_panel", None) or "Options"
+                sections.setdefault(panel, []).append((record[0], plain(record[1])))
+    for title, rows in sections.items():
         if rows:
             with formatter.section(title):
                 _write_dl(formatter, rows)
 
 
 def _format_epilog(command: click.Command, formatter: click.HelpFormatter) -> None:
-    """The epilog as written: examples are commands, and a command cut in two
-    cannot be copied. tests/test_help.py keeps every line within 80 columns."""
+    """Indented lines (the examples) as written: a command cut in two cannot be
+    copied, and tests/test_help.py keeps them within 80 columns. Lines that
+    start at the margin are prose: each run of them is wrapped as a paragraph."""
     if not command.epilog:
         return
     formatter.write_paragraph()
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            _write_text(formatter, " ".join(prose))
+            prose.clear()
+
     with formatter.indentation():
         for line in plain(textwrap.dedent(command.epilog).strip("\n")).splitlines():
-            formatter.write(f"{'':>{formatter.current_indent}}{line}\n" if line.strip() else "\n")
+            if line[:1].isspace() or not line:
+                flush()
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n" if line.strip() else "\n")
+            else:
+                prose.append(line)
+        flush()
 
 
 class ZvpgCommand(TyperCommand):

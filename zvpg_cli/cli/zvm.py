@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import typer
 
-from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, fail, kb_or_exit
+from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 
 if TYPE_CHECKING:
     from ..zvm.fetch import SiteResult
@@ -203,14 +203,14 @@ class FetchWhat(str, Enum):
     vms = "vms"
 
 
-MAX_BYTES_HELP = "Refuse an answer larger than this many bytes (an endless answer is cut off here)."
+MAX_BYTES_HELP = "Refuse an answer larger than BYTES (default: {}); an endless answer is cut off there."
 
 
 @app.command(epilog="""Examples:
-
-  ZVPG_PASSWORD=... zvpg fetch vpgs --zvm https://zvm01:9669 --user monitor > vpgs.json
-
-  zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP --ca-bundle zvma01-ca.pem
+  ZVPG_PASSWORD=... zvpg fetch vpgs --zvm https://zvm01:9669 \\
+      --user monitor > vpgs.json
+  zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP \\
+      --ca-bundle zvma01-ca.pem
 
 Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
 @with_connection()
@@ -219,7 +219,8 @@ def fetch(
     vpg: str | None = typer.Option(
         None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
         "the ZVM compares without case)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP.format("512 MiB")),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
@@ -236,21 +237,23 @@ def fetch(
 
 
 @app.command(epilog="""Examples:
-
   zvpg codes --zvm https://zvma01 --user monitor
-
-  zvpg codes --zvm https://zvm01:9669 --user monitor --json | jq .statuses.differences
+  zvpg codes --zvm https://zvm01:9669 --user monitor --json \\
+      | jq .statuses.differences
 
 Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ, 2 usage, configuration,
 credentials or no usable answer.""")
 @with_connection()
 def codes(
     json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
-    max_bytes: int = typer.Option(16 * 1024 * 1024, "--max-bytes", min=1, help=MAX_BYTES_HELP),
+    max_bytes: int = typer.Option(16 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP.format("16 MiB")),
+    data: str | None = data_option(),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Compare a ZVM's own lists of statuses and substatuses (read by position: position = code) with the
     knowledge base's codes."""
+    use_data(data)
     kb = kb_or_exit()
     site = _one_site(conn.read_sites(), "codes")
     from ..output.sanitize import printable
