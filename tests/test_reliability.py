@@ -345,3 +345,31 @@ def test_nesting_depth_is_exact(value: Any) -> None:
     for _ in range(20):
         deep = [deep, {"k": "]"}]
     assert nesting_depth(json.dumps(deep).encode()) == depth(deep)
+
+
+# ---- 7. every VPG in every format, streamed ---------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"Status": st.sampled_from([0, 1, 2, 4, 99, "x"]),
+                                       "SubStatus": st.sampled_from([0, 6, 23, 999]),
+                                       "VpgName": st.sampled_from(["a", "a", "b\x1b", None]),
+                                       "ActualRPO": st.sampled_from([1, 400, "12", None, 1.5, 2**60])},
+                                      optional={"VmName": st.sampled_from(["vm", None]),
+                                                "configuredRpoSeconds": st.sampled_from([300, 0])}),
+                max_size=12), st.integers(1, 5), st.sampled_from([None, 0.5]))
+def test_streamed_triage_json_is_the_whole_json(objs: list[dict[str, Any]], batch: int,
+                                                 ratio: float | None) -> None:
+    from zvpg_cli.kb import load_kb
+    from zvpg_cli.output import monitoring
+    from zvpg_cli.output.jsonfmt import dumps_large
+    from zvpg_cli.payload import PayloadError, parse
+    from zvpg_cli.triage import summarize, triage, triage_batches
+
+    try:
+        payload = parse(json.dumps(objs).encode())
+    except PayloadError:
+        return
+    states = triage(load_kb(), payload, ratio)
+    summary, batches = triage_batches(load_kb(), payload, ratio, batch)
+    assert summary == summarize(states)
+    assert b"".join(monitoring.json_chunks(summary, batches())) == dumps_large(monitoring.as_json(states, summary))

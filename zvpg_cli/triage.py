@@ -12,6 +12,7 @@ Rules (README, "Severity" and "Triage"):
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from .decode import DecodedPair
@@ -180,16 +181,7 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
     With `all_details=False`, names and RPOs are decoded only for the VPGs
     that are not ok (what a summary or a Nagios check shows): one short
     msgspec pass over those objects instead of over the whole payload."""
-    verdicts: dict[tuple[Any, Any], Verdict] = {}
-    judged: list[Verdict] = []
-    fast = not payload.raw_codes  # codes are ints and strings: they are the key (pair_key, inlined)
-    for head in payload.heads:
-        key = (head.Status, head.SubStatus) if fast else pair_key(head)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = _judge(annotate_head(kb, head))
-        judged.append(verdict)
-
+    judged = _verdicts(kb, payload)
     infos: list[Any]
     data = payload.data
     if not all_details and any(f'"{name}"'.encode() in data for name in _VM_FIELDS):
@@ -201,11 +193,56 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         infos = [None] * len(judged)
         for i, info in zip(wanted, details(payload, wanted), strict=True):
             infos[i] = info
+    return _states(judged, infos, 0, rpo_warning_ratio)
 
+
+#: Objects per batch when triage streams (outputs that show every object).
+BATCH = 2048
+
+
+def triage_batches(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,
+                   batch: int = BATCH) -> tuple[Summary, Callable[[], Iterator[list[VpgState]]]]:
+    """The summary, and a function that yields the states of every object in
+    input order, `batch` at a time: each batch's names and RPOs are decoded
+    when it is reached and dropped after, so memory does not grow with the
+    payload beyond the payload itself. (With `rpo_warning_ratio` the RPOs are
+    read twice: once for the summary, which comes first.)"""
+    judged = _verdicts(kb, payload)
+
+    def batches() -> Iterator[list[VpgState]]:
+        for start in range(0, len(judged), batch):
+            part = judged[start:start + batch]
+            yield _states(part, details(payload, list(range(start, start + len(part)))), start, rpo_warning_ratio)
+
+    counts = dict.fromkeys(ORDER, 0)
+    if rpo_warning_ratio is None:
+        for v in judged:
+            counts[v.severity] += 1
+    else:
+        for states in batches():
+            for st in states:
+                counts[st.severity] += 1
+    return _summary(len(judged), counts), batches
+
+
+def _verdicts(kb: KnowledgeBase, payload: Payload) -> list[Verdict]:
+    verdicts: dict[tuple[Any, Any], Verdict] = {}
+    judged: list[Verdict] = []
+    fast = not payload.raw_codes  # codes are ints and strings: they are the key (pair_key, inlined)
+    for head in payload.heads:
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _judge(annotate_head(kb, head))
+        judged.append(verdict)
+    return judged
+
+
+def _states(judged: list[Verdict], infos: list[Any], start: int, rpo_warning_ratio: float | None) -> list[VpgState]:
     make = tuple.__new__  # VpgState(...) without the generated __new__'s overhead
     states: list[VpgState] = []
     add = states.append
-    for index, (verdict, info) in enumerate(zip(judged, infos, strict=True)):
+    for index, (verdict, info) in enumerate(zip(judged, infos, strict=True), start):
         severity = verdict.severity
         rpo_reason = None
         if rpo_warning_ratio is not None and severity == "ok":
@@ -242,13 +279,17 @@ def summarize(states: list[VpgState]) -> Summary:
     counts = dict.fromkeys(ORDER, 0)
     for s in states:
         counts[s.severity] += 1
+    return _summary(len(states), counts)
+
+
+def _summary(total: int, counts: dict[str, int]) -> Summary:
     if counts["critical"]:
         state = "CRITICAL"
     elif counts["warning"] or counts["unknown"]:
         state = "WARNING"
     else:
         state = "OK"
-    return Summary(len(states), counts, state)
+    return Summary(total, counts, state)
 
 
 _RANK = {severity: rank for rank, severity in enumerate(ORDER)}

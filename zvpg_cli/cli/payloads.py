@@ -166,6 +166,14 @@ def triage(
     from ..triage import summarize
     from ..triage import triage as run_triage
 
+    if chosen is TriageFormat.json:  # every VPG: streamed, a batch at a time
+        from ..output.writer import write_bytes
+        from ..triage import triage_batches
+
+        summary, batches = triage_batches(kb, payload, rpo_warning_ratio)
+        for chunk in monitoring.json_chunks(summary, batches()):
+            write_bytes([chunk])
+        return
     # The summary and the Nagios check show only the VPGs that need attention.
     all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
     states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
