@@ -47,7 +47,8 @@ class VpgState(NamedTuple):
     def is_vm(self) -> bool:
         """A `GET /v1/vms` object: it names a VM (and the VPG it belongs to)."""
         d = self.details  # None only where triage() knew the payload holds no VM fields
-        return d is not None and any(getattr(d, n) is not None for n in _VM_FIELDS)
+        return d is not None and (d.VmName is not None or d.VmIdentifier is not None or d.vmName is not None
+                                  or d.vmIdentifier is not None)
 
     @property
     def vpg_name(self) -> str:
@@ -156,6 +157,8 @@ class Summary(NamedTuple):
 def _number(value: object) -> float | None:
     """An RPO as a number: JSON numbers, or strings of digits; else None (also
     for numbers no float holds, such as 1 followed by 309 zeros)."""
+    if type(value) is int and -2**53 < value < 2**53:  # the common case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:

@@ -166,31 +166,28 @@ def triage(
     from ..triage import summarize
     from ..triage import triage as run_triage
 
-    if chosen is TriageFormat.json:  # every VPG: streamed, a batch at a time
+    if chosen in (TriageFormat.json, TriageFormat.checkmk, TriageFormat.prometheus):
+        # every VPG: streamed, a batch at a time
         from ..output.writer import write_bytes
         from ..triage import triage_batches
 
         summary, batches = triage_batches(kb, payload, rpo_warning_ratio)
-        for chunk in monitoring.json_chunks(summary, batches()):
-            write_bytes([chunk])
+        if chosen is TriageFormat.json:
+            for chunk in monitoring.json_chunks(summary, batches()):
+                write_bytes([chunk])
+        elif chosen is TriageFormat.checkmk:
+            for text in monitoring.checkmk_chunks(batches):
+                write(text)
+        else:
+            for text in monitoring.prometheus_chunks(summary, batches):
+                write(text)
         return
     # The summary and the Nagios check show only the VPGs that need attention.
-    all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
-    states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
+    states = run_triage(kb, payload, rpo_warning_ratio, all_details=False)
     summary = summarize(states)
     if chosen is TriageFormat.nagios:
         text, code = monitoring.nagios(states, summary)
         write(text)
         raise typer.Exit(code)
-    if chosen is TriageFormat.json:
-        from ..output.jsonfmt import dumps_large
-        from ..output.writer import write_bytes
-
-        write_bytes([dumps_large(monitoring.as_json(states, summary))])
-    elif chosen is TriageFormat.checkmk:
-        write(monitoring.checkmk(states))
-    elif chosen is TriageFormat.prometheus:
-        write(monitoring.prometheus(states, summary))
-    else:
-        monitoring.print_summary(states, summary, limit or None)
+    monitoring.print_summary(states, summary, limit or None)
 

@@ -6,7 +6,7 @@ would break it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..triage import ORDER, Summary, VpgState, worst_first
@@ -18,9 +18,13 @@ STATE_OF = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 SEVERITY_VALUE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 
-def _rpo(s: VpgState) -> str:
-    """`RPO 620s of 300s`; a VM object has no configured RPO: `RPO 5s`."""
-    a, c = s.actual_rpo, s.configured_rpo
+def _rpo(s: VpgState, a: float | None = None, c: float | None = None) -> str:
+    """`RPO 620s of 300s`; a VM object has no configured RPO: `RPO 5s`.
+    (`a` and `c`: the actual and configured RPO where the caller has them.)"""
+    if a is None:
+        a = s.actual_rpo
+    if c is None:
+        c = s.configured_rpo
     if a is None and c is None:
         return "RPO not given"
     if c is None and s.is_vm:
@@ -41,6 +45,8 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
     from collections import Counter
 
     count = Counter(keys)
+    if len(count) == len(keys):  # all different already (the common case): no copies
+        return keys
     candidates = [k if count[k] == 1 else f"{k} [{alt}]" for k, alt in zip(keys, alternates, strict=True)]
     count = Counter(candidates)
     used = set(candidates)
@@ -153,7 +159,7 @@ def json_chunks(summary: Summary, batches: Iterable[list[VpgState]]) -> Iterator
         return msgspec.json.format(msgspec.json.encode(value), indent=2)
 
     head = formatted({"summary": _summary_json(summary), "vpgs": []})
-    prefix, empty, end = head.rpartition(b"[]")
+    prefix, _, end = head.rpartition(b"[]")
     first = True
     for states in batches:
         if not states:
@@ -229,20 +235,43 @@ def _metric(name: str, value: float | None, warn: str = "", crit: str = "") -> s
 
 def checkmk(states: list[VpgState]) -> str:
     """One local-check line per VPG: state, quoted service name, metrics, summary."""
-    services = unique([service_name(s) for s in states],
-                      [_service_text(s.identifier) or f"#{s.position}" for s in states])
-    lines = []
-    for s, service in zip(states, services, strict=True):
-        conf = s.configured_rpo
-        metrics = [m for m in (_metric("actual_rpo", s.actual_rpo, "", "" if conf is None else f"{conf:g}"),
-                               _metric("configured_rpo", conf)) if m]
-        sub = f" / {s.substatus_text}" if s.substatus_text else ""
-        # A backslash-n in the summary starts a line of long output: escape any
-        # backslash of our own text before adding the separators.
-        parts = [f"{s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s)}", *s.reasons]
-        text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
-        lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "".join(checkmk_chunks(lambda: iter([states])))
+
+
+def checkmk_chunks(batches: Callable[[], Iterator[list[VpgState]]]) -> Iterator[str]:
+    """`checkmk` a batch at a time: the service names of all VPGs are made
+    unique first (one pass), then the lines are written (a second pass)."""
+    names: list[str] = []
+    for states in batches():
+        names += [service_name(s) for s in states]
+    if len(set(names)) == len(names):  # the common case: no alternates needed
+        services = names
+    else:
+        alternates: list[str] = []
+        for states in batches():
+            alternates += [_service_text(s.identifier) or f"#{s.position}" for s in states]
+        services = unique(names, alternates)
+        del names, alternates
+    done = 0
+    for states in batches():
+        lines = [_checkmk_line(s, service) for s, service in zip(states, services[done:done + len(states)],
+                                                                    strict=True)]
+        done += len(states)
+        if lines:
+            yield "\n".join(lines) + "\n"
+
+
+def _checkmk_line(s: VpgState, service: str) -> str:
+    conf, actual = s.configured_rpo, s.actual_rpo
+    metrics = [m for m in (_metric("actual_rpo", actual, "", "" if conf is None else f"{conf:g}"),
+                           _metric("configured_rpo", conf)) if m]
+    sub = f" / {s.substatus_text}" if s.substatus_text else ""
+    # A backslash-n in the summary starts a line of long output: escape any
+    # backslash of our own text before adding the separators.
+    parts = [f"{s.status_text}{sub}; failover possible: {failover_short(s.recovery)}; {_rpo(s, actual, conf)}",
+             *s.reasons]
+    text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
+    return f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}"
 
 
 # ---- Prometheus (node_exporter textfile collector) ---------------------------
@@ -250,6 +279,8 @@ def checkmk(states: list[VpgState]) -> str:
 def label(value: str) -> str:
     """A Prometheus label value: control and bidi-override characters shown as
     escapes (`sanitize.printable`), then backslash and double quote escaped."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return value  # nothing to escape (the common case, checked first)
     return printable(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
@@ -268,34 +299,74 @@ _GAUGES = (
 def series_labels(states: list[VpgState]) -> list[str]:
     """The identifying labels of each VPG's series: `vpg` and `id`, plus `vm`
     for a VM object; unique for any input (a repeated identifier gets `#2`...)."""
-    idents = [s.identifier or f"#{s.position}" for s in states]
-    keys = [f'vpg="{label(s.vpg_name)}",' + (f'vm="{label(s.vm_name)}",' if s.is_vm else "") for s in states]
+    return _unique_labels([_label_key(s) for s in states], [s.identifier or f"#{s.position}" for s in states])
+
+
+def _label_key(s: VpgState) -> str:
+    return f'vpg="{label(s.vpg_name)}",' + (f'vm="{label(s.vm_name)}",' if s.is_vm else "")
+
+
+def _unique_labels(keys: list[str], idents: list[str]) -> list[str]:
     # the id label decides uniqueness: make (labels, id) unique by changing the id alone
-    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{s.position}" for s in states])
+    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{i}" for i in range(len(keys))])
     return [f'{k}id="{label(f[len(k):])}"' for k, f in zip(keys, full, strict=True)]
 
 
 def prometheus(states: list[VpgState], summary: Summary) -> str:
     """Gauges labelled only by VPG (and VM) name and id (stable series); the
     decoded names ride on an info metric, so a change of state does not rename series."""
-    labels = series_labels(states)
-    infos = []
-    for s, lab in zip(states, labels, strict=True):
-        status = (s.pair.status.name if s.pair else None) or ""
-        sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
-        infos.append(f'zvpg_vpg_info{{{lab},status="{label(status)}",substatus="{label(sub)}",'
-                     f'severity="{s.severity}"}} 1')
-    out = ["# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).",
-           "# TYPE zvpg_vpg_info gauge", *infos]
+    return "".join(prometheus_chunks(summary, lambda: iter([states])))
+
+
+def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgState]]]) -> Iterator[str]:
+    """`prometheus` a batch at a time: the labels of all series first (one
+    pass: names and identifiers), then the info metric with a batch's lines
+    at a time (a second pass), which also keeps the gauges' values in compact
+    arrays for the families that follow."""
+    from array import array
+
+    # `labels` holds each series' key + id first (to make them unique), then its final label text
+    labels: list[str] = []
+    key_length = array("I")
+    for states in batches():
+        for s in states:
+            key = _label_key(s)
+            labels.append(key + (s.identifier or f"#{s.position}"))
+            key_length.append(len(key))
+    if len(set(labels)) != len(labels):
+        labels = unique(labels, [f"#{i}" for i in range(len(labels))])
+    for i, (full, n) in enumerate(zip(labels, key_length, strict=True)):
+        labels[i] = f'{full[:n]}id="{label(full[n:])}"'
+    del key_length
+    nan = float("nan")
+    values = {metric: array("d") for metric, _ in _GAUGES}
+    names = [metric for metric, _ in _GAUGES]
+    yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
+          "# TYPE zvpg_vpg_info gauge\n"
+    done = 0
+    for states in batches():
+        infos = []
+        for s, lab in zip(states, labels[done:done + len(states)], strict=True):
+            status = (s.pair.status.name if s.pair else None) or ""
+            sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
+            infos.append(f'zvpg_vpg_info{{{lab},status="{label(status)}",substatus="{label(sub)}",'
+                         f'severity="{s.severity}"}} 1\n')
+            for metric, value in zip(names, _gauge_values(s), strict=True):
+                values[metric].append(nan if value is None else value)
+        done += len(states)
+        yield "".join(infos)
     for metric, help_text in _GAUGES:
-        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
-        for s, lab in zip(states, labels, strict=True):
-            value = _gauge_value(metric, s)
-            if value is not None:
-                out.append(f"{metric}{{{lab}}} {value:g}")
-    out += ["# HELP zvpg_vpgs Number of VPGs per severity.", "# TYPE zvpg_vpgs gauge"]
-    out += [f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}' for sev in ORDER]
-    return "\n".join(out) + "\n"
+        out = [f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"]
+        for lab, value in zip(labels, values[metric], strict=True):
+            if value == value:  # not NaN: given
+                out.append(f"{metric}{{{lab}}} {value:g}\n")
+            if len(out) > 8192:
+                yield "".join(out)
+                out.clear()
+        yield "".join(out)
+        del values[metric]
+    yield "# HELP zvpg_vpgs Number of VPGs per severity.\n# TYPE zvpg_vpgs gauge\n" + "".join(
+        f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}\n' for sev in ORDER)
 
 
 def _code(d: Any) -> int:
@@ -303,6 +374,14 @@ def _code(d: Any) -> int:
     missing, not an integer, or too large for a float to hold exactly."""
     code = None if d is None else d.code
     return code if isinstance(code, int) and abs(code) < 2**53 else -1
+
+
+def _gauge_values(s: VpgState) -> tuple[float | None, ...]:
+    """The values of every gauge in `_GAUGES`, in that order."""
+    pair = s.pair
+    return (SEVERITY_VALUE[s.severity], _code(pair.status if pair else None),
+            _code(pair.substatus if pair else None),
+            -1 if s.recovery is None else int(s.recovery != "not-possible"), s.actual_rpo, s.configured_rpo)
 
 
 def _gauge_value(metric: str, s: VpgState) -> float | None:
