@@ -344,22 +344,39 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
     yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
           "# TYPE zvpg_vpg_info gauge\n"
     done = 0
+    suffixes: dict[tuple[int, str], str] = {}  # the info line's end, alike for every VPG of a verdict
+    per_verdict: dict[int, tuple[float | None, ...]] = {}
     for states in batches():
         infos = []
         for s, lab in zip(states, labels[done:done + len(states)], strict=True):
-            status = (s.pair.status.name if s.pair else None) or ""
-            sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
-            infos.append(f'zvpg_vpg_info{{{lab},status="{label(status)}",substatus="{label(sub)}",'
-                         f'severity="{s.severity}"}} 1\n')
-            for metric, value in zip(names, _gauge_values(s), strict=True):
+            verdict_key = (id(s.verdict), s.severity)
+            suffix = suffixes.get(verdict_key)
+            if suffix is None:
+                status = (s.pair.status.name if s.pair else None) or ""
+                sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
+                suffix = suffixes[verdict_key] = (f',status="{label(status)}",substatus="{label(sub)}",'
+                                          f'severity="{s.severity}"}} 1\n')
+            infos.append("zvpg_vpg_info{" + lab + suffix)
+            fixed = per_verdict.get(id(s.verdict))
+            if fixed is None:
+                fixed = per_verdict[id(s.verdict)] = _gauge_values(s)[1:4]
+            values[names[0]].append(SEVERITY_VALUE[s.severity])
+            for metric, value in zip(names[1:4], fixed, strict=True):
+                values[metric].append(nan if value is None else value)
+            for metric, value in zip(names[4:], (s.actual_rpo, s.configured_rpo), strict=True):
                 values[metric].append(nan if value is None else value)
         done += len(states)
         yield "".join(infos)
+    shown: dict[float, str] = {}  # value -> its text (severities, codes and RPOs repeat a lot)
     for metric, help_text in _GAUGES:
         out = [f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"]
+        start = metric + "{"
         for lab, value in zip(labels, values[metric], strict=True):
             if value == value:  # not NaN: given
-                out.append(f"{metric}{{{lab}}} {value:g}\n")
+                text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
+                if text is None:
+                    text = shown[value] = f"}} {value:g}\n"
+                out.append(start + lab + text)
             if len(out) > 8192:
                 yield "".join(out)
                 out.clear()
