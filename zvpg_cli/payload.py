@@ -706,6 +706,8 @@ def cell_text(raw: msgspec.Raw | msgspec.UnsetType | None) -> str:
         return ""
     text = bytes(raw)
     if text[:1] == b'"':
+        if b"\\" not in text:  # no escapes: the text between the quotes (the common case)
+            return text[1:-1].decode("utf-8")
         return str(json.loads(text))
     if text == b"null":
         return ""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import KnowledgeBase
-from ..payload import Annotation, Payload, Reporter, annotate_all, cell_text, fields, json_chunks
+from ..payload import Annotation, Payload, Reporter, annotate_all, cell_text, json_chunks
 from .sanitize import printable
 from .views import failover_short
 from .writer import write, write_bytes
@@ -58,13 +58,32 @@ def write_ndjson(kb: KnowledgeBase, payload: Payload, report: Reporter) -> None:
         write_bytes([chunk])
 
 
-def rows(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter) -> Iterator[list[str]]:
-    """Cell texts per object for `columns` (untrusted text, not yet escaped)."""
-    for (index, a), raw in zip(annotate_all(kb, payload), payload.items, strict=True):
-        if a.problems:
-            report(index, a)
-        members = fields(raw)
-        yield [_cell(c, members, a) for c in columns]
+#: The API fields each computed column reads (any other column is a field itself).
+_READS = {"name": ("VpgName", "VmName"), "status": ("Status",), "substatus": ("SubStatus",),
+          "rpo": ("ActualRPO", "ConfiguredRpoSeconds"), "actual_rpo": ("ActualRPO",),
+          "configured_rpo": ("ConfiguredRpoSeconds",), "severity": (), "failover": ()}
+
+
+def rows(kb: KnowledgeBase, payload: Payload, columns: list[str], report: Reporter,
+         batch: int = 4096) -> Iterator[list[str]]:
+    """Cell texts per object for `columns` (untrusted text, not yet escaped).
+    Only the fields the columns read are decoded (kept raw: numbers keep
+    their text), for `batch` objects at a time in one msgspec pass."""
+    import msgspec
+
+    names = list(dict.fromkeys(n for c in columns for n in _READS.get(c, (c,))))
+    cells: Any = msgspec.defstruct("Cells", [(f"f{i}", msgspec.Raw, None) for i in range(len(names))],
+                                   rename={f"f{i}": n for i, n in enumerate(names)})
+    annotations = annotate_all(kb, payload)
+    items = payload.items
+    for start in range(0, len(items), batch):
+        part = items[start:start + batch]
+        decoded = msgspec.json.decode(b"[" + b",".join([memoryview(r) for r in part]) + b"]", type=list[cells])
+        for obj, (index, a) in zip(decoded, annotations, strict=False):  # (decoded first: zip stops there)
+            if a.problems:
+                report(index, a)
+            members = dict(zip(names, msgspec.structs.astuple(obj), strict=True))
+            yield [_cell(c, members, a) for c in columns]
 
 
 def _cell(column: str, members: dict[str, Any], a: Annotation) -> str:
@@ -156,7 +175,7 @@ def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report:
     write("\n" + "\n".join([*header, rule]) + "\n")
 
     def severity(column: str, text: str) -> str:
-        return styled(text, SEVERITY_STYLES.get(text, "")) if column == "severity" else text
+        return text if column != "severity" or styled.plain else styled(text, SEVERITY_STYLES.get(text, ""))
 
     while batch:
         lines: list[str] = []
@@ -200,39 +219,58 @@ class _Styler:
 def _fit(columns: list[str], headers: list[str], sample: list[list[str]], width: int,
          cell_len: Any) -> list[int]:
     """Column widths: each column's widest cell (or header), narrowed to fit
-    `width` where it can be without breaking a word (header words included)."""
+    `width` where it can be without breaking a word or a header."""
     def longest_word(text: str) -> int:
         return max((cell_len(w) for w in text.split()), default=0)
 
     natural = [max([cell_len(h), *(cell_len(r[i]) for r in sample)]) for i, h in enumerate(headers)]
-    least = [natural[i] if c == "severity" else max([longest_word(h), *(longest_word(r[i]) for r in sample), 1])
+    words = [natural[i] if c == "severity" else max([longest_word(h), *(longest_word(r[i]) for r in sample), 1])
              for i, (c, h) in enumerate(zip(columns, headers, strict=True))]
     room = width - 1 - 3 * (len(columns) - 1)  # the left edge and three spaces between columns
     widths = list(natural)
-    while sum(widths) > room:
-        # narrow the column with the most to give, one cell at a time (few columns: cheap)
-        i = max(range(len(widths)), key=lambda k: widths[k] - least[k])
-        if widths[i] <= least[i]:
-            break
-        widths[i] -= 1
+    # narrow the column with the most to give, one cell at a time (few columns: cheap): first
+    # down to its header's width, then (if that is not enough) down to its longest word
+    for least in ([max(w, cell_len(h)) for w, h in zip(words, headers, strict=True)], words):
+        while sum(widths) > room:
+            i = max(range(len(widths)), key=lambda k: widths[k] - least[k])
+            if widths[i] <= least[i]:
+                break
+            widths[i] -= 1
     return widths
+
+
+_WRAPPED: dict[tuple[str, int], list[str]] = {}
 
 
 def _lines(cells: list[str], widths: list[int], columns: list[str], cell_len: Any, style: Any) -> list[str]:
     """One table row as lines of text: each cell wrapped to its column's width."""
     import textwrap
 
-    if all(cell_len(c) <= w for c, w in zip(cells, widths, strict=True)):  # one line (the common case)
-        return [" " + "   ".join(style(col, c) + " " * (w - cell_len(c))
-                                 for col, c, w in zip(columns, cells, widths, strict=True)).rstrip()]
-    wrapped = [textwrap.wrap(c, w, break_on_hyphens=False) or [""] if cell_len(c) > w else [c]
-               for c, w in zip(cells, widths, strict=True)]
+    def width_of(text: str) -> int:
+        return len(text) if text.isascii() else int(cell_len(text))
+
+    sizes = [width_of(c) for c in cells]
+    if all(n <= w for n, w in zip(sizes, widths, strict=True)):  # one line (the common case)
+        return [" " + "   ".join(style(col, c) + " " * (w - n)
+                                 for col, c, w, n in zip(columns, cells, widths, sizes, strict=True)).rstrip()]
+    wrapped = []
+    for c, w, n in zip(cells, widths, sizes, strict=True):
+        if n <= w:
+            wrapped.append([c])
+            continue
+        key = (c, w)
+        hit = _WRAPPED.get(key)
+        if hit is None:
+            hit = textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+            if len(_WRAPPED) < 50_000:  # statuses, failover texts and RPOs repeat across rows
+                _WRAPPED[key] = hit
+        wrapped.append(hit)
     lines = []
     for k in range(max(map(len, wrapped))):
         parts = []
         for col, part, w in zip(columns, wrapped, widths, strict=True):
             text = part[k] if k < len(part) else ""
-            parts.append(style(col, text) + " " * max(0, w - cell_len(text)))
+            parts.append(style(col, text) + " " * max(0, w - width_of(text)))
         lines.append((" " + "   ".join(parts)).rstrip())
     return lines
 
