@@ -199,6 +199,28 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
     return _states(judged, infos, 0, rpo_warning_ratio)
 
 
+def triage_problems(kb: KnowledgeBase, payload: Payload,
+                    rpo_warning_ratio: float | None = None) -> tuple[Summary, list[VpgState], int]:
+    """The summary, the states of the objects that are not ok (input order),
+    and how many objects are VMs: what the summary table and the Nagios check
+    show. Only the objects that are not ok get a state (less memory than
+    `triage`, which gives every object one), unless VM objects or an RPO
+    warning ratio need every object's details."""
+    if rpo_warning_ratio is not None or any(f'"{name}"'.encode() in payload.data for name in _VM_FIELDS):
+        states = triage(kb, payload, rpo_warning_ratio, all_details=False)
+        return (summarize(states), [s for s in states if s.severity != "ok"],
+                sum(1 for s in states if s.is_vm))
+    judged = _verdicts(kb, payload)
+    counts = dict.fromkeys(ORDER, 0)
+    for v in judged:
+        counts[v.severity] += 1
+    wanted = [i for i, v in enumerate(judged) if v.severity != "ok"]
+    make = tuple.__new__
+    problems = [make(VpgState, (i, judged[i], judged[i].severity, info, None))
+                for i, info in zip(wanted, details(payload, wanted), strict=True)]
+    return _summary(len(judged), counts), problems, 0
+
+
 #: Objects per batch when triage streams (outputs that show every object).
 BATCH = 2048
 

@@ -163,9 +163,6 @@ def triage(
     else:
         kb = kb_or_exit()
         payload = read_payload(file, max_bytes)
-    from ..triage import summarize
-    from ..triage import triage as run_triage
-
     if chosen in (TriageFormat.json, TriageFormat.checkmk, TriageFormat.prometheus):
         # every VPG: streamed, a batch at a time
         from ..output.writer import write_bytes
@@ -183,11 +180,12 @@ def triage(
                 write(text)
         return
     # The summary and the Nagios check show only the VPGs that need attention.
-    states = run_triage(kb, payload, rpo_warning_ratio, all_details=False)
-    summary = summarize(states)
+    from ..triage import triage_problems
+
+    summary, problems, vms = triage_problems(kb, payload, rpo_warning_ratio)
     if chosen is TriageFormat.nagios:
-        text, code = monitoring.nagios(states, summary)
+        text, code = monitoring.nagios(problems, summary)
         write(text)
         raise typer.Exit(code)
-    monitoring.print_summary(states, summary, limit or None)
+    monitoring.print_summary(problems, summary, limit or None, monitoring.objects_noun(summary.total, vms))
 

@@ -419,14 +419,19 @@ def _gauge_value(metric: str, s: VpgState) -> float | None:
 
 def _objects(states: list[VpgState]) -> str:
     """`1 VPG`, `7 VPGs`, `12 VMs` (a /v1/vms payload), `3 objects` (a mix)."""
-    if not states:
+    return objects_noun(len(states), sum(1 for s in states if s.is_vm))
+
+
+def objects_noun(total: int, vms: int) -> str:
+    if not total:
         return "VPGs"
-    vms = sum(1 for s in states if s.is_vm)
-    noun = "VM" if vms == len(states) else "VPG" if vms == 0 else "object"
-    return noun + ("s" if len(states) != 1 else "")
+    noun = "VM" if vms == total else "VPG" if vms == 0 else "object"
+    return noun + ("s" if total != 1 else "")
 
 
-def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -> None:
+def print_summary(states: list[VpgState], summary: Summary, limit: int | None, noun: str | None = None) -> None:
+    """The summary for people. `states`: every object's, or only those that
+    are not ok (then `noun` says what the objects are, see `objects_noun`)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -434,7 +439,7 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
     from .human import SEVERITY_STYLE, emit
 
     c = summary.counts
-    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {_objects(states)}  ", ""),
+    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {noun or _objects(states)}  ", ""),
                          *[(f"{c[k]} {k}  ", SEVERITY_STYLE.get(k, "") if c[k] else "dim") for k in ORDER])
     parts: list[Any] = [head]
     problems = worst_first(states, limit)
