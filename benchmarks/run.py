@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""zvpg benchmarks: start-up against the framework floor, annotate against jq,
-triage against annotate, and scaling with payload size.
+"""zvpg benchmarks: start-up against the framework floor (explain, and the
+Nagios check on 50 VPGs), annotate against jq, triage against annotate,
+scaling with payload size, and every output format of annotate and triage
+against the memory and time promise.
 
 Every pair is measured side by side in one run: the two commands alternate,
 N times each, and the medians are compared. Peak memory is each process's
@@ -158,6 +160,11 @@ def startup(runs: int) -> list[dict[str, object]]:
                 ("zvpg explain 'Bitmap Syncing'", [ZVPG, "explain", "Bitmap Syncing"]),  # type: ignore[list-item]
                 runs, "<= 1.15x", lambda r, m: r <= 1.15),
     ]
+    checks = nagios_payload()
+    out.append(compare("Start-up: triage --nagios on 50 VPGs vs the Typer floor",
+                       ("python -c 'import typer'", [py, "-c", "import typer"]),
+                       ("zvpg triage --nagios vpgs-50.json", [ZVPG, "triage", "--nagios", str(checks)]),  # type: ignore[list-item]
+                       runs, "<= 1.15x", lambda r, m: r <= 1.15))
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
         fh.write(MINIMAL_TYPER_APP)
     try:
@@ -213,11 +220,53 @@ def throughput(runs: int, sizes: list[int], main_size: int = 100_000) -> list[di
     return out
 
 
+#: Every output format of annotate and triage: each must keep README's promise (peak memory
+#: under twice the input size plus 40 MiB) and stay within 3x the time of annotate --format json.
+FORMATS = [["annotate", "--format", "json"], ["annotate", "--format", "ndjson"], ["annotate", "--format", "csv"],
+           ["annotate", "--format", "table"], ["triage", "--format", "table"], ["triage", "--format", "json"],
+           ["triage", "--nagios"], ["triage", "--format", "checkmk"], ["triage", "--format", "prometheus"]]
+
+
+def formats(runs: int, sizes: list[int]) -> list[dict[str, object]]:
+    """Time and peak memory of every format, against the promise."""
+    out: list[dict[str, object]] = []
+    for n in sizes:
+        path = payload(n)
+        size_mib = path.stat().st_size / 2**20
+        reps = max(1, runs // (5 if n <= 100_000 else 15))
+        print(f"\nEvery format, {n:,} objects ({path.stat().st_size / 1e6:.1f} MB), medians of {reps} run(s); "
+              f"promise: peak < 2 x input + 40 MiB = {2 * size_mib + 40:.0f} MiB, time <= 3x annotate --format json")
+        print(f"  {'command':<36} {'time':>10} {'x json':>7} {'peak':>11} {'promise':>8}")
+        base = None
+        for fmt in FORMATS:
+            samples = [run_once([ZVPG, *fmt, str(path)]) for _ in range(reps)]  # type: ignore[list-item]
+            t = statistics.median(s[0] for s in samples)
+            mems = [s[1] for s in samples if s[1] is not None]
+            m = statistics.median(mems) / 1024 if mems else None
+            base = base or t
+            ok = t <= 3 * base and (m is None or m < 2 * size_mib + 40)
+            print(f"  {'zvpg ' + ' '.join(fmt):<36} {t * 1000:8.0f} ms {t / base:6.2f}x "
+                  f"{'' if m is None else f'{m:7.1f} MiB'} {'MET' if ok else 'NOT MET':>8}")
+            out.append({"label": f"{' '.join(fmt)}, {n:,} objects", "ratio": t / base, "mem_ratio": None,
+                        "met": ok, "base_ms": base * 1000, "subject_ms": t * 1000})
+    return out
+
+
+def nagios_payload() -> Path:
+    """50 VPGs, a few of them not ok: what a Nagios check reads every minute."""
+    PAYLOADS.mkdir(exist_ok=True)
+    path = PAYLOADS / "vpgs-50.json"
+    if not path.exists():
+        rnd = random.Random(50)
+        path.write_text(json.dumps([vpg(i, rnd) for i in range(50)]), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15, help="alternating runs per pair (default 15)")
     ap.add_argument("--quick", action="store_true", help="7 runs, no 1M-object payload")
-    ap.add_argument("--only", choices=["startup", "throughput"], help="run one group")
+    ap.add_argument("--only", choices=["startup", "throughput", "formats"], help="run one group")
     ap.add_argument("--sizes", default=None, help="comma-separated payload sizes for the scaling run")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny payloads, one run: checks that the script works (the tests run it); no verdict")
@@ -237,6 +286,8 @@ def main() -> None:
         results += startup(runs)
     if args.only in (None, "throughput"):
         results += throughput(runs, sizes, 1_000 if args.smoke else 100_000)
+    if args.only in (None, "formats"):
+        results += formats(runs, [1_000] if args.smoke else [100_000] if args.quick else [100_000, 1_000_000])
     if args.smoke:
         print("\nSmoke run: figures from one run on tiny payloads mean nothing.")
         return

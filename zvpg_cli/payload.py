@@ -119,13 +119,15 @@ def _read(stream: Any, max_bytes: int) -> bytes:
             raise too_large
         return data
     buffer = io.BytesIO()  # grows with what arrives; getvalue() hands over its bytes without a copy
+    head = b""  # the first bytes, until they show whether this can be JSON
     started = False
     while chunk := stream.read(min(CHUNK, max_bytes + 1 - buffer.tell())):
         buffer.write(chunk)
         if buffer.tell() > max_bytes:
             raise too_large
         if not started:
-            started = _can_start_json(buffer.getbuffer())
+            head = (head + chunk[:4097])[:4097]
+            started = _can_start_json(memoryview(head)) or buffer.tell() > 4096
     return buffer.getvalue()
 
 
@@ -709,6 +711,8 @@ def cell_text(raw: msgspec.Raw | msgspec.UnsetType | None) -> str:
         return ""
     text = bytes(raw)
     if text[:1] == b'"':
+        if b"\\" not in text:  # no escapes: the text between the quotes (the common case)
+            return text[1:-1].decode("utf-8")
         return str(json.loads(text))
     if text == b"null":
         return ""

@@ -12,6 +12,7 @@ Rules (README, "Severity" and "Triage"):
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from .decode import NO_ANSWER, DecodedPair, Failover
@@ -49,7 +50,8 @@ class VpgState(NamedTuple):
     def is_vm(self) -> bool:
         """A `GET /v1/vms` object: it names a VM (and the VPG it belongs to)."""
         d = self.details  # None only where triage() knew the payload holds no VM fields
-        return d is not None and any(getattr(d, n) is not None for n in _VM_FIELDS)
+        return d is not None and (d.VmName is not None or d.VmIdentifier is not None or d.vmName is not None
+                                  or d.vmIdentifier is not None)
 
     @property
     def vpg_name(self) -> str:
@@ -180,6 +182,8 @@ class Summary(NamedTuple):
 def _number(value: object) -> float | None:
     """An RPO as a number: JSON numbers, or strings of digits; else None (also
     for numbers no float holds, such as 1 followed by 309 zeros)."""
+    if type(value) is int and -2**53 < value < 2**53:  # the common case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
@@ -205,16 +209,7 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
     With `all_details=False`, names and RPOs are decoded only for the VPGs
     that are not ok (what a summary or a Nagios check shows): one short
     msgspec pass over those objects instead of over the whole payload."""
-    verdicts: dict[tuple[Any, Any], Verdict] = {}
-    judged: list[Verdict] = []
-    fast = not payload.raw_codes  # codes are ints and strings: they are the key (pair_key, inlined)
-    for head in payload.heads:
-        key = (head.Status, head.SubStatus) if fast else pair_key(head)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = _judge(annotate_head(kb, head))
-        judged.append(verdict)
-
+    judged = _verdicts(kb, payload)
     infos: list[Any]
     data = payload.data
     if not all_details and any(f'"{name}"'.encode() in data for name in _VM_FIELDS):
@@ -226,11 +221,79 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
         infos = [None] * len(judged)
         for i, info in zip(wanted, details(payload, wanted), strict=True):
             infos[i] = info
+    return _states(judged, infos, 0, rpo_warning_ratio, site)
 
+
+def triage_problems(kb: KnowledgeBase, payload: Payload,
+                    rpo_warning_ratio: float | None = None) -> tuple[Summary, list[VpgState], int]:
+    """The summary, the states of the objects that are not ok (input order),
+    and how many objects are VMs: what the summary table and the Nagios check
+    show. Only the objects that are not ok get a state (less memory than
+    `triage`, which gives every object one), unless VM objects or an RPO
+    warning ratio need every object's details."""
+    if rpo_warning_ratio is not None or any(f'"{name}"'.encode() in payload.data for name in _VM_FIELDS):
+        states = triage(kb, payload, rpo_warning_ratio, all_details=False)
+        return (summarize(states), [s for s in states if s.severity != "ok"],
+                sum(1 for s in states if s.is_vm))
+    judged = _verdicts(kb, payload)
+    counts = dict.fromkeys(ORDER, 0)
+    for v in judged:
+        counts[v.severity] += 1
+    wanted = [i for i, v in enumerate(judged) if v.severity != "ok"]
+    make = tuple.__new__
+    problems = [make(VpgState, (i, judged[i], judged[i].severity, info, None, None))
+                for i, info in zip(wanted, details(payload, wanted), strict=True)]
+    return _summary(len(judged), counts), problems, 0
+
+
+#: Objects per batch when triage streams (outputs that show every object).
+BATCH = 2048
+
+
+def triage_batches(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None = None,
+                   batch: int = BATCH) -> tuple[Summary, Callable[[], Iterator[list[VpgState]]]]:
+    """The summary, and a function that yields the states of every object in
+    input order, `batch` at a time: each batch's names and RPOs are decoded
+    when it is reached and dropped after, so memory does not grow with the
+    payload beyond the payload itself. (With `rpo_warning_ratio` the RPOs are
+    read twice: once for the summary, which comes first.)"""
+    judged = _verdicts(kb, payload)
+
+    def batches() -> Iterator[list[VpgState]]:
+        for start in range(0, len(judged), batch):
+            part = judged[start:start + batch]
+            yield _states(part, details(payload, list(range(start, start + len(part)))), start, rpo_warning_ratio)
+
+    counts = dict.fromkeys(ORDER, 0)
+    if rpo_warning_ratio is None:
+        for v in judged:
+            counts[v.severity] += 1
+    else:
+        for states in batches():
+            for st in states:
+                counts[st.severity] += 1
+    return _summary(len(judged), counts), batches
+
+
+def _verdicts(kb: KnowledgeBase, payload: Payload) -> list[Verdict]:
+    verdicts: dict[tuple[Any, Any], Verdict] = {}
+    judged: list[Verdict] = []
+    fast = not payload.raw_codes  # codes are ints and strings: they are the key (pair_key, inlined)
+    for head in payload.heads:
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _judge(annotate_head(kb, head))
+        judged.append(verdict)
+    return judged
+
+
+def _states(judged: list[Verdict], infos: list[Any], start: int, rpo_warning_ratio: float | None,
+            site: str | None = None) -> list[VpgState]:
     make = tuple.__new__  # VpgState(...) without the generated __new__'s overhead
     states: list[VpgState] = []
     add = states.append
-    for index, (verdict, info) in enumerate(zip(judged, infos, strict=True)):
+    for index, (verdict, info) in enumerate(zip(judged, infos, strict=True), start):
         severity = verdict.severity
         rpo_reason = None
         if rpo_warning_ratio is not None and severity == "ok":
@@ -268,6 +331,10 @@ def summarize(states: list[VpgState], sites: tuple[SiteOutcome, ...] = ()) -> Su
     counts = dict.fromkeys(ORDER, 0)
     for s in states:
         counts[s.severity] += 1
+    return _summary(len(states), counts, sites)
+
+
+def _summary(total: int, counts: dict[str, int], sites: tuple[SiteOutcome, ...] = ()) -> Summary:
     if counts["critical"]:
         state = "CRITICAL"
     elif any(site.error is not None for site in sites):
@@ -276,7 +343,7 @@ def summarize(states: list[VpgState], sites: tuple[SiteOutcome, ...] = ()) -> Su
         state = "WARNING"
     else:
         state = "OK"
-    return Summary(len(states), counts, state, sites)
+    return Summary(total, counts, state, sites)
 
 
 _RANK = {severity: rank for rank, severity in enumerate(ORDER)}

@@ -228,7 +228,7 @@ def triage(
         raise typer.Exit(unknown)
 
     from ..payload import PayloadError, parse, read_source
-    from ..triage import SiteOutcome, summarize
+    from ..triage import SiteOutcome, summarize, triage_batches, triage_problems
     from ..triage import triage as run_triage
 
     try:
@@ -237,26 +237,28 @@ def triage(
         from ..output.sanitize import printable
 
         stop(printable(f"cannot read knowledge base: {exc}" if chosen is TriageFormat.nagios else str(exc)))
-    # The summary and the Nagios check show only the VPGs that need attention.
-    all_details = chosen not in (TriageFormat.table, TriageFormat.nagios)
+    every = chosen in (TriageFormat.json, TriageFormat.checkmk, TriageFormat.prometheus)  # show every VPG
     outcomes: tuple[SiteOutcome, ...] = ()
+    several: list[Any] | None = None  # the states of several sites' VPGs, when several were read
+    payload: Any = None
     if conn.given:
         if file is not None:
             stop("give a FILE or --zvm/--sites, not both")
         found = conn.read_sites(failer=stop)
         reads = read_sites(found, vms, vpg, max_bytes, conn.parallel)
-        several = len(reads) > 1
-        if not several and reads[0].payload is None:
+        if len(reads) == 1 and reads[0].payload is None:
             from ..output.sanitize import printable
 
             stop(printable(f"cannot read {reads[0].site.name}: {reads[0].error}"))
-        states = []
-        for r in reads:
-            if r.payload is not None:
-                states += run_triage(kb, r.payload, rpo_warning_ratio, all_details=all_details,
-                                     site=r.site.name if several else None)
         outcomes = tuple(SiteOutcome(r.site.name, r.site.url, r.error, len(r.payload.items) if r.payload else 0)
                          for r in reads)
+        if len(reads) == 1:
+            payload = reads[0].payload
+        else:
+            several = []
+            for r in reads:
+                if r.payload is not None:
+                    several += run_triage(kb, r.payload, rpo_warning_ratio, all_details=every, site=r.site.name)
         for o in outcomes:
             if o.error is not None and chosen is not TriageFormat.nagios:
                 from ..output.sanitize import printable
@@ -274,22 +276,37 @@ def triage(
             text = str(exc)
             text = text if text.startswith(f"cannot read {where}") else f"{where}: {text}"
             stop(printable(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text))
-        states = run_triage(kb, payload, rpo_warning_ratio, all_details=all_details)
-    summary = summarize(states, outcomes)
+    if several is not None:  # several sites: their states, as one list
+        states = several
+        summary = summarize(states, outcomes)
+        problems = [st for st in states if st.severity != "ok"]
+        noun = monitoring.objects_noun(summary.total, sum(1 for st in states if st.is_vm))
+
+        def batches() -> Any:
+            return iter([states])
+    elif every:  # one payload, every VPG: streamed, a batch at a time
+        summary, batches = triage_batches(kb, payload, rpo_warning_ratio)
+        summary = summary._replace(sites=outcomes)
+    else:  # the summary and the Nagios check show only the VPGs that need attention
+        summary, problems, vm_count = triage_problems(kb, payload, rpo_warning_ratio)
+        summary = summary._replace(sites=outcomes)
+        noun = monitoring.objects_noun(summary.total, vm_count)
     if chosen is TriageFormat.nagios:
-        text, code = monitoring.nagios(states, summary)
+        text, code = monitoring.nagios(problems, summary)
         write(text)
         raise typer.Exit(code)
     if chosen is TriageFormat.json:
-        from ..output.jsonfmt import dumps_large
         from ..output.writer import write_bytes
 
-        write_bytes([dumps_large(monitoring.as_json(states, summary))])
+        for chunk in monitoring.json_chunks(summary, batches()):
+            write_bytes([chunk])
     elif chosen is TriageFormat.checkmk:
-        write(monitoring.checkmk(states, summary))
+        for text in monitoring.checkmk_chunks(batches, summary):
+            write(text)
     elif chosen is TriageFormat.prometheus:
-        write(monitoring.prometheus(states, summary))
+        for text in monitoring.prometheus_chunks(summary, batches):
+            write(text)
     else:
-        monitoring.print_summary(states, summary, limit or None)
+        monitoring.print_summary(problems, summary, limit or None, noun)
     if outcomes and all(o.error is not None for o in outcomes):
         raise typer.Exit(EXIT_USAGE)  # nothing could be read: the output above says which sites failed

@@ -6,6 +6,7 @@ would break it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..triage import ORDER, Summary, VpgState, worst_first
@@ -17,9 +18,13 @@ STATE_OF = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 SEVERITY_VALUE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 
-def _rpo(s: VpgState) -> str:
-    """`RPO 620s of 300s`; a VM object has no configured RPO: `RPO 5s`."""
-    a, c = s.actual_rpo, s.configured_rpo
+def _rpo(s: VpgState, a: float | None = None, c: float | None = None) -> str:
+    """`RPO 620s of 300s`; a VM object has no configured RPO: `RPO 5s`.
+    (`a` and `c`: the actual and configured RPO where the caller has them.)"""
+    if a is None:
+        a = s.actual_rpo
+    if c is None:
+        c = s.configured_rpo
     if a is None and c is None:
         return "RPO not given"
     if c is None and s.is_vm:
@@ -45,6 +50,8 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
     from collections import Counter
 
     count = Counter(keys)
+    if len(count) == len(keys):  # all different already (the common case): no copies
+        return keys
     candidates = [k if count[k] == 1 else f"{k} [{alt}]" for k, alt in zip(keys, alternates, strict=True)]
     count = Counter(candidates)
     used = set(candidates)
@@ -66,33 +73,115 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
 # ---- JSON ------------------------------------------------------------------
 
 def as_json(states: list[VpgState], summary: Summary) -> dict[str, Any]:
+    return {**_summary_json(summary), "vpgs": [_json_row(s) for s in states]}
+
+
+def _summary_json(summary: Summary) -> dict[str, Any]:
+    """Everything of the JSON document but its VPGs: the summary and the sites."""
+    return {"summary": {"total": summary.total, **summary.counts, "state": summary.state},
+            "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
+                       "objects": site.objects} for site in summary.sites]}
+
+
+def _json_row(s: VpgState) -> dict[str, Any]:
+    vm = s.is_vm
+    f = s.failover
     return {
-        "summary": {"total": summary.total, **summary.counts, "state": summary.state},
-        "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
-                   "objects": site.objects} for site in summary.sites],
-        "vpgs": [{
-            "site": s.site,
-            "index": s.position,
-            "kind": "vm" if s.is_vm else "vpg",
-            "name": s.name,
-            "identifier": s.identifier,
-            "vpg_name": s.vpg_name,
-            "vpg_identifier": s.vpg_identifier,
-            "vm_name": s.vm_name if s.is_vm else None,
-            "vm_identifier": s.vm_identifier if s.is_vm else None,
-            "severity": s.severity,
-            "status": _decoded(s, "status"),
-            "substatus": _decoded(s, "substatus"),
-            "recovery": s.recovery,
-            "recovery_condition": s.failover.condition,
-            "failover_possible": s.failover.possible,
-            "failover_basis": s.failover.basis,
-            "protection_halted": s.protection_halted,
-            "actual_rpo": s.actual_rpo,
-            "configured_rpo": s.configured_rpo,
-            "reasons": list(s.reasons),
-        } for s in states],
+        "site": s.site,
+        "index": s.position,
+        "kind": "vm" if vm else "vpg",
+        "name": s.vm_name if vm else s.vpg_name,
+        "identifier": s.vm_identifier if vm else s.vpg_identifier,
+        "vpg_name": s.vpg_name,
+        "vpg_identifier": s.vpg_identifier,
+        "vm_name": s.vm_name if vm else None,
+        "vm_identifier": s.vm_identifier if vm else None,
+        "severity": s.severity,
+        "status": _decoded(s, "status"),
+        "substatus": _decoded(s, "substatus"),
+        "recovery": s.recovery,
+        "recovery_condition": f.condition,
+        "failover_possible": f.possible,
+        "failover_basis": f.basis,
+        "protection_halted": s.protection_halted,
+        "actual_rpo": s.actual_rpo,
+        "configured_rpo": s.configured_rpo,
+        "reasons": list(s.reasons),
     }
+
+
+def _json_rows(states: list[VpgState]) -> list[dict[str, Any]]:
+    """`_json_row` of each state, fast: what a verdict decides is worked out
+    once per verdict, and the fields are read straight from the details."""
+    from ..triage import _number, _text
+
+    shared: dict[int, tuple[Any, ...]] = {}
+    rows = []
+    for s in states:
+        v = s.verdict
+        common = shared.get(id(v))
+        if common is None:
+            common = shared[id(v)] = (_decoded(s, "status"), _decoded(s, "substatus"), v.recovery,
+                                      v.failover.condition, v.failover.possible, v.failover.basis,
+                                      v.protection_halted)
+        d = s.details
+        vm_name, vm_id = d.VmName, d.VmIdentifier
+        if vm_name is None:
+            vm_name = d.vmName
+        if vm_id is None:
+            vm_id = d.vmIdentifier
+        vpg_name, vpg_id, actual, configured = d.VpgName, d.VpgIdentifier, d.ActualRPO, d.ConfiguredRpoSeconds
+        if vpg_name is None:
+            vpg_name = d.vpgName
+        if vpg_id is None:
+            vpg_id = d.vpgIdentifier
+        if actual is None:
+            actual = d.actualRPO
+        if configured is None:
+            configured = d.configuredRpoSeconds
+        vm = vm_name is not None or vm_id is not None
+        vpg_name = vpg_name if type(vpg_name) is str else _text(vpg_name)
+        vpg_id = vpg_id if type(vpg_id) is str else _text(vpg_id)
+        if vm:
+            vm_name, vm_id = _text(vm_name), _text(vm_id)
+        reasons = list(v.reasons)
+        if s.rpo_reason:
+            reasons.append(s.rpo_reason)
+        rows.append({
+            "site": s.site, "index": s.position, "kind": "vm" if vm else "vpg",
+            "name": vm_name if vm else vpg_name, "identifier": vm_id if vm else vpg_id,
+            "vpg_name": vpg_name, "vpg_identifier": vpg_id,
+            "vm_name": vm_name if vm else None, "vm_identifier": vm_id if vm else None,
+            "severity": s.severity, "status": common[0], "substatus": common[1], "recovery": common[2],
+            "recovery_condition": common[3], "failover_possible": common[4], "failover_basis": common[5],
+            "protection_halted": common[6],
+            "actual_rpo": actual if type(actual) is int and -2**53 < actual < 2**53 else _number(actual),
+            "configured_rpo": (configured if type(configured) is int and -2**53 < configured < 2**53
+                               else _number(configured)),
+            "reasons": reasons,
+        })
+    return rows
+
+
+def json_chunks(summary: Summary, batches: Iterable[list[VpgState]]) -> Iterator[bytes]:
+    """The same JSON as `dumps_large(as_json(...))`, a batch of VPGs at a
+    time: memory does not grow with the number of VPGs."""
+    import msgspec
+
+    def formatted(value: dict[str, Any]) -> bytes:
+        return msgspec.json.format(msgspec.json.encode(value), indent=2)
+
+    head = formatted({**_summary_json(summary), "vpgs": []})
+    prefix, _, end = head.rpartition(b"[]")
+    first = True
+    for states in batches:
+        if not states:
+            continue
+        body = formatted({"vpgs": _json_rows(states)})
+        items = body[body.index(b"[\n") + 2:body.rindex(b"\n  ]")]
+        yield (prefix + b"[\n" if first else b",\n") + items
+        first = False
+    yield (prefix + b"[]" if first else b"\n  ]") + end + b"\n"
 
 
 def _decoded(s: VpgState, which: str) -> dict[str, Any] | None:
@@ -169,23 +258,46 @@ def _metric(name: str, value: float | None, warn: str = "", crit: str = "") -> s
 def checkmk(states: list[VpgState], summary: Summary | None = None) -> str:
     """One local-check line per VPG: state, quoted service name, metrics,
     summary; and, when ZVMs were read, one per site (UNKNOWN when unreadable)."""
-    services = unique([service_name(s) for s in states],
-                      [_service_text(s.identifier) or f"#{s.position}" for s in states])
-    lines = []
-    for s, service in zip(states, services, strict=True):
-        conf = s.configured_rpo
-        metrics = [m for m in (_metric("actual_rpo", s.actual_rpo, "", "" if conf is None else f"{conf:g}"),
-                               _metric("configured_rpo", conf)) if m]
-        sub = f" / {s.substatus_text}" if s.substatus_text else ""
-        # A backslash-n in the summary starts a line of long output: escape any
-        # backslash of our own text before adding the separators.
-        parts = [f"{s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s)}", *s.reasons]
-        text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
-        lines.append(f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}")
+    return "".join(checkmk_chunks(lambda: iter([states]), summary))
+
+
+def checkmk_chunks(batches: Callable[[], Iterator[list[VpgState]]], summary: Summary | None = None) -> Iterator[str]:
+    """`checkmk` a batch at a time: the service names of all VPGs are made
+    unique first (one pass), then the lines are written (a second pass)."""
+    names: list[str] = []
+    for states in batches():
+        names += [service_name(s) for s in states]
+    if len(set(names)) == len(names):  # the common case: no alternates needed
+        services = names
+    else:
+        alternates: list[str] = []
+        for states in batches():
+            alternates += [_service_text(s.identifier) or f"#{s.position}" for s in states]
+        services = unique(names, alternates)
+        del names, alternates
+    done = 0
+    for states in batches():
+        lines = [_checkmk_line(s, service) for s, service in zip(states, services[done:done + len(states)],
+                                                                    strict=True)]
+        done += len(states)
+        if lines:
+            yield "\n".join(lines) + "\n"
     for site in summary.sites if summary else ():
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
-        lines.append(f"{state} \"Zerto site {_service_text(site.name)}\" - {printable(text).replace(chr(92), '/')}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        yield f"{state} \"Zerto site {_service_text(site.name)}\" - {printable(text).replace(chr(92), '/')}\n"
+
+
+def _checkmk_line(s: VpgState, service: str) -> str:
+    conf, actual = s.configured_rpo, s.actual_rpo
+    metrics = [m for m in (_metric("actual_rpo", actual, "", "" if conf is None else f"{conf:g}"),
+                           _metric("configured_rpo", conf)) if m]
+    sub = f" / {s.substatus_text}" if s.substatus_text else ""
+    # A backslash-n in the summary starts a line of long output: escape any
+    # backslash of our own text before adding the separators.
+    parts = [f"{s.status_text}{sub}; failover possible: {_failover(s)}; {_rpo(s, actual, conf)}",
+             *s.reasons]
+    text = " \\n".join(printable(p).replace("\\", "/") for p in parts)
+    return f"{STATE_OF[s.severity]} \"{service}\" {'|'.join(metrics) or '-'} {text}"
 
 
 # ---- Prometheus (node_exporter textfile collector) ---------------------------
@@ -193,6 +305,8 @@ def checkmk(states: list[VpgState], summary: Summary | None = None) -> str:
 def label(value: str) -> str:
     """A Prometheus label value: control and bidi-override characters shown as
     escapes (`sanitize.printable`), then backslash and double quote escaped."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return value  # nothing to escape (the common case, checked first)
     return printable(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
@@ -212,39 +326,96 @@ _GAUGES = (
 def series_labels(states: list[VpgState]) -> list[str]:
     """The identifying labels of each VPG's series: `vpg` and `id`, plus `vm`
     for a VM object; unique for any input (a repeated identifier gets `#2`...)."""
-    idents = [s.identifier or f"#{s.position}" for s in states]
-    keys = [(f'site="{label(s.site)}",' if s.site else "") + f'vpg="{label(s.vpg_name)}",'
-            + (f'vm="{label(s.vm_name)}",' if s.is_vm else "") for s in states]
+    return _unique_labels([_label_key(s) for s in states], [s.identifier or f"#{s.position}" for s in states])
+
+
+def _label_key(s: VpgState) -> str:
+    return ((f'site="{label(s.site)}",' if s.site else "") + f'vpg="{label(s.vpg_name)}",'
+            + (f'vm="{label(s.vm_name)}",' if s.is_vm else ""))
+
+
+def _unique_labels(keys: list[str], idents: list[str]) -> list[str]:
     # the id label decides uniqueness: make (labels, id) unique by changing the id alone
-    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{s.position}" for s in states])
+    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{i}" for i in range(len(keys))])
     return [f'{k}id="{label(f[len(k):])}"' for k, f in zip(keys, full, strict=True)]
 
 
 def prometheus(states: list[VpgState], summary: Summary) -> str:
     """Gauges labelled only by VPG (and VM) name and id (stable series); the
     decoded names ride on an info metric, so a change of state does not rename series."""
-    labels = series_labels(states)
-    infos = []
-    for s, lab in zip(states, labels, strict=True):
-        status = (s.pair.status.name if s.pair else None) or ""
-        sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
-        infos.append(f'zvpg_vpg_info{{{lab},status="{label(status)}",substatus="{label(sub)}",'
-                     f'severity="{s.severity}"}} 1')
-    out = ["# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).",
-           "# TYPE zvpg_vpg_info gauge", *infos]
+    return "".join(prometheus_chunks(summary, lambda: iter([states])))
+
+
+def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgState]]]) -> Iterator[str]:
+    """`prometheus` a batch at a time: the labels of all series first (one
+    pass: names and identifiers), then the info metric with a batch's lines
+    at a time (a second pass), which also keeps the gauges' values in compact
+    arrays for the families that follow."""
+    from array import array
+
+    # `labels` holds each series' key + id first (to make them unique), then its final label text
+    labels: list[str] = []
+    key_length = array("I")
+    for states in batches():
+        for s in states:
+            key = _label_key(s)
+            labels.append(key + (s.identifier or f"#{s.position}"))
+            key_length.append(len(key))
+    if len(set(labels)) != len(labels):
+        labels = unique(labels, [f"#{i}" for i in range(len(labels))])
+    for i, (full, n) in enumerate(zip(labels, key_length, strict=True)):
+        labels[i] = f'{full[:n]}id="{label(full[n:])}"'
+    del key_length
+    nan = float("nan")
+    values = {metric: array("d") for metric, _ in _GAUGES}
+    names = [metric for metric, _ in _GAUGES]
+    yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
+          "# TYPE zvpg_vpg_info gauge\n"
+    done = 0
+    suffixes: dict[tuple[int, str], str] = {}  # the info line's end, alike for every VPG of a verdict
+    per_verdict: dict[int, tuple[float | None, ...]] = {}
+    for states in batches():
+        infos = []
+        for s, lab in zip(states, labels[done:done + len(states)], strict=True):
+            verdict_key = (id(s.verdict), s.severity)
+            suffix = suffixes.get(verdict_key)
+            if suffix is None:
+                status = (s.pair.status.name if s.pair else None) or ""
+                sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
+                suffix = suffixes[verdict_key] = (f',status="{label(status)}",substatus="{label(sub)}",'
+                                          f'severity="{s.severity}"}} 1\n')
+            infos.append("zvpg_vpg_info{" + lab + suffix)
+            fixed = per_verdict.get(id(s.verdict))
+            if fixed is None:
+                fixed = per_verdict[id(s.verdict)] = _gauge_values(s)[1:4]
+            values[names[0]].append(SEVERITY_VALUE[s.severity])
+            for metric, value in zip(names[1:4], fixed, strict=True):
+                values[metric].append(nan if value is None else value)
+            for metric, value in zip(names[4:], (s.actual_rpo, s.configured_rpo), strict=True):
+                values[metric].append(nan if value is None else value)
+        done += len(states)
+        yield "".join(infos)
+    shown: dict[float, str] = {}  # value -> its text (severities, codes and RPOs repeat a lot)
     for metric, help_text in _GAUGES:
-        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
-        for s, lab in zip(states, labels, strict=True):
-            value = _gauge_value(metric, s)
-            if value is not None:
-                out.append(f"{metric}{{{lab}}} {value:g}")
-    out += ["# HELP zvpg_vpgs Number of VPGs per severity.", "# TYPE zvpg_vpgs gauge"]
-    out += [f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}' for sev in ORDER]
+        out = [f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"]
+        start = metric + "{"
+        for lab, value in zip(labels, values[metric], strict=True):
+            if value == value:  # not NaN: given
+                text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
+                if text is None:
+                    text = shown[value] = f"}} {value:g}\n"
+                out.append(start + lab + text)
+            if len(out) > 8192:
+                yield "".join(out)
+                out.clear()
+        yield "".join(out)
+        del values[metric]
+    yield "# HELP zvpg_vpgs Number of VPGs per severity.\n# TYPE zvpg_vpgs gauge\n" + "".join(
+        f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}\n' for sev in ORDER)
     if summary.sites:
-        out += ["# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.",
-                "# TYPE zvpg_site_up gauge"]
-        out += [f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}' for site in summary.sites]
-    return "\n".join(out) + "\n"
+        yield "# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.\n# TYPE zvpg_site_up gauge\n" \
+            + "".join(f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}\n'
+                      for site in summary.sites)
 
 
 def _code(d: Any) -> int:
@@ -254,33 +425,36 @@ def _code(d: Any) -> int:
     return code if isinstance(code, int) and abs(code) < 2**53 else -1
 
 
-def _gauge_value(metric: str, s: VpgState) -> float | None:
-    if metric == "zvpg_vpg_severity":
-        return SEVERITY_VALUE[s.severity]
-    if metric == "zvpg_vpg_status_code":
-        return _code(s.pair.status if s.pair else None)
-    if metric == "zvpg_vpg_substatus_code":
-        return _code(s.pair.substatus if s.pair else None)
-    if metric == "zvpg_vpg_failover_possible":
-        possible = s.failover.possible
-        return -1 if possible is None else int(possible)
-    if metric == "zvpg_vpg_actual_rpo_seconds":
-        return s.actual_rpo
-    return s.configured_rpo
+def _gauge_values(s: VpgState) -> tuple[float | None, ...]:
+    """The values of every gauge in `_GAUGES`, in that order."""
+    pair = s.pair
+    return (SEVERITY_VALUE[s.severity], _code(pair.status if pair else None),
+            _code(pair.substatus if pair else None),
+            _failover_value(s), s.actual_rpo, s.configured_rpo)
+
+
+def _failover_value(s: VpgState) -> int:
+    possible = s.failover.possible
+    return -1 if possible is None else int(possible)
 
 
 # ---- people ------------------------------------------------------------------
 
 def _objects(states: list[VpgState]) -> str:
     """`1 VPG`, `7 VPGs`, `12 VMs` (a /v1/vms payload), `3 objects` (a mix)."""
-    if not states:
+    return objects_noun(len(states), sum(1 for s in states if s.is_vm))
+
+
+def objects_noun(total: int, vms: int) -> str:
+    if not total:
         return "VPGs"
-    vms = sum(1 for s in states if s.is_vm)
-    noun = "VM" if vms == len(states) else "VPG" if vms == 0 else "object"
-    return noun + ("s" if len(states) != 1 else "")
+    noun = "VM" if vms == total else "VPG" if vms == 0 else "object"
+    return noun + ("s" if total != 1 else "")
 
 
-def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -> None:
+def print_summary(states: list[VpgState], summary: Summary, limit: int | None, noun: str | None = None) -> None:
+    """The summary for people. `states`: every object's, or only those that
+    are not ok (then `noun` says what the objects are, see `objects_noun`)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -288,7 +462,7 @@ def print_summary(states: list[VpgState], summary: Summary, limit: int | None) -
     from .human import SEVERITY_STYLE, emit
 
     c = summary.counts
-    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {_objects(states)}  ", ""),
+    head = Text.assemble(("Triage: ", "bold"), (f"{summary.total} {noun or _objects(states)}  ", ""),
                          *[(f"{c[k]} {k}  ", SEVERITY_STYLE.get(k, "") if c[k] else "dim") for k in ORDER])
     if summary.sites:
         head.append(f"from {len(summary.sites)} site{'s' if len(summary.sites) != 1 else ''}")
