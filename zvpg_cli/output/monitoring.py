@@ -451,8 +451,13 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
             continue
         fulls, finals = [], []
         for s in states:
-            key = _label_key(s)
-            ident = s.identifier or f"#{s.position}"
+            d = s.details
+            if (s.site is None and d is not None and type(d.VpgName) is str and type(d.VpgIdentifier) is str
+                    and d.VpgIdentifier and d.VmName is None and d.VmIdentifier is None and d.vmName is None
+                    and d.vmIdentifier is None):  # a VPG with a name and an identifier (the common case)
+                key, ident = f'vpg="{label(d.VpgName)}",', d.VpgIdentifier
+            else:
+                key, ident = _label_key(s), s.identifier or f"#{s.position}"
             fulls.append(key + ident)
             finals.append(f'{key}id="{label(ident)}"')
             verdict_key = (id(s.verdict), s.severity)
@@ -464,7 +469,11 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
                 kept.append((s, f',status="{label(status)}",substatus="{label(sub)}",severity="{s.severity}"}} 1\n'))
             verdict_at.append(index)
             severity_at.append(SEVERITY_VALUE[s.severity])
-            actual, configured = s.actual_rpo, s.configured_rpo
+            actual, configured = (d.ActualRPO, d.ConfiguredRpoSeconds) if d is not None else (None, None)
+            if type(actual) is not int or not -2**53 < actual < 2**53:
+                actual = s.actual_rpo
+            if type(configured) is not int or not -2**53 < configured < 2**53:
+                configured = s.configured_rpo
             actual_at.append(nan if actual is None else actual)
             configured_at.append(nan if configured is None else configured)
         distinct.add(fulls)
@@ -477,32 +486,47 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
     yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
           "# TYPE zvpg_vpg_info gauge\n"
     done = 0
+    ends = [info for _, info in kept]
     for part in stored:
         labels = part.split("\n")
-        yield "".join(["zvpg_vpg_info{" + lab + kept[v][1]
-                       for lab, v in zip(labels, verdict_at[done:done + len(labels)], strict=True)])
+        yield "".join(map(str.__add__, map("zvpg_vpg_info{".__add__, labels),
+                          map(ends.__getitem__, verdict_at[done:done + len(labels)])))
         done += len(labels)
     fixed = [_gauge_values(s)[1:4] for s, _ in kept]
     shown: dict[float, str] = {}  # value -> its text (severities, codes and RPOs repeat a lot)
+
+    def text_of(value: float) -> str:
+        text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
+        if text is None:
+            text = f"}} {value:g}\n"
+            if value and len(shown) < 100_000:
+                shown[value] = text
+        return text
+
+    by_severity = [text_of(float(v)) for v in range(4)]
     for g, (metric, help_text) in enumerate(_GAUGES):
         yield f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"
         start = metric + "{"
         done = 0
-        table = [nan if f[g - 1] is None else f[g - 1] for f in fixed] if 1 <= g <= 3 else []
+        # (severities are always given, and so are the verdict's codes (-1 when unknown); RPOs may be missing)
+        per_verdict = [_or_nan(f[g - 1]) for f in fixed] if 1 <= g <= 3 else []
+        verdict_texts = None if any(v != v for v in per_verdict) else [text_of(v) for v in per_verdict]
+        rpos = actual_at if g == 4 else configured_at
         for part in stored:
             labels = part.split("\n")
             end = done + len(labels)
-            values: Any = (severity_at[done:end] if g == 0 else [table[v] for v in verdict_at[done:end]] if g <= 3
-                           else actual_at[done:end] if g == 4 else configured_at[done:end])
+            if g == 0:
+                texts: Any = map(by_severity.__getitem__, severity_at[done:end])
+            elif g <= 3 and verdict_texts is not None:
+                texts = map(verdict_texts.__getitem__, verdict_at[done:end])
+            else:
+                values: Any = [per_verdict[v] for v in verdict_at[done:end]] if g <= 3 else rpos[done:end]
+                if any(v != v for v in values):  # a value not given (NaN): no line for it
+                    pairs = [(lab, v) for lab, v in zip(labels, values, strict=True) if v == v]
+                    labels, values = [lab for lab, _ in pairs], [v for _, v in pairs]
+                texts = map(text_of, values)
             done = end
-            out = []
-            for lab, value in zip(labels, values, strict=True):
-                if value == value:  # not NaN: given
-                    text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
-                    if text is None:
-                        text = shown[value] = f"}} {value:g}\n"
-                    out.append(start + lab + text)
-            yield "".join(out)
+            yield "".join(map(str.__add__, map(start.__add__, labels), texts))
     del stored
     yield "# HELP zvpg_vpgs Number of VPGs per severity.\n# TYPE zvpg_vpgs gauge\n" + "".join(
         f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}\n' for sev in ORDER)
@@ -510,6 +534,10 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
         yield "# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.\n# TYPE zvpg_site_up gauge\n" \
             + "".join(f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}\n'
                       for site in summary.sites)
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _unique_stored(batches: Callable[[], Iterator[list[VpgState]]], sizes: list[int]) -> list[str]:
