@@ -112,12 +112,14 @@ def test_csv_and_table_cells_match_the_per_object_code(kb: KnowledgeBase, data: 
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=_PAYLOAD, table=st.booleans())
-def test_csv_and_table_output_match_the_row_at_a_time_writers(kb: KnowledgeBase, data: bytes, table: bool) -> None:
+@given(data=_PAYLOAD, table=st.booleans(), fields=st.sampled_from([
+    None, "failover,name,rpo", "name", "severity", "status,substatus", "VpgIdentifier,failover,VpgName"]))
+def test_csv_and_table_output_match_the_row_at_a_time_writers(kb: KnowledgeBase, data: bytes, table: bool,
+                                                               fields: str | None) -> None:
     payload = _payload(data)
     if payload is None:
         return
-    columns = [*out.parse_fields(None, table=table), "VpgIdentifier"]
+    columns = [*out.parse_fields(None, table=table), "VpgIdentifier"] if fields is None else out.parse_fields(fields)
     rows = reference_rows(kb, payload, columns, [])
     if table:
         got = _printed(out.write_table, kb, payload, columns, lambda i, a: None)

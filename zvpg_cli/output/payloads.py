@@ -279,58 +279,55 @@ def write_table(kb: KnowledgeBase, payload: Payload, columns: list[str], report:
         return text if column != "severity" or styled.plain else styled(text, SEVERITY_STYLES.get(text, ""))
 
     widths: list[int] = []
-    # runs of adjacent columns: those that follow from the pair are laid out once per pair
-    runs: list[tuple[bool, list[int]]] = []
-    for k, c in enumerate(columns):
-        shared = c in _VERDICT_COLUMNS
-        if runs and runs[-1][0] == shared:
-            runs[-1][1].append(k)
-        else:
-            runs.append((shared, [k]))
-    laid_out: dict[tuple[str, ...], list[str]] = {}  # a run's cells -> its lines
-    wrapped_cells: list[dict[str, list[str]]] = [{} for _ in columns]  # a long cell's lines (RPOs repeat)
+    # Each row: its first column (the name, different in every row) laid out per row, the
+    # rest (statuses, failover, RPO: few distinct combinations) laid out once per combination.
+    first = 0 if columns[0] in _VERDICT_COLUMNS else 1
+    rest = list(range(first, len(columns)))
+    tails: dict[tuple[str, ...], list[str]] = {}  # the rest's cells -> its lines, right ends stripped
+    wrapped: dict[str, list[str]] = {}  # a first cell too wide for its column -> its lines
 
-    def run_lines(cells: list[str], run: list[int]) -> list[str]:
-        parts = [_segments(cells[j], widths[k], columns[k], cell_len, severity) for j, k in enumerate(run)]
-        if len(parts) == 1:
-            return parts[0]
+    def tail_lines(cells: tuple[str, ...]) -> list[str]:
+        parts = [_segments(printable(cell), widths[k], columns[k], cell_len, severity)
+                 for cell, k in zip(cells, rest, strict=True)]
         height = max(map(len, parts))
-        return ["   ".join(p[i] if i < len(p) else " " * widths[k] for p, k in zip(parts, run, strict=True))
+        return ["   ".join([p[i] if i < len(p) else " " * widths[k] for p, k in zip(parts, rest, strict=True)]).rstrip()
                 for i in range(height)]
 
     started = False
     for cols in column_batches(kb, payload, columns, report, max(4096, TABLE_BATCH)):
-        cols = [[t if t.isascii() and t.isprintable() else printable(t) for t in col] for col in cols]
         if not started:
-            widths = _fit(columns, headers, [list(r) for r in zip(*[c[:TABLE_BATCH] for c in cols], strict=True)],
-                          out.width, cell_len)
+            sample = [[printable(t) for t in row] for row in zip(*[c[:TABLE_BATCH] for c in cols], strict=True)]
+            widths = _fit(columns, headers, sample, out.width, cell_len)
             _write_header(columns, headers, widths, styled, cell_len)
             started = True
-        per_run: list[list[list[str]]] = []
-        for shared, run in runs:
-            if shared:
-                keys = list(zip(*[cols[k] for k in run], strict=True))
-                per_run.append([laid_out.get(key) or _remember(laid_out, key, run_lines(list(key), run))
-                                for key in keys])
-            elif len(run) == 1:
-                k = run[0]
-                w, col, wrapped = widths[k], columns[k], wrapped_cells[k]
-                per_run.append([[t + " " * (w - len(t))] if t.isascii() and len(t) <= w
-                                else wrapped.get(t) or _remember(wrapped, t, _segments(t, w, col, cell_len, severity))
-                                for t in cols[k]])
-            else:
-                per_run.append([run_lines(list(cells), run) for cells in zip(*[cols[k] for k in run], strict=True)])
-        blanks = ["   ".join(" " * widths[k] for k in run) for _, run in runs]
+        n = len(cols[0])
+        if first:
+            w, col = widths[0], columns[0]
+            blank = " " * w
+            heads: Any = [[t + " " * (w - len(t))] if t.isascii() and t.isprintable() and len(t) <= w
+                          else wrapped.get(t) or _remember(wrapped, t, _segments(printable(t), w, col, cell_len,
+                                                                                  severity))
+                          for t in cols[0]]
+        else:
+            blank, heads = "", [[""]] * n
+        keys = list(zip(*cols[first:], strict=True)) if rest else [()] * n
         lines: list[str] = []
         add = lines.append
-        for parts in zip(*per_run, strict=True):
-            height = max(map(len, parts))
-            if height == 1:
-                add((" " + "   ".join([p[0] for p in parts])).rstrip())
+        for head, key in zip(heads, keys, strict=True):
+            tail = tails.get(key) if rest else [""]
+            if tail is None:
+                tail = tail_lines(key)
+                if len(tails) < 100_000:
+                    tails[key] = tail
+            if len(head) == 1 and len(tail) == 1:
+                t = tail[0]
+                # (a row of one line keeps its leading space, as `_lines` lays it out)
+                add((" " + head[0] + "   " + t) if t and first else (" " + t) if t else " " + head[0].rstrip())
                 continue
-            for i in range(height):
-                add((" " + "   ".join([p[i] if i < len(p) else blank for p, blank in zip(parts, blanks, strict=True)])
-                     ).rstrip())
+            for i in range(max(len(head), len(tail))):
+                h = head[i] if i < len(head) else blank
+                t = tail[i] if i < len(tail) else ""
+                add((" " + h + "   " + t) if t and first else (" " + t) if t else (" " + h).rstrip())
         write("\n".join(lines) + "\n")
     if not started:
         widths = _fit(columns, headers, [], out.width, cell_len)
