@@ -263,28 +263,111 @@ def checkmk(states: list[VpgState], summary: Summary | None = None) -> str:
 
 def checkmk_chunks(batches: Callable[[], Iterator[list[VpgState]]], summary: Summary | None = None) -> Iterator[str]:
     """`checkmk` a batch at a time: the service names of all VPGs are made
-    unique first (one pass), then the lines are written (a second pass)."""
-    names: list[str] = []
+    unique first (one pass, which keeps them as one text per batch and tells
+    whether they are all different from their hashes), then the lines are
+    written (a second pass)."""
+    from itertools import accumulate
+
+    distinct = _Distinct()
+    stored: list[str] = []  # the service names of each batch, one per line (a name holds no newline)
     for states in batches():
-        names += [service_name(s) for s in states]
-    if len(set(names)) == len(names):  # the common case: no alternates needed
-        services = names
+        names = [service_name(s) for s in states]
+        distinct.add(names)
+        stored.append("\n".join(names))
+    if distinct.all_distinct(lambda: (n for part in stored if part for n in part.split("\n"))):
+        per_batch: Iterator[list[str]] = (part.split("\n") if part else [] for part in stored)
     else:
+        names = [n for part in stored if part for n in part.split("\n")]
         alternates: list[str] = []
         for states in batches():
             alternates += [_service_text(s.identifier) or f"#{s.position}" for s in states]
-        services = unique(names, alternates)
+        every = unique(names, alternates)
         del names, alternates
-    done = 0
-    for states in batches():
-        lines = [_checkmk_line(s, service) for s, service in zip(states, services[done:done + len(states)],
-                                                                    strict=True)]
-        done += len(states)
+        bounds = list(accumulate([part.count("\n") + 1 if part else 0 for part in stored], initial=0))
+        per_batch = (every[bounds[k]:bounds[k + 1]] for k in range(len(stored)))
+    verdicts: dict[int, tuple[Any, str, str]] = {}  # id(verdict) -> (verdict, text before the RPO, after it)
+    rpos: dict[tuple[int, int], tuple[str, str]] = {}  # (actual, configured) -> (metrics, RPO text)
+    for states, services in zip(batches(), per_batch, strict=True):
+        lines = [_checkmk_fast(s, service, verdicts, rpos) for s, service in zip(states, services, strict=True)]
         if lines:
             yield "\n".join(lines) + "\n"
     for site in summary.sites if summary else ():
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
         yield f"{state} \"Zerto site {_service_text(site.name)}\" - {printable(text).replace(chr(92), '/')}\n"
+
+
+def _checkmk_fast(s: VpgState, service: str, verdicts: dict[int, tuple[Any, str, str]],
+                  rpos: dict[tuple[int, int], tuple[str, str]]) -> str:
+    """`_checkmk_line`, with the texts of a verdict and of an (int, int) RPO pair made once."""
+    d = s.details
+    actual, configured = (d.ActualRPO, d.ConfiguredRpoSeconds) if d is not None else (None, None)
+    if s.rpo_reason is not None or type(actual) is not int or type(configured) is not int or not (
+            -2**53 < actual < 2**53 and -2**53 < configured < 2**53):
+        return _checkmk_line(s, service)
+    v = s.verdict
+    texts = verdicts.get(id(v))
+    if texts is None:
+        sub = f" / {s.substatus_text}" if s.substatus_text else ""
+        texts = verdicts[id(v)] = (v, printable(f"{s.status_text}{sub}; failover possible: {_failover(s)}; ").replace(
+            "\\", "/"), "".join(" \\n" + printable(r).replace("\\", "/") for r in v.reasons))
+    key = (actual, configured)
+    rpo = rpos.get(key)
+    if rpo is None:
+        rpo = (f"actual_rpo={actual:g};;{configured:g};0;|configured_rpo={configured:g};;;0;",
+               _rpo(s, actual, configured))
+        if len(rpos) < 100_000:
+            rpos[key] = rpo
+    return f"{STATE_OF[s.severity]} \"{service}\" {rpo[0]} {texts[1]}{rpo[1]}{texts[2]}"
+
+
+class _Distinct:
+    """Whether texts are all different, told from their hashes in little
+    memory: 8 bytes per text and a bitmap of hash slots; texts are compared
+    only where two full hashes are equal (a duplicate, or very rarely a hash
+    collision), so a payload of a million VPGs needs no set of a million texts."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.hashes = array("q")
+
+    def add(self, texts: list[str]) -> None:
+        self.hashes.extend(map(hash, texts))
+
+    def all_distinct(self, again: Callable[[], Iterator[str]]) -> bool:
+        """`again()` gives the texts once more, in order (only called when two hashes are equal)."""
+        hashes = self.hashes
+        n = len(hashes)
+        bits = 1 << max(16, (64 * n).bit_length())
+        mask = bits - 1
+        seen = bytearray(bits >> 3)
+        collided: set[int] = set()
+        for h in hashes:
+            slot = h & mask
+            bit = 1 << (slot & 7)
+            if seen[slot >> 3] & bit:
+                collided.add(slot)
+            else:
+                seen[slot >> 3] |= bit
+        del seen
+        if not collided:
+            return True
+        full: set[int] = set()
+        equal: set[int] = set()
+        for h in hashes:
+            if h & mask in collided:
+                if h in full:
+                    equal.add(h)
+                full.add(h)
+        if not equal:
+            return True
+        texts: set[str] = set()
+        for h, text in zip(hashes, again(), strict=True):
+            if h in equal:
+                if text in texts:
+                    return False
+                texts.add(text)
+        return True
 
 
 def _checkmk_line(s: VpgState, service: str) -> str:
@@ -347,75 +430,132 @@ def prometheus(states: list[VpgState], summary: Summary) -> str:
 
 
 def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgState]]]) -> Iterator[str]:
-    """`prometheus` a batch at a time: the labels of all series first (one
-    pass: names and identifiers), then the info metric with a batch's lines
-    at a time (a second pass), which also keeps the gauges' values in compact
-    arrays for the families that follow."""
+    """`prometheus` in one pass over the VPGs, a batch at a time: each
+    series' labels are kept as one text per batch (one label set per line),
+    its verdict, severity and RPOs in compact arrays; whether the labels are
+    unique is told from their hashes (`_Distinct`), and only when two are
+    alike are they made unique the long way (`unique`). The families are
+    then written from what was kept."""
     from array import array
 
-    # `labels` holds each series' key + id first (to make them unique), then its final label text
-    labels: list[str] = []
-    key_length = array("I")
-    for states in batches():
-        for s in states:
-            key = _label_key(s)
-            labels.append(key + (s.identifier or f"#{s.position}"))
-            key_length.append(len(key))
-    if len(set(labels)) != len(labels):
-        labels = unique(labels, [f"#{i}" for i in range(len(labels))])
-    for i, (full, n) in enumerate(zip(labels, key_length, strict=True)):
-        labels[i] = f'{full[:n]}id="{label(full[n:])}"'
-    del key_length
+    distinct = _Distinct()
+    stored: list[str] = []  # each batch's label sets, one per line (label values hold no newline)
+    verdict_at = array("I")  # per series: its index into `verdicts`
+    severity_at = array("b")
+    actual_at, configured_at = array("d"), array("d")
+    verdicts: dict[tuple[int, str], int] = {}  # (id(verdict), severity) -> index
+    kept: list[tuple[VpgState, str]] = []  # per index: a state of that verdict and its info line's end
     nan = float("nan")
-    values = {metric: array("d") for metric, _ in _GAUGES}
-    names = [metric for metric, _ in _GAUGES]
+    for states in batches():
+        if not states:
+            continue
+        fulls, finals = [], []
+        for s in states:
+            d = s.details
+            if (s.site is None and d is not None and type(d.VpgName) is str and type(d.VpgIdentifier) is str
+                    and d.VpgIdentifier and d.VmName is None and d.VmIdentifier is None and d.vmName is None
+                    and d.vmIdentifier is None):  # a VPG with a name and an identifier (the common case)
+                key, ident = f'vpg="{label(d.VpgName)}",', d.VpgIdentifier
+            else:
+                key, ident = _label_key(s), s.identifier or f"#{s.position}"
+            fulls.append(key + ident)
+            finals.append(f'{key}id="{label(ident)}"')
+            verdict_key = (id(s.verdict), s.severity)
+            index = verdicts.get(verdict_key)
+            if index is None:
+                index = verdicts[verdict_key] = len(kept)
+                status = (s.pair.status.name if s.pair else None) or ""
+                sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
+                kept.append((s, f',status="{label(status)}",substatus="{label(sub)}",severity="{s.severity}"}} 1\n'))
+            verdict_at.append(index)
+            severity_at.append(SEVERITY_VALUE[s.severity])
+            actual, configured = (d.ActualRPO, d.ConfiguredRpoSeconds) if d is not None else (None, None)
+            if type(actual) is not int or not -2**53 < actual < 2**53:
+                actual = s.actual_rpo
+            if type(configured) is not int or not -2**53 < configured < 2**53:
+                configured = s.configured_rpo
+            actual_at.append(nan if actual is None else actual)
+            configured_at.append(nan if configured is None else configured)
+        distinct.add(fulls)
+        stored.append("\n".join(finals))
+        del fulls, finals
+    if not distinct.all_distinct(lambda: (_label_key(s) + (s.identifier or f"#{s.position}")
+                                         for states in batches() for s in states)):
+        stored = _unique_stored(batches, [part.count("\n") + 1 for part in stored])
+    del distinct
     yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
           "# TYPE zvpg_vpg_info gauge\n"
     done = 0
-    suffixes: dict[tuple[int, str], str] = {}  # the info line's end, alike for every VPG of a verdict
-    per_verdict: dict[int, tuple[float | None, ...]] = {}
-    for states in batches():
-        infos = []
-        for s, lab in zip(states, labels[done:done + len(states)], strict=True):
-            verdict_key = (id(s.verdict), s.severity)
-            suffix = suffixes.get(verdict_key)
-            if suffix is None:
-                status = (s.pair.status.name if s.pair else None) or ""
-                sub = (s.pair.substatus.name if s.pair and s.pair.substatus else None) or ""
-                suffix = suffixes[verdict_key] = (f',status="{label(status)}",substatus="{label(sub)}",'
-                                          f'severity="{s.severity}"}} 1\n')
-            infos.append("zvpg_vpg_info{" + lab + suffix)
-            fixed = per_verdict.get(id(s.verdict))
-            if fixed is None:
-                fixed = per_verdict[id(s.verdict)] = _gauge_values(s)[1:4]
-            values[names[0]].append(SEVERITY_VALUE[s.severity])
-            for metric, value in zip(names[1:4], fixed, strict=True):
-                values[metric].append(nan if value is None else value)
-            for metric, value in zip(names[4:], (s.actual_rpo, s.configured_rpo), strict=True):
-                values[metric].append(nan if value is None else value)
-        done += len(states)
-        yield "".join(infos)
+    ends = [info for _, info in kept]
+    for part in stored:
+        labels = part.split("\n")
+        yield "".join(map(str.__add__, map("zvpg_vpg_info{".__add__, labels),
+                          map(ends.__getitem__, verdict_at[done:done + len(labels)])))
+        done += len(labels)
+    fixed = [_gauge_values(s)[1:4] for s, _ in kept]
     shown: dict[float, str] = {}  # value -> its text (severities, codes and RPOs repeat a lot)
-    for metric, help_text in _GAUGES:
-        out = [f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"]
+
+    def text_of(value: float) -> str:
+        text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
+        if text is None:
+            text = f"}} {value:g}\n"
+            if value and len(shown) < 100_000:
+                shown[value] = text
+        return text
+
+    by_severity = [text_of(float(v)) for v in range(4)]
+    for g, (metric, help_text) in enumerate(_GAUGES):
+        yield f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n"
         start = metric + "{"
-        for lab, value in zip(labels, values[metric], strict=True):
-            if value == value:  # not NaN: given
-                text = shown.get(value) if value else None  # (0.0 and -0.0 are one key, but two texts)
-                if text is None:
-                    text = shown[value] = f"}} {value:g}\n"
-                out.append(start + lab + text)
-            if len(out) > 8192:
-                yield "".join(out)
-                out.clear()
-        yield "".join(out)
-        del values[metric]
+        done = 0
+        # (severities are always given, and so are the verdict's codes (-1 when unknown); RPOs may be missing)
+        per_verdict = [_or_nan(f[g - 1]) for f in fixed] if 1 <= g <= 3 else []
+        verdict_texts = None if any(v != v for v in per_verdict) else [text_of(v) for v in per_verdict]
+        rpos = actual_at if g == 4 else configured_at
+        for part in stored:
+            labels = part.split("\n")
+            end = done + len(labels)
+            if g == 0:
+                texts: Any = map(by_severity.__getitem__, severity_at[done:end])
+            elif g <= 3 and verdict_texts is not None:
+                texts = map(verdict_texts.__getitem__, verdict_at[done:end])
+            else:
+                values: Any = [per_verdict[v] for v in verdict_at[done:end]] if g <= 3 else rpos[done:end]
+                if any(v != v for v in values):  # a value not given (NaN): no line for it
+                    pairs = [(lab, v) for lab, v in zip(labels, values, strict=True) if v == v]
+                    labels, values = [lab for lab, _ in pairs], [v for _, v in pairs]
+                texts = map(text_of, values)
+            done = end
+            yield "".join(map(str.__add__, map(start.__add__, labels), texts))
+    del stored
     yield "# HELP zvpg_vpgs Number of VPGs per severity.\n# TYPE zvpg_vpgs gauge\n" + "".join(
         f'zvpg_vpgs{{severity="{sev}"}} {summary.counts[sev]}\n' for sev in ORDER)
     if summary.sites:
         yield "# HELP zvpg_site_up 1 when zvpg could read the site's ZVM, 0 when not.\n# TYPE zvpg_site_up gauge\n" \
             + "".join(f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}\n'
                       for site in summary.sites)
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _unique_stored(batches: Callable[[], Iterator[list[VpgState]]], sizes: list[int]) -> list[str]:
+    """The label sets of every series made unique (`_unique_labels`), as one text per batch of `sizes`."""
+    keys: list[str] = []
+    idents: list[str] = []
+    for states in batches():
+        for s in states:
+            keys.append(_label_key(s))
+            idents.append(s.identifier or f"#{s.position}")
+    labels = _unique_labels(keys, idents)
+    del keys, idents
+    out = []
+    done = 0
+    for n in sizes:
+        out.append("\n".join(labels[done:done + n]))
+        done += n
+    return out
 
 
 def _code(d: Any) -> int:
