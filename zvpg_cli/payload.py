@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import os
 import re
 import stat
@@ -49,8 +48,12 @@ _CODES = ("Status", "SubStatus", "status", "subStatus")
 # they key the cache of annotations directly. A payload with a code of any
 # other type (true, 1.5, null, an object) is decoded again with the codes kept
 # raw, so that value is still echoed exactly.
-_Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES])
-_RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES])
+#: A VM object's own identity (GET /v1/vms), kept raw: whether a payload holds
+#: VM objects is read from these, not by searching the whole input's bytes.
+VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
+_VM_HEAD = [(n, _RawField, msgspec.UNSET) for n in VM_FIELDS]
+_Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES] + _VM_HEAD)
+_RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES] + _VM_HEAD)
 #: What triage also reads (names, identifiers, RPOs), decoded to Python values
 #: whatever their type, for the objects it needs them for.
 DETAIL_FIELDS = ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")
@@ -283,7 +286,8 @@ def parse(data: bytes) -> Payload:
             raise _item_error(items, exc) from None
     except (msgspec.DecodeError, RecursionError) as exc:  # pragma: no cover - already parsed above
         raise PayloadError(f"invalid JSON: {exc}") from None
-    if b'"status"' in data or b'"subStatus"' in data:  # camelCase (the 10.x swagger): cheap to rule out
+    unset = msgspec.UNSET
+    if any(h.status is not unset or h.subStatus is not unset for h in heads):  # camelCase (the 10.x swagger)
         heads = [_pascal(h, raw_codes) for h in heads]
     payload = Payload(data, items, heads, single, raw_codes, prefix, suffix)
     if wrapper is not None and wrapped_by == "vpgs":
@@ -346,7 +350,15 @@ def _pascal(head: Any, raw_codes: bool) -> Any:
         return head
     make = _RawCodes if raw_codes else _Codes
     return make(Status=head.status if head.Status is msgspec.UNSET else head.Status,
-                SubStatus=head.subStatus if head.SubStatus is msgspec.UNSET else head.SubStatus)
+                SubStatus=head.subStatus if head.SubStatus is msgspec.UNSET else head.SubStatus,
+                **{n: getattr(head, n) for n in VM_FIELDS})
+
+
+def has_vm_objects(payload: Payload) -> bool:
+    """Whether any object is a VM (carries VmName or VmIdentifier, in either case)."""
+    unset = msgspec.UNSET
+    return any(h.VmName is not unset or h.VmIdentifier is not unset or h.vmName is not unset
+               or h.vmIdentifier is not unset for h in payload.heads)
 
 
 def _is_named(d: Any) -> bool:
@@ -390,7 +402,7 @@ def _member_span(data: bytes, members: dict[str, msgspec.Raw], wanted: str) -> t
     span = None
     for key, raw in members.items():
         m = _MEMBER_KEY.match(data, pos)
-        if m is None or json.loads(m.group(1)) != key:
+        if m is None or msgspec.json.decode(m.group(1)) != key:
             raise PayloadError("cannot read the wrapper object around the array (duplicate keys?)")
         pos = m.end()
         if key == wanted:
@@ -485,7 +497,7 @@ def raw_value(raw: Any) -> Any:
         return raw
     text = bytes(raw)
     if text[:1] in (b'"', b"t", b"f", b"n"):  # strings, true, false, null: exact in Python
-        return json.loads(text)
+        return msgspec.json.decode(text)
     if text.lstrip(b"-").isdigit() and len(text) <= MAX_CODE_DIGITS:
         return int(text)
     return RawText(text.decode("utf-8"))  # also integers too long to be a code: kept as written
@@ -537,6 +549,8 @@ class _WrongType:
 
 def show(value: Any) -> str:
     """A Status/SubStatus value as given, short: `35`, `"Foo"`, `1.5`."""
+    import json  # only for values it shows: off the monitoring path's start-up
+
     text = str(value) if isinstance(value, RawText) else json.dumps(value, ensure_ascii=True)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -604,6 +618,8 @@ def pair_key(head: Any) -> tuple[Any, Any]:
 
 def fragment(kb: KnowledgeBase, a: Annotation) -> bytes:
     """The member `"zvpg":{...}` that annotate adds to an object, as UTF-8 JSON."""
+    import json
+
     body = json.dumps(annotation_dict(kb, a), ensure_ascii=False, separators=(",", ":"))
     return b'"zvpg":' + body.encode("utf-8")
 
@@ -713,7 +729,7 @@ def cell_text(raw: msgspec.Raw | msgspec.UnsetType | None) -> str:
     if text[:1] == b'"':
         if b"\\" not in text:  # no escapes: the text between the quotes (the common case)
             return text[1:-1].decode("utf-8")
-        return str(json.loads(text))
+        return str(msgspec.json.decode(text))
     if text == b"null":
         return ""
     return text.decode("utf-8")

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from .decode import NO_ANSWER, DecodedPair, Failover
 from .model import KnowledgeBase, Substatus
-from .payload import Annotation, Payload, annotate_head, details, pair_key
+from .payload import VM_FIELDS, Annotation, Payload, annotate_head, details, has_vm_objects, pair_key
 
 #: Order of severities, worst first.
 ORDER = ("critical", "warning", "unknown", "ok")
@@ -155,7 +155,7 @@ def _field(details: Any, name: str) -> str:
     return _text(_raw_field(details, name))
 
 
-_VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
+_VM_FIELDS = VM_FIELDS
 
 
 class SiteOutcome(NamedTuple):
@@ -211,8 +211,7 @@ def triage(kb: KnowledgeBase, payload: Payload, rpo_warning_ratio: float | None 
     msgspec pass over those objects instead of over the whole payload."""
     judged = _verdicts(kb, payload)
     infos: list[Any]
-    data = payload.data
-    if not all_details and any(f'"{name}"'.encode() in data for name in _VM_FIELDS):
+    if not all_details and has_vm_objects(payload):
         all_details = True  # VM objects: every object's identity is needed (it names them as VMs)
     if all_details or rpo_warning_ratio is not None:
         infos = details(payload)
@@ -231,7 +230,7 @@ def triage_problems(kb: KnowledgeBase, payload: Payload,
     show. Only the objects that are not ok get a state (less memory than
     `triage`, which gives every object one), unless VM objects or an RPO
     warning ratio need every object's details."""
-    if rpo_warning_ratio is not None or any(f'"{name}"'.encode() in payload.data for name in _VM_FIELDS):
+    if rpo_warning_ratio is not None or has_vm_objects(payload):
         states = triage(kb, payload, rpo_warning_ratio, all_details=False)
         return (summarize(states), [s for s in states if s.severity != "ok"],
                 sum(1 for s in states if s.is_vm))
