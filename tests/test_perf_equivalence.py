@@ -192,3 +192,46 @@ def test_distinct_tells_duplicates_from_hash_slot_collisions() -> None:
     assert d.all_distinct(lambda: iter(texts))
     d.add(["vpg-49999"])
     assert not d.all_distinct(lambda: iter([*texts, "vpg-49999"]))
+
+
+def _unique_quadratic(keys: list[str], alternates: list[str]) -> list[str]:
+    """`unique` as it was: each repeat scans ` #2`, ` #3`... from the start."""
+    from collections import Counter
+
+    count = Counter(keys)
+    if len(count) == len(keys):
+        return keys
+    candidates = [k if count[k] == 1 else f"{k} [{alt}]" for k, alt in zip(keys, alternates, strict=True)]
+    used, seen, out = set(candidates), set(), []
+    for c in candidates:
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+            continue
+        n = 2
+        while f"{c} #{n}" in used:
+            n += 1
+        used.add(f"{c} #{n}")
+        out.append(f"{c} #{n}")
+    return out
+
+
+_NAMES = st.sampled_from(["X", "X #2", "X #3", "X [a]", "X [a] #2", "a", "a#1", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(_NAMES, st.sampled_from(["a", "b", "a #2", ""])), max_size=40))
+def test_unique_names_in_linear_time_as_before(pairs: list[tuple[str, str]]) -> None:
+    keys, alternates = [k for k, _ in pairs], [a for _, a in pairs]
+    got = m.unique(keys, alternates)
+    assert got == _unique_quadratic(keys, alternates)
+    assert len(set(got)) == len(got)
+
+
+def test_many_equal_names_take_linear_time() -> None:
+    import time
+
+    start = time.perf_counter()
+    names = m.unique(["same"] * 50_000, ["same"] * 50_000)
+    assert len(set(names)) == 50_000 and names[-1] == "same [same] #50000"
+    assert time.perf_counter() - start < 5  # (quadratic: minutes)

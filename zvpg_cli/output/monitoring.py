@@ -57,14 +57,16 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
     used = set(candidates)
     out = []
     seen: set[str] = set()
+    tried: dict[str, int] = {}  # candidate -> the number it got last: every smaller one is taken (linear time)
     for c in candidates:
         if c not in seen:
             seen.add(c)
             out.append(c)
             continue
-        n = 2
+        n = tried.get(c, 2)
         while f"{c} #{n}" in used:
             n += 1
+        tried[c] = n + 1
         used.add(f"{c} #{n}")
         out.append(f"{c} #{n}")
     return out
