@@ -226,3 +226,12 @@ def test_identities_are_unique_for_any_input(objs: list[tuple[bool, str, str, st
     services = [line.split('"')[1] for line in monitoring.checkmk(states).splitlines()]
     assert len(set(services)) == len(services)
     check_prometheus(monitoring.prometheus(states, summarize(states)), len(objs))
+
+
+def test_identifiers_that_escape_alike_are_still_two_series() -> None:
+    # ESC is shown as the four characters \x1b; an identifier written as those four characters
+    # must not become the same series (found by the performance work's review).
+    payload = [{"VpgName": "X", "VpgIdentifier": "\x1b", "Status": 1, "SubStatus": 0},
+               {"VpgName": "X", "VpgIdentifier": "\\x1b", "Status": 1, "SubStatus": 0}]
+    states = triage(load_kb(), parse(json.dumps(payload).encode()))
+    check_prometheus(monitoring.prometheus(states, summarize(states)), 2)

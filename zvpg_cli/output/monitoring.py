@@ -420,9 +420,11 @@ def _label_key(s: VpgState) -> str:
 
 
 def _unique_labels(keys: list[str], idents: list[str]) -> list[str]:
-    # the id label decides uniqueness: make (labels, id) unique by changing the id alone
-    full = unique([k + ident for k, ident in zip(keys, idents, strict=True)], [f"#{i}" for i in range(len(keys))])
-    return [f'{k}id="{label(f[len(k):])}"' for k, f in zip(keys, full, strict=True)]
+    # The id label decides uniqueness: make (labels, id) unique by changing the id alone. Compared as
+    # written (escaped): two identifiers that escape alike ("\x1b" and ESC) would otherwise be one series.
+    escaped = [label(ident) for ident in idents]
+    full = unique([k + ident for k, ident in zip(keys, escaped, strict=True)], [f"#{i}" for i in range(len(keys))])
+    return [f'{k}id="{f[len(k):]}"' for k, f in zip(keys, full, strict=True)]
 
 
 def prometheus(states: list[VpgState], summary: Summary) -> str:
@@ -460,8 +462,9 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
                 key, ident = f'vpg="{label(d.VpgName)}",', d.VpgIdentifier
             else:
                 key, ident = _label_key(s), s.identifier or f"#{s.position}"
-            fulls.append(key + ident)
-            finals.append(f'{key}id="{label(ident)}"')
+            escaped = label(ident)
+            fulls.append(key + escaped)  # compared as written (see _unique_labels)
+            finals.append(f'{key}id="{escaped}"')
             verdict_key = (id(s.verdict), s.severity)
             index = verdicts.get(verdict_key)
             if index is None:
@@ -481,7 +484,7 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
         distinct.add(fulls)
         stored.append("\n".join(finals))
         del fulls, finals
-    if not distinct.all_distinct(lambda: (_label_key(s) + (s.identifier or f"#{s.position}")
+    if not distinct.all_distinct(lambda: (_label_key(s) + label(s.identifier or f"#{s.position}")
                                          for states in batches() for s in states)):
         stored = _unique_stored(batches, [part.count("\n") + 1 for part in stored])
     del distinct
