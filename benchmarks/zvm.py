@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 from fakezvm import FakeZvm, realistic_vms, realistic_vpgs  # noqa: E402
-from run import prepare, run_once  # noqa: E402
+from run import prepare, run_once, verdict  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ZVPG = shutil.which("zvpg", path=str(BIN)) or shutil.which("zvpg") or "zvpg"
@@ -166,12 +166,7 @@ def main() -> None:
         ca.cert_pem.write_to_path(str(ca_path))
         results = many_sites(args.runs, args.sites, folder, ca_path, ca)
         results += one_local_site(args.runs, folder, ca_path, ca)
-    if args.smoke:
-        print("\nSmoke run: figures from one run mean nothing.")
-        return
-    failed = [r["label"] for r in results if r["met"] is False]
-    print("\n" + ("All targets met." if not failed else "Targets not met: " + "; ".join(map(str, failed))))
-    sys.exit(1 if failed else 0)
+    verdict(results, args.smoke)
 
 
 if __name__ == "__main__":

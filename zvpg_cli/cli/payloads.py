@@ -110,7 +110,7 @@ def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, par
 
 PowerShell (Out-File's UTF-16 is read too):
   Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json""")
-@with_connection()
+@with_connection(payloads=True)
 def annotate(
     file: str | None = typer.Argument(None, metavar="FILE",
                                       help="A JSON array of API objects, or one object; - or none: stdin."),
@@ -124,10 +124,6 @@ def annotate(
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                                   help=MAX_BYTES_HELP),
     data: str | None = data_option(),
-    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
-                             help="With --zvm: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
-    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
-                                   help="With --zvm: only this VPG (the API's name= / vpgName= filter)."),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
@@ -139,7 +135,7 @@ def annotate(
         found = conn.read_sites()
         if len(found) != 1:
             fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
-        read = read_sites(found, vms, vpg, max_bytes, 1)[0]
+        read = read_sites(found, conn.vms, conn.vpg, max_bytes, 1)[0]
         if read.payload is None:
             from ..output.sanitize import printable
 
@@ -183,7 +179,7 @@ class TriageFormat(str, Enum):
   zvpg triage vpgs.json --format prometheus \\
       > /var/lib/node_exporter/textfile/zvpg.prom
   zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
-@with_connection(parallel=True)
+@with_connection(parallel=True, payloads=True)
 def triage(
     file: str | None = typer.Argument(None, metavar="FILE",
                                       help="A JSON array of API objects, or one object; - or none: stdin."),
@@ -200,10 +196,6 @@ def triage(
     max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                                   help=MAX_BYTES_HELP),
     data: str | None = data_option(),
-    vms: bool = typer.Option(False, "--vms", rich_help_panel="ZVM connection",
-                             help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
-    vpg: str | None = typer.Option(None, "--vpg", metavar="NAME", rich_help_panel="ZVM connection",
-                                   help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
@@ -245,7 +237,7 @@ def triage(
         if file is not None:
             stop("give a FILE or --zvm/--sites, not both")
         found = conn.read_sites(failer=stop)
-        reads = read_sites(found, vms, vpg, max_bytes, conn.parallel)
+        reads = read_sites(found, conn.vms, conn.vpg, max_bytes, conn.parallel)
         if len(reads) == 1 and reads[0].payload is None:
             from ..output.sanitize import printable
 

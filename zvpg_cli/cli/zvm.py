@@ -69,6 +69,12 @@ ZVM_OPTIONS: dict[str, Any] = {
     "timeout": typer.Option(
         30.0, "--timeout", min=0.1, metavar="SECONDS", rich_help_panel=PANEL,
         help="Give up on a ZVM whose whole exchange (login, retries, answer) takes longer."),
+    "vms": typer.Option(
+        False, "--vms", rich_help_panel=PANEL,
+        help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
+    "vpg": typer.Option(
+        None, "--vpg", metavar="NAME", rich_help_panel=PANEL,
+        help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
     "parallel": typer.Option(
         32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
         help="Read at most N ZVMs at a time."),
@@ -79,7 +85,8 @@ ZVM_OPTIONS: dict[str, Any] = {
 _TYPES: dict[str, Any] = {
     "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
     "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
-    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "parallel": int,
+    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "vms": bool, "vpg": str | None,
+    "parallel": int,
 }
 
 
@@ -97,6 +104,8 @@ class Connection(NamedTuple):
     insecure: bool
     allow_http: bool
     timeout: float
+    vms: bool = False  # read GET /v1/vms rather than /v1/vpgs (annotate, triage)
+    vpg: str | None = None  # the API's name= / vpgName= filter (annotate, triage)
     parallel: int = 32
 
     @property
@@ -107,18 +116,21 @@ class Connection(NamedTuple):
     def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
         """The sites these options name; see `sites_from_options`."""
         options = self._asdict()
-        del options["parallel"]
+        for key in ("parallel", "vms", "vpg"):
+            del options[key]
         return sites_from_options(**options, required=required, failer=failer)
 
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
-def with_connection(*, parallel: bool = False) -> Callable[[_Command], _Command]:
+def with_connection(*, parallel: bool = False, payloads: bool = False) -> Callable[[_Command], _Command]:
     """Give a command the shared connection options (`--zvm`, `--sites`,
-    `--user`, ... and, with `parallel`, `--parallel`), declared once here: the
-    command takes a `conn: Connection` parameter instead of a dozen."""
-    names = [n for n in ZVM_OPTIONS if parallel or n != "parallel"]
+    `--user`, ... and, with `parallel`, `--parallel`; with `payloads`, `--vms`
+    and `--vpg`), declared once here: the command takes a `conn: Connection`
+    parameter instead of a dozen."""
+    names = [n for n in ZVM_OPTIONS
+             if (parallel or n != "parallel") and (payloads or n not in ("vms", "vpg"))]
 
     def decorate(func: _Command) -> _Command:
         import functools
