@@ -241,3 +241,15 @@ def test_the_example_sites_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (ny.name, ny.client_id, ny.user, ny.secret, ny.timeout, ny.kind) == \
         ("new-york", "zvpg-monitor", None, SecretSource("env", "NY_CLIENT_SECRET"), 45.0, "keycloak")
     assert (lab.insecure, lab.auth, lab.user) == (True, "auto", "svc-zvpg")
+
+
+def test_a_fifo_as_password_or_sites_file_is_refused_at_once(tmp_path: Path) -> None:
+    """Opening a FIFO for reading blocks until a writer comes: zvpg must not wait for one."""
+    from conftest import run_zvpg
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in (["--zvm", "https://127.0.0.1:1", "--user", "m", "--password-file", str(fifo)],
+                 ["--sites", str(fifo)]):
+        p = run_zvpg("fetch", "vpgs", *args, timeout=20)
+        assert p.returncode == 2 and b"not a regular file" in p.stderr and p.stderr.count(b"\n") == 1
