@@ -64,11 +64,17 @@ def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
     try:
         return parse(read_source(file, max_bytes))
     except PayloadError as exc:
-        from ..output.sanitize import printable
+        fail(input_error(file, exc), EXIT_USAGE)
 
-        where = "stdin" if file in (None, "-") else file
-        text = str(exc)
-        fail(printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}"), EXIT_USAGE)
+
+def input_error(file: str | None, exc: Exception) -> str:
+    """What is wrong with the input, naming it once: `vpgs.json: invalid JSON ...`,
+    `cannot read stdin: it is closed`; escaped for a terminal."""
+    from ..output.sanitize import printable
+
+    where = "stdin" if file in (None, "-") else file
+    text = str(exc)
+    return printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}")
 
 
 MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
@@ -262,12 +268,8 @@ def triage(
         try:
             payload = parse(read_source(file, max_bytes))
         except PayloadError as exc:
-            from ..output.sanitize import printable
-
-            where = "stdin" if file in (None, "-") else file
-            text = str(exc)
-            text = text if text.startswith(f"cannot read {where}") else f"{where}: {text}"
-            stop(printable(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text))
+            text = input_error(file, exc)
+            stop(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text)
     if several is not None:  # several sites: their states, as one list
         states = several
         summary = summarize(states, outcomes)
