@@ -27,9 +27,13 @@ KB_FILE = ROOT / "data" / "statuses.yaml"
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own cache folder and no ZVPG_DATA from outside."""
+    """Every test gets its own cache folder, and no ZVPG_DATA or proxy settings
+    from outside (the fake ZVMs are on localhost; tests that use a proxy set one)."""
     monkeypatch.setenv("ZVPG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("ZVPG_DATA", raising=False)
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -319,6 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         zvm = self.server.zvm
         raw = self.request
         raw.settimeout(self.timeout)
+        zvm._count("connections")
         if zvm._ssl_context is not None:
             tls = zvm._ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
             self.request = tls
@@ -542,6 +543,7 @@ class FakeZvm:
         self.client_id, self.client_secret = client_id, client_secret
         # counters
         self.logins = self.failed_logins = self.refreshes = self.logouts = self.api_requests = 0
+        self.connections = 0  # connections accepted (TCP, then TLS)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         # switches
         self.latency = 0.0

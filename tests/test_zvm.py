@@ -537,9 +537,10 @@ def test_usage_errors(cli: Any, args: list[str], needle: str) -> None:
     assert r.stderr.startswith("zvpg: ") and needle in r.stderr and r.stderr.count("\n") == 1
 
 
-def test_explain_does_not_import_httpx() -> None:
+@pytest.mark.parametrize("argv", [["explain", "Bitmap Syncing", "--json"], ["list"]])
+def test_explain_and_list_do_not_import_the_network_code(argv: list[str]) -> None:
     code = ("import sys, runpy\n"
-            "sys.argv = ['zvpg', 'explain', 'Bitmap Syncing', '--json']\n"
+            f"sys.argv = ['zvpg', *{argv!r}]\n"
             "try:\n    runpy.run_module('zvpg_cli', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
             "sys.stdout.flush()\n"
@@ -547,7 +548,7 @@ def test_explain_does_not_import_httpx() -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     mods = set(p.stderr.split())
     assert "zvpg_cli.cli.zvm" in mods
-    for heavy in ("httpx", "httpcore", "ssl", "zvpg_cli.zvm", "zvpg_cli.zvm.sites", "tomllib"):
+    for heavy in ("http.client", "ssl", "urllib.request", "zvpg_cli.zvm", "zvpg_cli.zvm.sites", "tomllib"):
         assert heavy not in mods, heavy
 
 

@@ -1,7 +1,7 @@
 """Commands that read a ZVM directly (fetch, codes) and the connection options
 that every such command shares (annotate and triage take them too).
 
-Nothing here imports httpx or the zvm package at start-up: `explain` and
+Nothing here imports the network code or the zvm package at start-up: `explain` and
 `list` must not pay for them. (No `from __future__ import annotations`: Typer
 reads every command's signature on every run, and string annotations cost it
 an eval each.)

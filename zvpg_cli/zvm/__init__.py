@@ -9,7 +9,7 @@ A source layer that knows nothing about rendering::
         r.site.name, r.body, r.error                    # exact bytes, or one line
 
 `sites` (Site, load_sites, ZvmError) imports nothing heavy; `fetch` imports
-httpx when it runs. The names here are imported on first use.
+the network code (`ssl`, `http.client`) when it runs. The names here are imported on first use.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""One exchange with one ZVM over httpx: log in (or reuse the cached session
+"""One exchange with one ZVM (over `transport`, the standard library's http.client): log in (or reuse the cached session
 or token), GET what was asked with retries, keep or end the session.
 
-Imported only by the commands that talk to a ZVM: httpx costs some 55 ms of
-start-up that `explain` and `list` must not pay.
+Imported only by the commands that talk to a ZVM: `ssl` and `http.client`
+cost some 17 ms of start-up that `explain` and `list` must not pay.
 
 Choices (documented in the README):
 - Redirects are never followed: a 3xx answer is an error naming where it
@@ -21,11 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
-
 from .. import __version__
 from . import cache
 from .sites import ConfigError, Secret, Site, ZvmError, read_secret
+from .transport import Client, Response, TransportError
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 BACKOFF = (0.25, 0.75)
@@ -96,15 +95,6 @@ def _new_context(site: Site) -> ssl.SSLContext:
 
 # ---- describing failures in one line ---------------------------------------------------------
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 10:
-        yield current
-        current = current.__cause__ or current.__context__
-        seen += 1
-
-
 def _clip(text: str, limit: int = 160) -> str:
     from ..output.sanitize import printable
 
@@ -116,37 +106,33 @@ def _host(site: Site) -> str:
     return site.url.split("://", 1)[1].split("/", 1)[0]
 
 
-def describe(site: Site, exc: httpx.HTTPError) -> tuple[str, bool]:
-    """(one line saying what went wrong, whether a GET may be retried). The
-    host is named where the site's name is not already the host."""
+def describe(site: Site, exc: TransportError) -> str:
+    """One line saying what went wrong. The host is named where the site's
+    name is not already the host."""
     host = _host(site)
     named = site.name != host
     to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            reason = cause.verify_message or cause.reason or "not trusted"
-            return (f"TLS certificate{of} not verified ({_clip(str(reason))}): trust the ZVM's CA or "
-                    "its own certificate with --ca-bundle FILE, or switch verification off with --insecure",
-                    False)
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake{to} failed ({_clip(cause.reason or str(cause))})", False
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out", False
-    if isinstance(exc, httpx.ProxyError):
-        return f"proxy error: {_clip(str(exc))}", False
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{peer} closed the connection before the answer was complete ({_clip(str(exc))})", True
-    for cause in _causes(exc):
-        if isinstance(cause, OSError) and cause.strerror:
-            if isinstance(exc, httpx.ConnectError):
-                return f"cannot connect{to}: {_clip(cause.strerror)}", True
-            return f"the connection{to} broke: {_clip(cause.strerror)}", True
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect{to}: {_clip(str(exc) or type(exc).__name__)}", True
-    if isinstance(exc, httpx.TransportError):
-        return f"the connection{to} failed: {_clip(str(exc) or type(exc).__name__)}", True
-    return f"{_clip(str(exc) or type(exc).__name__)}", False
+    kind, detail = exc.kind, _clip(exc.detail)
+    if kind == "tls-verify":
+        return (f"TLS certificate{of} not verified ({detail}): trust the ZVM's CA or its own certificate with "
+                "--ca-bundle FILE, or switch verification off with --insecure")
+    if kind == "tls":
+        return f"TLS handshake{to} failed ({detail})"
+    if kind == "timeout":
+        return "timed out"
+    if kind == "proxy":
+        return f"proxy error: {detail}"
+    if kind == "proxy-connect":
+        return f"cannot connect to the proxy {detail}"
+    if kind == "incomplete":
+        return f"{peer} closed the connection before the answer was complete ({detail})"
+    if kind == "malformed":
+        return f"{peer} sent an answer that is not valid HTTP ({detail})"
+    if kind == "connect":
+        return f"cannot connect{to}: {detail}"
+    if kind == "broken":
+        return f"the connection{to} broke: {detail}"
+    return detail
 
 
 # ---- the exchange ------------------------------------------------------------------------------
@@ -165,14 +151,18 @@ class Exchange:
         self.cache_path = cache.path_for(site) if use_cache else None
         self.state: dict[str, Any] | None = None
         self.dirty = False
-        self.client: httpx.Client | None = None
+        self.client: Client | None = None
 
     # -- the whole exchange
 
     def run(self, gets: Sequence[tuple[str, Mapping[str, str]]]) -> list[bytes]:
         ctx = ssl_context(self.site)
         headers = {"Accept": "application/json", "User-Agent": f"zvpg/{__version__}"}
-        with httpx.Client(verify=ctx, follow_redirects=False, headers=headers) as client:
+        try:
+            client = Client(self.site.url, ctx, headers)
+        except TransportError as exc:
+            raise ZvmError(self.site.name, describe(self.site, exc)) from None
+        with client:
             self.client = client
             try:
                 self._start()
@@ -316,9 +306,9 @@ class Exchange:
             return
         timeout = min(LOGOUT_TIMEOUT, max(self.deadline.remaining(), 1.0))
         try:
-            self.client.request("DELETE", self.site.url + LOGOUT_PATH, headers=self._auth_headers(),
-                                timeout=timeout)
-        except httpx.HTTPError:
+            with self.client.stream("DELETE", LOGOUT_PATH, headers=self._auth_headers(), timeout=timeout):
+                pass
+        except TransportError:
             pass  # the ZVM ends an unused session after 30 minutes anyway
 
     # -- requests
@@ -326,7 +316,7 @@ class Exchange:
     @contextmanager
     def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
               headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None,
-              data: Mapping[str, str] | None = None) -> Iterator[httpx.Response]:
+              data: Mapping[str, str] | None = None) -> Iterator[Response]:
         """One request, streamed, within the deadline; transport errors become ZvmError
         (with `retriable` set on it)."""
         assert self.client is not None
@@ -334,23 +324,22 @@ class Exchange:
         if remaining <= 0:
             raise self._timed_out()
         try:
-            with self.client.stream(method, self.site.url + path, params=params, headers=headers, auth=auth,
-                                    data=data, timeout=httpx.Timeout(remaining)) as response:
+            with self.client.stream(method, path, params=params, headers=headers, auth=auth, data=data,
+                                    timeout=remaining) as response:
                 if 300 <= response.status_code < 400:
                     raise ZvmError(self.site.name, self._redirect(method, path, response))
                 yield response
-        except httpx.TimeoutException:
-            raise self._timed_out() from None
-        except httpx.HTTPError as exc:
-            message, retriable = describe(self.site, exc)
-            err = ZvmError(self.site.name, message)
-            err.retriable = retriable  # type: ignore[attr-defined]
+        except TransportError as exc:
+            if exc.kind == "timeout":
+                raise self._timed_out() from None
+            err = ZvmError(self.site.name, describe(self.site, exc))
+            err.retriable = exc.retriable  # type: ignore[attr-defined]
             raise err from None
 
     def _timed_out(self) -> ZvmError:
         return ZvmError(self.site.name, f"timed out after {self.deadline.timeout:g} s (--timeout)")
 
-    def _redirect(self, method: str, path: str, response: httpx.Response) -> str:
+    def _redirect(self, method: str, path: str, response: Response) -> str:
         from urllib.parse import urlsplit
 
         location = response.headers.get("location", "")
@@ -410,7 +399,7 @@ class Exchange:
         plural = "try" if tries == 1 else "tries"
         raise ZvmError(self.site.name, f"{last.message} ({tries} {plural})")
 
-    def _read(self, response: httpx.Response, path: str) -> bytes:
+    def _read(self, response: Response, path: str) -> bytes:
         """The body, cut off at --max-bytes and at the deadline."""
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .sites import ConfigError, NeedPrompt, Secret, Site, ZvmError, read_secret
 
-if TYPE_CHECKING:  # httpx is imported when a pool runs, not before
+if TYPE_CHECKING:  # the network code is imported when a pool runs, not before
     from .exchange import Deadline
 
 #: The pool stops waiting for a site this long after its deadline (the
@@ -86,7 +86,7 @@ class _Pool:
     def run(self) -> list[SiteResult]:
         if not self.sites:
             return []
-        from . import exchange  # httpx: imported here, in the calling thread, once
+        from . import exchange  # ssl, http.client: imported here, in the calling thread, once
 
         self.exchange = exchange
         for _ in range(min(self.parallel, len(self.sites))):
