@@ -235,3 +235,24 @@ def test_many_equal_names_take_linear_time() -> None:
     names = m.unique(["same"] * 50_000, ["same"] * 50_000)
     assert len(set(names)) == 50_000 and names[-1] == "same [same] #50000"
     assert time.perf_counter() - start < 5  # (quadratic: minutes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(_NAMES, st.sampled_from(["a", "b", "a #2", ""])), max_size=40),
+       cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=5))
+def test_unique_batches_is_unique_a_batch_at_a_time(pairs: list[tuple[str, str]], cuts: list[int]) -> None:
+    keys, alternates = [k for k, _ in pairs], [a for _, a in pairs]
+    bounds = [0, *sorted(c for c in cuts if c < len(keys)), len(keys)]
+
+    def split(items: list[str]) -> Any:
+        return lambda: (items[a:b] for a, b in zip(bounds, bounds[1:], strict=False))
+
+    got = list(m.unique_batches(split(keys), split(alternates)))
+    assert [len(part) for part in got] == [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    assert [name for part in got for name in part] == m.unique(keys, alternates)
+
+
+def test_unique_batches_of_many_equal_names() -> None:
+    keys = [["same"] * 1000 for _ in range(50)]
+    got = [n for part in m.unique_batches(lambda: iter(keys), lambda: iter(keys)) for n in part]
+    assert got == m.unique(["same"] * 50_000, ["same"] * 50_000)

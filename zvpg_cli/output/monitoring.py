@@ -46,21 +46,32 @@ def one_line(s: VpgState) -> str:
 def unique(keys: list[str], alternates: list[str]) -> list[str]:
     """`keys` made unique, stable across input order wherever the input allows:
     a key that several objects share gets each object's alternate (its
-    identifier) appended, and only what is still equal then gets ` #2`, ` #3`."""
-    from collections import Counter
+    identifier) appended, and only what is still equal then gets ` #2`, ` #3`.
 
-    count = Counter(keys)
-    if len(count) == len(keys):  # all different already (the common case): no copies
+    Memory: a set of the distinct keys, then of the distinct candidates; the
+    lists made are the candidates and the result (a payload of 100,000 VPGs
+    that share a few names stays within README's promise)."""
+    repeated = _repeated(keys)
+    if not repeated:  # all different already (the common case): no copies
         return keys
-    candidates = [k if count[k] == 1 else f"{k} [{alt}]" for k, alt in zip(keys, alternates, strict=True)]
-    count = Counter(candidates)
-    used = set(candidates)
+    candidates = [f"{k} [{alt}]" if k in repeated else k for k, alt in zip(keys, alternates, strict=True)]
+    del repeated
+    used: set[str] = set()
+    again: set[str] = set()  # candidates that still occur more than once
+    for c in candidates:
+        if c in used:
+            again.add(c)
+        else:
+            used.add(c)
+    if not again:
+        return candidates
     out = []
-    seen: set[str] = set()
+    met: set[str] = set()  # the candidates of `again` met once already
     tried: dict[str, int] = {}  # candidate -> the number it got last: every smaller one is taken (linear time)
     for c in candidates:
-        if c not in seen:
-            seen.add(c)
+        if c not in again or c not in met:
+            if c in again:
+                met.add(c)
             out.append(c)
             continue
         n = tried.get(c, 2)
@@ -70,6 +81,124 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
         used.add(f"{c} #{n}")
         out.append(f"{c} #{n}")
     return out
+
+
+def unique_batches(keys_of: Callable[[], Iterator[list[str]]], alternates_of: Callable[[], Iterator[list[str]]],
+                   repeated: set[str] | None = None) -> Iterator[list[str]]:
+    """`unique` over keys and alternates that come a batch at a time
+    (`keys_of()` and `alternates_of()` give the same batches on every call);
+    yields the unique keys, batch by batch, exactly as `unique` would.
+
+    Memory does not grow with copies of the keys: 8 bytes per key (its hash),
+    and sets of only the texts whose hashes are equal (duplicates, or very
+    rarely a hash collision). A name offered as ` #n` counts as taken when its
+    hash equals any candidate's: at worst (never seen in practice) a number is
+    skipped; two outputs are never alike. `repeated`: the keys that occur
+    more than once, when the caller knows them already (`_Distinct.repeated`)."""
+    from array import array
+    from bisect import bisect_left
+
+    if repeated is None:
+        distinct = _Distinct()
+        for keys in keys_of():
+            distinct.add(keys)
+        repeated = distinct.repeated(lambda: (k for keys in keys_of() for k in keys))
+        del distinct
+    if not repeated:
+        yield from keys_of()
+        return
+
+    def candidates() -> Iterator[list[str]]:
+        for keys, alternates in zip(keys_of(), alternates_of(), strict=True):
+            yield [f"{k} [{alt}]" if k in repeated else k for k, alt in zip(keys, alternates, strict=True)]
+
+    taken = array("q")
+    for part in candidates():
+        taken.extend(map(hash, part))
+    again = _repeated_by_hash(taken, lambda: (c for part in candidates() for c in part))
+    if not again:
+        yield from candidates()
+        return
+    taken = array("q", sorted(taken))
+    assigned: set[str] = set()
+
+    def used(text: str) -> bool:
+        h = hash(text)
+        i = bisect_left(taken, h)
+        return (i < len(taken) and taken[i] == h) or text in assigned
+
+    met: set[str] = set()
+    tried: dict[str, int] = {}
+    for part in candidates():
+        out = []
+        for c in part:
+            if c not in again or c not in met:
+                if c in again:
+                    met.add(c)
+                out.append(c)
+                continue
+            n = tried.get(c, 2)
+            while used(f"{c} #{n}"):
+                n += 1
+            tried[c] = n + 1
+            assigned.add(f"{c} #{n}")
+            out.append(f"{c} #{n}")
+        yield out
+
+
+def _repeated_by_hash(hashes: Any, texts: Callable[[], Iterator[str]]) -> set[str]:
+    """The texts that occur more than once; `hashes` are their hashes, and
+    `texts()` gives them, in that order, when two hashes are equal."""
+    equal = _equal_hashes(hashes)
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    if equal:
+        for h, t in zip(hashes, texts(), strict=True):
+            if h in equal:
+                if t in seen:
+                    repeated.add(t)
+                else:
+                    seen.add(t)
+    return repeated
+
+
+def _equal_hashes(hashes: Any) -> set[int]:
+    """The values that occur more than once in `hashes` (an array of ints),
+    found with a bitmap of hash slots and sets of only the slots shared."""
+    n = len(hashes)
+    bits = 1 << max(16, (64 * n).bit_length())
+    mask = bits - 1
+    seen = bytearray(bits >> 3)
+    collided: set[int] = set()
+    for h in hashes:
+        slot = h & mask
+        bit = 1 << (slot & 7)
+        if seen[slot >> 3] & bit:
+            collided.add(slot)
+        else:
+            seen[slot >> 3] |= bit
+    del seen
+    full: set[int] = set()
+    equal: set[int] = set()
+    if collided:
+        for h in hashes:
+            if h & mask in collided:
+                if h in full:
+                    equal.add(h)
+                full.add(h)
+    return equal
+
+
+def _repeated(texts: list[str]) -> set[str]:
+    """The texts that occur more than once."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for t in texts:
+        if t in seen:
+            repeated.add(t)
+        else:
+            seen.add(t)
+    return repeated
 
 
 # ---- JSON ------------------------------------------------------------------
@@ -268,25 +397,26 @@ def checkmk_chunks(batches: Callable[[], Iterator[list[VpgState]]], summary: Sum
     unique first (one pass, which keeps them as one text per batch and tells
     whether they are all different from their hashes), then the lines are
     written (a second pass)."""
-    from itertools import accumulate
-
     distinct = _Distinct()
     stored: list[str] = []  # the service names of each batch, one per line (a name holds no newline)
     for states in batches():
         names = [service_name(s) for s in states]
         distinct.add(names)
         stored.append("\n".join(names))
-    if distinct.all_distinct(lambda: (n for part in stored if part for n in part.split("\n"))):
-        per_batch: Iterator[list[str]] = (part.split("\n") if part else [] for part in stored)
-    else:
-        names = [n for part in stored if part for n in part.split("\n")]
-        alternates: list[str] = []
-        for states in batches():
-            alternates += [_service_text(s.identifier) or f"#{s.position}" for s in states]
-        every = unique(names, alternates)
-        del names, alternates
-        bounds = list(accumulate([part.count("\n") + 1 if part else 0 for part in stored], initial=0))
-        per_batch = (every[bounds[k]:bounds[k + 1]] for k in range(len(stored)))
+
+    def names_of() -> Iterator[list[str]]:
+        return (part.split("\n") if part else [] for part in stored)
+
+    per_batch = names_of()
+    repeated = distinct.repeated(lambda: (n for names in names_of() for n in names))
+    if repeated:
+        # (the alternates, kept as one text per batch too: unique_batches reads them more than once)
+        alternates = ["\n".join([_service_text(s.identifier) or f"#{s.position}" for s in states])
+                      for states in batches()]
+        per_batch = unique_batches(names_of, lambda: (part.split("\n") if names else []
+                                                      for part, names in zip(alternates, names_of(), strict=True)),
+                                   repeated)
+    del distinct
     verdicts: dict[int, tuple[Any, str, str]] = {}  # id(verdict) -> (verdict, text before the RPO, after it)
     rpos: dict[tuple[int, int], tuple[str, str]] = {}  # (actual, configured) -> (metrics, RPO text)
     for states, services in zip(batches(), per_batch, strict=True):
@@ -336,40 +466,17 @@ class _Distinct:
     def add(self, texts: list[str]) -> None:
         self.hashes.extend(map(hash, texts))
 
+    def repeated(self, again: Callable[[], Iterator[str]]) -> set[str]:
+        """The texts that occur more than once. `again()` gives the texts once
+        more, in order (only called when two hashes are equal)."""
+        return _repeated_by_hash(self.hashes, again)
+
     def all_distinct(self, again: Callable[[], Iterator[str]]) -> bool:
-        """`again()` gives the texts once more, in order (only called when two hashes are equal)."""
-        hashes = self.hashes
-        n = len(hashes)
-        bits = 1 << max(16, (64 * n).bit_length())
-        mask = bits - 1
-        seen = bytearray(bits >> 3)
-        collided: set[int] = set()
-        for h in hashes:
-            slot = h & mask
-            bit = 1 << (slot & 7)
-            if seen[slot >> 3] & bit:
-                collided.add(slot)
-            else:
-                seen[slot >> 3] |= bit
-        del seen
-        if not collided:
-            return True
-        full: set[int] = set()
-        equal: set[int] = set()
-        for h in hashes:
-            if h & mask in collided:
-                if h in full:
-                    equal.add(h)
-                full.add(h)
-        if not equal:
-            return True
-        texts: set[str] = set()
-        for h, text in zip(hashes, again(), strict=True):
-            if h in equal:
-                if text in texts:
-                    return False
-                texts.add(text)
-        return True
+        return not self.repeated(again)
+
+    def maybe_repeated(self) -> bool:
+        """Whether two of the hashes are equal (the texts may then be alike)."""
+        return bool(_equal_hashes(self.hashes))
 
 
 def _checkmk_line(s: VpgState, service: str) -> str:
@@ -484,9 +591,8 @@ def prometheus_chunks(summary: Summary, batches: Callable[[], Iterator[list[VpgS
         distinct.add(fulls)
         stored.append("\n".join(finals))
         del fulls, finals
-    if not distinct.all_distinct(lambda: (_label_key(s) + label(s.identifier or f"#{s.position}")
-                                         for states in batches() for s in states)):
-        stored = _unique_stored(batches, [part.count("\n") + 1 for part in stored])
+    if distinct.maybe_repeated():
+        stored = _unique_stored(batches, distinct) or stored
     del distinct
     yield "# HELP zvpg_vpg_info Decoded status and substatus names of the VPG (value always 1).\n" \
           "# TYPE zvpg_vpg_info gauge\n"
@@ -545,22 +651,36 @@ def _or_nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _unique_stored(batches: Callable[[], Iterator[list[VpgState]]], sizes: list[int]) -> list[str]:
-    """The label sets of every series made unique (`_unique_labels`), as one text per batch of `sizes`."""
-    keys: list[str] = []
-    idents: list[str] = []
+def _unique_stored(batches: Callable[[], Iterator[list[VpgState]]], distinct: _Distinct) -> list[str] | None:
+    """The label sets of every series made unique (as `_unique_labels`), as one
+    text per batch; None when they are unique already. `distinct` holds the
+    hashes of what must be unique (labels and escaped identifier)."""
+    prefixes: list[str] = []  # per batch, each series' labels before `id`, one per line
+    fulls: list[str] = []  # per batch, the same with the escaped identifier appended: what must be unique
+    sizes: list[int] = []
     for states in batches():
-        for s in states:
-            keys.append(_label_key(s))
-            idents.append(s.identifier or f"#{s.position}")
-    labels = _unique_labels(keys, idents)
-    del keys, idents
-    out = []
-    done = 0
-    for n in sizes:
-        out.append("\n".join(labels[done:done + n]))
-        done += n
-    return out
+        keys = [_label_key(s) for s in states]
+        prefixes.append("\n".join(keys))
+        fulls.append("\n".join([k + label(s.identifier or f"#{s.position}")
+                                 for k, s in zip(keys, states, strict=True)]))
+        sizes.append(len(states))
+
+    def lines(parts: list[str]) -> Iterator[list[str]]:
+        return (part.split("\n") if n else [] for part, n in zip(parts, sizes, strict=True))
+
+    repeated = distinct.repeated(lambda: (f for part in lines(fulls) for f in part))
+    if not repeated:
+        return None
+
+    def alternates_of() -> Iterator[list[str]]:
+        done = 0
+        for n in sizes:
+            yield [f"#{i}" for i in range(done, done + n)]
+            done += n
+
+    return ["\n".join(f'{k}id="{f[len(k):]}"' for k, f in zip(keys, full, strict=True))
+            for keys, full in zip(lines(prefixes), unique_batches(lambda: lines(fulls), alternates_of, repeated),
+                                  strict=True)]
 
 
 def _code(d: Any) -> int:
