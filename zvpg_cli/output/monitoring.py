@@ -47,40 +47,8 @@ def unique(keys: list[str], alternates: list[str]) -> list[str]:
     """`keys` made unique, stable across input order wherever the input allows:
     a key that several objects share gets each object's alternate (its
     identifier) appended, and only what is still equal then gets ` #2`, ` #3`.
-
-    Memory: a set of the distinct keys, then of the distinct candidates; the
-    lists made are the candidates and the result (a payload of 100,000 VPGs
-    that share a few names stays within README's promise)."""
-    repeated = _repeated(keys)
-    if not repeated:  # all different already (the common case): no copies
-        return keys
-    candidates = [f"{k} [{alt}]" if k in repeated else k for k, alt in zip(keys, alternates, strict=True)]
-    del repeated
-    used: set[str] = set()
-    again: set[str] = set()  # candidates that still occur more than once
-    for c in candidates:
-        if c in used:
-            again.add(c)
-        else:
-            used.add(c)
-    if not again:
-        return candidates
-    out = []
-    met: set[str] = set()  # the candidates of `again` met once already
-    tried: dict[str, int] = {}  # candidate -> the number it got last: every smaller one is taken (linear time)
-    for c in candidates:
-        if c not in again or c not in met:
-            if c in again:
-                met.add(c)
-            out.append(c)
-            continue
-        n = tried.get(c, 2)
-        while f"{c} #{n}" in used:
-            n += 1
-        tried[c] = n + 1
-        used.add(f"{c} #{n}")
-        out.append(f"{c} #{n}")
-    return out
+    (`unique_batches` over one batch; the keys themselves when all differ.)"""
+    return next(unique_batches(lambda: iter([keys]), lambda: iter([alternates])))
 
 
 def unique_batches(keys_of: Callable[[], Iterator[list[str]]], alternates_of: Callable[[], Iterator[list[str]]],
@@ -187,18 +155,6 @@ def _equal_hashes(hashes: Any) -> set[int]:
                     equal.add(h)
                 full.add(h)
     return equal
-
-
-def _repeated(texts: list[str]) -> set[str]:
-    """The texts that occur more than once."""
-    seen: set[str] = set()
-    repeated: set[str] = set()
-    for t in texts:
-        if t in seen:
-            repeated.add(t)
-        else:
-            seen.add(t)
-    return repeated
 
 
 # ---- JSON ------------------------------------------------------------------
