@@ -222,7 +222,8 @@ class _BadFilter(ValueError):
 def _enum_value(value: str, names: list[str]) -> int:
     """A filter on an enum takes the code or the name ("3 or RpoNotMeetingSLA")."""
     text = value.strip()
-    if text.lstrip("-").isdigit():
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():  # ("²".isdigit() is true too, and int() refuses it)
         return int(text)
     lowered = [n.casefold() for n in names]
     if text.casefold() in lowered:
