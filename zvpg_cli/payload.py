@@ -433,7 +433,7 @@ def _check_analytics(heads: list[Any]) -> None:
 
 def _looks_like_code(value: str) -> bool:
     text = value.strip()
-    return text.lstrip("+-").isdigit()
+    return text.isascii() and text.lstrip("+-").isdigit()
 
 
 def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:

@@ -402,7 +402,7 @@ class Exchange:
     def _read(self, response: Response, path: str) -> bytes:
         """The body, cut off at --max-bytes and at the deadline."""
         length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
+        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:  # ("²".isdigit() is true)
             raise self._too_large(path)
         chunks = []
         total = 0
