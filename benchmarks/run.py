@@ -69,18 +69,22 @@ def vpg(i: int, rnd: random.Random) -> dict[str, object]:
     }
 
 
-def payload(n: int) -> Path:
+def payload(n: int, colliding: bool = False) -> Path:
+    """n /v1/vpgs objects. `colliding`: the VPGs share 10 names and their identifiers
+    repeat with the names (the slow path that makes Checkmk services and Prometheus
+    series unique)."""
     PAYLOADS.mkdir(exist_ok=True)
-    path = PAYLOADS / f"vpgs-{n}.json"
+    path = PAYLOADS / f"vpgs-{n}{'-colliding' if colliding else ''}.json"
     # (payloads are regenerated only when missing: delete the folder after changing vpg())
     if not path.exists():
         rnd = random.Random(n)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write("[")
             for i in range(n):
-                if i:
-                    fh.write(",")
-                fh.write(json.dumps(vpg(i, rnd), separators=(",", ":")))
+                obj = vpg(i, rnd)
+                if colliding:
+                    obj["VpgName"], obj["VpgIdentifier"] = f"vpg-{i % 10}", f"id-{i % 10}"
+                fh.write(("," if i else "") + json.dumps(obj, separators=(",", ":")))
             fh.write("]")
     return path
 
@@ -227,24 +231,7 @@ FORMATS = [["annotate", "--format", "json"], ["annotate", "--format", "ndjson"],
            ["triage", "--nagios"], ["triage", "--format", "checkmk"], ["triage", "--format", "prometheus"]]
 
 
-def colliding_payload(n: int) -> Path:
-    """`payload(n)` where the VPGs share 10 names and their identifiers repeat with
-    the names: the slow path that makes Checkmk services and Prometheus series unique."""
-    path = PAYLOADS / f"vpgs-{n}-colliding.json"
-    if not path.exists():
-        rnd = random.Random(n)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write("[")
-            for i in range(n):
-                obj = vpg(i, rnd)
-                obj["VpgName"] = f"vpg-{i % 10}"
-                obj["VpgIdentifier"] = f"id-{i % 10}"
-                fh.write(("," if i else "") + json.dumps(obj, separators=(",", ":")))
-            fh.write("]")
-    return path
-
-
-#: The formats whose names must be made unique, on `colliding_payload`.
+#: The formats whose names must be made unique, on `payload(n, colliding=True)`.
 COLLIDING_FORMATS = [["annotate", "--format", "json"], ["triage", "--format", "checkmk"],
                      ["triage", "--format", "prometheus"]]
 
@@ -253,7 +240,7 @@ def formats(runs: int, sizes: list[int]) -> list[dict[str, object]]:
     """Time and peak memory of every format, against the promise."""
     out: list[dict[str, object]] = []
     cases = [(n, payload(n), FORMATS, "") for n in sizes]
-    cases += [(n, colliding_payload(n), COLLIDING_FORMATS, " sharing 10 names and identifiers")
+    cases += [(n, payload(n, colliding=True), COLLIDING_FORMATS, " sharing 10 names and identifiers")
               for n in sizes if n <= 100_000]
     for n, path, commands, what in cases:
         size_mib = path.stat().st_size / 2**20
