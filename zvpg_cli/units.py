@@ -16,7 +16,7 @@ def number(value: float) -> str:
         return str(value)
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(f"not a finite number: {value!r}")
-    if value.is_integer():
+    if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
     text = repr(value)
     if "e" not in text:
