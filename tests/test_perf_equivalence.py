@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from zvpg_cli.model import KnowledgeBase
 from zvpg_cli.output import monitoring as m
 from zvpg_cli.output import payloads as out
-from zvpg_cli.output.sanitize import printable
 from zvpg_cli.payload import PayloadError, annotate_all, fields, parse
+from zvpg_cli.sanitize import printable
 from zvpg_cli.triage import SiteOutcome, summarize, triage, triage_batches
 
 FIELDS = ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "Status", "SubStatus", "ActualRPO",

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from zvpg_cli.kb import load_kb
 from zvpg_cli.output import monitoring
-from zvpg_cli.output.sanitize import printable
 from zvpg_cli.payload import parse
+from zvpg_cli.sanitize import printable
 from zvpg_cli.triage import summarize, triage
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vpgs.json"

@@ -44,8 +44,8 @@ def warn_once(message: str) -> None:
     if message in _warned:
         return
     _warned.add(message)
-    from .output.sanitize import printable
-    from .output.writer import error
+    from .sanitize import printable
+    from .writer import error
 
     error(f"zvpg: warning: {printable(message)}")
 

@@ -7,6 +7,7 @@ alone adds milliseconds to every start-up of the command line).
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import NamedTuple
 
 SEVERITIES = ("ok", "warning", "critical")
@@ -15,9 +16,52 @@ FACT_FIELDS = ("recovery", "recovery_condition", "new_checkpoints", "needs_power
                "action")
 
 
+class Severity(Enum):
+    """How bad a VPG (or VM, or a whole run) is: one ordering, used everywhere.
+
+    Worst last: ok < warning < unknown < critical. Unknown (zvpg cannot tell)
+    is worse than a warning, since nothing shows the VPG is fine, but not as
+    bad as a documented critical state. `code` is the monitoring-plugins exit
+    code and the Prometheus gauge value."""
+
+    OK = "ok"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+    CRITICAL = "critical"
+
+    @property
+    def code(self) -> int:
+        return _CODES[self]
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    @classmethod
+    def of(cls, name: str | None) -> Severity:
+        """A knowledge-base severity (`"ok"`, ..., or None: unknown)."""
+        return cls.UNKNOWN if name is None else cls(name)
+
+    def __lt__(self, other: Severity) -> bool:
+        return _RANKS[self] < _RANKS[other]
+
+    def __le__(self, other: Severity) -> bool:
+        return _RANKS[self] <= _RANKS[other]
+
+    def __gt__(self, other: Severity) -> bool:
+        return _RANKS[self] > _RANKS[other]
+
+    def __ge__(self, other: Severity) -> bool:
+        return _RANKS[self] >= _RANKS[other]
+
+
+_CODES = {Severity.OK: 0, Severity.WARNING: 1, Severity.CRITICAL: 2, Severity.UNKNOWN: 3}
+_RANKS = {s: rank for rank, s in enumerate(Severity)}
+
+
 def severity_rank(severity: str | None) -> int:
-    """ok 0 < warning 1 < critical 2; None (unknown) ranks as 3, the worst."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 3
+    """The rank of a knowledge-base severity (None: unknown), as `Severity.rank`."""
+    return Severity.of(severity).rank
 
 
 class Listing(NamedTuple):

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..kb import KBError
-from ..output.writer import OutputError
+from ..writer import OutputError
 from . import payloads, reference, zvm  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, app
 from .help import ZvpgCommand
@@ -108,8 +108,8 @@ def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
 def _fail(nagios: bool, message: str, code: int) -> NoReturn:
     """One line on stderr and `code`; under --nagios also the UNKNOWN status
     line on stdout where stdout can still be written, and exit 3."""
-    from ..output.sanitize import printable
-    from ..output.writer import error, write
+    from ..sanitize import printable
+    from ..writer import error, write
 
     message = printable(message)
     error(f"zvpg: {message}")

@@ -112,13 +112,13 @@ def compiled_or_exit() -> dict[str, Any]:
 
 
 def kb_failed(exc: KBError) -> NoReturn:
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     fail(printable(str(exc)), EXIT_USAGE)
 
 
 def fail(message: str, code: int) -> NoReturn:
-    from ..output.writer import error
+    from ..writer import error
 
     error(f"zvpg: {message}")
     raise typer.Exit(code)
@@ -151,7 +151,7 @@ def _install_completion(value: Shell | None) -> None:
         try:
             typer.echo(install(value.value))
         except OSError as exc:
-            from ..output.sanitize import printable
+            from ..sanitize import printable
 
             fail(printable(f"cannot install {value.value} completion: {exc}"), EXIT_USAGE)
         raise typer.Exit()
@@ -216,12 +216,12 @@ def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> 
     try:
         return resolve(kb, term, kind)
     except Ambiguous as exc:
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         fail(f"{printable(repr(term))} is ambiguous: it could be {printable(', '.join(exc.suggestions))}. "
               "Type more of the name.", EXIT_NOT_FOUND)
     except NotFound as exc:
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         what = f"{kind} " if kind else ""
         hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."

@@ -31,15 +31,15 @@ class _Reporter:
             return
         self.flagged += 1
         if self.flagged <= self.SHOWN:
-            from ..output.sanitize import printable
-            from ..output.writer import error
+            from ..sanitize import printable
+            from ..writer import error
 
             error(printable(f"zvpg: warning: object {index}: {'; '.join(annotation.problems)} "
                             "(kept as given, flagged \"known\": false)"))
 
     def finish(self) -> None:
         if self.flagged > self.SHOWN:
-            from ..output.writer import error
+            from ..writer import error
 
             error(f"zvpg: warning: {self.flagged - self.SHOWN} more objects with unknown or missing codes "
                   f"({self.flagged} in all)")
@@ -51,7 +51,7 @@ def stdin_hint(file: str | None, command: str) -> None:
     import sys
 
     if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
-        from ..output.writer import error
+        from ..writer import error
 
         error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
               f"give a FILE or pipe one in (zvpg {command} --help)")
@@ -70,7 +70,7 @@ def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
 def input_error(file: str | None, exc: Exception) -> str:
     """What is wrong with the input, naming it once: `vpgs.json: invalid JSON ...`,
     `cannot read stdin: it is closed`; escaped for a terminal."""
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     where = "stdin" if file in (None, "-") else file
     text = str(exc)
@@ -143,13 +143,13 @@ def annotate(
             fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
         read = read_sites(found, conn.vms, conn.vpg, max_bytes, 1)[0]
         if read.payload is None:
-            from ..output.sanitize import printable
+            from ..sanitize import printable
 
             fail(printable(f"{read.site.name}: {read.error}"), EXIT_USAGE)
         payload = read.payload
     else:
         payload = read_payload(file, max_bytes, "annotate")
-    from ..output import writer
+    from .. import writer
 
     chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
     report = _Reporter()
@@ -207,7 +207,7 @@ def triage(
     """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
     use_data(data)
     from ..output import monitoring
-    from ..output.writer import error, write
+    from ..writer import error, write
 
     if nagios and fmt not in (None, TriageFormat.nagios):
         # a monitoring command line: its usage errors are UNKNOWN (3) too
@@ -232,7 +232,7 @@ def triage(
     try:
         kb = load_kb(state["data"])
     except KBError as exc:
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         stop(printable(f"cannot read knowledge base: {exc}" if chosen is TriageFormat.nagios else str(exc)))
     every = chosen in (TriageFormat.json, TriageFormat.checkmk, TriageFormat.prometheus)  # show every VPG
@@ -245,7 +245,7 @@ def triage(
         found = conn.read_sites(failer=stop)
         reads = read_sites(found, conn.vms, conn.vpg, max_bytes, conn.parallel)
         if len(reads) == 1 and reads[0].payload is None:
-            from ..output.sanitize import printable
+            from ..sanitize import printable
 
             stop(printable(f"cannot read {reads[0].site.name}: {reads[0].error}"))
         outcomes = tuple(SiteOutcome(r.site.name, r.site.url, r.error, len(r.payload.items) if r.payload else 0)
@@ -259,8 +259,8 @@ def triage(
                     several += run_triage(kb, r.payload, rpo_warning_ratio, all_details=every, site=r.site.name)
         for o in outcomes:
             if o.error is not None and chosen is not TriageFormat.nagios:
-                from ..output.sanitize import printable
-                from ..output.writer import error
+                from ..sanitize import printable
+                from ..writer import error
 
                 error(printable(f"zvpg: site {o.name} could not be read: {o.error}"))
     else:
@@ -290,7 +290,7 @@ def triage(
         write(text)
         raise typer.Exit(code)
     if chosen is TriageFormat.json:
-        from ..output.writer import write_bytes
+        from ..writer import write_bytes
 
         for chunk in monitoring.json_chunks(summary, batches()):
             write_bytes([chunk])

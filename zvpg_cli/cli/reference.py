@@ -52,7 +52,7 @@ def explain(
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     from ..lookup import Ambiguous, LookupError_, NotFound, find, resolve
-    from ..output.writer import write
+    from ..writer import write
 
     if fmt is Format.json and "/" not in term:
         # The fast path monitoring scripts use: the entry's JSON is compiled
@@ -110,7 +110,7 @@ def explain(
 
 
 def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
-    from ..output.writer import write
+    from ..writer import write
 
     if fmt is Format.json:
         from ..output.jsonfmt import dumps
@@ -193,7 +193,7 @@ def list_(
     if recovery is not None:
         want = None if recovery is RecoveryChoice.unknown else recovery.value
         entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
-    from ..output.writer import error, write
+    from ..writer import error, write
 
     if not entries and (status is None or kind or search_text or severity or recovery):
         if fmt is Format.json:
@@ -243,7 +243,7 @@ def decode(
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
     from ..decode import decode as decode_pair
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     pair = decode_pair(kb, status, substatus)
     unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
@@ -266,7 +266,7 @@ def decode(
             _print_pair(kb, pair, fmt)
         fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see zvpg list).", EXIT_NOT_FOUND)
     if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
-        from ..output.writer import error
+        from ..writer import error
 
         for w in pair.warnings:
             error(f"zvpg: caution: {w}")
@@ -285,15 +285,15 @@ def validate(
     """Check a knowledge-base file against the schema and list every problem."""
     use_data(data)
     from ..kb import resolve_path
-    from ..output.writer import error, write
     from ..schema import check_file
+    from ..writer import error, write
 
     target = path or resolve_path(state["data"])
     problems = check_file(target)
     if not problems:
         write(f"{target}: valid\n")
         return
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     for p in problems:
         where = f"{target}:{p.line}" if p.line else target

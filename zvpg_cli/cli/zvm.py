@@ -162,7 +162,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     """The sites the connection options name (the --sites file's first, then
     each --zvm), or exit 2 with one line. Warns on stderr, on every run, about
     sites read without TLS verification or over plain http://."""
-    from ..output.sanitize import printable
+    from ..sanitize import printable
     from ..zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
 
     if not zvm and not sites:
@@ -182,7 +182,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         failer(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
-    from ..output.writer import error
+    from ..writer import error
 
     for s in found:
         if s.insecure:
@@ -240,10 +240,10 @@ def fetch(
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
     result = _run([site], [(f"/v1/{what.value}", params)], max_bytes)[0]
     if result.body is None:
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
-    from ..output.writer import write_bytes
+    from ..writer import write_bytes
 
     write_bytes([result.body])
 
@@ -268,7 +268,7 @@ def codes(
     use_data(data)
     kb = kb_or_exit()
     site = _one_site(conn.read_sites(), "codes")
-    from ..output.sanitize import printable
+    from ..sanitize import printable
     from ..zvm.codes import compare, parse_names
 
     result = _run([site], [("/v1/vpgs/statuses", {}), ("/v1/vpgs/substatuses", {})], max_bytes)[0]
@@ -281,7 +281,7 @@ def codes(
         if names is None:
             fail(printable(f"{site.name}: the answer to GET {path} is not a JSON array of names"), EXIT_USAGE)
         comparisons.append(compare(kb, kind, names))
-    from ..output.writer import write
+    from ..writer import write
 
     write(_codes_json(site, kb.path, comparisons) if json_flag else _codes_text(site, kb.path, comparisons))
     if not all(c.agree for c in comparisons):
@@ -292,7 +292,7 @@ _WHAT = {"status": "Statuses", "substatus": "Substatuses"}
 
 
 def _codes_text(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
-    from ..output.sanitize import printable
+    from ..sanitize import printable
     from ..zvm.codes import READING
 
     lines = [printable(f"{site.name}: the ZVM's own lists compared with the knowledge base ({kb_path})."),

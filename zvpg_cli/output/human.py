@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Entry, KnowledgeBase, Status, Substatus
-from .sanitize import printable
+from ..sanitize import printable
+from ..writer import OutputError, write
 from .views import Section, failover_short, listed_under, substatus_count
-from .writer import OutputError, write
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 

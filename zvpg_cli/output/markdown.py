@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..model import Entry, KnowledgeBase, Status
-from .sanitize import printable
+from ..sanitize import printable
 from .views import Section, failover_text, listed_under
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")

@@ -9,8 +9,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..sanitize import printable
 from ..triage import ORDER, Summary, VpgState, worst_first
-from .sanitize import printable
 from .views import failover_short
 
 NAGIOS_CODES = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}

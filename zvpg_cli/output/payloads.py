@@ -12,9 +12,9 @@ from msgspec import UNSET as _UNSET
 
 from ..model import KnowledgeBase
 from ..payload import Annotation, Payload, Reporter, annotate_head, cell_text, json_chunks, pair_key
-from .sanitize import printable
+from ..sanitize import printable
+from ..writer import write, write_bytes
 from .views import failover_short
-from .writer import write, write_bytes
 
 #: Columns zvpg computes (see HEADERS); any other name is an API object's top-level field.
 DEFAULT_FIELDS = ["name", "status", "substatus", "severity", "failover", "actual_rpo", "configured_rpo"]

@@ -96,7 +96,7 @@ def _new_context(site: Site) -> ssl.SSLContext:
 # ---- describing failures in one line ---------------------------------------------------------
 
 def _clip(text: str, limit: int = 160) -> str:
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     text = printable(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

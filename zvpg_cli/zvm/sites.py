@@ -114,7 +114,7 @@ def normalize_url(raw: str) -> tuple[str, str]:
     queries and fragments in the URL are refused (and never echoed)."""
     from urllib.parse import urlsplit
 
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     text = raw.strip()
     if not text:
@@ -364,7 +364,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     except UnicodeDecodeError:
         raise ConfigError(path, "not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         raise ConfigError(path, f"not valid TOML: {printable(str(exc))}") from None
     unknown = sorted(set(doc) - {"defaults", "sites"})
@@ -382,7 +382,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     inline: list[str] = [f"[defaults] {k}" for k in ("password", "client_secret") if k in defaults]
     out = []
     for name, table in sites.items():
-        from ..output.sanitize import printable
+        from ..sanitize import printable
 
         shown = printable(str(name))[:100]
         if not isinstance(table, dict):
@@ -415,7 +415,7 @@ def _read_sites_file(path: str) -> str:
 
 
 def _check_table(path: str, where: str, table: Mapping[str, Any], *, allow_url: bool) -> None:
-    from ..output.sanitize import printable
+    from ..sanitize import printable
 
     for key, value in table.items():
         if key not in SITE_KEYS or (key == "url" and not allow_url):
