@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from zvpg_cli.cli import app
+from zvpg_cli.cli import app, main  # noqa: F401 - app: some tests import it from here
 from zvpg_cli.kb import load_kb
 from zvpg_cli.model import KnowledgeBase
 
@@ -48,12 +48,25 @@ class Result:
 
 @pytest.fixture
 def cli() -> Any:
-    """Invoke the Typer app in-process, as `zvpg ARGS`."""
+    """Run `zvpg ARGS` in-process, through the same entry point as the console
+    script (its one guarded place for failures and UNKNOWN answers); an
+    internal error raises (ZVPG_DEBUG) rather than becoming exit 70."""
     runner = CliRunner()
 
     def invoke(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
-        r = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
-        return Result(r.exit_code, r.stdout, r.stderr)
+        with runner.isolation(input=input, env={"ZVPG_DEBUG": "1", **(env or {})}) as streams:
+            saved, sys.argv = sys.argv, ["zvpg", *args]
+            code: Any = 0
+            try:
+                main()
+            except SystemExit as exc:
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+            finally:
+                sys.argv = saved
+                sys.stdout.flush()
+                sys.stderr.flush()
+                stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
+        return Result(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
     return invoke
 

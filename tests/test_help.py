@@ -141,7 +141,7 @@ def test_never_wider_than_80_columns_on_a_wide_terminal() -> None:
 
 ARGS = {
     "explain": ["Error"], "decode": ["2", "23"], "list": [], "validate": [],
-    "annotate": ["-"], "triage": ["-"], "codes": ["--zvm", "https://zvm.invalid"],
+    "annotate": ["-"], "triage": ["-", "--allow-empty"], "codes": ["--zvm", "https://zvm.invalid"],
 }
 
 

@@ -64,7 +64,7 @@ def test_a_healthy_vpg_is_not_worse_than_a_damaged_one(run: Any) -> None:
     basis = {v["name"]: (v["failover_possible"], v["failover_basis"]) for v in vpgs}
     assert basis["healthy"] == (True, "inferred") and basis["delta"] == (True, "documented")
     assert basis["full"] == (False, "documented") and basis["new"] == (None, None)
-    table = run("triage", "--rpo-warning-ratio", "0", input=payload, env={"COLUMNS": "200"}).stdout.decode()
+    table = run("annotate", "--format", "table", input=payload, env={"COLUMNS": "200"}).stdout.decode()
     assert "expected (SLA met)" in table
 
 

@@ -12,16 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from formats import check_checkmk, check_nagios, check_prometheus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from test_annotate import check_lossless
-from test_triage import check_checkmk, check_nagios, check_prometheus
 
 from zvpg_cli.kb import load_kb
-from zvpg_cli.output import monitoring
+from zvpg_cli.output.checkmk import checkmk
+from zvpg_cli.output.prometheus import prometheus
 from zvpg_cli.payload import PayloadError, parse
-from zvpg_cli.triage import summarize, triage
+from zvpg_cli.triage import Read, Report, report
+
+
+def judged(payload: list[dict[str, Any]]) -> Report:
+    return report(load_kb(), [Read(parse(json.dumps(payload).encode()))])
 
 PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
 VMS = PAYLOADS / "vms.json"
@@ -155,17 +160,23 @@ def test_an_error_object_from_a_zvm_is_refused() -> None:
         parse(b'{"Message": "Authorization has been denied for this request."}')
 
 
-def test_an_empty_array_is_an_empty_site(run: Any) -> None:
+def test_an_empty_array_is_nothing_to_check(run: Any) -> None:
     p = run("triage", "--nagios", input="[]")
+    assert p.returncode == 3 and _out(p).startswith("ZVPG UNKNOWN - nothing to check: the input holds no VPGs")
+    p = run("triage", "--nagios", "--allow-empty", input="[]")
     assert p.returncode == 0 and _out(p).startswith("ZVPG OK - 0 critical")
 
 
 def test_camel_case_keys_are_read_and_output_unchanged(run: Any) -> None:
     camel = PAYLOADS / "camelcase.json"
     pascal = json.dumps([{k[0].upper() + k[1:]: v for k, v in o.items()} for o in json.loads(camel.read_text())])
-    for fmt in ("json", "prometheus", "checkmk"):
-        assert run("triage", str(camel), "--format", fmt).stdout == run("triage", "--format", fmt,
-                                                                        input=pascal).stdout
+    def without_timestamp(text: bytes) -> bytes:
+        return b"".join(line for line in text.splitlines(True) if not line.startswith(b"zvpg_run_timestamp"))
+
+    for fmt in ("json", "prometheus", "checkmk", "nagios", "table"):
+        assert without_timestamp(run("triage", str(camel), "--format", fmt).stdout) == \
+            without_timestamp(run("triage", "--format", fmt, input=pascal).stdout)
+    assert run("annotate", str(camel), "-f", "csv").stdout == run("annotate", "-f", "csv", input=pascal).stdout
     p = run("annotate", str(camel))
     check_lossless(camel.read_bytes(), p.stdout)
     notes = [o["zvpg"] for o in json.loads(p.stdout)]
@@ -201,7 +212,7 @@ def test_newer_names_are_recognised_with_the_status_deciding(run: Any) -> None:
                           {"VpgName": "B", "Status": "MeetingSLA", "SubStatus": "ReplicationPausedForMissingVolume"}])
     data = json.loads(run("triage", "--format", "json", input=payload).stdout)
     assert [(v["substatus"]["known"], v["substatus"]["code"], v["severity"]) for v in data["vpgs"]] == [
-        (True, None, "critical"), (True, None, "ok")]
+        (True, None, "critical"), (True, None, "warning")]  # known by name only: never ok
     p = run("explain", "AddedVmsInInitialSync", "--json")
     entry = json.loads(p.stdout)
     assert entry["documented"] is False and entry["api_code"] is None and entry["description"] is None
@@ -221,11 +232,12 @@ def test_identities_are_unique_for_any_input(objs: list[tuple[bool, str, str, st
             payload.append({"VmName": name, "VmIdentifier": ident, "VpgName": vpg, "Status": 1, "SubStatus": 0})
         else:
             payload.append({"VpgName": name, "VpgIdentifier": ident, "Status": 2, "SubStatus": 6})
-    states = triage(load_kb(), parse(json.dumps(payload).encode()))
-    check_checkmk(monitoring.checkmk(states), len(objs))
-    services = [line.split('"')[1] for line in monitoring.checkmk(states).splitlines()]
+    r = judged(payload)
+    text = "".join(checkmk(r))
+    check_checkmk(text, len(objs))
+    services = [line.split('"')[1] for line in text.splitlines()]
     assert len(set(services)) == len(services)
-    check_prometheus(monitoring.prometheus(states, summarize(states)), len(objs))
+    check_prometheus("".join(prometheus(r)), len(objs))
 
 
 def test_identifiers_that_escape_alike_are_still_two_series() -> None:
@@ -233,5 +245,4 @@ def test_identifiers_that_escape_alike_are_still_two_series() -> None:
     # must not become the same series (found by the performance work's review).
     payload = [{"VpgName": "X", "VpgIdentifier": "\x1b", "Status": 1, "SubStatus": 0},
                {"VpgName": "X", "VpgIdentifier": "\\x1b", "Status": 1, "SubStatus": 0}]
-    states = triage(load_kb(), parse(json.dumps(payload).encode()))
-    check_prometheus(monitoring.prometheus(states, summarize(states)), 2)
+    check_prometheus("".join(prometheus(judged(payload))), 2)

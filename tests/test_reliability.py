@@ -54,12 +54,12 @@ def test_closed_stdin_is_unreadable_input() -> None:
 
 
 @pytest.mark.parametrize(("command", "stdout"), [
-    ("zvpg triage --nagios <&-", b"ZVPG UNKNOWN - cannot read input: cannot read stdin: it is closed\n"),
+    ("zvpg triage --nagios <&-", b"ZVPG UNKNOWN - cannot read stdin: it is closed\n"),
     ("zvpg triage --nagios --bogus", b"ZVPG UNKNOWN - usage: No such option: --bogus"),
     ("zvpg triage --limit x --nagios", b"ZVPG UNKNOWN - usage: Invalid value for '--limit': "),
     ("zvpg triage -f nagios --rpo-warning-ratio -1", b"ZVPG UNKNOWN - usage: Invalid value for '--rpo-warning-ratio'"),
     ("zvpg triage --format=nagios a b", b"ZVPG UNKNOWN - usage: Got unexpected extra argument"),
-    ("zvpg triage --nagios --format json", b"ZVPG UNKNOWN - usage: --nagios and --format are exclusive"),
+    ("zvpg triage --nagios --format json", b"ZVPG UNKNOWN - --nagios, --json and --format are exclusive"),
 ])
 def test_nagios_usage_and_input_errors_are_unknown_with_a_status_line(command: str, stdout: bytes) -> None:
     p = sh(command)
@@ -277,7 +277,7 @@ def test_giant_numbers_through_the_installed_cli_in_every_format() -> None:
         if args[-1] in ("json", "ndjson") and args[0] == "annotate":
             assert b"9" * 4301 in p.stdout and b"1" + b"0" * 309 in p.stdout and b"1E+400" in p.stdout
         if "nagios" in args:
-            assert p.stdout.startswith(b"ZVPG WARNING - ")
+            assert p.stdout.startswith(b"ZVPG UNKNOWN - ")
 
 
 @pytest.mark.parametrize("limit", ["68719476736", "9223372036854775807", str(10**30)])
@@ -356,23 +356,26 @@ def test_nesting_depth_is_exact(value: Any) -> None:
                                        "ActualRPO": st.sampled_from([1, 400, "12", None, 1.5, 2**60])},
                                       optional={"VmName": st.sampled_from(["vm", None]),
                                                 "configuredRpoSeconds": st.sampled_from([300, 0])}),
-                max_size=12), st.integers(1, 5), st.sampled_from([None, 0.5]))
-def test_streamed_triage_json_is_the_whole_json(objs: list[dict[str, Any]], batch: int,
-                                                 ratio: float | None) -> None:
+                max_size=12), st.integers(1, 5), st.sampled_from([None, "0.5", "10m"]))
+def test_triage_json_in_chunks_is_one_valid_document(objs: list[dict[str, Any]], chunk: int,
+                                                      warning: str | None) -> None:
     from zvpg_cli.kb import load_kb
-    from zvpg_cli.output import monitoring
-    from zvpg_cli.output.jsonfmt import dumps_large
+    from zvpg_cli.output.report import json_chunks
     from zvpg_cli.payload import PayloadError, parse
-    from zvpg_cli.triage import summarize, triage, triage_batches
+    from zvpg_cli.rows import Thresholds, parse_threshold
+    from zvpg_cli.triage import Options, Read, report
 
     try:
         payload = parse(json.dumps(objs).encode())
     except PayloadError:
         return
-    states = triage(load_kb(), payload, ratio)
-    summary, batches = triage_batches(load_kb(), payload, ratio, batch)
-    assert summary == summarize(states)
-    assert b"".join(monitoring.json_chunks(summary, batches())) == dumps_large(monitoring.as_json(states, summary))
+    r = report(load_kb(), [Read(payload)], Options(thresholds=Thresholds(warning and parse_threshold(warning))))
+    whole = b"".join(json_chunks(r))
+    assert b"".join(json_chunks(r, per_chunk=chunk)) == whole
+    data = json.loads(whole)
+    assert [v["index"] for v in data["vpgs"]] == list(range(len(objs)))
+    assert data["summary"]["total"] == len(objs) == sum(data["summary"][k] for k in ("ok", "warning", "critical",
+                                                                                        "unknown"))
 
 
 @pytest.mark.parametrize("columns", ["80", "100", "60", "200"])
@@ -382,9 +385,13 @@ def test_annotate_table_never_breaks_a_word_or_a_header(columns: str) -> None:
         p = run_zvpg("annotate", path, "-f", "table", env={"COLUMNS": columns})
         out = p.stdout.decode()
         assert p.returncode == 0
-        words = set(out.split()) | {w.strip(",.;") for w in out.split()}
-        for obj in json.loads(Path(path).read_text(encoding="utf-8")):
-            for word in str(obj.get("VpgName") or obj.get("VmName")).split():
+        words = set(out.split()) | {w.strip(",.;()") for w in out.split()}
+        csv_rows = run_zvpg("annotate", path, "-f", "csv", "--fields", "name,status,substatus").stdout.decode()
+        import csv
+        import io
+
+        for cells in list(csv.reader(io.StringIO(csv_rows)))[1:]:
+            for word in " ".join(cells).split():
                 assert word in words, (word, out)
         for word in ("Exchange-2019", "Initializing", "checkpoint"):
             assert word not in out or word in words

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import trustme
 from fakezvm import FakeZvm
+from formats import check_checkmk, check_nagios
 from prometheus_client.parser import text_string_to_metric_families
 from test_annotate import check_lossless
-from test_triage import check_checkmk, check_nagios
 from test_zvm import PASSWORD, assert_no_secret, err, zvpg
 
 pytest_plugins = ["fakezvm"]

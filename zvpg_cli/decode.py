@@ -76,19 +76,31 @@ def numbering_warning(status: Status) -> str | None:
             "compare by API name.")
 
 
+#: Why a VPG whose substatus the documentation does not describe is at least a warning.
+UNDOCUMENTED = "the documentation says nothing about this substatus"
+
+
 def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:
     """The severity of a VPG in `status` / `substatus` (README, "Severity"):
-    the worse of the two; an unknown status is None (unknown); an unknown
-    substatus code makes it at least warning; an undocumented substatus with
-    no severity leaves the status's."""
+    the worse of the two; an unknown status is None (unknown). A substatus the
+    documentation says nothing about (an unknown code, Backup, the names known
+    only from newer API definitions) is never ok: the status's severity,
+    raised to at least warning (`UNDOCUMENTED`)."""
     if status is None or status.severity is None:
         return None
     worst = status.severity
     if substatus is None or substatus.no_substatus:
         return worst
-    other = "warning" if substatus.entry is None else (substatus.entry.severity or worst)
+    other = undocumented_floor(substatus) or substatus.entry.severity  # type: ignore[union-attr]
     return max(worst, other, key=severity_rank)
 
+
+def undocumented_floor(substatus: Decoded | None) -> str | None:
+    """"warning" for a substatus with no documented severity (unknown, or
+    known by name only); None for a documented one or none at all."""
+    if substatus is None or substatus.no_substatus:
+        return None
+    return "warning" if substatus.entry is None or substatus.entry.severity is None else None
 
 
 class DecodedPair(NamedTuple):
@@ -128,11 +140,18 @@ NO_ANSWER = Failover()
 
 
 def failover(status: Status | None, substatus: Decoded | None) -> Failover:
+    """What the substatus's documentation says; else, where the status says
+    the RPO SLA setting is met and the substatus is none or itself ok (it says
+    nothing against recovery and does not halt protection), zvpg's inference
+    that a failover is expected to be possible; else nothing. (Silence of the
+    documentation is not support: a substatus that is a warning or worse, or
+    one the documentation does not describe, leaves it unstated. triage also
+    withdraws the inference where ActualRPO exceeds ConfiguredRpoSeconds.)"""
     sub = substatus.entry if substatus is not None else None
     if isinstance(sub, Substatus) and sub.recovery is not None:
         return Failover(sub.recovery != "not-possible", "documented", sub.recovery, sub.recovery_condition)
     quiet = substatus is None or substatus.no_substatus or (
-        isinstance(sub, Substatus) and sub.recovery is None and not sub.protection_halted)
+        isinstance(sub, Substatus) and sub.severity == "ok" and not sub.protection_halted)
     if status is not None and status.rpo_sla_met and quiet:
         return Failover(True, "inferred")
     return NO_ANSWER
@@ -160,11 +179,13 @@ def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair
 
 
 def _severity_from(status: Status | None, sub: Decoded | None, severity: str | None) -> str | None:
+    """Which entry decides the severity: "status", "substatus", "both", or
+    "undocumented" (an undocumented substatus raised an ok status to warning)."""
     if status is None or severity is None:
         return None
-    sub_severity = None
-    if sub is not None and not sub.no_substatus:
-        sub_severity = "warning" if sub.entry is None else sub.entry.severity
+    if undocumented_floor(sub) is not None:
+        return "undocumented" if severity != status.severity else "status"
+    sub_severity = sub.entry.severity if sub is not None and sub.entry is not None else None
     if sub_severity is None or sub_severity != severity:
         return "status"
     return "both" if status.severity == severity else "substatus"

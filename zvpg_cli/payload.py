@@ -10,18 +10,13 @@ numbers no float64 or int64 could hold.
 from __future__ import annotations
 
 import codecs
-import io
-import os
 import re
-import stat
-import sys
-from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Union
 
 import msgspec
 
-from .decode import Decoded, DecodedPair, decode
-from .model import KnowledgeBase, Substatus
+from .decode import DecodedPair, decode
+from .model import KnowledgeBase
 
 #: Input larger than this is refused (override with --max-bytes).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -48,17 +43,11 @@ _CODES = ("Status", "SubStatus", "status", "subStatus")
 # they key the cache of annotations directly. A payload with a code of any
 # other type (true, 1.5, null, an object) is decoded again with the codes kept
 # raw, so that value is still echoed exactly.
-#: A VM object's own identity (GET /v1/vms), kept raw: whether a payload holds
-#: VM objects is read from these, not by searching the whole input's bytes.
-VM_FIELDS = ("VmName", "vmName", "VmIdentifier", "vmIdentifier")
-_VM_HEAD = [(n, _RawField, msgspec.UNSET) for n in VM_FIELDS]
-_Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES] + _VM_HEAD)
-_RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES] + _VM_HEAD)
-#: What triage also reads (names, identifiers, RPOs), decoded to Python values
-#: whatever their type, for the objects it needs them for.
-DETAIL_FIELDS = ("VpgName", "VmName", "VpgIdentifier", "VmIdentifier", "ActualRPO", "ConfiguredRpoSeconds")
-Details: Any = msgspec.defstruct("Details", [(name, Any, None) for name in (
-    *DETAIL_FIELDS, *(camel(n) for n in DETAIL_FIELDS))])
+_Codes: Any = msgspec.defstruct("_Codes", [(n, _CodeField, msgspec.UNSET) for n in _CODES])
+_RawCodes: Any = msgspec.defstruct("_RawCodes", [(n, _RawField, msgspec.UNSET) for n in _CODES])
+#: The names that make an object one of a VPG or a VM, in any spelling (a payload
+#: none of whose objects has a Status or any of these is data of another endpoint).
+_NAMES: Any = msgspec.defstruct("_Names", [(n, msgspec.Raw, None) for n in ("VpgName", "vpgName", "VmName", "vmName")])
 
 
 class Payload(NamedTuple):
@@ -76,106 +65,6 @@ class Payload(NamedTuple):
     #: annotate writes the same wrapper back
     prefix: bytes = b""
     suffix: bytes = b""
-
-
-#: Input is read in pieces of this size: memory grows with what arrives, never
-#: with the --max-bytes limit, and the first piece shows whether it can be JSON.
-CHUNK = 1 << 20
-
-
-def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of FILE, or of stdin for None or "-", at most `max_bytes`.
-
-    Input whose first meaningful byte (after an optional byte-order mark and
-    white space) cannot start a JSON array or object is refused as soon as
-    that byte arrives, without reading the rest (`/dev/zero`, a binary file,
-    an HTML error page)."""
-    where = "stdin" if path is None or path == "-" else path
-    try:
-        if path is None or path == "-":
-            if sys.stdin is None:  # started with stdin closed (`zvpg annotate <&-`)
-                raise PayloadError("cannot read stdin: it is closed")
-            return _read(sys.stdin.buffer, max_bytes)
-        with open(path, "rb") as fh:
-            return _read(fh, max_bytes)
-    except OSError as exc:
-        raise PayloadError(f"cannot read {where}: {exc.strerror or exc}") from None
-
-
-def _read(stream: Any, max_bytes: int) -> bytes:
-    size = None
-    try:
-        info = os.fstat(stream.fileno())
-        if stat.S_ISREG(info.st_mode):
-            size = info.st_size
-    except (OSError, AttributeError, ValueError):  # not a real file (a test runner's stdin)
-        pass
-    if size is not None and size > max_bytes:  # refuse before reading anything
-        raise PayloadError(f"input is {size} bytes, larger than the limit of {max_bytes} "
-                           "(raise it with --max-bytes)")
-    too_large = PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
-    if size is not None and stream.seekable():  # a regular file: its size is known
-        _can_start_json(memoryview(stream.read(4097)))
-        stream.seek(0)
-        data: bytes = stream.read(size + 1)  # one piece, as large as the file (not the limit)
-        if len(data) > max_bytes:  # it grew meanwhile
-            raise too_large
-        return data
-    buffer = io.BytesIO()  # grows with what arrives; getvalue() hands over its bytes without a copy
-    head = b""  # the first bytes, until they show whether this can be JSON
-    started = False
-    while chunk := stream.read(min(CHUNK, max_bytes + 1 - buffer.tell())):
-        buffer.write(chunk)
-        if buffer.tell() > max_bytes:
-            raise too_large
-        if not started:
-            head = (head + chunk[:4097])[:4097]
-            started = _can_start_json(memoryview(head)) or buffer.tell() > 4096
-    return buffer.getvalue()
-
-
-_JSON_SPACE = b" \t\r\n"
-
-
-def _can_start_json(head: memoryview) -> bool:
-    """True when `head`, the first bytes of the input, starts like a JSON
-    array or object; False when only a byte-order mark and white space have
-    arrived so far. Raises `PayloadError` for anything else."""
-    data = bytes(head[:4096])
-    text: bytes | str = data
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom):]
-            if encoding == "utf-8":
-                text = body
-                break
-            width = 4 if "32" in encoding else 2
-            try:
-                text = body[:len(body) // width * width].decode(encoding)
-            except UnicodeError:
-                return True  # to_utf8 says what is wrong with it
-            break
-    if isinstance(text, str):
-        first = text.lstrip(" \t\r\n")[:1]
-        if not first:
-            return len(head) > 4096  # (4 KiB of white space: the parser takes it from here)
-        first_byte = first.encode("utf-8", "replace")[:1]
-    else:
-        rest = text.lstrip(_JSON_SPACE)
-        if not rest:
-            return len(head) > 4096
-        first_byte = rest[:1]
-        if first_byte == b"\x00" and rest[1:2] in (b"[", b"{"):
-            return True  # UTF-16 BE without a byte-order mark: to_utf8 explains
-    if first_byte in (b"[", b"{"):
-        return True
-    if first_byte in b'"-0123456789tfn':
-        raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
-                           "or one object")
-    shown = first_byte.decode("latin-1")
-    shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
-    raise PayloadError(f"input is not JSON: it starts with {shown} (expected a JSON array of API objects, "
-                       "or one object)")
 
 
 _BOMS = (
@@ -293,7 +182,7 @@ def parse(data: bytes) -> Payload:
     if wrapper is not None and wrapped_by == "vpgs":
         _check_analytics(heads)
     if items and all(h.Status is msgspec.UNSET for h in heads) and not any(
-            _is_named(d) for d in details(payload)):
+            map(_is_named, msgspec.json.decode(array, type=list[_NAMES]))):
         raise PayloadError(
             f"input does not look like VPG or VM data: none of its {len(items)} object"
             f"{'s' if len(items) != 1 else ''} has a Status, VpgName or VmName (data of another endpoint, "
@@ -350,19 +239,11 @@ def _pascal(head: Any, raw_codes: bool) -> Any:
         return head
     make = _RawCodes if raw_codes else _Codes
     return make(Status=head.status if head.Status is msgspec.UNSET else head.Status,
-                SubStatus=head.subStatus if head.SubStatus is msgspec.UNSET else head.SubStatus,
-                **{n: getattr(head, n) for n in VM_FIELDS})
-
-
-def has_vm_objects(payload: Payload) -> bool:
-    """Whether any object is a VM (carries VmName or VmIdentifier, in either case)."""
-    unset = msgspec.UNSET
-    return any(h.VmName is not unset or h.VmIdentifier is not unset or h.vmName is not unset
-               or h.vmIdentifier is not unset for h in payload.heads)
+                SubStatus=head.subStatus if head.SubStatus is msgspec.UNSET else head.SubStatus)
 
 
 def _is_named(d: Any) -> bool:
-    return any(getattr(d, n) is not None for n in ("VpgName", "vpgName", "VmName", "vmName"))
+    return any(v is not None and bytes(v) != b"null" for v in map(d.__getattribute__, _NAMES.__struct_fields__))
 
 
 _IDENTITY_KEYS = frozenset(("Status", "status", "SubStatus", "subStatus", "VpgName", "vpgName", "VmName", "vmName"))
@@ -434,37 +315,6 @@ def _check_analytics(heads: list[Any]) -> None:
 def _looks_like_code(value: str) -> bool:
     text = value.strip()
     return text.isascii() and text.lstrip("+-").isdigit()
-
-
-def details(payload: Payload, indices: list[int] | None = None) -> list[Any]:
-    """The `Details` of every object, or of the objects at `indices` (in that
-    order): one msgspec pass over just those objects' bytes."""
-    if indices is None:
-        data = payload.data if not payload.single else b"[" + payload.data + b"]"
-    else:
-        items = payload.items
-        data = b"[" + b",".join([memoryview(items[i]) for i in indices]) + b"]"
-    try:
-        result: list[Any] = msgspec.json.decode(data, type=list[Details])
-    except msgspec.ValidationError:  # an integer of thousands of digits: no Python int holds it
-        result = [Details(**{k: _safe_value(v) for k, v in msgspec.structs.asdict(r).items()})
-                  for r in msgspec.json.decode(data, type=list[_RawDetails])]
-    return result
-
-
-# msgspec.Raw in a Union is not raw: a missing field defaults to None instead.
-_RawDetails: Any = msgspec.defstruct("_RawDetails", [(name, msgspec.Raw, None) for name in Details.__struct_fields__])
-
-
-def _safe_value(raw: msgspec.Raw | None) -> Any:
-    """A detail as Python where Python can hold it; a number too long for an
-    int is kept as its text."""
-    if raw is None:
-        return None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.ValidationError:  # 1E+400, an integer of 4,301+ digits (also inside an array or object)
-        return RawText(bytes(raw).decode("utf-8"))
 
 
 def _item_error(items: list[msgspec.Raw], exc: Exception) -> PayloadError:
@@ -555,55 +405,6 @@ def show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def summary(d: Decoded) -> str | None:
-    """The short explanation of a decoded value."""
-    if d.no_substatus:
-        return None
-    e = d.entry
-    if e is None:
-        return None
-    if isinstance(e, Substatus):
-        if e.comment:
-            return e.comment
-        if e.description:
-            first, dot, _ = e.description.partition(". ")
-            return first + ("." if dot else "")
-        return None
-    return e.meaning
-
-
-def _decoded_json(kb: KnowledgeBase, d: Decoded | None, value: Any) -> Any:
-    if d is None:
-        if value is msgspec.UNSET:
-            return None
-        return {"value": _plain(value), "code": None, "name": None, "api_name": None, "known": False,
-                "summary": None}
-    meaning = kb.no_substatus.meaning if d.no_substatus and kb.no_substatus else summary(d)
-    return {"value": _plain(value), "code": d.code, "name": d.name, "api_name": d.api_name, "known": d.known,
-            "summary": meaning}
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, RawText) else value
-
-
-def annotation_dict(kb: KnowledgeBase, a: Annotation) -> dict[str, Any]:
-    """The value of the `zvpg` key added to an object."""
-    pair = a.pair
-    sub_entry = pair.substatus.entry if pair is not None and pair.substatus is not None else None
-    return {
-        "status": _decoded_json(kb, pair.status if pair else None, a.status_value),
-        "substatus": _decoded_json(kb, pair.substatus if pair else None, a.substatus_value),
-        "severity": pair.severity if pair else None,
-        "recovery": sub_entry.recovery if isinstance(sub_entry, Substatus) else None,
-        "recovery_condition": pair.failover.condition if pair else None,
-        "failover_possible": pair.failover.possible if pair else None,
-        "failover_basis": pair.failover.basis if pair else None,
-        "protection_halted": sub_entry.protection_halted if isinstance(sub_entry, Substatus) else None,
-        "listed": pair.listed if pair else None,
-    }
-
-
 def pair_key(head: Any) -> tuple[Any, Any]:
     """A key for the object's Status and SubStatus: objects with equal keys
     are annotated alike. Ints and strings key as themselves; raw codes as
@@ -616,120 +417,3 @@ def pair_key(head: Any) -> tuple[Any, Any]:
     return (status, substatus)
 
 
-def fragment(kb: KnowledgeBase, a: Annotation) -> bytes:
-    """The member `"zvpg":{...}` that annotate adds to an object, as UTF-8 JSON."""
-    import json
-
-    body = json.dumps(annotation_dict(kb, a), ensure_ascii=False, separators=(",", ":"))
-    return b'"zvpg":' + body.encode("utf-8")
-
-
-_EMPTY_OBJECT = re.compile(rb"\{\s*\}")
-_LEADING_WS = re.compile(rb"\{([ \t\r\n]*)")
-_WS = frozenset(b" \t\r\n")
-_WS_OR_OPEN = frozenset(b" \t\r\n{")
-
-
-def pieces(raw: msgspec.Raw, fragment: bytes) -> tuple[bytes | memoryview, ...]:
-    """`raw` (an object's bytes) with `fragment` added as its last member, as
-    pieces to join: the original bytes are not copied. A pretty-printed object
-    gets the fragment on a line of its own, indented like its first member."""
-    view = memoryview(raw)
-    if _EMPTY_OBJECT.fullmatch(view):
-        return (b"{", fragment, b"}")
-    last = len(view) - 1  # the closing brace
-    end = last
-    while view[end - 1] in _WS:
-        end -= 1
-    if end == last:
-        return (view[:end], b",", fragment, b"}")
-    indent = _LEADING_WS.match(view)
-    separator = b"," + (indent.group(1) if indent and indent.group(1) else b" ")
-    return (view[:end], separator, fragment, view[end:])
-
-
-def annotate_all(kb: KnowledgeBase, payload: Payload) -> Iterator[tuple[int, Annotation]]:
-    """(index, annotation) for every object; one annotation per distinct
-    Status/SubStatus pair, shared."""
-    cache: dict[tuple[Any, Any], Annotation] = {}
-    for index, head in enumerate(payload.heads):
-        key = pair_key(head)
-        a = cache.get(key)
-        if a is None:
-            a = cache[key] = annotate_head(kb, head)
-        yield index, a
-
-
-Reporter = Callable[[int, Annotation], None]
-
-
-def json_chunks(kb: KnowledgeBase, payload: Payload, report: Reporter, *, ndjson: bool = False,
-                objects_per_chunk: int = 8192) -> Iterator[bytes]:
-    """The annotated objects as JSON text, in large chunks: separated by ",\n"
-    (the inside of an array), or one per line (`ndjson`). `report` is called
-    for every object that has problems (unknown or missing codes).
-
-    This is the hot loop of annotate: per object it looks up the precomputed
-    tail (`,"zvpg":{...}}` and the separator) for its raw Status/SubStatus and
-    slices the original bytes up to the closing brace, without copying them."""
-    cache: dict[tuple[Any, Any], tuple[bytes, bytes, Annotation]] = {}
-    fast = not payload.raw_codes  # codes are ints and strings: they are the key
-    separator = b"\n" if ndjson else b",\n"
-    out: list[bytes | memoryview] = []
-    add = out.append
-    for index, (raw, head) in enumerate(zip(payload.items, payload.heads, strict=True)):
-        key = (head.Status, head.SubStatus) if fast else pair_key(head)  # (pair_key, inlined)
-        hit = cache.get(key)
-        if hit is None:
-            a = annotate_head(kb, head)
-            member = fragment(kb, a)
-            hit = cache[key] = (member, b"," + member + b"}" + separator, a)
-        if hit[2].problems:
-            report(index, hit[2])
-        view = memoryview(raw)
-        last = len(view) - 1
-        if not ndjson and view[last - 1] not in _WS_OR_OPEN:  # compact and not empty: the common case
-            add(view[:last])
-            add(hit[1])
-        else:
-            obj = b"".join(pieces(raw, hit[0]))
-            if ndjson:
-                add(single_line(obj))
-            else:
-                # A pretty-printed object: its opening brace gets the indentation of its closing one.
-                add(obj[obj.rfind(b"\n") + 1:-1].lstrip(b"}") if b"\n" in obj else b"")
-                add(obj)
-            add(separator)
-        if len(out) >= objects_per_chunk * 2:
-            yield b"".join(out)
-            out.clear()
-    if out:
-        chunk = b"".join(out)
-        # the last object is not followed by a separator inside an array
-        yield chunk if ndjson else chunk[: -len(separator)]
-
-
-def single_line(obj: bytes) -> bytes:
-    """An object's JSON on one line. Outside strings JSON holds CR and LF only
-    as white space (inside strings they must be escaped), so no value changes."""
-    return obj.replace(b"\r", b"").replace(b"\n", b"")
-
-
-def fields(raw: msgspec.Raw) -> dict[str, msgspec.Raw]:
-    """An object's top-level members, values still raw (numbers keep their text)."""
-    return msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
-
-
-def cell_text(raw: msgspec.Raw | msgspec.UnsetType | None) -> str:
-    """A raw member as text for a table or CSV cell: strings unquoted, numbers
-    exactly as written, null empty, objects and arrays as their JSON."""
-    if raw is None or raw is msgspec.UNSET:
-        return ""
-    text = bytes(raw)
-    if text[:1] == b'"':
-        if b"\\" not in text:  # no escapes: the text between the quotes (the common case)
-            return text[1:-1].decode("utf-8")
-        return str(msgspec.json.decode(text))
-    if text == b"null":
-        return ""
-    return text.decode("utf-8")

@@ -20,3 +20,23 @@ def printable(text: str) -> str:
     escape (``\\x1b``, ``\\u202e``), so it cannot move the cursor, colour the
     terminal, reorder the line or start a new one."""
     return _UNSAFE.sub(_escape, text)
+
+
+# The same characters as `_UNSAFE` (but the C0 controls, which JSON text never
+# holds raw), as UTF-8. In JSON text every byte outside the ASCII range lies
+# inside a string, so each can be replaced by its `\uXXXX` escape.
+_UNSAFE_UTF8 = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8b-\x8f\xa8-\xae]|\xe2\x81[\xa0-\xaf]"
+                          rb"|\xef\xbb\xbf|\xef\xbf[\xb9-\xbb]")
+
+
+def _json_escape(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode("utf-8"))
+
+
+def json_safe(data: bytes) -> bytes:
+    """UTF-8 JSON text with every C1 control, DEL, bidirectional or invisible
+    formatting character and line/paragraph separator written as a `\\uXXXX`
+    escape: the same JSON values, nothing that can steer a terminal."""
+    if data.isascii() and b"\x7f" not in data:  # the common case, checked first
+        return data
+    return _UNSAFE_UTF8.sub(_json_escape, data)

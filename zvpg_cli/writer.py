@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import IO, TextIO
 
 _closed = False
@@ -92,3 +93,39 @@ def stdout_is_terminal() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@contextmanager
+def to_file(path: str | None) -> Iterator[None]:
+    """Within the block, stdout is `path` (when given), written atomically: a
+    temporary file in its folder, renamed over it when the block ends well
+    (mode 0644, so a collector running as another user can read it); removed
+    when it does not. A folder that cannot be written raises `OutputError`
+    before anything is written."""
+    if path is None:
+        yield
+        return
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    saved = sys.stdout
+    done = False
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            sys.stdout = out
+            yield
+            out.flush()
+            os.fchmod(out.fileno(), 0o644)
+        os.replace(temporary, path)
+        done = True
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        sys.stdout = saved
+        if not done:
+            with suppress(OSError):
+                os.unlink(temporary)

@@ -17,7 +17,8 @@ from typer.core import TyperCommand
 from ..kb import KBError
 from ..writer import OutputError
 from . import payloads, reference, zvm  # noqa: F401 - importing them registers the commands
-from .app import EXIT_USAGE, app
+from .app import EXIT_USAGE, Failure, app
+from .framework import ClickException
 from .help import ZvpgCommand
 
 __all__ = ["app", "main"]
@@ -93,9 +94,11 @@ def _run() -> None:
         if exc.errno not in _WRITE_ERRORS:
             _internal_error(nagios, exc)
         _fail(nagios, f"cannot write output: {exc.strerror}", EXIT_OUTPUT)
+    except Failure as exc:  # (only under --nagios: otherwise Typer shows it and exits)
+        _fail(nagios, exc.message, exc.exit_code)
     except Exception as exc:  # never a traceback for the operator; ZVPG_DEBUG=1 shows it
-        if nagios and _is_usage_error(exc):  # with standalone_mode=False Typer raises them to us
-            _fail(nagios, f"usage: {exc.format_message()} (see zvpg triage --help)", EXIT_USAGE)  # type: ignore[attr-defined]
+        if nagios and isinstance(exc, ClickException):  # with standalone_mode=False Typer raises them to us
+            _fail(nagios, f"usage: {exc.format_message()} (see zvpg triage --help)", EXIT_USAGE)
         _internal_error(nagios, exc)
 
 
@@ -114,18 +117,14 @@ def _fail(nagios: bool, message: str, code: int) -> NoReturn:
     message = printable(message)
     error(f"zvpg: {message}")
     if nagios:
+        from ..output.nagios import unknown
+
         try:
-            write(f"ZVPG UNKNOWN - {message.replace('|', '¦')}\n")
+            write(unknown(message))
         except OutputError:
             pass
         sys.exit(EXIT_NAGIOS_UNKNOWN)
     sys.exit(code)
-
-
-def _is_usage_error(exc: Exception) -> bool:
-    """Click's ClickException (UsageError, BadParameter, ...), which Typer
-    vendors in some versions and imports in others: known by its interface."""
-    return any(c.__name__ == "ClickException" for c in type(exc).__mro__) and hasattr(exc, "format_message")
 
 
 def _nagios_check(args: list[str]) -> bool:

@@ -13,6 +13,7 @@ import typer
 
 from .. import __version__
 from ..kb import KBError, load_compiled, load_kb
+from .framework import ClickException
 from .help import ZvpgGroup
 
 if TYPE_CHECKING:
@@ -117,11 +118,23 @@ def kb_failed(exc: KBError) -> NoReturn:
     fail(printable(str(exc)), EXIT_USAGE)
 
 
-def fail(message: str, code: int) -> NoReturn:
-    from ..writer import error
+class Failure(ClickException):
+    """A command that cannot go on: one line on stderr (`zvpg: MESSAGE`) and
+    exit `code`. Under `triage --nagios` the entry point (cli/__init__.py)
+    turns it into the check's UNKNOWN status line instead."""
 
-    error(f"zvpg: {message}")
-    raise typer.Exit(code)
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file: Any = None) -> None:
+        from ..writer import error
+
+        error(f"zvpg: {self.message}")
+
+
+def fail(message: str, code: int) -> NoReturn:
+    raise Failure(message, code)
 
 
 def _version(value: bool) -> None:

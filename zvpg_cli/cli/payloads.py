@@ -1,12 +1,14 @@
-"""Commands over REST API payloads: annotate and triage."""
+"""Commands over REST API payloads: annotate and triage. Each parses its
+options, reads its sources (`zvpg_cli.sources`), calls the library
+(`rows.rows`, `triage.report`) and hands the result to a writer in
+`zvpg_cli.output`."""
 
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any
 
 import typer
 
-from ..kb import KBError, load_kb
-from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, state, use_data
+from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 from .zvm import Connection, with_connection
 
 
@@ -15,6 +17,26 @@ class PayloadFormat(str, Enum):
     ndjson = "ndjson"
     table = "table"
     csv = "csv"
+
+
+MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
+FILE_HELP = "A JSON array of API objects, or one object; - or none: stdin."
+
+
+def vpg_option() -> Any:
+    return typer.Option(None, "--vpg", metavar="PATTERN",
+                        help="Only VPGs whose name matches PATTERN (shell-style: ERP*, *-prod; any case; for "
+                        "/v1/vms also the VM name). Repeatable.")
+
+
+def exclude_option() -> Any:
+    return typer.Option(None, "--exclude", metavar="PATTERN",
+                        help="Leave out VPGs whose name matches PATTERN (as --vpg). Repeatable.")
+
+
+def max_bytes_option() -> Any:
+    return typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                        help=MAX_BYTES_HELP)
 
 
 class _Reporter:
@@ -26,15 +48,13 @@ class _Reporter:
     def __init__(self) -> None:
         self.flagged = 0
 
-    def __call__(self, index: int, annotation: Any) -> None:
-        if not annotation.problems:
-            return
+    def __call__(self, row: Any) -> None:
         self.flagged += 1
         if self.flagged <= self.SHOWN:
             from ..sanitize import printable
             from ..writer import error
 
-            error(printable(f"zvpg: warning: object {index}: {'; '.join(annotation.problems)} "
+            error(printable(f"zvpg: warning: object {row.position}: {'; '.join(row.verdict.annotation.problems)} "
                             "(kept as given, flagged \"known\": false)"))
 
     def finish(self) -> None:
@@ -45,81 +65,55 @@ class _Reporter:
                   f"({self.flagged} in all)")
 
 
-def stdin_hint(file: str | None, command: str) -> None:
-    """A person who runs the command with no file on a terminal would
-    otherwise wait for a silent prompt: say what zvpg is waiting for."""
+def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
+               command: str) -> list[Any]:
+    """The sources a command reads (`triage.Read`): FILE or stdin, or the ZVMs
+    the connection options name; exit 2 with one line where none can be used."""
     import sys
 
+    from ..payload import PayloadError
+    from ..sanitize import printable
+    from ..sources import read_file, read_sites
+
+    if conn.given:
+        if file is not None:
+            fail("give a FILE or --zvm/--sites, not both", EXIT_USAGE)
+        found = conn.read_sites()
+        if command == "annotate" and len(found) != 1:
+            fail(f"annotate reads one ZVM, not {len(found)}: pick one with --site NAME (triage reads several)",
+                 EXIT_USAGE)
+        reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel)
+        if len(reads) == 1 and reads[0].error is not None:
+            fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
+        return reads
     if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
-        from ..writer import error
+        from ..writer import error  # a person at a terminal would otherwise wait for a silent prompt
 
         error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
               f"give a FILE or pipe one in (zvpg {command} --help)")
-
-
-def read_payload(file: str | None, max_bytes: int, command: str) -> Any:
-    from ..payload import PayloadError, parse, read_source
-
-    stdin_hint(file, command)
     try:
-        return parse(read_source(file, max_bytes))
+        return [read_file(file, max_bytes)]
     except PayloadError as exc:
-        fail(input_error(file, exc), EXIT_USAGE)
-
-
-def input_error(file: str | None, exc: Exception) -> str:
-    """What is wrong with the input, naming it once: `vpgs.json: invalid JSON ...`,
-    `cannot read stdin: it is closed`; escaped for a terminal."""
-    from ..sanitize import printable
-
-    where = "stdin" if file in (None, "-") else file
-    text = str(exc)
-    return printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}")
-
-
-MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
-
-
-class SiteRead(NamedTuple):
-    site: Any  # zvpg_cli.zvm.Site
-    payload: Any  # zvpg_cli.payload.Payload, or None
-    error: str | None
-
-
-def read_sites(found: list[Any], vms: bool, vpg: str | None, max_bytes: int, parallel: int) -> list[SiteRead]:
-    """GET /v1/vpgs (or /v1/vms) from every site, concurrently, and parse each
-    answer; a site that cannot be read, or whose answer is not VPG data, gets
-    a one-line error instead."""
-    from ..payload import PayloadError, parse
-    from .zvm import _run
-
-    path = "/v1/vms" if vms else "/v1/vpgs"
-    params = {} if vpg is None else {("vpgName" if vms else "name"): vpg}
-    out = []
-    for result in _run(found, [(path, params)], max_bytes, parallel):
-        if result.body is None:
-            out.append(SiteRead(result.site, None, result.error))
-            continue
-        try:
-            out.append(SiteRead(result.site, parse(result.body), None))
-        except PayloadError as exc:
-            out.append(SiteRead(result.site, None, f"its answer to GET {path} cannot be read: {exc}"))
-    return out
+        where = "stdin" if file in (None, "-") else file
+        text = str(exc)
+        fail(printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}"), EXIT_USAGE)
 
 
 @app.command(epilog="""Examples:
   zvpg annotate --zvm https://zvm01:9669 --user monitor > annotated.json
   zvpg annotate vpgs.json --format table
-  zvpg annotate vpgs.json --format csv \\
+  zvpg annotate vpgs.json --vpg 'ERP*' --format csv \\
       --fields name,status,substatus,severity,VpgIdentifier
   zvpg annotate vms.json --format ndjson | grep '"known":false'
 
 PowerShell (Out-File's UTF-16 is read too):
-  Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json""")
+  Get-ZertoVpg | ConvertTo-Json | Out-File vpgs.json
+
+Exit codes: 0 annotated, 1 no VPG matches --vpg/--exclude, 2 usage or input
+that cannot be read.""")
 @with_connection(payloads=True)
 def annotate(
-    file: str | None = typer.Argument(None, metavar="FILE",
-                                      help="A JSON array of API objects, or one object; - or none: stdin."),
+    file: str | None = typer.Argument(None, metavar="FILE", help=FILE_HELP),
     fmt: PayloadFormat | None = typer.Option(
         None, "--format", "-f", metavar="FORMAT",
         help="json (default when piped), ndjson, table (default on a terminal) or csv."),
@@ -127,45 +121,44 @@ def annotate(
         None, "--fields", metavar="A,B,...",
         help="Columns for table/csv: name, status, substatus, severity, failover, rpo, actual_rpo, "
         "configured_rpo, or any top-level API field (e.g. VpgIdentifier)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP),
+    vpg: list[str] | None = vpg_option(),
+    exclude: list[str] | None = exclude_option(),
+    max_bytes: int = max_bytes_option(),
     data: str | None = data_option(),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
+    from .. import writer
+    from ..output import payloads
+    from ..triage import select
+
     use_data(data)
     kb = kb_or_exit()
-    if conn.given:
-        if file is not None:
-            fail("give a FILE or --zvm, not both", EXIT_USAGE)
-        found = conn.read_sites()
-        if len(found) != 1:
-            fail(f"annotate reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
-        read = read_sites(found, conn.vms, conn.vpg, max_bytes, 1)[0]
-        if read.payload is None:
-            from ..sanitize import printable
-
-            fail(printable(f"{read.site.name}: {read.error}"), EXIT_USAGE)
-        payload = read.payload
-    else:
-        payload = read_payload(file, max_bytes, "annotate")
-    from .. import writer
-
     chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
+    columns = []
+    if chosen in (PayloadFormat.table, PayloadFormat.csv):
+        try:
+            columns = payloads.parse_fields(fields_spec, table=chosen is PayloadFormat.table)
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE)
+    patterns, leave_out = tuple(vpg or ()), tuple(exclude or ())
+    read = read_input(file, conn, patterns, max_bytes, "annotate")[0]
+    payload = read.payload
+    rows = select(kb, payload, patterns, leave_out)
     report = _Reporter()
-    from ..output import payloads
-
     if chosen is PayloadFormat.json:
-        payloads.write_json(kb, payload, report)
+        payloads.write_json(kb, payload, rows, report)
     elif chosen is PayloadFormat.ndjson:
-        payloads.write_ndjson(kb, payload, report)
+        payloads.write_ndjson(kb, payload, rows, report)
+    elif chosen is PayloadFormat.csv:
+        payloads.write_csv(payload, rows, columns, report)
     else:
-        columns = payloads.parse_fields(fields_spec, table=chosen is PayloadFormat.table)
-        if chosen is PayloadFormat.csv:
-            payloads.write_csv(kb, payload, columns, report)
-        else:
-            payloads.write_table(kb, payload, columns, report)
+        payloads.write_table(payload, rows, columns, report)
     report.finish()
+    if not rows and (patterns or leave_out):
+        from ..triage import nothing_matches
+
+        fail(nothing_matches(patterns, leave_out), EXIT_NOT_FOUND)
 
 
 class TriageFormat(str, Enum):
@@ -180,127 +173,127 @@ class TriageFormat(str, Enum):
   zvpg triage vpgs.json
   # a Nagios check (exit 0/1/2/3), then a Checkmk local check:
   zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
-      --password-file pw
+      --password-file pw --vpg 'ERP*' --rpo-critical 15m
   zvpg triage --format checkmk --sites /etc/zvpg/sites.toml
   zvpg triage vpgs.json --format prometheus \\
-      > /var/lib/node_exporter/textfile/zvpg.prom
-  zvpg triage vpgs.json --rpo-warning-ratio 0.8 --format json | jq .summary""")
+      --output /var/lib/node_exporter/textfile/zvpg.prom
+  zvpg triage vpgs.json --rpo-warning 1.5 --json | jq .summary
+
+Exit codes: --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
+usage errors, unreadable input, nothing to check). Other formats: 0 the
+report was written, 1 nothing to check (an empty payload, or --vpg/--exclude
+match nothing; --allow-empty: 0), 2 usage or nothing could be read.""")
 @with_connection(parallel=True, payloads=True)
 def triage(
-    file: str | None = typer.Argument(None, metavar="FILE",
-                                      help="A JSON array of API objects, or one object; - or none: stdin."),
+    file: str | None = typer.Argument(None, metavar="FILE", help=FILE_HELP),
     fmt: TriageFormat | None = typer.Option(
         None, "--format", "-f", metavar="FORMAT", help="table (for people), json, nagios, checkmk (local checks) "
         "or prometheus (textfile collector)."),
     nagios: bool = typer.Option(False, "--nagios", help="Shorthand for --format nagios: one status line with "
                                 "performance data, the worst VPGs below, exit 0/1/2/3."),
+    json_flag: bool = typer.Option(False, "--json", help="Shorthand for --format json."),
+    vpg: list[str] | None = vpg_option(),
+    exclude: list[str] | None = exclude_option(),
+    allow_empty: bool = typer.Option(False, "--allow-empty",
+                                     help="Nothing to check (no VPGs, or none matches --vpg) is OK, not UNKNOWN."),
+    rpo_warning: str | None = typer.Option(
+        None, "--rpo-warning", metavar="RATIO|DURATION",
+        help="Warn when ActualRPO is above RATIO x ConfiguredRpoSeconds (1.5) or above DURATION (900s, 15m, 2h)."),
+    rpo_critical: str | None = typer.Option(
+        None, "--rpo-critical", metavar="RATIO|DURATION", help="Critical when ActualRPO is above this (as "
+        "--rpo-warning)."),
     rpo_warning_ratio: float | None = typer.Option(
-        None, "--rpo-warning-ratio", min=0.0, metavar="RATIO",
-        help="Also warn about an otherwise ok VPG whose ActualRPO has reached RATIO x ConfiguredRpoSeconds "
-        "(e.g. 0.8)."),
+        None, "--rpo-warning-ratio", min=0.0, metavar="RATIO", hidden=True,
+        help="Same as --rpo-warning RATIO (kept for older command lines)."),
     limit: int = typer.Option(25, "--limit", min=0, metavar="N", help="VPGs listed in the table view (0: all)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP),
+    max_output: int = typer.Option(
+        8192, "--max-output", min=1024, metavar="BYTES",
+        help="Nagios: keep the whole output within BYTES (the first line and the counts always; then the worst "
+        "VPGs and every VPG's RPO as performance data, as they fit)."),
+    output: str | None = typer.Option(
+        None, "--output", "-o", metavar="FILE",
+        help="Write to FILE atomically (a temporary file in its folder, then renamed; mode 0644) instead of "
+        "stdout: what a textfile collector reads is never half-written."),
+    max_bytes: int = max_bytes_option(),
     data: str | None = data_option(),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
-    """Judge every VPG of a REST API payload by status and substatus; summaries for people and monitoring."""
+    """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
+    from ..rows import Thresholds, parse_threshold
+    from ..triage import Options, report
+
     use_data(data)
-    from ..output import monitoring
-    from ..writer import error, write
+    chosen = _triage_format(fmt, nagios, json_flag)
+    if rpo_warning is not None and rpo_warning_ratio is not None:
+        fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
+    if rpo_warning_ratio is not None:
+        rpo_warning = repr(rpo_warning_ratio)
+    try:
+        thresholds = Thresholds(None if rpo_warning is None else parse_threshold(rpo_warning),
+                                None if rpo_critical is None else parse_threshold(rpo_critical))
+    except ValueError as exc:
+        fail(f"--rpo-warning/--rpo-critical: {exc}", EXIT_USAGE)
+    kb = kb_or_exit()
+    options = Options(tuple(vpg or ()), tuple(exclude or ()), allow_empty, thresholds)
+    reads = read_input(file, conn, options.vpg, max_bytes, "triage")
+    result = report(kb, reads, options)
+    if chosen is not TriageFormat.nagios:
+        from ..sanitize import printable
+        from ..writer import error
 
-    if nagios and fmt not in (None, TriageFormat.nagios):
-        # a monitoring command line: its usage errors are UNKNOWN (3) too
-        error("zvpg: usage: --nagios and --format are exclusive")
-        text, code = monitoring.nagios_unknown("usage: --nagios and --format are exclusive")
-        write(text)
-        raise typer.Exit(code)
-    chosen = TriageFormat.nagios if nagios else (fmt or TriageFormat.table)
-
-    def stop(message: str, code: int = EXIT_USAGE) -> Any:
-        """Monitoring reads the exit code: anything that stops the check is UNKNOWN (3), with a status line."""
-        if chosen is not TriageFormat.nagios:
-            fail(message, code)
-        text, unknown = monitoring.nagios_unknown(message)
-        write(text)
-        raise typer.Exit(unknown)
-
-    from ..payload import PayloadError, parse, read_source
-    from ..triage import SiteOutcome, summarize, triage_batches, triage_problems
-    from ..triage import triage as run_triage
+        for site in result.summary.failed_sites:
+            error(printable(f"zvpg: site {site.name} could not be read: {site.error}"))
+        if result.state_error:
+            error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
+    from ..writer import OutputError, to_file
 
     try:
-        kb = load_kb(state["data"])
-    except KBError as exc:
-        from ..sanitize import printable
+        with to_file(output):
+            code = _render(result, chosen, limit, max_output)
+    except OutputError as exc:
+        if output is None:
+            raise
+        fail(str(exc), EXIT_USAGE)
+    raise typer.Exit(code)
 
-        stop(printable(f"cannot read knowledge base: {exc}" if chosen is TriageFormat.nagios else str(exc)))
-    every = chosen in (TriageFormat.json, TriageFormat.checkmk, TriageFormat.prometheus)  # show every VPG
-    outcomes: tuple[SiteOutcome, ...] = ()
-    several: list[Any] | None = None  # the states of several sites' VPGs, when several were read
-    payload: Any = None
-    if conn.given:
-        if file is not None:
-            stop("give a FILE or --zvm/--sites, not both")
-        found = conn.read_sites(failer=stop)
-        reads = read_sites(found, conn.vms, conn.vpg, max_bytes, conn.parallel)
-        if len(reads) == 1 and reads[0].payload is None:
-            from ..sanitize import printable
 
-            stop(printable(f"cannot read {reads[0].site.name}: {reads[0].error}"))
-        outcomes = tuple(SiteOutcome(r.site.name, r.site.url, r.error, len(r.payload.items) if r.payload else 0)
-                         for r in reads)
-        if len(reads) == 1:
-            payload = reads[0].payload
-        else:
-            several = []
-            for r in reads:
-                if r.payload is not None:
-                    several += run_triage(kb, r.payload, rpo_warning_ratio, all_details=every, site=r.site.name)
-        for o in outcomes:
-            if o.error is not None and chosen is not TriageFormat.nagios:
-                from ..sanitize import printable
-                from ..writer import error
+def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> TriageFormat:
+    flags = [f for f, given in ((TriageFormat.nagios, nagios), (TriageFormat.json, json_flag)) if given]
+    if len(flags) > 1 or (flags and fmt not in (None, flags[0])):
+        fail("--nagios, --json and --format are exclusive: give one", EXIT_USAGE)
+    return flags[0] if flags else (fmt or TriageFormat.table)
 
-                error(printable(f"zvpg: site {o.name} could not be read: {o.error}"))
-    else:
-        stdin_hint(file, "triage")
-        try:
-            payload = parse(read_source(file, max_bytes))
-        except PayloadError as exc:
-            text = input_error(file, exc)
-            stop(f"cannot read input: {text}" if chosen is TriageFormat.nagios else text)
-    if several is not None:  # several sites: their states, as one list
-        states = several
-        summary = summarize(states, outcomes)
-        problems = [st for st in states if st.severity != "ok"]
-        noun = monitoring.objects_noun(summary.total, sum(1 for st in states if st.is_vm))
 
-        def batches() -> Any:
-            return iter([states])
-    elif every:  # one payload, every VPG: streamed, a batch at a time
-        summary, batches = triage_batches(kb, payload, rpo_warning_ratio)
-        summary = summary._replace(sites=outcomes)
-    else:  # the summary and the Nagios check show only the VPGs that need attention
-        summary, problems, vm_count = triage_problems(kb, payload, rpo_warning_ratio)
-        summary = summary._replace(sites=outcomes)
-        noun = monitoring.objects_noun(summary.total, vm_count)
+def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int) -> int:
+    """Write the report in the chosen format; the exit code."""
+    from ..writer import write, write_bytes
+
     if chosen is TriageFormat.nagios:
-        text, code = monitoring.nagios(problems, summary)
-        write(text)
-        raise typer.Exit(code)
-    if chosen is TriageFormat.json:
-        from ..writer import write_bytes
+        from ..output.nagios import nagios
 
-        for chunk in monitoring.json_chunks(summary, batches()):
+        text, code = nagios(result, max_output)
+        write(text)
+        return code
+    if chosen is TriageFormat.json:
+        from ..output.report import json_chunks
+
+        for chunk in json_chunks(result):
             write_bytes([chunk])
     elif chosen is TriageFormat.checkmk:
-        for text in monitoring.checkmk_chunks(batches, summary):
+        from ..output.checkmk import checkmk
+
+        for text in checkmk(result):
             write(text)
     elif chosen is TriageFormat.prometheus:
-        for text in monitoring.prometheus_chunks(summary, batches):
+        from ..output.prometheus import prometheus
+
+        for text in prometheus(result):
             write(text)
     else:
-        monitoring.print_summary(problems, summary, limit or None, noun)
-    if outcomes and all(o.error is not None for o in outcomes):
-        raise typer.Exit(EXIT_USAGE)  # nothing could be read: the output above says which sites failed
+        from ..output.report import print_table
+
+        print_table(result, limit or None)
+    summary = result.summary
+    if summary.sites and not any(s.error is None for s in summary.sites):
+        return EXIT_USAGE  # nothing could be read: the output above says which sites failed
+    return EXIT_NOT_FOUND if summary.problem else 0

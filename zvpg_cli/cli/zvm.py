@@ -72,9 +72,6 @@ ZVM_OPTIONS: dict[str, Any] = {
     "vms": typer.Option(
         False, "--vms", rich_help_panel=PANEL,
         help="With --zvm/--sites: read GET /v1/vms (one object per VM) instead of /v1/vpgs."),
-    "vpg": typer.Option(
-        None, "--vpg", metavar="NAME", rich_help_panel=PANEL,
-        help="With --zvm/--sites: only this VPG (the API's name= / vpgName= filter)."),
     "parallel": typer.Option(
         32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
         help="Read at most N ZVMs at a time."),
@@ -85,7 +82,7 @@ ZVM_OPTIONS: dict[str, Any] = {
 _TYPES: dict[str, Any] = {
     "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
     "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
-    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "vms": bool, "vpg": str | None,
+    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "vms": bool,
     "parallel": int,
 }
 
@@ -105,7 +102,6 @@ class Connection(NamedTuple):
     allow_http: bool
     timeout: float
     vms: bool = False  # read GET /v1/vms rather than /v1/vpgs (annotate, triage)
-    vpg: str | None = None  # the API's name= / vpgName= filter (annotate, triage)
     parallel: int = 32
 
     @property
@@ -116,7 +112,7 @@ class Connection(NamedTuple):
     def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
         """The sites these options name; see `sites_from_options`."""
         options = self._asdict()
-        for key in ("parallel", "vms", "vpg"):
+        for key in ("parallel", "vms"):
             del options[key]
         return sites_from_options(**options, required=required, failer=failer)
 
@@ -126,11 +122,11 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 def with_connection(*, parallel: bool = False, payloads: bool = False) -> Callable[[_Command], _Command]:
     """Give a command the shared connection options (`--zvm`, `--sites`,
-    `--user`, ... and, with `parallel`, `--parallel`; with `payloads`, `--vms`
-    and `--vpg`), declared once here: the command takes a `conn: Connection`
+    `--user`, ... and, with `parallel`, `--parallel`; with `payloads`, `--vms`),
+    declared once here: the command takes a `conn: Connection`
     parameter instead of a dozen."""
     names = [n for n in ZVM_OPTIONS
-             if (parallel or n != "parallel") and (payloads or n not in ("vms", "vpg"))]
+             if (parallel or n != "parallel") and (payloads or n != "vms")]
 
     def decorate(func: _Command) -> _Command:
         import functools

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..decode import Decoded, DecodedPair, Failover, numbering_warning
+from ..decode import UNDOCUMENTED, Decoded, DecodedPair, Failover, numbering_warning
 from ..lookup import Resolution
 from ..model import Entry, KnowledgeBase, Status, Substatus
 
@@ -209,8 +209,8 @@ def pair_severity(pair: DecodedPair) -> str:
     sub = pair.substatus.entry if pair.substatus is not None else None
     if pair.severity_from == "substatus" and sub is not None:
         return f"{pair.severity}, from the substatus ({sub.severity_rationale})"
-    if pair.severity_from == "substatus":
-        return f"{pair.severity}, from the substatus (a code zvpg does not know)"
+    if pair.severity_from == "undocumented":
+        return f"{pair.severity}, at least: {UNDOCUMENTED}"
     if pair.severity_from == "both" and sub is not None:
         return f"{pair.severity}, from status and substatus alike"
     why = f" ({st.severity_rationale})" if st is not None and st.severity_rationale else ""

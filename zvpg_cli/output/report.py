@@ -1,0 +1,129 @@
+"""A triage report for people (a table, worst first) and as JSON (the JSON
+contract: README, "JSON contract"; schemas/triage.schema.json)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..decode import Decoded
+from ..model import Severity
+from ..rows import Row
+from ..sanitize import json_safe, printable
+from ..triage import Report
+from .views import failover_short
+
+#: The order counts are shown in, worst first (as the JSON contract has always had them).
+COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
+
+
+def failover_text(row: Row) -> str:
+    f = row.failover
+    return failover_short(f.recovery, f.condition, f.basis)
+
+
+def one_line(row: Row) -> str:
+    """A row in one line of plain text (names escaped, no newlines)."""
+    return printable(f"{row.label}: {row.state}; failover possible: {failover_text(row)}; {row.rpo_text}"
+                     + (f"; {row.timed.note}" if row.timed is not None and row.timed.note else ""))
+
+
+# ---- JSON --------------------------------------------------------------------------
+
+def _code(d: Decoded | None) -> dict[str, Any] | None:
+    return None if d is None else {"code": d.code, "name": d.name, "api_name": d.api_name, "known": d.known}
+
+
+def row_json(row: Row) -> dict[str, Any]:
+    pair = row.verdict.annotation.pair
+    f = row.failover
+    out = {
+        "site": row.site, "index": row.position, "kind": row.kind, "name": row.name, "identifier": row.identifier,
+        "vpg_name": row.vpg_name, "vpg_identifier": row.vpg_identifier,
+        "vm_name": row.vm_name, "vm_identifier": row.vm_identifier,
+        "severity": row.severity.value,
+        "status": _code(pair.status if pair else None), "substatus": _code(pair.substatus if pair else None),
+        "recovery": row.verdict.recovery, "recovery_condition": f.condition, "failover_possible": f.possible,
+        "failover_basis": f.basis, "protection_halted": row.verdict.protection_halted,
+        "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
+        "label": row.label, "state": row.state, "progress": row.progress,
+    }
+    if row.timed is not None:
+        out.update(row.timed.json())
+    return out
+
+
+def summary_json(report: Report) -> dict[str, Any]:
+    s = report.summary
+    return {
+        "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
+                    "problem": s.problem, "state_error": report.state_error},
+        "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
+                   "objects": site.objects} for site in s.sites],
+    }
+
+
+def json_chunks(report: Report, per_chunk: int = 4096) -> Iterator[bytes]:
+    """The report as indented JSON, a chunk of rows at a time."""
+    import msgspec
+
+    def formatted(value: Any) -> bytes:
+        return json_safe(msgspec.json.format(msgspec.json.encode(value), indent=2))
+
+    head = formatted({**summary_json(report), "vpgs": []})
+    prefix, _, end = head.rpartition(b"[]")
+    rows = report.rows
+    if not rows:
+        yield prefix + b"[]" + end + b"\n"
+        return
+    for start in range(0, len(rows), per_chunk):
+        body = formatted({"vpgs": [row_json(r) for r in rows[start:start + per_chunk]]})
+        items = body[body.index(b"[\n") + 2:body.rindex(b"\n  ]")]
+        yield (prefix + b"[\n" if start == 0 else b",\n") + items
+    yield b"\n  ]" + end + b"\n"
+
+
+# ---- people --------------------------------------------------------------------------
+
+def print_table(report: Report, limit: int | None) -> None:
+    """The summary for people: counts, unreadable sites, what needs attention."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from .human import SEVERITY_STYLE, emit
+
+    s = report.summary
+    head = Text.assemble(("Triage: ", "bold"), (f"{s.objects()}  ", ""),
+                         *[(f"{s.counts[k]} {k.value}  ", SEVERITY_STYLE.get(k.value, "") if s.counts[k] else "dim")
+                           for k in COUNTS_ORDER])
+    if s.sites:
+        head.append(f"from {len(s.sites)} site{'s' if len(s.sites) != 1 else ''}")
+    parts: list[Any] = [head]
+    for site in s.failed_sites:
+        parts.append(Text(printable(f"Site {site.name} ({site.url}) could not be read: {site.error}"),
+                          style="bold magenta"))
+    if report.state_error:
+        parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
+    problems = report.worst_first(limit)
+    not_ok = s.total - s.counts[Severity.OK]
+    if problems:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Needs attention, worst first", title_justify="left")
+        for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
+            table.add_column(header, overflow="fold", no_wrap=header == "Severity")
+        for r in problems:
+            state = r.state + (f" ({r.timed.note})" if r.timed is not None and r.timed.note else "")
+            table.add_row(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
+                          Text(printable(r.label)), Text(printable(state)), Text(failover_text(r)),
+                          Text(r.rpo_text.removeprefix("RPO ")))
+        parts.append(table)
+        if len(problems) < not_ok:
+            parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
+        parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
+    elif s.problem:
+        parts.append(Text(printable(f"Nothing judged: {s.problem}."), style="bold magenta"))
+    elif s.failed_sites:
+        parts.append(Text(f"Every {s.noun} that could be read is ok.", style="yellow"))
+    else:
+        parts.append(Text(f"Every {s.noun} is ok.", style="green"))
+    emit(*parts)

@@ -1,0 +1,326 @@
+"""One row per API object: the model every triage and annotate format reads.
+
+A row says who the object is (a VPG, or a VM of `GET /v1/vms`, with names,
+identifiers and the site it was read from), its numbers (ActualRPO,
+ConfiguredRpoSeconds, ProgressPercentage) and its verdict (severity, reasons,
+whether a failover is possible). The payload shapes clients produce are
+normalised here and nowhere else: PascalCase (live ZVMs), camelCase (the ZVM
+10.x swagger) and objects read by plain names (`name`, `identifier`,
+`actualRpo`). Numbers are checked here, once.
+
+What a Status/SubStatus pair means is worked out once per distinct pair
+(`Verdict`) and shared by every row in that pair; the RPO rules then judge
+each row on its own numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import msgspec
+
+from .decode import NO_ANSWER, UNDOCUMENTED, Failover, undocumented_floor
+from .model import KnowledgeBase, Severity, Status, Substatus
+from .payload import Annotation, Payload, RawText, annotate_head, pair_key, show
+from .units import number
+
+# ---- identity and numbers, in every spelling clients use -------------------------
+
+#: Each field of a row and the API fields it is read from, first found wins.
+_SPELLINGS = {
+    "vpg_name": ("VpgName", "vpgName"),
+    "vpg_identifier": ("VpgIdentifier", "vpgIdentifier"),
+    "vm_name": ("VmName", "vmName"),
+    "vm_identifier": ("VmIdentifier", "vmIdentifier"),
+    "name": ("name",),  # objects read by plain names (Zerto Analytics' lists)
+    "identifier": ("identifier",),
+    "actual_rpo": ("ActualRPO", "actualRPO", "actualRpo"),
+    "configured_rpo": ("ConfiguredRpoSeconds", "configuredRpoSeconds"),
+    "progress": ("ProgressPercentage", "progressPercentage"),
+}
+_API_FIELDS = tuple(f for spellings in _SPELLINGS.values() for f in spellings)
+_Identity: Any = msgspec.defstruct("_Identity", [(f, Any, None) for f in _API_FIELDS])
+# (a field msgspec cannot turn into Python, such as a 5,000-digit integer, is read raw)
+_RawIdentity: Any = msgspec.defstruct("_RawIdentity", [(f, msgspec.Raw, None) for f in _API_FIELDS])
+
+
+def _identities(payload: Payload) -> list[Any]:
+    """The identity fields of every object: one msgspec pass over the payload."""
+    data = payload.data if not payload.single else b"[" + payload.data + b"]"
+    try:
+        found: list[Any] = msgspec.json.decode(data, type=list[_Identity])
+    except msgspec.ValidationError:  # a number no Python value holds: those fields as their text
+        found = [_Identity(**{k: _python(v) for k, v in msgspec.structs.asdict(r).items()})
+                 for r in msgspec.json.decode(data, type=list[_RawIdentity])]
+    return found
+
+
+def _python(raw: msgspec.Raw | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError:  # 1E+400, an integer of 4,301+ digits
+        return RawText(bytes(raw).decode("utf-8"))
+
+
+def _first(d: Any, spellings: tuple[str, ...]) -> Any:
+    for f in spellings:
+        value = getattr(d, f)
+        if value is not None:
+            return value
+    return None
+
+
+def text(value: object) -> str:
+    """A name or identifier as text ("" when missing; a number as its digits)."""
+    if value is None:
+        return ""
+    return value if type(value) is str else str(value)
+
+
+def checked_number(value: object) -> int | float | None:
+    """An RPO or a percentage as a number: JSON numbers, or strings of digits;
+    None for anything else (true, an object, NaN, a number no float holds)."""
+    if type(value) is int:
+        return value if -2**53 < value < 2**53 else _float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    return _float(value)
+
+
+def _float(value: int | float | str) -> float | None:
+    try:
+        result = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if result != result or result in (float("inf"), float("-inf")):
+        return None
+    return int(result) if result.is_integer() and abs(result) < 2**53 else result
+
+
+# ---- the verdict of a Status/SubStatus pair --------------------------------------
+
+class Verdict(NamedTuple):
+    """What a Status/SubStatus pair means; shared by every row in that pair."""
+
+    annotation: Annotation
+    severity: Severity
+    reasons: tuple[str, ...]
+    failover: Failover
+    status_text: str  # "Not Meeting SLA", "35 (unknown)", "no Status"
+    substatus_text: str  # "Delta Syncing", "none", "" (no SubStatus given)
+    #: the status says the RPO SLA setting is met (Meeting SLA, History Not Meeting SLA)
+    rpo_sla_met: bool
+    recovery: str | None
+    protection_halted: bool | None
+
+    @property
+    def state(self) -> str:
+        """`Not Meeting SLA / Delta Syncing`, or the status alone."""
+        return f"{self.status_text} / {self.substatus_text}" if self.substatus_text else self.status_text
+
+
+def unknown_text(value: object) -> str:
+    """A code or name the knowledge base does not know, kept as given: `35 (unknown)`."""
+    return f"{show(value)} (unknown)"
+
+
+def judge(kb: KnowledgeBase, head: Any) -> Verdict:
+    a = annotate_head(kb, head)
+    pair = a.pair
+    if pair is None:
+        return Verdict(a, Severity.UNKNOWN, a.problems, NO_ANSWER, "no Status", "", False, None, None)
+    st, sub = pair.status, pair.substatus
+    status_text = st.name or unknown_text(a.status_value)
+    sub_text = "" if sub is None else "none" if sub.no_substatus else sub.name or unknown_text(a.substatus_value)
+    status = st.entry if isinstance(st.entry, Status) else None
+    if status is None:
+        return Verdict(a, Severity.UNKNOWN, a.problems, NO_ANSWER, status_text, sub_text, False, None, None)
+    entry = sub.entry if sub is not None else None
+    reasons = []
+    if status.severity != "ok":
+        reasons.append(f"status {status.name}: {status.severity} ({status.severity_rationale})")
+    if isinstance(entry, Substatus) and entry.severity not in (None, "ok"):
+        reasons.append(f"substatus {entry.name}: {entry.severity} ({entry.severity_rationale})")
+    if undocumented_floor(sub) is not None:
+        reasons.append(f"substatus {sub_text}: {UNDOCUMENTED}")
+    reasons.extend(a.problems)
+    recovery = entry.recovery if isinstance(entry, Substatus) else None
+    halted = entry.protection_halted if isinstance(entry, Substatus) else None
+    return Verdict(a, Severity.of(pair.severity), tuple(reasons), pair.failover, status_text, sub_text,
+                   bool(status.rpo_sla_met), recovery, halted)
+
+
+# ---- RPO thresholds --------------------------------------------------------------
+
+class Threshold(NamedTuple):
+    """An RPO threshold: a share of ConfiguredRpoSeconds (`1.5`) or seconds (`15m`)."""
+
+    ratio: float | None = None
+    seconds: int | None = None
+    given: str = ""  # as the user wrote it
+
+    def limit(self, configured: float | None) -> float | None:
+        """The threshold in seconds for an object (None: it does not apply)."""
+        if self.seconds is not None:
+            return self.seconds
+        return None if not configured or configured <= 0 or self.ratio is None else self.ratio * configured
+
+
+def parse_threshold(spec: str) -> Threshold:
+    """`1.5` (a ratio of ConfiguredRpoSeconds) or a duration (`900s`, `15m`, `2h`).
+    Raises ValueError with a message to show."""
+    from .units import parse_duration
+
+    given = spec.strip()
+    if given and given.replace(".", "", 1).isdigit() and given.isascii():
+        ratio = float(given)
+        if ratio <= 0:
+            raise ValueError(f"{spec!r}: a ratio must be above 0")
+        return Threshold(ratio=ratio, given=given)
+    try:
+        return Threshold(seconds=parse_duration(given), given=given)
+    except ValueError:
+        raise ValueError(f"{spec!r} is neither a ratio of ConfiguredRpoSeconds (1.5) nor a duration "
+                         "(900s, 15m, 2h)") from None
+
+
+class Thresholds(NamedTuple):
+    warning: Threshold | None = None
+    critical: Threshold | None = None
+
+
+NO_THRESHOLDS = Thresholds()
+
+
+# ---- rows ------------------------------------------------------------------------
+
+class Row(NamedTuple):
+    """One API object, as every format shows it."""
+
+    position: int  # its place in the payload it came from
+    site: str | None  # the site (ZVM) it was read from, when a run reads several
+    kind: str  # "vpg", or "vm" for a GET /v1/vms object
+    name: str  # its own name: the VM's for a VM, else the VPG's
+    identifier: str  # its own identifier
+    vpg_name: str
+    vpg_identifier: str
+    vm_name: str | None
+    vm_identifier: str | None
+    actual_rpo: int | float | None
+    configured_rpo: int | float | None
+    progress: int | float | None
+    verdict: Verdict
+    severity: Severity
+    reasons: tuple[str, ...]
+    failover: Failover
+    #: how long it has been in its state (zvpg_cli.timing.Timed), with --state
+    timed: Any = None
+
+    @property
+    def label(self) -> str:
+        """How people see it: `ERP-Prod`, `VM db01 (VPG ExportStuff)`, with
+        its site in front when a run reads several: `[nyc] ERP-Prod`."""
+        site = f"[{self.site}] " if self.site else ""
+        return site + self.own_label
+
+    @property
+    def own_label(self) -> str:
+        """`label` without the site."""
+        if self.kind == "vpg":
+            return self.name or self.identifier or f"object {self.position}"
+        vm = self.name or self.identifier or f"object {self.position}"
+        return f"VM {vm} (VPG {self.vpg_name})" if self.vpg_name else f"VM {vm}"
+
+    @property
+    def state(self) -> str:
+        return self.verdict.state
+
+    @property
+    def rpo_text(self) -> str:
+        """`RPO 620s of 300s`; a VM has no configured RPO: `RPO 5s`."""
+        a, c = self.actual_rpo, self.configured_rpo
+        if a is None and c is None:
+            return "RPO not given"
+        if c is None and self.kind == "vm":
+            return f"RPO {number(a)}s"  # type: ignore[arg-type]
+        return f"RPO {'?' if a is None else number(a) + 's'} of {'?' if c is None else number(c) + 's'}"
+
+
+def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
+         thresholds: Thresholds = NO_THRESHOLDS) -> list[Row]:
+    """A row for every object of `payload`, in order."""
+    verdicts: dict[Any, Verdict] = {}
+    fast = not payload.raw_codes  # codes are ints and strings: they key the cache as they are
+    out: list[Row] = []
+    add = out.append
+    sp = _SPELLINGS
+    for index, (head, d) in enumerate(zip(payload.heads, _identities(payload), strict=True)):
+        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = judge(kb, head)
+        vpg_name = text(_first(d, sp["vpg_name"]))
+        vpg_id = text(_first(d, sp["vpg_identifier"]))
+        vm_name, vm_id = _first(d, sp["vm_name"]), _first(d, sp["vm_identifier"])
+        if vm_name is not None or vm_id is not None:
+            kind, vm_name, vm_id = "vm", text(vm_name), text(vm_id)
+            name, ident = vm_name, vm_id
+        else:
+            kind = "vpg"
+            if not vpg_name and d.name is not None:  # read by plain names
+                vpg_name = text(d.name)
+            if not vpg_id and d.identifier is not None:
+                vpg_id = text(d.identifier)
+            name, ident = vpg_name, vpg_id
+        actual = checked_number(_first(d, sp["actual_rpo"]))
+        configured = checked_number(_first(d, sp["configured_rpo"]))
+        progress = checked_number(_first(d, sp["progress"]))
+        severity, reasons, failover = verdict.severity, verdict.reasons, verdict.failover
+        if actual is not None and (verdict.rpo_sla_met or thresholds.warning or thresholds.critical):
+            severity, reasons, failover = _rpo_rules(verdict, actual, configured, thresholds)
+        add(Row(index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured, progress,
+                verdict, severity, reasons, failover))
+    return out
+
+
+def _rpo_rules(verdict: Verdict, actual: float, configured: float | None,
+               thresholds: Thresholds) -> tuple[Severity, tuple[str, ...], Failover]:
+    """The verdict, raised by what the RPO says: ActualRPO over
+    ConfiguredRpoSeconds while the status claims the RPO SLA is met is a
+    warning (and no failover is inferred); over --rpo-warning a warning, over
+    --rpo-critical critical."""
+    severity, reasons, failover = verdict.severity, list(verdict.reasons), verdict.failover
+    if verdict.rpo_sla_met and configured is not None and configured > 0 and actual > configured:
+        severity = max(severity, Severity.WARNING)
+        reasons.append(f"ActualRPO {number(actual)}s is over the configured {number(configured)}s "
+                       "although the status says the RPO SLA is met")
+        if failover.basis == "inferred":
+            failover = NO_ANSWER
+    for level, threshold in ((Severity.CRITICAL, thresholds.critical), (Severity.WARNING, thresholds.warning)):
+        limit = threshold.limit(configured) if threshold is not None else None
+        if limit is not None and actual > limit:
+            severity = max(severity, level)
+            reasons.append(f"ActualRPO {number(actual)}s is over the {level.value} threshold "
+                           f"{number(round(limit, 3))}s ({threshold_text(threshold, configured)})")  # type: ignore[arg-type]
+            break
+    if severity is verdict.severity and len(reasons) == len(verdict.reasons):
+        return verdict.severity, verdict.reasons, failover
+    return severity, tuple(reasons), failover
+
+
+def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | None]:
+    """The RPO (seconds) above which `row` is a warning, and critical, as
+    performance data shows them: --rpo-warning (or, where the status claims the
+    RPO SLA is met, ConfiguredRpoSeconds) and --rpo-critical."""
+    c = row.configured_rpo
+    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and row.verdict.rpo_sla_met else None)
+    crit = thresholds.critical.limit(c) if thresholds.critical else None
+    return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
+
+
+def threshold_text(t: Threshold, configured: float | None) -> str:
+    if t.ratio is not None:
+        return f"{number(t.ratio)} x the configured {number(configured)}s"  # type: ignore[arg-type]
+    return f"{t.given}"

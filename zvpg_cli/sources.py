@@ -1,0 +1,145 @@
+"""Where payloads come from: a file, stdin, or ZVMs (`read_sites`). Each
+source ends as a `triage.Read`: a parsed payload, or one line saying why
+there is none."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+from typing import Any
+
+from .payload import _BOMS, DEFAULT_MAX_BYTES, PayloadError, _json_kind, parse
+
+#: Input is read in pieces of this size: memory grows with what arrives, never
+#: with the --max-bytes limit, and the first piece shows whether it can be JSON.
+CHUNK = 1 << 20
+
+
+def read_source(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of FILE, or of stdin for None or "-", at most `max_bytes`.
+
+    Input whose first meaningful byte (after an optional byte-order mark and
+    white space) cannot start a JSON array or object is refused as soon as
+    that byte arrives, without reading the rest (`/dev/zero`, a binary file,
+    an HTML error page)."""
+    where = "stdin" if path is None or path == "-" else path
+    try:
+        if path is None or path == "-":
+            if sys.stdin is None:  # started with stdin closed (`zvpg annotate <&-`)
+                raise PayloadError("cannot read stdin: it is closed")
+            return _read(sys.stdin.buffer, max_bytes)
+        with open(path, "rb") as fh:
+            return _read(fh, max_bytes)
+    except OSError as exc:
+        raise PayloadError(f"cannot read {where}: {exc.strerror or exc}") from None
+
+
+def _read(stream: Any, max_bytes: int) -> bytes:
+    size = None
+    try:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode):
+            size = info.st_size
+    except (OSError, AttributeError, ValueError):  # not a real file (a test runner's stdin)
+        pass
+    if size is not None and size > max_bytes:  # refuse before reading anything
+        raise PayloadError(f"input is {size} bytes, larger than the limit of {max_bytes} "
+                           "(raise it with --max-bytes)")
+    too_large = PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
+    if size is not None and stream.seekable():  # a regular file: its size is known
+        _can_start_json(memoryview(stream.read(4097)))
+        stream.seek(0)
+        data: bytes = stream.read(size + 1)  # one piece, as large as the file (not the limit)
+        if len(data) > max_bytes:  # it grew meanwhile
+            raise too_large
+        return data
+    buffer = io.BytesIO()  # grows with what arrives; getvalue() hands over its bytes without a copy
+    head = b""  # the first bytes, until they show whether this can be JSON
+    started = False
+    while chunk := stream.read(min(CHUNK, max_bytes + 1 - buffer.tell())):
+        buffer.write(chunk)
+        if buffer.tell() > max_bytes:
+            raise too_large
+        if not started:
+            head = (head + chunk[:4097])[:4097]
+            started = _can_start_json(memoryview(head)) or buffer.tell() > 4096
+    return buffer.getvalue()
+
+
+_JSON_SPACE = b" \t\r\n"
+
+
+def _can_start_json(head: memoryview) -> bool:
+    """True when `head`, the first bytes of the input, starts like a JSON
+    array or object; False when only a byte-order mark and white space have
+    arrived so far. Raises `PayloadError` for anything else."""
+    data = bytes(head[:4096])
+    text: bytes | str = data
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            if encoding == "utf-8":
+                text = body
+                break
+            width = 4 if "32" in encoding else 2
+            try:
+                text = body[:len(body) // width * width].decode(encoding)
+            except UnicodeError:
+                return True  # to_utf8 says what is wrong with it
+            break
+    if isinstance(text, str):
+        first = text.lstrip(" \t\r\n")[:1]
+        if not first:
+            return len(head) > 4096  # (4 KiB of white space: the parser takes it from here)
+        first_byte = first.encode("utf-8", "replace")[:1]
+    else:
+        rest = text.lstrip(_JSON_SPACE)
+        if not rest:
+            return len(head) > 4096
+        first_byte = rest[:1]
+        if first_byte == b"\x00" and rest[1:2] in (b"[", b"{"):
+            return True  # UTF-16 BE without a byte-order mark: to_utf8 explains
+    if first_byte in (b"[", b"{"):
+        return True
+    if first_byte in b'"-0123456789tfn':
+        raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
+                           "or one object")
+    shown = first_byte.decode("latin-1")
+    shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
+    raise PayloadError(f"input is not JSON: it starts with {shown} (expected a JSON array of API objects, "
+                       "or one object)")
+
+
+def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """A file's (or stdin's) payload as a `triage.Read`; raises PayloadError."""
+    from .triage import Read
+
+    return Read(parse(read_source(path, max_bytes)))
+
+
+def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: int, parallel: int) -> list[Any]:
+    """GET /v1/vpgs (or /v1/vms) from every site (`zvm.sites.Site`),
+    concurrently, each answer parsed like a file; a site that cannot be read,
+    or whose answer is not VPG data, gets a one-line error instead. `names`:
+    the --vpg patterns; one plain name is also sent as the API's own filter
+    (name= / vpgName=), which ZVMs match without regard to case."""
+    from .triage import Read
+    from .zvm.fetch import fetch_each
+
+    path = "/v1/vms" if vms else "/v1/vpgs"
+    params = {}
+    if len(names) == 1 and not any(c in names[0] for c in "*?["):
+        params = {("vpgName" if vms else "name"): names[0]}
+    out = []
+    for result in fetch_each(found, [(path, params)], parallel=parallel, max_bytes=max_bytes):
+        site = result.site
+        if result.body is None:
+            out.append(Read(None, site.name, site.url, result.error))
+            continue
+        try:
+            out.append(Read(parse(result.body), site.name, site.url))
+        except PayloadError as exc:
+            out.append(Read(None, site.name, site.url, f"its answer to GET {path} cannot be read: {exc}"))
+    return out
