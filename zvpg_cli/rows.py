@@ -15,6 +15,7 @@ each row on its own numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import msgspec
@@ -44,15 +45,21 @@ _Identity: Any = msgspec.defstruct("_Identity", [(f, Any, None) for f in _API_FI
 _RawIdentity: Any = msgspec.defstruct("_RawIdentity", [(f, msgspec.Raw, None) for f in _API_FIELDS])
 
 
-def _identities(payload: Payload) -> list[Any]:
-    """The identity fields of every object: one msgspec pass over the payload."""
-    data = payload.data if not payload.single else b"[" + payload.data + b"]"
-    try:
-        found: list[Any] = msgspec.json.decode(data, type=list[_Identity])
-    except msgspec.ValidationError:  # a number no Python value holds: those fields as their text
-        found = [_Identity(**{k: _python(v) for k, v in msgspec.structs.asdict(r).items()})
-                 for r in msgspec.json.decode(data, type=list[_RawIdentity])]
-    return found
+#: Objects whose identity is decoded at a time: a batch's structs are dropped
+#: once its rows are made, so memory grows with the rows, not with the structs.
+BATCH = 4096
+
+
+def _identities(payload: Payload) -> Iterator[Any]:
+    """The identity fields of every object, in order: one msgspec pass per batch."""
+    items = payload.items
+    for start in range(0, len(items), BATCH):
+        data = b"[" + b",".join([memoryview(r) for r in items[start:start + BATCH]]) + b"]"
+        try:
+            yield from msgspec.json.decode(data, type=list[_Identity])
+        except msgspec.ValidationError:  # a number no Python value holds: those fields as their text
+            yield from (_Identity(**{k: _python(v) for k, v in msgspec.structs.asdict(r).items()})
+                        for r in msgspec.json.decode(data, type=list[_RawIdentity]))
 
 
 def _python(raw: msgspec.Raw | None) -> Any:
@@ -62,14 +69,6 @@ def _python(raw: msgspec.Raw | None) -> Any:
         return msgspec.json.decode(raw)
     except msgspec.ValidationError:  # 1E+400, an integer of 4,301+ digits
         return RawText(bytes(raw).decode("utf-8"))
-
-
-def _first(d: Any, spellings: tuple[str, ...]) -> Any:
-    for f in spellings:
-        value = getattr(d, f)
-        if value is not None:
-            return value
-    return None
 
 
 def text(value: object) -> str:
@@ -252,36 +251,51 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
          thresholds: Thresholds = NO_THRESHOLDS) -> list[Row]:
     """A row for every object of `payload`, in order."""
     verdicts: dict[Any, Verdict] = {}
+    raised: dict[tuple[int, Any, Any], tuple[Severity, tuple[str, ...], Failover]] = {}
     fast = not payload.raw_codes  # codes are ints and strings: they key the cache as they are
+    any_threshold = thresholds.warning is not None or thresholds.critical is not None
     out: list[Row] = []
     add = out.append
-    sp = _SPELLINGS
+    make = tuple.__new__  # Row(...) without the generated __new__'s argument handling
     for index, (head, d) in enumerate(zip(payload.heads, _identities(payload), strict=True)):
         key = (head.Status, head.SubStatus) if fast else pair_key(head)
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = judge(kb, head)
-        vpg_name = text(_first(d, sp["vpg_name"]))
-        vpg_id = text(_first(d, sp["vpg_identifier"]))
-        vm_name, vm_id = _first(d, sp["vm_name"]), _first(d, sp["vm_identifier"])
-        if vm_name is not None or vm_id is not None:
+        # every spelling, first found wins (_SPELLINGS)
+        vpg_name = d.VpgName if d.VpgName is not None else d.vpgName
+        vpg_id = d.VpgIdentifier if d.VpgIdentifier is not None else d.vpgIdentifier
+        vm_name = d.VmName if d.VmName is not None else d.vmName
+        vm_id = d.VmIdentifier if d.VmIdentifier is not None else d.vmIdentifier
+        if type(vpg_name) is not str:
+            vpg_name = text(vpg_name if vpg_name is not None or vm_name is not None or vm_id is not None else d.name)
+        if type(vpg_id) is not str:
+            vpg_id = text(vpg_id if vpg_id is not None or vm_name is not None or vm_id is not None else d.identifier)
+        if vm_name is None and vm_id is None:
+            kind, name, ident = "vpg", vpg_name, vpg_id
+        else:
             kind, vm_name, vm_id = "vm", text(vm_name), text(vm_id)
             name, ident = vm_name, vm_id
-        else:
-            kind = "vpg"
-            if not vpg_name and d.name is not None:  # read by plain names
-                vpg_name = text(d.name)
-            if not vpg_id and d.identifier is not None:
-                vpg_id = text(d.identifier)
-            name, ident = vpg_name, vpg_id
-        actual = checked_number(_first(d, sp["actual_rpo"]))
-        configured = checked_number(_first(d, sp["configured_rpo"]))
-        progress = checked_number(_first(d, sp["progress"]))
+        actual = d.ActualRPO if d.ActualRPO is not None else d.actualRPO if d.actualRPO is not None else d.actualRpo
+        configured = d.ConfiguredRpoSeconds if d.ConfiguredRpoSeconds is not None else d.configuredRpoSeconds
+        progress = d.ProgressPercentage if d.ProgressPercentage is not None else d.progressPercentage
+        if type(actual) is not int or not -2**53 < actual < 2**53:
+            actual = checked_number(actual)
+        if type(configured) is not int or not -2**53 < configured < 2**53:
+            configured = checked_number(configured)
+        if progress is not None:
+            progress = checked_number(progress)
         severity, reasons, failover = verdict.severity, verdict.reasons, verdict.failover
-        if actual is not None and (verdict.rpo_sla_met or thresholds.warning or thresholds.critical):
-            severity, reasons, failover = _rpo_rules(verdict, actual, configured, thresholds)
-        add(Row(index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured, progress,
-                verdict, severity, reasons, failover))
+        if actual is not None and (any_threshold or (verdict.rpo_sla_met and configured and actual > configured)):
+            memo = (id(verdict), actual, configured)
+            found = raised.get(memo)
+            if found is None:
+                found = _rpo_rules(verdict, actual, configured, thresholds)
+                if len(raised) < 100_000:
+                    raised[memo] = found
+            severity, reasons, failover = found
+        add(make(Row, (index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured,
+                       progress, verdict, severity, reasons, failover, None)))
     return out
 
 

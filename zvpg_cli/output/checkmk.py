@@ -57,8 +57,9 @@ def _metrics(row: Row, report: Report) -> str:
 
 def checkmk(report: Report) -> Iterator[str]:
     """The local-check lines, a chunk at a time."""
-    names = unique([service_name(r) for r in report.rows],
-                   [service_text(r.identifier) or f"#{r.position}" for r in report.rows])
+    rows = report.rows
+    names = unique([service_name(r) for r in rows],
+                   lambda i: service_text(rows[i].identifier) or f"#{rows[i].position}")
     lines = []
     for row, service in zip(report.rows, names, strict=True):
         note = row.timed.note if row.timed is not None and row.timed.note else None

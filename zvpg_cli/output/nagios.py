@@ -98,7 +98,8 @@ def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
         lines.append(line)
         size += n
         shown += 1
-    labels = unique([f"{r.label} rpo" for r in report.rows], [r.identifier or f"#{r.position}" for r in report.rows])
+    rows = report.rows
+    labels = unique([f"{r.label} rpo" for r in rows], lambda i: rows[i].identifier or f"#{rows[i].position}")
     by_row = dict(zip(map(id, report.rows), labels, strict=True))
     perfdata = 0
     with_rpo = sum(1 for r in report.rows if r.actual_rpo is not None)

@@ -4,18 +4,22 @@ series, Nagios performance-data labels), made so in one way."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 
-def unique(names: list[str], alternates: list[str]) -> list[str]:
+def unique(names: list[str], alternate: Callable[[int], str]) -> list[str]:
     """`names` made unique, stable across input order wherever the input
-    allows: a name that several objects share gets each object's alternate
-    (its identifier) appended, `ERP [f3a1-0001]`, and only what is still equal
-    then gets ` #2`, ` #3`, ... in input order."""
+    allows: a name that several objects share gets the object's alternate
+    (`alternate(i)`, its identifier) appended, `ERP [f3a1-0001]`, and only what
+    is still equal then gets ` #2`, ` #3`, ... in input order."""
+    if len(set(names)) == len(names):  # the common case: nothing to do
+        return names
     shared = Counter(names)
-    candidates = [f"{n} [{a}]" if shared[n] > 1 else n for n, a in zip(names, alternates, strict=True)]
-    if len(set(candidates)) == len(candidates):
-        return candidates
+    candidates = [f"{n} [{alternate(i)}]" if shared[n] > 1 else n for i, n in enumerate(names)]
+    del shared
     taken = set(candidates)
+    if len(taken) == len(candidates):
+        return candidates
     last: dict[str, int] = {}  # a candidate -> the number it got last
     out = []
     for c in candidates:

@@ -43,20 +43,21 @@ def _reported(rows: list[Row], report: Reporter) -> list[Row]:
 def json_chunks(kb: KnowledgeBase, payload: Payload, rows: list[Row], *, ndjson: bool = False,
                 per_chunk: int = 8192) -> Iterator[bytes]:
     """The annotated objects as JSON text, in chunks: separated by ",\n" (the
-    inside of an array), or one per line (`ndjson`). The `zvpg` member of a
-    row judged by its pair alone is made once per pair; the original bytes are
-    sliced, not copied."""
-    shared: dict[int, bytes] = {}  # id(verdict) -> the member of its rows
+    inside of an array), or one per line (`ndjson`). Each distinct `zvpg`
+    member is made once (rows share their pair's verdict, and the few the RPO
+    rules raise share theirs); the original bytes are sliced, not copied."""
+    shared: dict[tuple[Any, ...], bytes] = {}  # what the member says -> the member
     separator = b"\n" if ndjson else b",\n"
     out: list[bytes | memoryview] = []
     items = payload.items
     for row in rows:
         raw = items[row.position]
-        v = row.verdict
-        if row.reasons is v.reasons and row.failover is v.failover:
-            member = shared.get(id(v)) or shared.setdefault(id(v), fragment(kb, row))
-        else:
+        key = (id(row.verdict), row.severity, row.reasons, row.failover)
+        member = shared.get(key)
+        if member is None:
             member = fragment(kb, row)
+            if len(shared) < 100_000:
+                shared[key] = member
         view = memoryview(raw)
         last = len(view) - 1
         if not ndjson and view[last - 1] not in _WS_OR_OPEN:  # compact and not empty: the common case

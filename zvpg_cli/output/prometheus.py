@@ -61,35 +61,43 @@ _AGE = ("zvpg_vpg_state_age_seconds", "Seconds the VPG has been in its current s
 def series_labels(rows: list[Row]) -> list[str]:
     """Each row's identifying labels, unique for any input: `site`, `vpg`,
     `vm`, and `id`, which alone changes (`#2`, ...) where rows share them."""
-    keys = [(f'site="{label(r.site)}",' if r.site else "") + f'vpg="{label(r.vpg_name)}",'
-            + (f'vm="{label(r.name)}",' if r.kind == "vm" else "") for r in rows]
-    ids = [label(r.identifier or f"#{r.position}") for r in rows]
+    def key(r: Row) -> str:
+        return ((f'site="{label(r.site)}",' if r.site else "") + f'vpg="{label(r.vpg_name)}",'
+                + (f'vm="{label(r.name)}",' if r.kind == "vm" else "") + 'id="')
+
     # compared as written (escaped): two identifiers that escape alike would otherwise be one series
-    full = unique([k + i for k, i in zip(keys, ids, strict=True)], [f"#{r.position}" for r in rows])
-    return [f'{k}id="{f[len(k):]}"' for k, f in zip(keys, full, strict=True)]
+    full = unique([key(r) + label(r.identifier or f"#{r.position}") for r in rows],
+                  lambda i: f"#{rows[i].position}")
+    return [f + '"' for f in full]
 
 
 def _family(name: str, help_text: str) -> str:
     return f"# HELP {name} {help_text}\n# TYPE {name} gauge\n"
 
 
+#: Samples written at a time.
+CHUNK = 4096
+
+
 def prometheus(report: Report) -> Iterator[str]:
-    """Every family, a chunk at a time."""
+    """Every family, a chunk of samples at a time."""
     rows = report.rows
     labels = series_labels(rows)
     yield _family("zvpg_vpg_info", "Decoded status and substatus names of the VPG (value always 1).")
-    yield "".join(f'zvpg_vpg_info{{{lab},status="{label(r.verdict.status_text)}",'
-                  f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}"}} 1\n'
-                  for r, lab in zip(rows, labels, strict=True))
+    for start in range(0, len(rows), CHUNK):
+        yield "".join(f'zvpg_vpg_info{{{lab},status="{label(r.verdict.status_text)}",'
+                      f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}"}} 1\n'
+                      for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True))
     gauges = _GAUGES + ([_AGE] if report.options.state else [])
     for name, help_text, value in gauges:
         yield _family(name, help_text)
-        lines = []
-        for r, lab in zip(rows, labels, strict=True):
-            v = value(r)
-            if v is not None:
-                lines.append(f"{name}{{{lab}}} {number(v)}\n")
-        yield "".join(lines)
+        for start in range(0, len(rows), CHUNK):
+            lines = []
+            for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True):
+                v = value(r)
+                if v is not None:
+                    lines.append(f"{name}{{{lab}}} {number(v)}\n")
+            yield "".join(lines)
     yield _family("zvpg_vpgs", "Number of VPGs per severity.") + "".join(
         f'zvpg_vpgs{{severity="{s.value}"}} {report.summary.counts[s]}\n'
         for s in COUNTS_ORDER)
