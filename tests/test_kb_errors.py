@@ -127,8 +127,9 @@ def test_too_large(tmp_path: Path, cli: Any) -> None:
 
 
 def test_env_var_and_option(tmp_path: Path, cli: Any) -> None:
-    edited = GOOD.replace('severity_rationale: "The documentation describes it as how',
-                          'severity_rationale: "Local override: how', 1)
+    edited = GOOD.replace('severity_rationale: "The documentation\'s status table lists it under Meeting SLA',
+                          'severity_rationale: "Local override: listed under Meeting SLA', 1)
+    assert edited != GOOD
     path = write(tmp_path, edited)
     assert "Local override" in cli("explain", "Bitmap Syncing", env={"ZVPG_DATA": path}).stdout
     assert "Local override" in cli("--data", path, "explain", "Bitmap Syncing").stdout
