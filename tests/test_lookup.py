@@ -68,8 +68,19 @@ def test_ambiguous_or_exact(kb: KnowledgeBase, term: str) -> None:
 
 
 def test_short_prefixes_do_not_resolve(kb: KnowledgeBase) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as exc:
         resolve(kb, "bi")
+    assert exc.value.suggestions == ["Bitmap Syncing"]
+
+
+@pytest.mark.parametrize("term", ["de", "d", "Re", "s"])
+def test_a_short_prefix_of_several_names_lists_them(kb: KnowledgeBase, term: str) -> None:
+    """Too short to resolve, as any prefix of several names is ambiguous: every name it starts is listed."""
+    with pytest.raises(Ambiguous) as exc:
+        resolve(kb, term)
+    key = normalize(term)
+    starting = {t[5] for t in kb.terms if t[0].startswith(key)}
+    assert len(starting) > 1 and set(exc.value.suggestions) == starting
 
 
 def test_empty_and_punctuation_only(kb: KnowledgeBase) -> None:
@@ -89,6 +100,11 @@ def test_search(kb: KnowledgeBase) -> None:
     assert {"Delta Syncing", "Site disconnection. No checkpoints", "Initial Sync"} <= names
     assert {e.name for e in search(kb, "force sync")} >= {"Delta Syncing"}
     assert search(kb, "no such words here xyzzy") == []
+
+
+@pytest.mark.parametrize("text", ["!!!", "-", "\U0001F600", "", "   ", "?/"])
+def test_a_search_with_nothing_to_match_matches_nothing(kb: KnowledgeBase, text: str) -> None:
+    assert search(kb, text) == []
 
 
 @settings(max_examples=300, deadline=None)
