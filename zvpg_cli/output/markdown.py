@@ -23,7 +23,7 @@ def sections(title: str, subtitle: str, secs: list[Section]) -> str:
             out += [f"### {md(sec.title)}", ""]
         if sec.rows:
             out += ["| | |", "|---|---|"]
-            out += [f"| **{md(k)}** | {md(v)} |" for k, v in sec.rows]
+            out += [f"| {f'**{md(k)}**' if k else ''} | {md(v)} |" for k, v in sec.rows]
             out.append("")
         if sec.text:
             out += [md(sec.text), ""]
