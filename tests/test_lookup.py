@@ -120,3 +120,19 @@ def test_any_text_resolves_or_raises_cleanly(kb: KnowledgeBase, term: str) -> No
     if res.entry.kind == "status":
         spellings.append(res.entry.table_label)  # type: ignore[union-attr]
     assert any(normalize(s).startswith(key) for s in spellings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_prefix_that_does_not_resolve_names_every_entry_it_starts(kb: KnowledgeBase, data: st.DataObject) -> None:
+    """Any prefix of any spelling: it resolves, or it is ambiguous and lists every name it starts, or it
+    starts at most one name (then suggested): never 'no matches' while several names start with it."""
+    key = data.draw(st.sampled_from([t[0] for t in kb.terms]))
+    prefix = key[: data.draw(st.integers(1, len(key)))]
+    starting = list(dict.fromkeys(t[5] for t in kb.terms if t[0].startswith(prefix)))
+    try:
+        resolve(kb, prefix)
+    except Ambiguous as exc:
+        assert exc.suggestions == starting
+    except NotFound as exc:
+        assert len(starting) <= 1 and exc.suggestions == starting
