@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -154,7 +155,9 @@ def test_decode_warns_about_other_numberings(cli: Any, code: str) -> None:
 @pytest.mark.parametrize("args", [("9",), ("2", "33"), ("Bogus",), ("1", "BitmapSinc"), ("--", "-1"), ("1.5",)])
 def test_decode_unknown(cli: Any, args: tuple[str, ...]) -> None:
     r = cli("decode", *args)
-    assert r.exit_code == 1 and r.stdout == "" and "unknown" in r.stderr
+    assert r.exit_code == 1 and "unknown" in r.stderr
+    # what was decoded is shown (as --json shows it); nothing when nothing was
+    assert (r.stdout == "") is (len(args) == 1 or args[0] == "--")
 
 
 def test_decode_suggests_api_names(cli: Any) -> None:
@@ -197,3 +200,37 @@ def test_every_format_of_decode_and_explain(cli: Any, fmt: str) -> None:
     for args in (["decode", "2", "6"], ["explain", "Error"], ["list", "--status", "Moving"]):
         r = cli(*args, "--format", fmt)
         assert r.exit_code == 0 and r.stdout.strip(), (args, fmt)
+
+
+def test_explain_pair_names_the_ambiguous_part_as_typed(cli: Any) -> None:
+    r = cli("explain", "Not Meeting SLA / Delta")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("zvpg: 'Delta' is ambiguous: it could be Delta Syncing, Delta syncing a disk.")
+
+
+def test_explain_a_short_prefix_lists_the_names_it_starts(cli: Any) -> None:
+    r = cli("explain", "de")
+    assert r.exit_code == 1 and "no matches" not in r.stderr
+    assert r.stderr.startswith("zvpg: 'de' is ambiguous: it could be Deleting, ")
+    for name in ("Deleting the VPG", "Delta Syncing", "Delta syncing a disk"):
+        assert name in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_explain_evidence_of_a_pair_shows_both_entries(cli: Any, fmt: str) -> None:
+    def explain(*args: str) -> str:
+        out = cli("explain", "Not Meeting SLA / Delta Syncing", *args, "--format", fmt, env={"COLUMNS": "200"}).stdout
+        return str(re.sub(r"\\(.)", r"\1", out))  # Markdown's escapes
+
+    plain, out = explain(), explain("-e")
+    assert "Evidence" not in plain
+    assert out.count("Evidence (documentation, word for word)") == 2  # the status's and the substatus's
+    assert "you can recover to the last checkpoint written to the journal" in out
+
+
+@pytest.mark.parametrize("text", ["!!!", "-", "\U0001F600"])
+def test_list_search_that_matches_nothing_fails(cli: Any, text: str) -> None:
+    r = cli("list", "--search", text)
+    assert r.exit_code == 1 and r.stdout == "" and r.stderr.startswith("zvpg: no entries match")
+    r = cli("list", "--search", text, "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout) == []

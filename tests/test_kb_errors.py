@@ -100,13 +100,22 @@ def test_empty_and_wrong_shape(tmp_path: Path, cli: Any, content: str) -> None:
 
 def test_missing_directory_unreadable(tmp_path: Path, cli: Any) -> None:
     r = cli("--data", str(tmp_path / "nope.yaml"), "list")
-    assert r.exit_code == 2 and "cannot read" in r.stderr
+    assert r.exit_code == 2 and "nope.yaml: No such file or directory" in r.stderr
     r = cli("--data", str(tmp_path), "list")
     assert r.exit_code == 2 and "not a regular file" in r.stderr
     if sys.platform != "win32" and os.geteuid() != 0:  # root reads anything
         p = write(tmp_path, GOOD, "locked.yaml")
         os.chmod(p, 0)
         assert cli("--data", p, "list").exit_code == 2
+
+
+def test_missing_file_is_named_once(tmp_path: Path, cli: Any, run: Any) -> None:
+    missing = str(tmp_path / "nope.yaml")
+    r = cli("--data", missing, "explain", "Error")
+    assert r.exit_code == 2 and r.stderr == f"zvpg: {missing}: No such file or directory\n"
+    p = run("--data", missing, "triage", "--nagios", input="[]")
+    assert p.returncode == 3
+    assert p.stdout.decode() == f"ZVPG UNKNOWN - cannot read knowledge base: {missing}: No such file or directory\n"
 
 
 def test_not_utf8(tmp_path: Path, cli: Any) -> None:
@@ -127,8 +136,9 @@ def test_too_large(tmp_path: Path, cli: Any) -> None:
 
 
 def test_env_var_and_option(tmp_path: Path, cli: Any) -> None:
-    edited = GOOD.replace('severity_rationale: "The documentation describes it as how',
-                          'severity_rationale: "Local override: how', 1)
+    edited = GOOD.replace('severity_rationale: "The documentation\'s status table lists it under Meeting SLA',
+                          'severity_rationale: "Local override: listed under Meeting SLA', 1)
+    assert edited != GOOD
     path = write(tmp_path, edited)
     assert "Local override" in cli("explain", "Bitmap Syncing", env={"ZVPG_DATA": path}).stdout
     assert "Local override" in cli("--data", path, "explain", "Bitmap Syncing").stdout

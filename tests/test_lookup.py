@@ -68,8 +68,19 @@ def test_ambiguous_or_exact(kb: KnowledgeBase, term: str) -> None:
 
 
 def test_short_prefixes_do_not_resolve(kb: KnowledgeBase) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as exc:
         resolve(kb, "bi")
+    assert exc.value.suggestions == ["Bitmap Syncing"]
+
+
+@pytest.mark.parametrize("term", ["de", "d", "Re", "s"])
+def test_a_short_prefix_of_several_names_lists_them(kb: KnowledgeBase, term: str) -> None:
+    """Too short to resolve, as any prefix of several names is ambiguous: every name it starts is listed."""
+    with pytest.raises(Ambiguous) as exc:
+        resolve(kb, term)
+    key = normalize(term)
+    starting = {t[5] for t in kb.terms if t[0].startswith(key)}
+    assert len(starting) > 1 and set(exc.value.suggestions) == starting
 
 
 def test_empty_and_punctuation_only(kb: KnowledgeBase) -> None:
@@ -91,6 +102,11 @@ def test_search(kb: KnowledgeBase) -> None:
     assert search(kb, "no such words here xyzzy") == []
 
 
+@pytest.mark.parametrize("text", ["!!!", "-", "\U0001F600", "", "   ", "?/"])
+def test_a_search_with_nothing_to_match_matches_nothing(kb: KnowledgeBase, text: str) -> None:
+    assert search(kb, text) == []
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_any_text_resolves_or_raises_cleanly(kb: KnowledgeBase, term: str) -> None:
@@ -104,3 +120,19 @@ def test_any_text_resolves_or_raises_cleanly(kb: KnowledgeBase, term: str) -> No
     if res.entry.kind == "status":
         spellings.append(res.entry.table_label)  # type: ignore[union-attr]
     assert any(normalize(s).startswith(key) for s in spellings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_prefix_that_does_not_resolve_names_every_entry_it_starts(kb: KnowledgeBase, data: st.DataObject) -> None:
+    """Any prefix of any spelling: it resolves, or it is ambiguous and lists every name it starts, or it
+    starts at most one name (then suggested): never 'no matches' while several names start with it."""
+    key = data.draw(st.sampled_from([t[0] for t in kb.terms]))
+    prefix = key[: data.draw(st.integers(1, len(key)))]
+    starting = list(dict.fromkeys(t[5] for t in kb.terms if t[0].startswith(prefix)))
+    try:
+        resolve(kb, prefix)
+    except Ambiguous as exc:
+        assert exc.suggestions == starting
+    except NotFound as exc:
+        assert len(starting) <= 1 and exc.suggestions == starting

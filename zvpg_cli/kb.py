@@ -88,19 +88,22 @@ def _open_nonblocking(path: str, flags: int) -> int:
 def read_source(path: str) -> bytes:
     """The bytes of the knowledge-base file at `path`. Raises `KBError` when
     it is missing, unreadable, not a regular file (a FIFO or a device is
-    refused at once, never waited on) or larger than `MAX_KB_BYTES`."""
+    refused at once, never waited on) or larger than `MAX_KB_BYTES`. The
+    message is the system's (``path: No such file or directory``): callers
+    say it is the knowledge base (`zvpg triage --nagios`: "cannot read
+    knowledge base: ..."), so it is not said twice."""
     try:
         with open(path, "rb", opener=_open_nonblocking) as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
-                raise KBError(path, None, "cannot read knowledge base: not a regular file")
+                raise KBError(path, None, "not a regular file")
             if st.st_size > MAX_KB_BYTES:
                 raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
             raw = fh.read(MAX_KB_BYTES + 1)
     except IsADirectoryError:
-        raise KBError(path, None, "cannot read knowledge base: not a regular file") from None
+        raise KBError(path, None, "not a regular file") from None
     except OSError as exc:
-        raise KBError(path, None, f"cannot read knowledge base: {exc.strerror or exc}") from None
+        raise KBError(path, None, exc.strerror or str(exc)) from None
     if len(raw) > MAX_KB_BYTES:  # it grew while it was read
         raise KBError(path, 1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")
     return raw

@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # the fast path resolves terms without building the model
 
 _ZVM = re.compile(r"\bzvm\b")
 _NON_ALNUM = re.compile(r"[\W_]+")
-#: A prefix shorter than this never resolves (too many entries share it).
+#: A prefix shorter than this never resolves (too many entries share it):
+#: the names it starts are listed instead.
 MIN_PREFIX = 3
 
 
@@ -127,11 +128,13 @@ def find(index: tuple[Term, ...], term: str, kind: str | None = None) -> Hit:
     exact = [t for t in terms if t[0] == key]
     if exact:
         return _pick(term, exact, prefix=False)
-    if len(key) >= MIN_PREFIX:
-        prefixed = [t for t in terms if t[0].startswith(key)]
-        if prefixed:
-            return _pick(term, prefixed, prefix=True)
-    raise NotFound(term, suggest(index, term, kind))
+    prefixed = [t for t in terms if t[0].startswith(key)]
+    if prefixed and len(key) >= MIN_PREFIX:
+        return _pick(term, prefixed, prefix=True)
+    starting = list(dict.fromkeys(t[5] for t in prefixed))
+    if len(starting) > 1:  # too short to resolve, and a prefix of several names: ambiguous, as any is
+        raise Ambiguous(term, starting)
+    raise NotFound(term, starting or suggest(index, term, kind))
 
 
 def resolve(kb: KnowledgeBase, term: str, kind: str | None = None) -> Resolution:
@@ -171,12 +174,13 @@ def suggest(index: tuple[Term, ...], term: str, kind: str | None = None, limit: 
 
 def search(kb: KnowledgeBase, text: str) -> list[Entry]:
     """Entries whose name, aliases, API name, comment, description, meaning or
-    conditions contain every word of `text` (folded as in `words`)."""
+    conditions contain every word of `text` (folded as in `words`). Text with
+    no word in it (no letter or digit: "!!!", "-") matches nothing."""
     from .model import Status
 
     wanted = words(text)
     if not wanted:
-        return list(kb.entries)
+        return []
     out = []
     for e in kb.entries:
         parts = [e.name, *e.aliases, e.api_name or "", e.comment or "", e.description or ""]

@@ -73,15 +73,15 @@ def explain(
             resolve(kb, term)
         except NotFound:
             left, _, right = term.partition("/")
-            st = resolve_or_exit(kb, left, "status").entry
-            sub = resolve_or_exit(kb, right, "substatus").entry
+            st = resolve_or_exit(kb, left.strip(), "status").entry
+            sub = resolve_or_exit(kb, right.strip(), "substatus").entry
             from ..decode import decode
 
             pair = decode(kb, st.api_name, sub.api_name)
         except Ambiguous:  # reported below, through the normal path
             pass
     if pair is not None:
-        _print_pair(kb, pair, fmt)
+        _print_pair(kb, pair, fmt, evidence=evidence)
         return
     res = resolve_or_exit(kb, term)
     entry = res.entry
@@ -109,7 +109,7 @@ def explain(
             print_sections(entry.name, subtitle, secs)
 
 
-def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
+def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool = False) -> None:
     from ..writer import write
 
     if fmt is Format.json:
@@ -125,7 +125,7 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format) -> None:
         return
     from ..output.views import pair_sections, pair_subtitle, pair_title
 
-    secs = pair_sections(kb, pair)
+    secs = pair_sections(kb, pair, evidence=evidence)
     title, subtitle = pair_title(pair), pair_subtitle(pair)
     if fmt is Format.markdown:
         from ..output.markdown import sections
@@ -153,7 +153,8 @@ def list_(
     search_text: str | None = typer.Option(None, "--search", "-q", metavar="TEXT",
                                               help="Full-text search over names, aliases and descriptions."),
     severity: SeverityChoice | None = typer.Option(
-        None, "--severity", metavar="LEVEL", help="Only entries of this severity: ok, warning, critical or unknown."),
+        None, "--severity", metavar="LEVEL", help="Only entries of this severity: ok, warning, critical, or "
+        "unknown (none of its own: the substatuses the documentation does not describe)."),
     recovery: RecoveryChoice | None = typer.Option(
         None, "--recovery", metavar="WHEN", help="Only substatuses during which a failover is: possible, "
         "last-checkpoint (possible to the last checkpoint), not-possible, or unknown (the documentation "
@@ -166,7 +167,7 @@ def list_(
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
-    from ..lookup import search
+    from ..lookup import search, words
     from ..model import Status, Substatus
 
     entries = list(kb.entries)
@@ -198,8 +199,14 @@ def list_(
     if not entries and (status is None or kind or search_text or severity or recovery):
         if fmt is Format.json:
             write("[]\n")
-        fail("no entries match" + (" (only substatuses have a recovery)" if recovery and kind is Kind.status
-                                    else "") + ". Try zvpg list.", EXIT_NOT_FOUND)
+        why = ""
+        if recovery and kind is Kind.status:
+            why = " (only substatuses have a recovery)"
+        elif search_text is not None and not words(search_text):
+            from ..sanitize import printable
+
+            why = f": {printable(repr(search_text[:200]))} has no letter or digit to search for"
+        fail(f"no entries match{why}. Try zvpg list.", EXIT_NOT_FOUND)
     if kind is not None and status is None:
         title = "Zerto VPG statuses" if kind is Kind.status else "Zerto VPG substatuses"
     if fmt is Format.json:
@@ -246,7 +253,15 @@ def decode(
     from ..sanitize import printable
 
     pair = decode_pair(kb, status, substatus)
+    if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
+        from ..writer import error
+
+        for w in pair.warnings:
+            error(f"zvpg: caution: {w}")
     unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
+    if len(unknown) < (1 if pair.substatus is None else 2) or fmt is Format.json:
+        # what was decoded, in every format (the JSON contract: an unknown value is {"known": false, ...})
+        _print_pair(kb, pair, fmt)
     if unknown:
         parts = []
         for d in unknown:
@@ -262,15 +277,7 @@ def decode(
                 hint = "".join(f" ({o.system} uses {o.code} for {o.name}: a different API, not decoded here)"
                                for o in kb.other_statuses if o.code == d.code)
             parts.append(f"unknown {d.kind} {printable(repr(d.value))}{printable(hint)}")
-        if fmt is Format.json:  # the JSON contract: an unknown value is {"known": false, "name": null, ...}
-            _print_pair(kb, pair, fmt)
         fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see zvpg list).", EXIT_NOT_FOUND)
-    if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
-        from ..writer import error
-
-        for w in pair.warnings:
-            error(f"zvpg: caution: {w}")
-    _print_pair(kb, pair, fmt)
 
 
 @app.command(epilog="""Examples:

@@ -15,7 +15,7 @@ from rich.text import Text
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from ..sanitize import printable
 from ..writer import OutputError, write
-from .views import Section, failover_short, listed_under, substatus_count
+from .views import Section, failover_short, listed_under, severity_word, substatus_count
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 
@@ -98,20 +98,20 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
         table.add_column("Code", justify="right", no_wrap=True)
         table.add_column("Status", min_width=12)
         table.add_column("API name", no_wrap=True, style="dim")
-        table.add_column("Severity", no_wrap=True)
+        table.add_column("Severity", width=8)
         table.add_column("Substatuses", min_width=10, overflow="fold")
         for st in statuses:
             rel = substatus_count(kb, st)
             table.add_row(t("" if st.api_code is None else st.api_code),
                           t(st.name, "bold"), t(st.api_name or ""),
-                          t(st.severity or "unknown", SEVERITY_STYLE.get(st.severity, "")), t(rel))
+                          t(severity_word(st), SEVERITY_STYLE.get(st.severity, "")), t(rel))
         tables.append(table)
     if subs or not statuses:
         table = _table(title if title and not statuses else "Substatuses")
         table.add_column("Code", justify="right", no_wrap=True)
         table.add_column("Substatus", min_width=12)
         table.add_column("API name", no_wrap=True, style="dim")
-        table.add_column("Severity", no_wrap=True)
+        table.add_column("Severity", width=8)
         table.add_column("Failover?", min_width=6, overflow="fold")
         if show_listed:
             table.add_column("Listed under", min_width=8, overflow="fold")
@@ -120,7 +120,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             under = listed_under(e)
             cells = [t("" if e.api_code is None else e.api_code),
                      t(e.name, "bold"), t(e.api_name or ""),
-                     t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, "")),
+                     t(severity_word(e), SEVERITY_STYLE.get(e.severity, "")),
                      t(failover_short(e.recovery, e.recovery_condition))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
@@ -140,7 +140,7 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
         if e.api_name:
             line.append_text(Text.assemble(" · API ", t(e.api_name, "dim")))
         out.append(line)
-        facts = [t(e.severity or "unknown", SEVERITY_STYLE.get(e.severity, ""))]
+        facts = [t(severity_word(e), SEVERITY_STYLE.get(e.severity, ""))]
         if isinstance(e, Status):
             facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
         else:

@@ -7,7 +7,7 @@ import re
 
 from ..model import Entry, KnowledgeBase, Status
 from ..sanitize import printable
-from .views import Section, failover_text, listed_under
+from .views import Section, failover_text, listed_under, severity_word
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -23,7 +23,7 @@ def sections(title: str, subtitle: str, secs: list[Section]) -> str:
             out += [f"### {md(sec.title)}", ""]
         if sec.rows:
             out += ["| | |", "|---|---|"]
-            out += [f"| **{md(k)}** | {md(v)} |" for k, v in sec.rows]
+            out += [f"| {f'**{md(k)}**' if k else ''} | {md(v)} |" for k, v in sec.rows]
             out.append("")
         if sec.text:
             out += [md(sec.text), ""]
@@ -42,7 +42,7 @@ def entries_table(kb: KnowledgeBase, entries: list[Entry], title: str | None = N
         else:
             rel = listed_under(e)
             failover = failover_text(e.recovery, e.recovery_condition)
-        cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", e.severity or "unknown",
+        cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", severity_word(e),
                  failover, rel]
         out.append("| " + " | ".join(md(c) for c in cells) + " |")
     return "\n".join(out) + "\n"

@@ -54,8 +54,10 @@ def substatus_count(kb: KnowledgeBase, status: Status) -> str:
     return f"{n} listed" if n else "none listed"
 
 
+#: One label per fact (model.FACT_FIELDS), shown beside its value and its evidence.
 FACT_LABELS = {
     "recovery": "Failover possible?",
+    "recovery_condition": "Failover condition",
     "new_checkpoints": "New checkpoints?",
     "needs_powered_on_vms": "VMs must be on?",
     "protection_halted": "Protection halted?",
@@ -74,10 +76,33 @@ class Section(NamedTuple):
     text: str | None = None
 
 
+#: The severity of an entry that has none of its own (the undocumented substatuses), in every view.
+NO_SEVERITY = "none of its own; the status decides"
+
+
+def severity_word(entry: Entry) -> str:
+    """An entry's severity, alone (a `list` cell)."""
+    return entry.severity or NO_SEVERITY
+
+
 def severity_text(entry: Entry) -> str:
-    if entry.severity is None:
-        return "none of its own; the status decides"
-    return f"{entry.severity} — {entry.severity_rationale}" if entry.severity_rationale else entry.severity
+    """An entry's severity with its rationale (`explain`)."""
+    if entry.severity is None or not entry.severity_rationale:
+        return severity_word(entry)
+    return f"{entry.severity} — {entry.severity_rationale}"
+
+
+EVIDENCE_TITLE = "Evidence (documentation, word for word)"
+
+
+def evidence_section(entry: Entry) -> Section:
+    """The documentation sentences each of the entry's facts rests on."""
+    if isinstance(entry, Status):
+        return Section(EVIDENCE_TITLE, [("", "no evidence recorded: zvpg quotes evidence for the facts of "
+                                             "substatuses; of a status the documentation has only its row of the "
+                                             "status table, shown above")])
+    rows = [(FACT_LABELS[k], " ".join(v)) for k, v in entry.evidence.items()]
+    return Section(EVIDENCE_TITLE, rows or [("", "no facts recorded")])
 
 
 def glance(entry: Substatus) -> list[tuple[str, str]]:
@@ -138,6 +163,8 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
                 li = kb.listing(entry, s)
                 rows.append((s.name, li.condition if li and li.condition else ""))
             sections.append(Section("Substatuses", rows))
+        if evidence:
+            sections.append(evidence_section(entry))
         return sections
     if not entry.documented:
         head.append(("Documented", "no: the ZVM REST API has it, the documentation does not describe it"
@@ -159,8 +186,7 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
     if not brief:
         sections.append(Section("At a glance", glance(entry)))
     if evidence:
-        rows = [(FACT_LABELS[k], " ".join(v)) for k, v in entry.evidence.items()]
-        sections.append(Section("Evidence (documentation, word for word)", rows or [("", "no facts recorded")]))
+        sections.append(evidence_section(entry))
     sections.append(Section("Description", [], entry.description or "The documentation has no description for it."))
     return sections
 
@@ -221,9 +247,10 @@ def failover_row(f: Failover) -> tuple[str, str]:
     return (FACT_LABELS["recovery"], failover_text(f.recovery, f.condition, f.basis))
 
 
-def pair_sections(kb: KnowledgeBase, pair: DecodedPair) -> list[Section]:
+def pair_sections(kb: KnowledgeBase, pair: DecodedPair, *, evidence: bool = False) -> list[Section]:
     """One decoded pair: the verdict and the facts once, then what each entry
-    adds (meaning, comment, description) without repeating them."""
+    adds (meaning, comment, description, and with `evidence` its evidence)
+    without repeating them."""
     st = pair.status.entry if isinstance(pair.status.entry, Status) else None
     rows = [("Status", decoded_label(pair.status))]
     if pair.substatus is not None:
@@ -241,5 +268,5 @@ def pair_sections(kb: KnowledgeBase, pair: DecodedPair) -> list[Section]:
     for d in (pair.status, pair.substatus):
         if d is not None and d.entry is not None:
             sections.append(Section(f"{d.entry.kind.capitalize()}: {d.entry.name}", []))
-            sections += entry_sections(kb, d.entry, caution=False, brief=True)
+            sections += entry_sections(kb, d.entry, caution=False, brief=True, evidence=evidence)
     return sections
