@@ -97,11 +97,14 @@ def use_data(path: str | None) -> None:
         state["data"] = path
 
 
-def kb_or_exit() -> "KnowledgeBase":
+def kb_or_exit(what: str = "") -> "KnowledgeBase":
+    """The knowledge base, or exit 2 with one line (`what` in front of it:
+    where the knowledge base is not what the user is asking about, the line
+    says what failed, as a monitoring status line must)."""
     try:
         return load_kb(state["data"])
     except KBError as exc:
-        kb_failed(exc)
+        kb_failed(exc, what)
 
 
 def compiled_or_exit() -> dict[str, Any]:
@@ -112,10 +115,10 @@ def compiled_or_exit() -> dict[str, Any]:
         kb_failed(exc)
 
 
-def kb_failed(exc: KBError) -> NoReturn:
+def kb_failed(exc: KBError, what: str = "") -> NoReturn:
     from ..sanitize import printable
 
-    fail(printable(str(exc)), EXIT_USAGE)
+    fail(printable(what + str(exc)), EXIT_USAGE)
 
 
 class Failure(ClickException):

@@ -233,7 +233,7 @@ def triage(
                                 None if rpo_critical is None else parse_threshold(rpo_critical))
     except ValueError as exc:
         fail(f"--rpo-warning/--rpo-critical: {exc}", EXIT_USAGE)
-    kb = kb_or_exit()
+    kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(tuple(vpg or ()), tuple(exclude or ()), allow_empty, thresholds)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage")
     result = report(kb, reads, options)
