@@ -25,7 +25,7 @@ from conftest import KB_FILE, run_zvpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.decode import decode
+from zvpg_cli.decoding import decode
 from zvpg_cli.kb import build, cache_key, compile_data, decode_cache, encode_cache, well_formed
 from zvpg_cli.lookup import LookupError_, resolve
 from zvpg_cli.schema import _Map, check_document, parse_file, parse_source

@@ -22,7 +22,7 @@ __all__ = ["__version__", "decode", "load_kb", "resolve"]
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from .decode import decode
+    from .decoding import decode
     from .kb import load_kb
     from .lookup import resolve
 
@@ -38,7 +38,7 @@ def __getattr__(name: str) -> Any:
 
         return resolve
     if name == "decode":
-        from .decode import decode
+        from .decoding import decode
 
         return decode
     raise AttributeError(name)

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from .decode import Decoded
+from .decoding import Decoded
 from .model import KnowledgeBase, Severity, Substatus
 from .payload import RawText
 from .rows import Row

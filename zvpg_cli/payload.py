@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Union
 
 import msgspec
 
-from .decode import DecodedPair, decode
+from .decoding import DecodedPair, decode
 from .model import KnowledgeBase
 
 #: Input larger than this is refused (override with --max-bytes).

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from .decode import NO_ANSWER, UNDOCUMENTED, Failover, undocumented_floor
+from .decoding import NO_ANSWER, UNDOCUMENTED, Failover, undocumented_floor
 from .model import KnowledgeBase, Severity, Status, Substatus
 from .payload import Annotation, Payload, RawText, annotate_head, pair_key, show
 from .units import number

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decode import Decoded, DecodedPair, numbering_warning
+from .decoding import Decoded, DecodedPair, numbering_warning
 from .model import FACT_FIELDS, Entry, KnowledgeBase, Status, Substatus
 
 MEANING_SOURCE = "ZVM REST API documentation (summarised by zvpg)"

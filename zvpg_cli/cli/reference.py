@@ -75,7 +75,7 @@ def explain(
             left, _, right = term.partition("/")
             st = resolve_or_exit(kb, left.strip(), "status").entry
             sub = resolve_or_exit(kb, right.strip(), "substatus").entry
-            from ..decode import decode
+            from ..decoding import decode
 
             pair = decode(kb, st.api_name, sub.api_name)
         except Ambiguous:  # reported below, through the normal path
@@ -249,7 +249,7 @@ def decode(
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
-    from ..decode import decode as decode_pair
+    from ..decoding import decode as decode_pair
     from ..sanitize import printable
 
     pair = decode_pair(kb, status, substatus)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..decode import Decoded
+from ..decoding import Decoded
 from ..model import Severity
 from ..rows import Row
 from ..sanitize import json_safe, printable

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..decode import UNDOCUMENTED, Decoded, DecodedPair, Failover, numbering_warning
+from ..decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, numbering_warning
 from ..lookup import Resolution
 from ..model import Entry, KnowledgeBase, Status, Substatus
 
