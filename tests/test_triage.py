@@ -276,3 +276,16 @@ def test_output_file_is_written_atomically(run: Any, tmp_path: Path) -> None:
     assert p.returncode == 2 and p.stderr.startswith(b"zvpg: cannot write to ") and not missing.parent.exists()
     p = run("triage", str(EXAMPLE), "--nagios", "--output", str(missing))
     assert p.returncode == 3 and p.stdout.startswith(b"ZVPG UNKNOWN - cannot write to ")
+
+
+def test_many_unreadable_sites_stay_within_the_bound_and_are_never_ok() -> None:
+    reads = [Read(None, f"site-{i}", f"https://zvm{i}:9669", "cannot connect: Connection refused")
+             for i in range(10_000)]
+    r = report(load_kb(), reads)
+    text, code = nagios(r)
+    assert code == 3 and len(text.encode()) <= 8192
+    state, perf = check_nagios(text)
+    assert state == "UNKNOWN" and perf["sites_failed"] == "10000"
+    assert r.summary.problem == "no site could be read"
+    one_up = report(load_kb(), [*reads[:3], Read(parse(json.dumps([vpg("a", 1, 0)]).encode()), "up", "https://up")])
+    assert one_up.summary.state is Severity.UNKNOWN  # three sites down: nothing says they are fine
