@@ -10,6 +10,8 @@ crit;min;max`; a label holds neither `=` nor `'`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..model import Severity
 from ..rows import Row, rpo_limits
 from ..sanitize import printable
@@ -87,42 +89,32 @@ def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
     lines = [first]
     if report.state_error:
         lines.append(_text(f"state file not used: {report.state_error}"))
-    size = sum(len(x.encode("utf-8")) + 1 for x in lines)
-    room = max_output - 120  # kept for the last line, which says what was left out
-    shown = 0
-    for row in worst:
-        line = _text(f"{row.severity.name}: {one_line(row)}")
-        n = len(line.encode("utf-8")) + 1
-        if size + n > room:
-            break
-        lines.append(line)
-        size += n
-        shown += 1
+    room = max_output - 120 - sum(len(x.encode("utf-8")) + 1 for x in lines)  # 120: the note of what was left out
+
+    def fill(texts: Iterator[str]) -> int:
+        """Add texts while they fit; how many did."""
+        nonlocal room
+        added = 0
+        for text in texts:
+            room -= len(text.encode("utf-8")) + 1
+            if room < 0:
+                break
+            lines.append(text)
+            added += 1
+        return added
+
+    shown = fill(_text(f"{row.severity.name}: {one_line(row)}") for row in worst)
+    note_at = len(lines)
     rows = report.rows
-    labels = unique([f"{r.label} rpo" for r in rows], lambda i: rows[i].identifier or f"#{rows[i].position}")
-    by_row = dict(zip(map(id, report.rows), labels, strict=True))
-    perfdata = 0
-    with_rpo = sum(1 for r in report.rows if r.actual_rpo is not None)
-    first_perf = True
-    for row in worst + [r for r in report.rows if r.severity is Severity.OK]:
-        datum = _perf(row, _label(by_row[id(row)]), report)
-        if datum is None:
-            continue
-        text = ("| " if first_perf else "") + datum
-        n = len(text.encode("utf-8")) + 1
-        if size + n > room:
-            break
-        lines.append(text)
-        size += n
-        perfdata += 1
-        first_perf = False
-    left_rows, left_perf = len(worst) - shown, with_rpo - perfdata
-    if left_rows or left_perf:
-        note = f"... {left_rows} more {s.noun}s needing attention and {left_perf} RPO values not shown " \
-               f"(--max-output {max_output})"
-        if perfdata:  # inside the performance data: the note goes above it
-            at = lines.index(next(x for x in lines if x.startswith("| ")))
-            lines.insert(at, note)
-        else:
-            lines.append(note)
+    labels = dict(zip(map(id, rows), unique([f"{r.label} rpo" for r in rows],
+                                            lambda i: rows[i].identifier or f"#{rows[i].position}"), strict=True))
+    data = (d for d in (_perf(r, _label(labels[id(r)]), report)
+                        for r in [*worst, *(r for r in rows if r.severity is Severity.OK)]) if d is not None)
+    perfdata = fill(("| " if i == 0 else "") + d for i, d in enumerate(data))
+    left_rows = len(worst) - shown
+    left_perf = sum(1 for r in rows if r.actual_rpo is not None) - perfdata
+    left = [text for n, text in ((left_rows, f"{s.objects(left_rows)} needing attention"),
+                                 (left_perf, f"{left_perf} RPO value{'s' if left_perf != 1 else ''}")) if n]
+    if left:
+        lines.insert(note_at, f"... {' and '.join(left)} not shown (--max-output {max_output})")
     return "\n".join(lines) + "\n", s.state.code
