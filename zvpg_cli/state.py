@@ -201,7 +201,8 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
         return states[text]
 
     rows = {r[1]: r for r in conn.execute(
-        "SELECT id, key, state, since, progress, progress_since, gone_since FROM objects")}
+        "SELECT id, key, state, since, progress, progress_since, gone_since, site, kind, name, vpg_name "
+        "FROM objects")}
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
     transitions: list[tuple[Any, ...]] = []
@@ -213,16 +214,19 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
             inserts.append((o.key, o.site, o.kind, o.name, o.vpg_name, sid, now, now, o.progress, now))
             seen[o.key] = (now, o.progress, now)
             continue
-        oid, _, old_state, since, progress, progress_since, _ = row
+        oid, _, old_state, since, progress, progress_since, gone_since, *names = row
         if old_state != sid:
             since, progress_since = now, now
             transitions.append((now, oid, old_state, sid))
         elif o.progress is not None and (progress is None or o.progress > progress):
             progress_since = now
-        updates.append((o.site, o.kind, o.name, o.vpg_name, sid, since, now, o.progress, progress_since, oid))
+        if (old_state != sid or o.progress != progress or row[5] != progress_since or gone_since is not None
+                or names != [o.site, o.kind, o.name, o.vpg_name]):
+            updates.append((o.site, o.kind, o.name, o.vpg_name, sid, since, o.progress, progress_since, oid))
         seen[o.key] = (since, o.progress, progress_since)
+    # Only the rows that changed are written; last_seen of every present object in one statement.
     conn.executemany(
-        "UPDATE objects SET site = ?, kind = ?, name = ?, vpg_name = ?, state = ?, since = ?, last_seen = ?, "
+        "UPDATE objects SET site = ?, kind = ?, name = ?, vpg_name = ?, state = ?, since = ?, "
         "gone_since = NULL, progress = ?, progress_since = ? WHERE id = ?", updates)
     for values in inserts:
         oid = conn.execute(
@@ -231,8 +235,9 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
         transitions.append((now, oid, None, values[5]))
     conn.executemany("INSERT OR REPLACE INTO transitions (at, object, from_state, to_state) VALUES (?, ?, ?, ?)",
                      transitions)
-    gone = [(now, oid) for key, (oid, *_rest) in rows.items() if key not in seen and _rest[-1] is None]
+    gone = [(now, row[0]) for key, row in rows.items() if key not in seen and row[6] is None]
     conn.executemany("UPDATE objects SET gone_since = ? WHERE id = ?", gone)
+    conn.execute("UPDATE objects SET last_seen = ? WHERE gone_since IS NULL", (now,))
     _prune(conn, now)
     changes = dict(conn.execute(
         "SELECT o.key, count(*) FROM transitions t JOIN objects o ON o.id = t.object "
