@@ -20,11 +20,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zvpg_cli.state import PRUNE_AFTER, Observed, remember  # noqa: E402
+from zvpg_cli.state import PRUNE_AFTER, Observed, remember
 
 T0 = 1_800_000_000.0
 STATES = ["Meeting SLA", "Not Meeting SLA / Delta Syncing", "Meeting SLA / Bitmap Syncing",
@@ -38,9 +39,9 @@ def observed(n: int, shift: int = 0) -> list[Observed]:
             for i in range(n)]
 
 
-def _time(fn: object) -> float:
+def _time(fn: Callable[..., object], *args: object) -> float:
     start = time.perf_counter()
-    fn()  # type: ignore[operator]
+    fn(*args)
     return time.perf_counter() - start
 
 
@@ -49,12 +50,12 @@ def runs(n: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeat):  # alternating, so that a busy machine weighs on all alike
             path = os.path.join(tmp, f"state-{r}.db")
-            build.append(_time(lambda: observed(n)))
+            build.append(_time(observed, n))
             objs = observed(n)
-            first.append(_time(lambda: remember(path, objs, T0, 3600)))
-            second.append(_time(lambda: remember(path, objs, T0 + 300, 3600)))
+            first.append(_time(remember, path, objs, T0, 3600))
+            second.append(_time(remember, path, objs, T0 + 300, 3600))
             flapped = observed(n, shift=1)
-            changed.append(_time(lambda: remember(path, flapped, T0 + 600, 3600)))
+            changed.append(_time(remember, path, flapped, T0 + 600, 3600))
     base = statistics.median(build)
     print(f"remember over {n:,} objects, medians of {repeat} alternating runs:")
     print(f"  build {n:,} Observed            {base * 1000:8.1f} ms   1.00x")
@@ -71,7 +72,7 @@ def flapping(n: int, days: int) -> None:
         start = time.perf_counter()
         slowest = 0.0
         for hour in range(hours + 1):
-            t = _time(lambda: remember(path, observed(n, shift=hour % 2), T0 + hour * 3600, 3600))
+            t = _time(remember, path, observed(n, shift=hour % 2), T0 + hour * 3600, 3600)
             slowest = max(slowest, t)
         elapsed = time.perf_counter() - start
         size = sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp))

@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from zvpg_cli.state import Observed, remember
-
 from conftest import run_zvpg
 from test_schemas import validator
+
+from zvpg_cli.state import Observed, remember
 
 DS = "Not Meeting SLA / Delta Syncing"
 OK = "Meeting SLA"
@@ -60,7 +59,8 @@ def test_history_lists_changes_newest_first_with_how_long_each_lasted(state_file
 def test_history_marks_objects_gone_from_the_zvm(state_file: tuple[str, float]) -> None:
     path, t0 = state_file
     out = _zvpg("history", "db-*", "--state", path)[1]
-    assert "db-01 @ zvm01" in out and f"(gone since {time.strftime('%Y-%m-%d %H:%M', time.gmtime(t0 + 4 * HOUR))}" in out
+    gone = time.strftime("%Y-%m-%d %H:%M", time.gmtime(t0 + 4 * HOUR))
+    assert "db-01 @ zvm01" in out and f"(gone since {gone}" in out
     rows = json.loads(_zvpg("history", "DB-01", "--state", path, "--json")[1])
     assert [r["gone_since"] is not None for r in rows] == [True]
     assert rows[0]["lasted_seconds"] == 4 * HOUR

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_zvpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_schemas import validator
 
 from zvpg_cli.model import KnowledgeBase, Severity
 from zvpg_cli.policy import PolicyError, Timing, load_policy, policy_json
-
-from conftest import run_zvpg
-from test_schemas import validator
 
 
 def _write(tmp_path: Path, text: str, name: str = "policy.toml") -> str:
@@ -140,8 +139,9 @@ def test_an_unreadable_policy_is_one_line(kb: KnowledgeBase, tmp_path: Path) -> 
     os.mkfifo(fifo)
     latin = tmp_path / "latin.toml"
     latin.write_bytes(b"# caf\xe9\n")
-    for path, why in [(big, "larger than"), (fifo, "not a regular file"), (tmp_path, "Is a directory|not a regular file"),
-                      (latin, "not UTF-8"), (tmp_path / "missing.toml", "cannot read")]:
+    for path, why in [(big, "larger than"), (fifo, "not a regular file"),
+                      (tmp_path, "Is a directory|not a regular file"), (latin, "not UTF-8"),
+                      (tmp_path / "missing.toml", "cannot read")]:
         with pytest.raises(PolicyError, match=why):
             load_policy(kb, str(path))
 

@@ -15,6 +15,7 @@ the file, the rule and the key. TOML is imported only here, so triage without
 from __future__ import annotations
 
 import os
+import sys
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -140,9 +141,9 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple
 
     shown = printable(source)
     text = _read(path, shown)
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
     try:
         doc = tomllib.loads(text)

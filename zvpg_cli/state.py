@@ -198,7 +198,7 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
     def state_id(text: str) -> int:
         if text not in states:
             states[text] = conn.execute("INSERT INTO states (text) VALUES (?)", (text,)).lastrowid or 0
-        return states[text]
+        return int(states[text])
 
     rows = {r[1]: r for r in conn.execute(
         "SELECT id, key, state, since, progress, progress_since, gone_since, site, kind, name, vpg_name "
@@ -248,7 +248,8 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
 
 def _prune(conn: sqlite3.Connection, now: float) -> None:
     """Delete transitions older than PRUNE_AFTER (but the one into each object's
-    current state) and objects gone that long; at most once an hour (the transitions are keyed by time: a range delete)."""
+    current state) and objects gone that long; at most once an hour (the
+    transitions are keyed by time: a range delete)."""
     last = conn.execute("SELECT value FROM meta WHERE name = 'pruned'").fetchone()
     if last is not None and now - last[0] < 3600 and now >= last[0]:
         return
