@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zvpg_cli.state import PRUNE_AFTER, Observed, remember
+from zvpg_cli.state import PRUNE_AFTER, Observed, history, remember
 
 T0 = 1_800_000_000.0
 STATES = ["Meeting SLA", "Not Meeting SLA / Delta Syncing", "Meeting SLA / Bitmap Syncing",
@@ -82,10 +82,15 @@ def flapping(n: int, days: int) -> None:
         conn = sqlite3.connect(path)
         rows = conn.execute("SELECT count(*) FROM transitions").fetchone()[0]
         conn.close()
+        now = T0 + hours * 3600
+        day = _time(history, path, None, now - 86400, now)
+        everything = _time(history, path, None, None, now)
+        one = _time(history, path, "vpg-00042", None, now)
         print(f"{days} simulated days of hourly flapping on {n:,} VPGs ({hours + 1} runs, "
               f"{elapsed:.0f} s, slowest run {slowest * 1000:.0f} ms):")
         print(f"  state file {main / 1e6:.1f} MB ({size / 1e6:.1f} MB with its WAL and shared memory), "
               f"{rows:,} transitions kept (pruned after {PRUNE_AFTER // 86400} days)")
+        print(f"  history: the last 24h {day:.2f} s, one VPG {one:.2f} s, everything {everything:.2f} s")
 
 
 def main() -> None:

@@ -300,7 +300,9 @@ def history(path: str, pattern: str | None, since: float | None, now: float) -> 
         for row in conn.execute("SELECT id, key, site, kind, name, vpg_name, gone_since FROM objects"):
             if folded is None or any(fnmatchcase(str(v).casefold(), folded) for v in (row[4], row[5], row[1])):
                 objects[row[0]] = row
-        rows = conn.execute("SELECT at, object, from_state, to_state FROM transitions ORDER BY at DESC").fetchall()
+        # The change after one within the window is within it too: the window is all `lasted` needs.
+        rows = conn.execute("SELECT at, object, from_state, to_state FROM transitions WHERE at >= ? ORDER BY at DESC",
+                            (-1.0 if since is None else since,)).fetchall()
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         raise _fail(path, exc) from None
