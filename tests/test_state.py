@@ -76,6 +76,14 @@ def test_objects_are_told_apart_by_key(tmp_path: Path) -> None:
     assert [seen[k].changes for k in sorted(seen)] == [1, 0, 0]
 
 
+def test_a_key_given_twice_in_one_run_is_remembered_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    seen = remember(path, [vpg(OK), vpg(DS)], T0, 3600)
+    assert list(seen) == ["site-a|vpg|id-1"]
+    again = remember(path, [vpg(DS), vpg(DS)], T0 + 60, 3600)["site-a|vpg|id-1"]
+    assert (again.since, again.changes) == (T0 + 60, 1)
+
+
 def test_gone_objects_are_marked_kept_then_pruned_after_30_days(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
     remember(path, [vpg(OK, n=1), vpg(DS, n=2)], T0, 3600)

@@ -208,6 +208,8 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
     transitions: list[tuple[Any, ...]] = []
     seen: dict[str, tuple[float, float | None, float | None]] = {}
     for o in observed:
+        if o.key in seen:  # the same key twice in one run: the first is remembered
+            continue
         sid = state_id(o.state)
         row = rows.get(o.key)
         if row is None:
