@@ -303,8 +303,12 @@ def history(path: str, pattern: str | None, since: float | None, now: float) -> 
             if folded is None or any(fnmatchcase(str(v).casefold(), folded) for v in (row[4], row[5], row[1])):
                 objects[row[0]] = row
         # The change after one within the window is within it too: the window is all `lasted` needs.
-        rows = conn.execute("SELECT at, object, from_state, to_state FROM transitions WHERE at >= ? ORDER BY at DESC",
-                            (-1.0 if since is None else since,)).fetchall()
+        query = "SELECT at, object, from_state, to_state FROM transitions WHERE at >= ?"
+        args: list[Any] = [-1.0 if since is None else since]
+        if folded is not None and len(objects) <= 500:  # a few objects: SQLite skips the others' rows
+            query += f" AND object IN ({', '.join('?' * len(objects))})"
+            args += list(objects)
+        rows = conn.execute(query + " ORDER BY at DESC", args).fetchall()
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         raise _fail(path, exc) from None
