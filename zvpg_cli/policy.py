@@ -276,5 +276,6 @@ def policy_text(policy: Policy) -> str:
                 parts.append(f"{key.replace('_', ' ')} {duration(value) if value else 'off'}")
         scope = "".join(f" {k} {getattr(r, k)!r}" for k in ("vpg", "site") if getattr(r, k) is not None)
         origin = "default" if r.default else f"{r.source} rule {r.number}"
-        lines.append(printable(f"  {r.match}{scope}: {', '.join(parts)}  [{origin}]"))
+        state = " / ".join(x for x in (r.status, r.substatus) if x)  # as resolved, not as typed
+        lines.append(printable(f"  {state}{scope}: {', '.join(parts)}  [{origin}]"))
     return "\n".join(lines) + "\n"
