@@ -16,7 +16,7 @@ from typer.core import TyperCommand
 
 from ..kb import KBError
 from ..writer import OutputError
-from . import payloads, reference, zvm  # noqa: F401 - importing them registers the commands
+from . import history, payloads, reference, zvm  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, Failure, app
 from .framework import ClickException
 from .help import ZvpgCommand
@@ -24,7 +24,7 @@ from .help import ZvpgCommand
 __all__ = ["app", "main"]
 
 # --help lists the commands in this order: the everyday ones first.
-_ORDER = ["explain", "decode", "list", "triage", "annotate", "fetch", "codes", "validate"]
+_ORDER = ["explain", "decode", "list", "triage", "history", "policy", "annotate", "fetch", "codes", "validate"]
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
 # Every command's --help is formatted the same way (cli/help.py).
 for _command in app.registered_commands:

@@ -1,0 +1,146 @@
+"""Commands over time: history (what the state file remembers) and policy
+(the grace periods, escalations and stuck rules in force)."""
+
+from enum import Enum
+
+import typer
+
+from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+
+STATE_HELP = "The state file `zvpg triage --state` writes. Default: $ZVPG_STATE."
+POLICY_HELP = "A policy file (TOML) merged over zvpg's defaults. Default: $ZVPG_POLICY."
+
+
+@app.command(epilog="""Examples:
+  zvpg history --state /var/lib/zvpg/state.db
+  zvpg history "web-*" --since 24h     # with ZVPG_STATE set
+  zvpg history web --state state.db    # names containing "web"
+  zvpg history --state state.db --json | jq '.[0]'
+
+Each line is one change of state, newest first, with how long the new state
+lasted ("now": it still holds). Objects no longer in the ZVM's answer are
+marked "gone since"; they are forgotten 30 days later.""")
+def history(
+    pattern: str | None = typer.Argument(
+        None, metavar="PATTERN",
+        help="Only VPGs or VMs whose name matches: a glob (web-*) or a part of the name; case ignored."),
+    state_file: str | None = typer.Option(None, "--state", metavar="PATH", envvar="ZVPG_STATE",
+                                          show_envvar=False, help=STATE_HELP),
+    since: str | None = typer.Option(None, "--since", metavar="DURATION",
+                                     help="Only changes within this long before now (24h, 7d, 1h30m)."),
+    json_flag: bool = typer.Option(False, "--json", help="JSON output (schemas/history.schema.json)."),
+) -> None:
+    """Show how the states of VPGs and VMs changed across triage runs, and how long each lasted."""
+    import time
+
+    from ..state import StateError
+    from ..state import history as read_history
+    from ..units import parse_duration
+    from ..writer import write
+
+    if not state_file:
+        fail("give --state PATH (or set ZVPG_STATE): the file zvpg triage --state writes", EXIT_USAGE)
+    now = time.time()
+    start = None
+    if since is not None:
+        try:
+            start = now - parse_duration(since)
+        except ValueError as exc:
+            fail(f"--since: {exc}", EXIT_USAGE)
+    try:
+        transitions = read_history(state_file, pattern, start, now)
+    except StateError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if json_flag:
+        from ..output.jsonfmt import dumps
+
+        write(dumps([_json(t) for t in transitions]))
+    else:
+        write(_table(transitions))
+
+
+def _iso(epoch: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(t: object) -> dict[str, object]:
+    from ..state import Transition
+
+    assert isinstance(t, Transition)
+    return {
+        "at": _iso(t.at), "site": t.site, "kind": t.kind, "name": t.name, "vpg": t.vpg_name, "key": t.key,
+        "from": t.from_state, "to": t.to_state, "lasted_seconds": round(t.lasted, 3), "current": t.current,
+        "gone_since": None if t.gone_since is None else _iso(t.gone_since),
+    }
+
+
+def _table(transitions: list) -> str:  # type: ignore[type-arg]
+    from ..sanitize import printable
+    from ..units import duration
+
+    if not transitions:
+        return "No changes recorded.\n"
+    rows = [("WHEN (UTC)", "VPG / VM", "STATE", "LASTED")]
+    for t in transitions:
+        who = t.name if t.kind == "vpg" or t.name == t.vpg_name else f"{t.name} (VPG {t.vpg_name})"
+        if t.site:
+            who += f" @ {t.site}"
+        lasted = duration(t.lasted)
+        if t.current:
+            lasted += " (gone since " + _iso(t.gone_since).replace("T", " ") + ")" if t.gone_since else " (now)"
+        state = t.to_state if t.from_state is not None else f"{t.to_state} (first seen)"
+        rows.append((_iso(t.at).replace("T", " "), printable(who), printable(state), lasted))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() + "\n"
+                   for r in rows)
+
+
+class PolicyAction(str, Enum):
+    show = "show"
+
+
+@app.command(epilog="""Examples:
+  zvpg policy show
+  zvpg policy show --policy /etc/zvpg/policy.toml
+  zvpg policy show --json | jq '.rules[] | select(.default | not)'
+
+A policy file holds [[rule]] tables, tried in order (yours first, then
+zvpg's defaults; for each setting the first matching rule wins):
+
+  [[rule]]
+  match = "Not Meeting SLA / Delta Syncing"   # as zvpg explain accepts
+  vpg = "dev-*"                 # optional glob on the VPG (or VM) name
+  site = "lab*"                 # optional glob on the site
+  severity = "ok"               # ok, warning, critical or unknown
+  grace = "30m"                 # one level lower for this long
+  escalate_after = "26h"        # a warning held this long: critical
+  stuck_after = "1h"            # progress not risen this long: critical
+
+and optionally flap_changes = 6, flap_window = "1h" at the top. "0s"
+turns a default duration off. The defaults are zvpg's own choice: the Zerto
+documentation gives no durations.""")
+def policy(
+    action: PolicyAction = typer.Argument(..., metavar="show", help="show: print the policy in force."),
+    policy_file: str | None = typer.Option(None, "--policy", metavar="FILE", envvar="ZVPG_POLICY",
+                                           show_envvar=False, help=POLICY_HELP),
+    json_flag: bool = typer.Option(False, "--json", help="JSON output (schemas/policy.schema.json)."),
+    data: str | None = data_option(),
+) -> None:
+    """Show the policy in force: grace periods, escalations, stuck syncs, flapping; defaults marked."""
+    from ..policy import PolicyError, load_policy, policy_json, policy_text
+    from ..writer import write
+
+    use_data(data)
+    kb = kb_or_exit()
+    try:
+        loaded = load_policy(kb, policy_file or None)
+    except PolicyError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if json_flag:
+        from ..output.jsonfmt import dumps
+
+        write(dumps(policy_json(loaded)))
+    else:
+        write(policy_text(loaded))

@@ -1,0 +1,281 @@
+"""The policy: which states get a grace period, escalate, count as stuck, or
+take another severity, as a TOML file merged over zvpg's packaged defaults.
+
+    policy = load_policy(kb, "policy.toml")      # or None: the defaults alone
+    policy.timing("Not Meeting SLA", "Delta Syncing", "web-01", "site-a")
+    # Timing(severity=None, grace=900, escalate_after=None, stuck_after=3600)
+
+The packaged defaults (`default_policy.toml`) are zvpg's own choice: the
+Zerto documentation gives no durations. A policy file is untrusted input: it
+is read with a size limit, and anything wrong in it is a `PolicyError` naming
+the file, the rule and the key. TOML is imported only here, so triage without
+--state or --policy never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .model import Severity
+from .units import duration, parse_duration
+
+if TYPE_CHECKING:
+    from .model import KnowledgeBase
+
+DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_policy.toml")
+#: How `policy show` names the packaged defaults.
+DEFAULTS_SOURCE = "zvpg's defaults"
+DEFAULTS_NOTE = ("The defaults are zvpg's own choice: the Zerto documentation gives no durations "
+                 "for any status or substatus.")
+RULE_KEYS = ("match", "vpg", "site", "severity", "grace", "escalate_after", "stuck_after", "why")
+TOP_KEYS = ("rule", "flap_changes", "flap_window")
+_DURATION_KEYS = ("grace", "escalate_after", "stuck_after")
+_TEXT_KEYS = ("match", "vpg", "site", "why")
+_MAX_RULES = 10_000
+
+
+class PolicyError(Exception):
+    """A policy that cannot be used; str() is one line naming the file, the
+    rule and the key: "policy.toml: rule 2: unknown key 'gracee'"."""
+
+
+class Timing(NamedTuple):
+    """What the policy says for one object (durations in seconds; 0 or None: none)."""
+
+    severity: Severity | None
+    grace: int | None
+    escalate_after: int | None
+    stuck_after: int | None
+
+
+class Rule(NamedTuple):
+    match: str
+    #: the knowledge-base names `match` resolved to (None: any)
+    status: str | None
+    substatus: str | None
+    vpg: str | None
+    site: str | None
+    severity: Severity | None
+    grace: int | None
+    escalate_after: int | None
+    stuck_after: int | None
+    why: str | None
+    #: where the rule comes from: the file's path, or DEFAULTS_SOURCE
+    source: str
+    number: int
+    default: bool
+
+    def matches(self, status: str | None, substatus: str | None, name: str, site: str | None) -> bool:
+        if self.status is not None and self.status != status:
+            return False
+        if self.substatus is not None and self.substatus != substatus:
+            return False
+        if self.vpg is not None and not fnmatchcase(name.casefold(), self.vpg.casefold()):
+            return False
+        return self.site is None or (site is not None and fnmatchcase(site.casefold(), self.site.casefold()))
+
+
+class Policy(NamedTuple):
+    #: the user's rules first (file order), then the packaged defaults
+    rules: tuple[Rule, ...]
+    flap_changes: int
+    flap_window: int
+    #: the file given (None: the defaults alone)
+    path: str | None = None
+    #: whether flap_changes / flap_window are the defaults' values
+    flap_default: tuple[bool, bool] = (True, True)
+
+    def timing(self, status: str | None, substatus: str | None, name: str, site: str | None) -> Timing:
+        """For each key, the first matching rule that sets it."""
+        found: dict[str, Any] = {}
+        for rule in self.rules:
+            if len(found) == 4:
+                break
+            if not rule.matches(status, substatus, name, site):
+                continue
+            for key in ("severity", "grace", "escalate_after", "stuck_after"):
+                value = getattr(rule, key)
+                if value is not None and key not in found:
+                    found[key] = value
+        return Timing(found.get("severity"), found.get("grace"), found.get("escalate_after"),
+                      found.get("stuck_after"))
+
+
+def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
+    """The policy in force: the rules of `path` (if given) over the packaged defaults."""
+    defaults, flap = _parse(kb, DEFAULT_POLICY, DEFAULTS_SOURCE, default=True)
+    if path is None:
+        return Policy(defaults, flap.get("flap_changes", 6), flap.get("flap_window", 3600))
+    rules, user_flap = _parse(kb, path, path, default=False)
+    return Policy(
+        rules + defaults,
+        user_flap.get("flap_changes", flap.get("flap_changes", 6)),
+        user_flap.get("flap_window", flap.get("flap_window", 3600)),
+        path,
+        ("flap_changes" not in user_flap, "flap_window" not in user_flap),
+    )
+
+
+def _read(path: str, shown: str) -> str:
+    from .zvm.sites import MAX_CONFIG_BYTES, _NotRegular, _read_small
+
+    try:
+        raw, _ = _read_small(path)
+    except _NotRegular:
+        raise PolicyError(f"{shown}: not a regular file") from None
+    except OSError as exc:
+        raise PolicyError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise PolicyError(f"{shown}: larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise PolicyError(f"{shown}: not UTF-8 text") from None
+
+
+def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple[tuple[Rule, ...], dict[str, int]]:
+    from .sanitize import printable
+
+    shown = printable(source)
+    text = _read(path, shown)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
+    try:
+        doc = tomllib.loads(text)
+    except (ValueError, RecursionError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise PolicyError(f"{shown}: not valid TOML: {printable(str(exc))[:200]}") from None
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise PolicyError(f"{shown}: unknown key {printable(key)[:60]!r} (known: {', '.join(TOP_KEYS)})")
+    flap: dict[str, int] = {}
+    if "flap_changes" in doc:
+        value = doc["flap_changes"]
+        if type(value) is not int or not 1 <= value <= 10_000:
+            raise PolicyError(f"{shown}: flap_changes must be a whole number from 1 to 10000")
+        flap["flap_changes"] = value
+    if "flap_window" in doc:
+        flap["flap_window"] = _duration(doc["flap_window"], f"{shown}: flap_window")
+        if not flap["flap_window"]:
+            raise PolicyError(f"{shown}: flap_window must be longer than 0s")
+    raw_rules = doc.get("rule", [])
+    if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
+        raise PolicyError(f"{shown}: 'rule' must be a list of tables ([[rule]])")
+    if len(raw_rules) > _MAX_RULES:
+        raise PolicyError(f"{shown}: more than {_MAX_RULES} rules")
+    rules = tuple(_rule(kb, shown, source, n, raw, default)
+                  for n, raw in enumerate(raw_rules, 1))
+    return rules, flap
+
+
+def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool) -> Rule:
+    from .sanitize import printable
+
+    where = f"{shown}: rule {number}"
+    for key in raw:
+        if key not in RULE_KEYS:
+            raise PolicyError(f"{where}: unknown key {printable(key)[:60]!r} (known: {', '.join(RULE_KEYS)})")
+    for key in _TEXT_KEYS:
+        if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
+            raise PolicyError(f"{where}: {key} must be a non-empty string")
+    if "match" not in raw:
+        raise PolicyError(f"{where}: match is missing (a status, a substatus or 'STATUS / SUBSTATUS')")
+    match = raw["match"]
+    status, substatus = _resolve(kb, match, where)
+    severity = None
+    if "severity" in raw:
+        value = raw["severity"]
+        names = ", ".join(s.value for s in Severity)
+        if not isinstance(value, str) or value.strip().lower() not in {s.value for s in Severity}:
+            raise PolicyError(f"{where}: severity must be one of {names}, not {printable(repr(value))[:60]}")
+        severity = Severity(value.strip().lower())
+    durations = {key: _duration(raw[key], f"{where}: {key}") if key in raw else None for key in _DURATION_KEYS}
+    if severity is None and all(v is None for v in durations.values()):
+        raise PolicyError(f"{where}: sets nothing (give severity, grace, escalate_after or stuck_after)")
+    return Rule(match, status, substatus, raw.get("vpg"), raw.get("site"), severity,
+                durations["grace"], durations["escalate_after"], durations["stuck_after"],
+                raw.get("why"), source, number, default)
+
+
+def _duration(value: Any, where: str) -> int:
+    from .sanitize import printable
+
+    if not isinstance(value, str):
+        raise PolicyError(f"{where} must be a duration in quotes, such as \"15m\", not {printable(repr(value))[:60]}")
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise PolicyError(f"{where}: {printable(str(exc))[:200]}") from None
+
+
+def _resolve(kb: KnowledgeBase, term: str, where: str) -> tuple[str | None, str | None]:
+    """(status, substatus) knowledge-base names for what `zvpg explain` accepts."""
+    from .lookup import LookupError_, resolve
+    from .sanitize import printable
+
+    def one(text: str, kind: str | None) -> Any:
+        try:
+            return resolve(kb, text, kind).entry
+        except LookupError_ as exc:
+            hint = f" (did you mean: {', '.join(exc.suggestions)}?)" if exc.suggestions else ""
+            what = f"{kind} " if kind else "status or substatus "
+            raise PolicyError(f"{where}: match: no {what}{printable(repr(text.strip()))[:80]}{hint}") from None
+
+    if "/" in term:
+        try:
+            entry = resolve(kb, term).entry
+        except LookupError_:
+            left, _, right = term.partition("/")
+            return one(left, "status").name, one(right, "substatus").name
+    else:
+        entry = one(term, None)
+    return (entry.name, None) if entry.kind == "status" else (None, entry.name)
+
+
+def policy_json(policy: Policy) -> dict[str, Any]:
+    """The policy in force, for `zvpg policy show --json`; defaults marked."""
+    return {
+        "note": DEFAULTS_NOTE,
+        "file": policy.path,
+        "flap_changes": policy.flap_changes,
+        "flap_window": policy.flap_window,
+        "flap_default": all(policy.flap_default),
+        "rules": [
+            {
+                "source": r.source, "rule": r.number, "default": r.default, "match": r.match,
+                "status": r.status, "substatus": r.substatus, "vpg": r.vpg, "site": r.site,
+                "severity": r.severity.value if r.severity else None,
+                "grace": r.grace, "escalate_after": r.escalate_after, "stuck_after": r.stuck_after,
+                "why": r.why,
+            }
+            for r in policy.rules
+        ],
+    }
+
+
+def policy_text(policy: Policy) -> str:
+    """The policy in force, for people: one line a rule, defaults marked."""
+    from .sanitize import printable
+
+    lines = [DEFAULTS_NOTE, ""]
+    mark = " (default)" if all(policy.flap_default) else ""
+    lines.append(f"Flapping: {policy.flap_changes} changes within {duration(policy.flap_window)}{mark}")
+    lines.append("")
+    lines.append("Rules, tried in order (for each setting the first matching rule wins):")
+    for r in policy.rules:
+        parts = []
+        if r.severity is not None:
+            parts.append(f"severity {r.severity.value}")
+        for key in _DURATION_KEYS:
+            value = getattr(r, key)
+            if value is not None:
+                parts.append(f"{key.replace('_', ' ')} {duration(value) if value else 'off'}")
+        scope = "".join(f" {k} {getattr(r, k)!r}" for k in ("vpg", "site") if getattr(r, k) is not None)
+        origin = "default" if r.default else f"{r.source} rule {r.number}"
+        state = " / ".join(x for x in (r.status, r.substatus) if x)  # as resolved, not as typed
+        lines.append(printable(f"  {state}{scope}: {', '.join(parts)}  [{origin}]"))
+    return "\n".join(lines) + "\n"
