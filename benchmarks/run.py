@@ -206,6 +206,20 @@ def startup(runs: int) -> list[dict[str, object]]:
     return out
 
 
+def with_state(runs: int) -> list[dict[str, object]]:
+    """triage --nagios on 5,000 VPGs: a run with --state (the file exists: a second run) against the same
+    run without state."""
+    path = payload(5_000)
+    with tempfile.TemporaryDirectory() as folder:
+        db = os.path.join(folder, "state.db")
+        run_once([ZVPG, "triage", "--nagios", "--state", db, str(path)])  # type: ignore[list-item]  # creates it
+        return [compare("triage --nagios on 5,000 VPGs: a second run with --state vs without",
+                        ("zvpg triage --nagios", [ZVPG, "triage", "--nagios", str(path)]),  # type: ignore[list-item]
+                        ("zvpg triage --nagios --state FILE",
+                         [ZVPG, "triage", "--nagios", "--state", db, str(path)]),  # type: ignore[list-item]
+                        runs, "<= 1.5x", lambda r, m: r <= 1.5)]
+
+
 def jq_names() -> str:
     return json.dumps({str(i): n for i, n in enumerate(STATUS_NAMES)})
 
@@ -314,7 +328,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15, help="alternating runs per pair (default 15)")
     ap.add_argument("--quick", action="store_true", help="7 runs, no 1M-object payload")
-    ap.add_argument("--only", choices=["startup", "throughput", "formats"], help="run one group")
+    ap.add_argument("--only", choices=["startup", "throughput", "state", "formats"], help="run one group")
     ap.add_argument("--sizes", default=None, help="comma-separated payload sizes for the scaling run")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny payloads, one run: checks that the script works (the tests run it); no verdict")
@@ -334,6 +348,8 @@ def main() -> None:
         results += startup(runs)
     if args.only in (None, "throughput"):
         results += throughput(runs, sizes, 1_000 if args.smoke else 100_000)
+    if args.only in (None, "state"):
+        results += with_state(runs)
     if args.only in (None, "formats"):
         results += formats(runs, [1_000] if args.smoke else [100_000])
     verdict(results, args.smoke)

@@ -94,6 +94,50 @@ class Report(NamedTuple):
         return problems if limit is None else problems[:limit]
 
 
+def state_key(row: Row) -> str:
+    """Who a row is across runs: its site, kind and identifier (or name, without one)."""
+    return "\x1f".join((row.site or "", row.kind, row.identifier or row.name))
+
+
+def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float) -> tuple[list[Row], str | None]:
+    """The rows judged by the policy (severity overrides; with a state file,
+    grace, escalation, stuck syncs and flapping), and why the state file could
+    not be used (None when it could). Raises `policy.PolicyError`."""
+    from .policy import load_policy
+    from .timing import judge
+
+    policy = load_policy(kb, options.policy)
+    by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
+    timings: dict[Any, Any] = {}
+    memories: dict[str, Any] = {}
+    state_error = None
+    if options.state:
+        from .state import Observed, StateError, remember
+
+        try:
+            memories = remember(options.state, [Observed(state_key(r), r.site, r.kind, r.name, r.vpg_name, r.state,
+                                                         r.progress) for r in found], now, policy.flap_window)
+        except StateError as exc:
+            state_error = str(exc)
+    timed_too = options.state is not None and state_error is None
+    out = []
+    for r in found:
+        key = (id(r.verdict), r.vpg_name, r.site) if by_name else id(r.verdict)
+        timing = timings.get(key)
+        if timing is None:
+            pair = r.verdict.annotation.pair
+            timing = timings[key] = policy.timing(pair.status.name if pair else None,
+                                                  pair.substatus.name if pair and pair.substatus else None,
+                                                  r.vpg_name, r.site)
+        severity, reasons = r.severity, r.reasons
+        if timing.severity is not None and timing.severity is not severity:
+            severity, reasons = timing.severity, (*reasons, f"severity {timing.severity.value}, as the policy says")
+        timed = judge(severity, r.state, timing, memories.get(state_key(r)) if timed_too else None, now, policy)
+        out.append(r._replace(severity=timed.severity, reasons=reasons + timed.reasons,
+                              timed=timed if timed_too else None))
+    return out, state_error
+
+
 def _badness(r: Row) -> tuple[int, float]:
     a, c = r.actual_rpo, r.configured_rpo
     over = a / c if a is not None and c else 0.0
@@ -143,7 +187,10 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
         all_rows += found
     read_any = any(r.payload is not None for r in reads)
     all_rows = keep(all_rows, options.vpg, options.exclude)
+    now = time.time() if options.now is None else options.now
     state_error = None
+    if options.state or options.policy:
+        all_rows, state_error = _with_time(kb, all_rows, options, now)
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
@@ -159,4 +206,4 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
     summary = Summary(len(all_rows), counts, worst, tuple(outcomes), problem, noun)
-    return Report(summary, all_rows, options, options.now or time.time(), state_error)
+    return Report(summary, all_rows, options, now, state_error)

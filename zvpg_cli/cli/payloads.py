@@ -178,6 +178,9 @@ class TriageFormat(str, Enum):
   zvpg triage vpgs.json --format prometheus \\
       --output /var/lib/node_exporter/textfile/zvpg.prom
   zvpg triage vpgs.json --rpo-warning 1.5 --json | jq .summary
+  # remember states across runs: a Delta Sync pages only after 15 minutes
+  zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \
+      --password-file pw --state /var/lib/zvpg/state.db
 
 Exit codes: --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
 usage errors, unreadable input, nothing to check). Other formats: 0 the
@@ -210,6 +213,14 @@ def triage(
         8192, "--max-output", min=1024, metavar="BYTES",
         help="Nagios: keep the whole output within BYTES (the first line and the counts always; then the worst "
         "VPGs and every VPG's RPO as performance data, as they fit)."),
+    state_path: str | None = typer.Option(
+        None, "--state", metavar="PATH", envvar="ZVPG_STATE", show_envvar=False,
+        help="Remember each VPG's state across runs in this SQLite file (default: $ZVPG_STATE; created 0600): "
+        "grace periods, escalation, stuck syncs, flapping (see zvpg policy show)."),
+    policy_path: str | None = typer.Option(
+        None, "--policy", metavar="FILE", envvar="ZVPG_POLICY", show_envvar=False,
+        help="A TOML policy over zvpg's defaults: severities, grace, escalate_after, stuck_after per state "
+        "(default: $ZVPG_POLICY)."),
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE",
         help="Write to FILE atomically (a temporary file in its folder, then renamed; mode 0644) instead of "
@@ -234,9 +245,15 @@ def triage(
     except ValueError as exc:
         fail(f"--rpo-warning/--rpo-critical: {exc}", EXIT_USAGE)
     kb = kb_or_exit("cannot read knowledge base: ")
-    options = Options(tuple(vpg or ()), tuple(exclude or ()), allow_empty, thresholds)
+    options = Options(tuple(vpg or ()), tuple(exclude or ()), allow_empty, thresholds, state_path or None,
+                      policy_path or None)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage")
-    result = report(kb, reads, options)
+    from ..policy import PolicyError
+
+    try:
+        result = report(kb, reads, options)
+    except PolicyError as exc:
+        fail(str(exc), EXIT_USAGE)
     if chosen is not TriageFormat.nagios:
         from ..sanitize import printable
         from ..writer import error

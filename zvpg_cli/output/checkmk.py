@@ -16,7 +16,7 @@ from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import failover_text
+from .report import failover_text, state_text
 
 _SERVICE_UNSAFE = re.compile(r"[^\w .:()\[\]/+,@#&-]")
 
@@ -62,9 +62,7 @@ def checkmk(report: Report) -> Iterator[str]:
                    lambda i: service_text(rows[i].identifier) or f"#{rows[i].position}")
     lines = []
     for row, service in zip(report.rows, names, strict=True):
-        note = row.timed.note if row.timed is not None and row.timed.note else None
-        parts = [f"{row.state}; failover possible: {failover_text(row)}; {row.rpo_text}", *([note] if note else []),
-                 *row.reasons]
+        parts = [f"{state_text(row)}; failover possible: {failover_text(row)}; {row.rpo_text}", *row.reasons]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row, report)} "
                      + " \\n".join(_text(p) for p in parts))
         if len(lines) >= 4096:

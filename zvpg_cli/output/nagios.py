@@ -113,8 +113,8 @@ def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
     perfdata = fill(("| " if i == 0 else "") + d for i, d in enumerate(data))
     left_rows = len(worst) - shown
     left_perf = sum(1 for r in rows if r.actual_rpo is not None) - perfdata
-    left = [text for n, text in ((left_rows, f"{s.objects(left_rows)} needing attention"),
+    omitted = [text for n, text in ((left_rows, f"{s.objects(left_rows)} needing attention"),
                                  (left_perf, f"{left_perf} RPO value{'s' if left_perf != 1 else ''}")) if n]
-    if left:
-        lines.insert(note_at, f"... {' and '.join(left)} not shown (--max-output {max_output})")
+    if omitted:
+        lines.insert(note_at, f"... {' and '.join(omitted)} not shown (--max-output {max_output})")
     return "\n".join(lines) + "\n", s.state.code

@@ -11,6 +11,7 @@ from ..model import Severity
 from ..rows import Row
 from ..sanitize import json_safe, printable
 from ..triage import Report
+from ..units import duration
 from .views import failover_short
 
 #: The order counts are shown in, worst first (as the JSON contract has always had them).
@@ -22,10 +23,18 @@ def failover_text(row: Row) -> str:
     return failover_short(f.recovery, f.condition, f.basis)
 
 
+def state_text(row: Row) -> str:
+    """`Not Meeting SLA / Delta Syncing`, with how long it has lasted when a
+    state file says: `... for 4m`."""
+    t = row.timed
+    return row.state if t is None or t.age_seconds is None else f"{row.state} for {duration(t.age_seconds)}"
+
+
 def one_line(row: Row) -> str:
     """A row in one line of plain text (names escaped, no newlines)."""
-    return printable(f"{row.label}: {row.state}; failover possible: {failover_text(row)}; {row.rpo_text}"
-                     + (f"; {row.timed.note}" if row.timed is not None and row.timed.note else ""))
+    timed = "".join(f"; {reason}" for reason in row.timed.reasons) if row.timed is not None else ""
+    return printable(f"{row.label}: {state_text(row)}; failover possible: {failover_text(row)}; {row.rpo_text}"
+                     + timed)
 
 
 # ---- JSON --------------------------------------------------------------------------
@@ -48,8 +57,9 @@ def row_json(row: Row) -> dict[str, Any]:
         "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
         "label": row.label, "state": row.state, "progress": row.progress,
     }
-    if row.timed is not None:
-        out.update(row.timed.json())
+    t = row.timed
+    out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
+               stuck=t and t.stuck, flapping=t and t.flapping)
     return out
 
 
@@ -112,9 +122,8 @@ def print_table(report: Report, limit: int | None) -> None:
         for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
             table.add_column(header, overflow="fold", no_wrap=header == "Severity")
         for r in problems:
-            state = r.state + (f" ({r.timed.note})" if r.timed is not None and r.timed.note else "")
             table.add_row(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
-                          Text(printable(r.label)), Text(printable(state)), Text(failover_text(r)),
+                          Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r)),
                           Text(r.rpo_text.removeprefix("RPO ")))
         parts.append(table)
         if len(problems) < not_ok:
