@@ -399,7 +399,7 @@ def test_password_file(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> No
             f"chmod 600 {pw}" in err(p)
     line = one_line_error(fetch(windows_zvm, ca_file, "--password-file", str(tmp_path / "missing"),
                                 env={"ZVPG_CACHE_DIR": ""}))
-    assert "cannot read the password for user monitor from" in line
+    assert f"{tmp_path / 'missing'}: cannot read the password for user monitor: No such file" in line
 
 
 # ---- the sites file ---------------------------------------------------------------------

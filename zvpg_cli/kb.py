@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import stat
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, cachefs
@@ -80,30 +79,17 @@ def resolve_path(path: str | None = None) -> str:
     return path or os.environ.get("ZVPG_DATA") or default_path()
 
 
-def _open_nonblocking(path: str, flags: int) -> int:
-    # A FIFO opened for reading without O_NONBLOCK waits for a writer forever.
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-
-
 def read_source(path: str) -> bytes:
     """The bytes of the knowledge-base file at `path`. Raises `KBError` when
     it is missing, unreadable, not a regular file (a FIFO or a device is
     refused at once, never waited on) or larger than `MAX_KB_BYTES`."""
+    from .files import FileError, read_file
+
     try:
-        with open(path, "rb", opener=_open_nonblocking) as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise KBError(path, None, "cannot read knowledge base: not a regular file")
-            if st.st_size > MAX_KB_BYTES:
-                raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
-            raw = fh.read(MAX_KB_BYTES + 1)
-    except IsADirectoryError:
-        raise KBError(path, None, "cannot read knowledge base: not a regular file") from None
-    except OSError as exc:
-        raise KBError(path, None, f"cannot read knowledge base: {exc.strerror or exc}") from None
-    if len(raw) > MAX_KB_BYTES:  # it grew while it was read
-        raise KBError(path, 1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")
-    return raw
+        return read_file(path, "knowledge base", MAX_KB_BYTES)[0]
+    except FileError as exc:
+        line = 1 if exc.reason.startswith("knowledge base is") else None
+        raise KBError(path, line, exc.reason) from None
 
 
 def _fnv1a(text: str) -> str:

@@ -203,34 +203,17 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-class _NotRegular(Exception):
-    """A FIFO, a device, a folder: not a file to read a setting from."""
-
-
-def _read_small(path: str) -> tuple[bytes, os.stat_result]:
-    """At most MAX_CONFIG_BYTES + 1 bytes of a regular file, and its stat.
-    Opened without blocking, so a FIFO at the path cannot hang zvpg."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise _NotRegular(path)
-        return fh.read(MAX_CONFIG_BYTES + 1), st
-
-
 def _read_secret_file(site: str, path: str, what: str) -> str:
+    from ..files import FileError, read_file
+
     try:
-        data, st = _read_small(path)
-    except _NotRegular:
-        raise ConfigError(site, f"cannot read the {what} from {path}: not a regular file") from None
-    except OSError as exc:
-        raise ConfigError(site, f"cannot read the {what} from {path}: {exc.strerror or exc}") from None
+        data, st = read_file(path, f"the {what}", MAX_CONFIG_BYTES)
+    except FileError as exc:
+        raise ConfigError(site, str(exc)) from None
     if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         from ..cachefs import warn_once
 
         warn_once(f"{path} (the {what}) can be read or changed by group or others: chmod 600 {path}")
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(site, f"{path} is too large to hold a {what}")
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
@@ -400,14 +383,12 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
 
 
 def _read_sites_file(path: str) -> str:
+    from ..files import FileError, read_file
+
     try:
-        raw, _ = _read_small(path)
-    except _NotRegular:
-        raise ConfigError(path, "not a regular file") from None
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(path, f"larger than {MAX_CONFIG_BYTES} bytes")
+        raw, _ = read_file(path, "the sites file", MAX_CONFIG_BYTES)
+    except FileError as exc:
+        raise ConfigError(path, exc.reason) from None
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
