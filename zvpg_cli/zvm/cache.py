@@ -59,14 +59,27 @@ def load(site: Site, path: str | None) -> dict[str, Any] | None:
     if (not isinstance(data, dict) or data.get("format") != FORMAT or data.get("url") != site.url
             or data.get("principal") != site.principal or data.get("kind") not in ("session", "keycloak")):
         return None
+    token = data.get("session" if data["kind"] == "session" else "access_token")
+    if not visible_ascii(token) or not all(visible_ascii(data[k]) for k in ("refresh_token",) if k in data):
+        return None  # written by a zvpg that kept any token it was given: not one to send
     return data
+
+
+def visible_ascii(value: Any) -> bool:
+    """Whether `value` is a token or session id that can go into a header: a
+    non-empty string of visible ASCII characters (no space, no control, no newline)."""
+    return isinstance(value, str) and bool(value) and value.isascii() and all(" " < c < "\x7f" for c in value)
 
 
 def save(site: Site, path: str | None, data: dict[str, Any]) -> bool:
     if path is None:
         return False
     record = {"format": FORMAT, "url": site.url, "principal": site.principal, **data}
-    return cachefs.write_private(path, json.dumps(record, separators=(",", ":")).encode("utf-8"))
+    try:
+        text = json.dumps(record, separators=(",", ":"), allow_nan=False)  # JSON only: no Infinity, no NaN
+    except ValueError:
+        return False
+    return cachefs.write_private(path, text.encode("utf-8"))
 
 
 def remove(path: str | None) -> None:

@@ -34,6 +34,12 @@ TOKEN_PATH = "/auth/realms/zerto/protocol/openid-connect/token"
 #: The public Keycloak client of a ZVM Appliance for the password grant.
 PASSWORD_GRANT_CLIENT = "zerto-client"
 LOGOUT_TIMEOUT = 5.0
+#: A login's or token endpoint's answer larger than this is refused (a Keycloak
+#: token answer is a few kilobytes).
+MAX_LOGIN_BYTES = 64 * 1024
+#: Lifetimes a token endpoint gives are kept to this range (zvpg's choice: a
+#: day at most; Keycloak's defaults are 5 and 30 minutes).
+MAX_LIFETIME = 86400.0
 
 
 class Deadline:
@@ -244,6 +250,9 @@ class Exchange:
             elif status in (401, 403):
                 raise ZvmError(site.name, f"login refused for user {_clip(site.user or '')} "
                                f"({status} {_reason(status)}): wrong user name or password?")
+            elif status == 200 and session and not cache.visible_ascii(session):
+                raise ZvmError(site.name, f"POST {SESSION_PATH} answered a session id that is not visible ASCII "
+                               "text: refused (not shown, not kept)")
             elif status == 200 and session:
                 self.kind = "session"
                 self.state = {"kind": "session", "session": session, "used": cache.now()}
@@ -283,16 +292,19 @@ class Exchange:
         site = self.site
         with self._call("POST", TOKEN_PATH, data=form) as r:
             status = r.status_code
-            body = self._read(r, TOKEN_PATH) if status in (200, 400, 401) else b""
+            body = self._read(r, TOKEN_PATH, MAX_LOGIN_BYTES) if status in (200, 400, 401) else b""
         answer = _json_object(body)
         if status == 200 and isinstance(answer.get("access_token"), str):
+            if not cache.visible_ascii(answer["access_token"]):
+                raise ZvmError(site.name, "the token endpoint answered an access token that is not visible ASCII "
+                               "text: refused (not shown, not kept)")
             now = cache.now()
-            lifetime = _seconds(answer.get("expires_in"), 60.0)
+            lifetime = lifetime_seconds(answer.get("expires_in"), 60.0)
             state: dict[str, Any] = {"kind": "keycloak", "access_token": answer["access_token"],
                                      "access_expires": now + lifetime - _margin(lifetime)}
-            if isinstance(answer.get("refresh_token"), str):
+            if cache.visible_ascii(answer.get("refresh_token")):  # one that is not is not kept (log in next time)
                 state["refresh_token"] = answer["refresh_token"]
-                refresh = _seconds(answer.get("refresh_expires_in"), 0.0)
+                refresh = lifetime_seconds(answer.get("refresh_expires_in"), 0.0)
                 state["refresh_expires"] = now + refresh - _margin(refresh) if refresh > 0 else None
             self.kind, self.state, self.dirty = "keycloak", state, True
             return True
@@ -414,34 +426,39 @@ class Exchange:
         plural = "try" if tries == 1 else "tries"
         raise ZvmError(self.site.name, f"{last.message} ({tries} {plural})")
 
-    def _read(self, response: Response, path: str) -> bytes:
-        """The body, cut off at --max-bytes and at the deadline."""
+    def _read(self, response: Response, path: str, limit: int | None = None) -> bytes:
+        """The body, cut off at `limit` (--max-bytes by default) and at the deadline."""
+        limit = self.max_bytes if limit is None else limit
         length = response.headers.get("content-length", "")
-        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:  # ("²".isdigit() is true)
-            raise self._too_large(path)
+        if length.isascii() and length.isdigit() and int(length) > limit:  # ("²".isdigit() is true)
+            raise self._too_large(path, limit)
         chunks = []
         total = 0
         for chunk in response.iter_bytes():
             total += len(chunk)
-            if total > self.max_bytes:
-                raise self._too_large(path)
+            if total > limit:
+                raise self._too_large(path, limit)
             if self.deadline.remaining() <= 0:
                 raise self._timed_out()
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, path: str) -> ZvmError:
-        return ZvmError(self.site.name, f"the answer to {path} is larger than {self.max_bytes} bytes: cut off "
-                        "(raise the limit with --max-bytes)")
+    def _too_large(self, path: str, limit: int) -> ZvmError:
+        hint = " (raise the limit with --max-bytes)" if limit == self.max_bytes else ""
+        return ZvmError(self.site.name, f"the answer to {path} is larger than {limit} bytes: cut off{hint}")
 
     def _check_json(self, path: str, body: bytes, content_type: str) -> None:
-        import msgspec
+        """The checks every input gets (`payload.check_json`), whatever its source."""
+        from ..payload import PayloadError, check_json
 
         try:
-            msgspec.json.decode(body.removeprefix(b"\xef\xbb\xbf"), type=msgspec.Raw)
-        except msgspec.DecodeError as exc:
+            check_json(body)
+        except PayloadError as exc:
+            message = str(exc)
+            if message.startswith("input "):  # input is nested too deeply, is not UTF-8 text ...
+                raise ZvmError(self.site.name, f"the answer to GET {path} {_clip(message[6:], 200)}") from None
             what = _clip(content_type.split(";")[0].strip(), 60) or "no content type"
-            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(str(exc), 80)}): "
+            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(message, 80)}): "
                            f"is {self.site.url} a ZVM?") from None
 
 
@@ -459,13 +476,24 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
     try:
         value = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
+def lifetime_seconds(value: Any, default: float) -> float:
+    """A lifetime a token endpoint gave, in seconds: `default` when it is not
+    a number (or negative, or not finite), at most MAX_LIFETIME."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        return default
+    return float(min(value, MAX_LIFETIME))  # (min first: a 400-digit integer does not fit a float)
+
+
 def _seconds(value: Any, default: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """A time read back from the cache: a finite non-negative number, else `default`."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return default
     return float(value)
 
