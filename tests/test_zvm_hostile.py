@@ -5,12 +5,13 @@ installed CLI, in real subprocesses over real HTTPS on localhost."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
 from fakezvm import FakeZvm
-from test_zvm import CLIENT_SECRET, assert_no_secret, cache_files, err, fetch, one_line_error, zvpg
+from test_zvm import CLIENT_SECRET, PASSWORD, assert_no_secret, cache_files, err, fetch, one_line_error, zvpg
 
 pytest_plugins = ["fakezvm"]
 
@@ -116,3 +117,47 @@ def test_every_hostile_answer_is_one_line(windows_zvm: FakeZvm, ca_file: str, mo
     line = one_line_error(p)
     assert "internal error" not in line
     assert_no_secret(p.stdout, p.stderr)
+
+
+# ---- logins only when needed, sessions always ended --------------------------------------
+
+def test_runs_starting_at_once_with_a_cold_cache_log_in_once(windows_zvm: FakeZvm, ca_file: str) -> None:
+    import subprocess
+    import sys
+
+    windows_zvm.login_latency = 0.5  # every run arrives while the first login is still under way
+    args = [sys.executable, "-m", "zvpg_cli", "fetch", "vpgs", "--zvm", windows_zvm.url, "--user", "monitor",
+            "--ca-bundle", ca_file]
+    env = {**os.environ, "ZVPG_PASSWORD": PASSWORD}
+    runs = [subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(6)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=60)
+        assert run.returncode == 0, stderr
+    assert windows_zvm.logins == 1
+
+
+def test_many_sites_sharing_one_entry_log_in_once(appliance_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
+    appliance_zvm.login_latency = 0.3
+    sites = tmp_path / "sites.toml"
+    sites.write_text("".join(f'[sites.s{i}]\nurl = "{appliance_zvm.url}"\nuser = "monitor"\n'
+                             f'ca_bundle = "{ca_file}"\n\n' for i in range(20)))
+    p = zvpg("triage", "--sites", str(sites), "--format", "json")
+    assert p.returncode != 2 and b"internal error" not in p.stderr, err(p)
+    assert appliance_zvm.logins == 1
+
+
+@pytest.mark.parametrize("cache_dir", [None, ""])
+def test_a_session_the_zvm_keeps_refusing_is_ended(windows_zvm: FakeZvm, ca_file: str,
+                                                    cache_dir: str | None) -> None:
+    windows_zvm.unauthorized_forever = True
+    env = {} if cache_dir is None else {"ZVPG_CACHE_DIR": cache_dir}
+    line = one_line_error(fetch(windows_zvm, ca_file, env=env))
+    assert "401 Unauthorized again after a new login" in line
+    assert windows_zvm.logins == 2 and windows_zvm.logouts == 2
+    assert not cache_files()
+
+
+def test_without_a_cache_every_session_is_ended(windows_zvm: FakeZvm, ca_file: str) -> None:
+    for _ in range(2):
+        assert fetch(windows_zvm, ca_file, env={"ZVPG_CACHE_DIR": ""}).returncode == 0
+    assert windows_zvm.logins == 2 and windows_zvm.logouts == 2

@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import cachefs
@@ -85,6 +87,47 @@ def save(site: Site, path: str | None, data: dict[str, Any]) -> bool:
 def remove(path: str | None) -> None:
     if path is not None:
         cachefs.remove(path)
+
+
+#: How often a run waiting for another's login looks again.
+LOCK_POLL_SECONDS = 0.05
+
+
+@contextmanager
+def locked(path: str | None, remaining: Callable[[], float]) -> Iterator[None]:
+    """Hold the lock of a cache entry (``<entry>.lock``, flock) while logging in,
+    so that runs and sites sharing the entry log in once: the others wait for
+    it while `remaining()` (their own deadline) leaves time, then read the
+    entry the first one wrote. Without a cache, or where there is no flock
+    (Windows), nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        fcntl = None  # type: ignore[assignment]
+    if path is None or fcntl is None:
+        yield
+        return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path + ".lock", flags, 0o600)
+    except OSError:
+        yield  # a lock that cannot be had costs a login, nothing more
+        return
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = remaining()
+                if left <= 0:
+                    break  # the caller's own deadline says "timed out"
+                time.sleep(min(LOCK_POLL_SECONDS, left))
+            except OSError:
+                break
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
 
 
 def now() -> float:

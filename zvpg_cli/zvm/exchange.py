@@ -192,22 +192,33 @@ class Exchange:
                 self._finish()
 
     def _start(self) -> None:
+        """Use the cached session or token; else refresh or log in, holding the
+        cache entry's lock, so that runs sharing the entry log in once."""
+        if self._from_cache(refresh=False):
+            return
+        with cache.locked(self.cache_path, self.deadline.remaining):
+            if not self._from_cache(refresh=True):  # (another run may have logged in meanwhile)
+                self._login()
+            if self.dirty and self.state is not None and cache.save(self.site, self.cache_path, self.state):
+                self.dirty = False  # the next run (or the one waiting) finds it
+
+    def _from_cache(self, *, refresh: bool) -> bool:
         cached = cache.load(self.site, self.cache_path)
-        if cached is not None and self.kind in (None, cached["kind"]):
-            self.kind = cached["kind"]
-            now = cache.now()
-            if self.kind == "session":
-                if isinstance(cached.get("session"), str) and now - _seconds(cached.get("used"), 0.0) < \
-                        cache.SESSION_IDLE_SECONDS:
-                    self.state = cached
-                    return
-            elif isinstance(cached.get("access_token"), str):
-                if now < _seconds(cached.get("access_expires"), 0.0):
-                    self.state = cached
-                    return
-                if self._refresh(cached, now):
-                    return
-        self._login()
+        if cached is None or self.kind not in (None, cached["kind"]):
+            return False
+        now = cache.now()
+        if cached["kind"] == "session":
+            if now - _seconds(cached.get("used"), 0.0) < cache.SESSION_IDLE_SECONDS:
+                self.kind, self.state = "session", cached
+                return True
+            return False
+        if now < _seconds(cached.get("access_expires"), 0.0):
+            self.kind, self.state = "keycloak", cached
+            return True
+        if refresh:
+            self.kind = "keycloak"
+            return self._refresh(cached, now)
+        return False
 
     def _finish(self) -> None:
         """Keep a live session for the next run; end it when it cannot be kept."""
@@ -216,10 +227,10 @@ class Exchange:
             return
         if self.kind == "session":
             self.state["used"] = cache.now()
-            self.dirty = True
-        kept = self.dirty and cache.save(self.site, self.cache_path, self.state)
-        if self.kind == "session" and not kept:
-            self._logout()
+            if not cache.save(self.site, self.cache_path, self.state):
+                self._logout()  # not kept (no cache): ended now
+        elif self.dirty:
+            cache.save(self.site, self.cache_path, self.state)
 
     # -- credentials
 
@@ -326,10 +337,12 @@ class Exchange:
     def _relogin(self) -> None:
         if self.kind == "keycloak" and self.state is not None and self._refresh(self.state, cache.now()):
             return
+        self._logout()  # a session the ZVM refused is not kept: ended (if it still lives)
         self._login()
 
     def _logout(self) -> None:
-        if self.state is None or self.client is None:
+        """End the session (DELETE /v1/session); a Keycloak token is left to expire."""
+        if self.state is None or self.client is None or self.kind != "session":
             return
         timeout = min(LOGOUT_TIMEOUT, max(self.deadline.remaining(), 1.0))
         try:
@@ -388,6 +401,7 @@ class Exchange:
         try:
             return self._get(path, params)
         except _Unauthorized:
+            self._logout()
             self.state = None  # forget it: the next run logs in anew
             who = f"client {self.site.client_id}" if self.site.client_id else f"user {self.site.user}"
             raise ZvmError(self.site.name, f"GET {path} answered 401 Unauthorized again after a new login: "
