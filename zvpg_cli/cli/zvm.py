@@ -178,6 +178,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
         found += [site_from_url(url, base) for url in zvm or []]
     except ConfigError as exc:
         failer(printable(str(exc)), EXIT_USAGE)
+    _check_proxies(found, failer)
     names = [s.name for s in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -192,6 +193,24 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
             error(printable(f"zvpg: warning: {s.name}: plain http:// (--allow-http): the credentials and the "
                             "answers travel unencrypted"))
     return found
+
+
+def _check_proxies(found: "list[Site]", failer: Any) -> None:
+    """A proxy URL in the environment that cannot be used is a usage error (exit 2), never shown."""
+    import os
+
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return
+    from urllib.parse import urlsplit
+
+    from ..zvm.transport import TransportError, proxy_for
+
+    for site in found:
+        parts = urlsplit(site.url)
+        try:
+            proxy_for(parts.scheme, parts.hostname or "")
+        except TransportError as exc:
+            failer(exc.detail, EXIT_USAGE)
 
 
 def _one_site(found: "list[Site]", command: str) -> "Site":

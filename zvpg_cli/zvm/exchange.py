@@ -27,6 +27,8 @@ from .sites import ConfigError, Secret, Site, ZvmError, read_secret
 from .transport import Client, Response, TransportError
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: The answers that point elsewhere (a 304 Not Modified or a 300 is no redirect).
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 BACKOFF = (0.25, 0.75)
 SESSION_PATH = "/v1/session/add"
 LOGOUT_PATH = "/v1/session"
@@ -127,9 +129,15 @@ def _host(site: Site) -> str:
     return site.url.split("://", 1)[1].split("/", 1)[0]
 
 
-def describe(site: Site, exc: TransportError) -> str:
+def _hostname(site: Site) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(site.url).hostname or _host(site)
+
+
+def describe(site: Site, exc: TransportError, names: Sequence[str] = ()) -> str:
     """One line saying what went wrong. The host is named where the site's
-    name is not already the host."""
+    name is not already the host; `names` are those of the certificate, for "tls-name"."""
     host = _host(site)
     named = site.name != host
     to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
@@ -137,6 +145,17 @@ def describe(site: Site, exc: TransportError) -> str:
     if kind == "tls-verify":
         return (f"TLS certificate{of} not verified ({detail}): trust the ZVM's CA or its own certificate with "
                 "--ca-bundle FILE, or switch verification off with --insecure")
+    if kind == "tls-name":
+        hostname = _hostname(site)
+        if names:
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            shown = ", ".join(_clip(n, 80) for n in names[:5]) + more
+            return (f"the TLS certificate{of} is not for {hostname}: it names {shown}; use a URL with one of "
+                    "these names")
+        return f"the TLS certificate{of} is not for {hostname} ({detail})"
+    if kind == "tls" and "WRONG_VERSION_NUMBER" in detail:
+        return (f"{peer} answered in plain HTTP, not TLS: is the port an http:// one? (give the ZVM's https "
+                "port, or an http:// URL with --allow-http)")
     if kind == "tls":
         return f"TLS handshake{to} failed ({detail})"
     if kind == "timeout":
@@ -177,6 +196,10 @@ class Exchange:
     # -- the whole exchange
 
     def run(self, gets: Sequence[tuple[str, Mapping[str, str]]]) -> list[bytes]:
+        from .sites import is_text
+
+        if not all(is_text(value) for _, params in gets for value in params.values()):
+            raise ConfigError(self.site.name, "a filter (--vpg) is not valid UTF-8 text")
         ctx = ssl_context(self.site)
         headers = {"Accept": "application/json", "User-Agent": f"zvpg/{__version__}"}
         try:
@@ -366,13 +389,18 @@ class Exchange:
         try:
             with self.client.stream(method, path, params=params, headers=headers, auth=auth, data=data,
                                     timeout=remaining) as response:
-                if 300 <= response.status_code < 400:
+                if response.status_code in REDIRECTS:
                     raise ZvmError(self.site.name, self._redirect(method, path, response))
                 yield response
         except TransportError as exc:
             if exc.kind == "timeout":
                 raise self._timed_out() from None
-            err = ZvmError(self.site.name, describe(self.site, exc))
+            names: list[str] = []
+            if exc.kind == "tls-name" and self.deadline.remaining() > 0:
+                ctx = _new_context(self.site)
+                ctx.check_hostname = False  # the chain is still verified
+                names = self.client.certificate_names(ctx, self.deadline.remaining())
+            err = ZvmError(self.site.name, describe(self.site, exc, names))
             err.retriable = exc.retriable  # type: ignore[attr-defined]
             raise err from None
 
