@@ -210,7 +210,7 @@ def _check_proxies(found: "list[Site]", failer: Any) -> None:
         try:
             proxy_for(parts.scheme, parts.hostname or "")
         except TransportError as exc:
-            failer(exc.detail, EXIT_USAGE)
+            failer(f"proxy error: {exc.detail}", EXIT_USAGE)
 
 
 def _one_site(found: "list[Site]", command: str) -> "Site":
