@@ -619,6 +619,7 @@ class FakeZvm:
         self.endless = False
         self.redirect_to: str | None = None
         self.unauthorized_forever = False
+        self.missing: set[str] = set()  # API paths this ZVM does not have (404), e.g. an older version's
         self.deep_nesting = 0
         self.bad_chunking = False
         self.drip = 0.0
@@ -793,6 +794,8 @@ class FakeZvm:
         path = parts.path.rstrip("/").lower()
         query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         try:
+            if path in self.missing:
+                return 404, b""
             if path == "/v1/vpgs":
                 data: Any = _apply_filters(self.vpgs, query, _VPG_FILTERS)
             elif path == "/v1/vms":

@@ -195,7 +195,9 @@ class Exchange:
 
     # -- the whole exchange
 
-    def run(self, gets: Sequence[tuple[str, Mapping[str, str]]]) -> list[bytes]:
+    def run(self, gets: Sequence[tuple[str, Mapping[str, str]]], *, partial: bool = False) -> list[bytes | ZvmError]:
+        """The body of each GET; with `partial`, a GET after the first that fails
+        gives its error in its place (the others are still read)."""
         from .sites import is_text
 
         if not all(is_text(value) for _, params in gets for value in params.values()):
@@ -210,7 +212,15 @@ class Exchange:
             self.client = client
             try:
                 self._start()
-                return [self._get_authorized(path, params) for path, params in gets]
+                out: list[bytes | ZvmError] = []
+                for path, params in gets:
+                    try:
+                        out.append(self._get_authorized(path, params))
+                    except ZvmError as exc:
+                        if not (partial and out) or isinstance(exc, ConfigError):
+                            raise
+                        out.append(exc)
+                return out
             finally:
                 self._finish()
 

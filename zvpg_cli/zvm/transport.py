@@ -213,10 +213,10 @@ class Client:
             return []
         finally:
             conn.close()
-        alt = (cert or {}).get("subjectAltName", ())
-        names = [str(value) for kind, value in alt if kind in ("DNS", "IP Address")]
+        found: dict[str, Any] = dict(cert or {})
+        names = [str(pair[1]) for pair in found.get("subjectAltName", ()) if pair[0] in ("DNS", "IP Address")]
         if not names:
-            names = [str(v) for rdn in (cert or {}).get("subject", ()) for k, v in rdn if k == "commonName"]
+            names = [str(pair[1]) for rdn in found.get("subject", ()) for pair in rdn if pair[0] == "commonName"]
         return names
 
 
