@@ -56,6 +56,18 @@ def test_names_match_as_explain_matches_them() -> None:
     assert _complete("bash", ["zvpg", "explain", "zzz"]) == []
 
 
+def test_candidates_keep_what_was_typed_where_a_shell_would_lose_it() -> None:
+    """bash and zsh insert what several candidates have in common (case matters),
+    fish keeps those that start like the word: each candidate starts with the typed text."""
+    assert _complete("bash", ["zvpg", "explain", "Delta\\ Sy"]) == ["Delta Syncing", "Delta Syncing a disk"]
+    assert _complete("zsh", ["zvpg", "explain", '"Delta S']) == ["Delta Syncing\tsubstatus",
+                                                                "Delta Syncing a disk\tsubstatus"]
+    assert _complete("fish", ["zvpg", "explain", '"zvm pa']) == ["zvm paused protection\tsubstatus"]
+    assert _complete("zsh", ["zvpg", "explain", "Delta\\ "]) == ["Delta Syncing\tsubstatus",  # a typed space
+                                                                  "Delta syncing a disk\tsubstatus"]
+    assert _complete("bash", ["zvpg", "explain", "bitm"]) == ["Bitmap Syncing"]  # one candidate: the name whole
+
+
 def test_zsh_and_fish_get_descriptions() -> None:
     assert _complete("zsh", ["zvpg", "explain", "Bitm"]) == ["Bitmap Syncing\tsubstatus"]
     assert _complete("fish", ["zvpg", "list", "--status", "hist"]) == ["History Not Meeting SLA\tstatus"]
@@ -228,6 +240,11 @@ TYPED = [  # typed, Tab, then Enter -> the arguments zvpg received
     ('zvpg explain "Bitm\t', ["explain", "Bitmap Syncing"]),
     ("zvpg list --status hist\t", ["list", "--status", "History Not Meeting SLA"]),
     ("zvpg explain 'site disconnection. n\t", ["explain", "Site disconnection. No checkpoints"]),
+    # several candidates whose case differs after what was typed: what was typed is kept
+    ("zvpg explain Delta\\ Sy\t", ["explain", "Delta Syncing"]),
+    ('zvpg explain "Delta S\t"', ["explain", "Delta Syncing"]),
+    # a name found through a spelling it does not start with (ZVM = Zerto Virtual Manager)
+    ('zvpg explain "zvm pa\t', ["explain", "zvm paused protection"]),
 ]
 
 
@@ -255,7 +272,7 @@ SHELLS: dict[str, Any] = {
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_tab_completes_a_usable_command_line(home: Path, shell: str) -> None:
     if shutil.which(shell) is None:
-        pytest.skip(f"{shell} is not installed")
+        pytest.skip(f"{shell} is not installed (install the {shell} package, e.g. apt-get install {shell})")
     argv, setup = SHELLS[shell]
     lines = [s.format(dir=shlex.quote(str(home))) for s in setup]
     for typed, _ in TYPED:
