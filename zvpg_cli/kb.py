@@ -113,13 +113,46 @@ def cache_key(raw: bytes) -> tuple[int, str, str]:
     return (CACHE_FORMAT, __version__, _blake2b(raw).hex())
 
 
+#: A cache entry not rewritten for this long is removed when another is written.
+CACHE_MAX_AGE = 30 * 86400
+
+
+def _version_tag() -> str:
+    return "".join(c if c.isalnum() or c in ".+-" else "_" for c in __version__)
+
+
 def cache_file(path: str) -> str | None:
-    """The cache file for the knowledge base at `path`: one per path, in a
-    private cache folder; None when there is no usable folder."""
+    """The cache file for the knowledge base at `path`: one per zvpg version
+    and path, in a private cache folder; None when there is no usable folder."""
     folder = cache_dir()
     if not folder or not cachefs.private_dir(folder):
         return None
-    return os.path.join(folder, f"kb-{_fnv1a(os.path.abspath(path))}.marshal")
+    return os.path.join(folder, f"kb-{_version_tag()}-{_fnv1a(os.path.abspath(path))}.marshal")
+
+
+def prune_cache(target: str) -> None:
+    """Remove the knowledge-base entries beside `target` that another zvpg
+    version wrote (or an older naming), or that no run has rewritten for
+    CACHE_MAX_AGE (each installed version used to leave one file forever)."""
+    import time
+
+    folder, own = os.path.split(target)
+    mine = f"kb-{_version_tag()}-"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    oldest = time.time() - CACHE_MAX_AGE
+    for name in names:
+        if name == own or not name.startswith("kb-") or not name.endswith(".marshal"):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            stale = not name.startswith(mine) or os.lstat(path).st_mtime < oldest
+        except OSError:
+            continue
+        if stale:
+            cachefs.remove(path)
 
 
 def encode_cache(key: tuple[Any, ...], compiled: dict[str, Any]) -> bytes:
@@ -230,8 +263,8 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: boo
             compiled["path"] = path
             return compiled
     compiled = _compile(path, raw)
-    if target:
-        cachefs.write_private(target, encode_cache(key, compiled))
+    if target and cachefs.write_private(target, encode_cache(key, compiled)):
+        prune_cache(target)
     compiled["path"] = path
     return compiled
 
