@@ -24,11 +24,14 @@ class FileError(Exception):
         return f"{self.path}: {self.reason}"
 
 
-def read_file(path: str, what: str, limit: int) -> tuple[bytes, os.stat_result]:
+def read_file(path: str, what: str, limit: int, *, follow: bool = True) -> tuple[bytes, os.stat_result]:
     """The bytes of the regular file at `path` (at most `limit`) and its stat.
     Raises `FileError` naming `what` the file should hold ("the CA bundle")
-    when it is missing, unreadable, not a regular file or larger than `limit`."""
+    when it is missing, unreadable, not a regular file or larger than `limit`.
+    With `follow` False, a symbolic link at `path` is refused (a cache file)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except IsADirectoryError:
