@@ -21,6 +21,10 @@ from typing import Any
 
 import pytest
 from conftest import KB_FILE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zvpg_cli.model import KnowledgeBase
 
 ZVPG = [sys.executable, "-m", "zvpg_cli"]
 NAMES = ["bitm", "Bitm", "delta syncing a", "ZERTO VIRTUAL"]
@@ -279,3 +283,28 @@ def test_tab_completes_a_usable_command_line(home: Path, shell: str) -> None:
         lines += [typed, "\n", "echo DONE\n"]
     text = _interact(argv, _shell_env(home), lines, expect=len(TYPED))
     assert _received(text) == [args for _, args in TYPED], text[-3000:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_candidates_start_with_what_was_typed_and_name_the_same_entries(kb: KnowledgeBase,
+                                                                         data: st.DataObject) -> None:
+    """For any beginning of any name, in any case: every candidate starts like the typed
+    text, several share at least the typed text, and each reads as the name it stands for."""
+    from typer._click.shell_completion import CompletionItem
+
+    from zvpg_cli.cli.completion import keep_typed
+    from zvpg_cli.lookup import normalize
+
+    name = data.draw(st.sampled_from([e.name for e in kb.entries]))
+    cut = data.draw(st.integers(min_value=1, max_value=len(name)))
+    flips = data.draw(st.lists(st.booleans(), min_size=cut, max_size=cut))
+    typed = "".join(c.swapcase() if flip else c for c, flip in zip(name[:cut], flips, strict=True))
+    key = normalize(typed)
+    names = [e.name for e in kb.entries if normalize(e.name).startswith(key)]
+    out = [str(item.value) for item in keep_typed(typed, [CompletionItem(n) for n in names])]
+    assert len(out) == len(names) and name in names
+    assert all(o.casefold().startswith(typed.casefold()) for o in out), (typed, out)
+    assert all(normalize(o) == normalize(n) for o, n in zip(out, names, strict=True))
+    if len(out) > 1:
+        assert len(os.path.commonprefix(out)) >= len(typed)  # noqa: RUF071 - what bash and zsh insert

@@ -5,7 +5,10 @@ One file per ZVM URL and principal (user or client id) in
 ``<cache folder>/zvm/``, written and read through `zvpg_cli.cachefs` (folder
 0700, files 0600, owner and mode checked, no symlinks followed, atomic
 writes). A file holds the kind of ZVM, the session id or the Keycloak tokens
-and their expiry times: never a password or client secret.
+and their expiry times: never a password or client secret. Beside each, an
+empty ``.lock`` file serialises the logins of the runs that share the entry.
+Only valid JSON is written, and an entry whose token could not be sent in a
+header is ignored.
 """
 
 from __future__ import annotations

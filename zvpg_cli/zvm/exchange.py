@@ -10,6 +10,13 @@ Choices (documented in the README):
 - GETs are retried on connection errors and 502/503/504, at most twice, after
   0.25 s and 0.75 s, and only while the site's --timeout leaves room.
 - Logins (POST) are not retried; a login refused is an error at once.
+- One login per cache entry at a time: runs and sites sharing an entry wait
+  for the one logging in (`cache.locked`), then reuse what it wrote.
+- A session that is not kept (no cache, or refused even after a new login)
+  is ended with DELETE /v1/session.
+- Nothing from the ZVM is trusted: tokens and session ids must be visible
+  ASCII, lifetimes are kept to a day, login answers to 64 KiB, and every
+  answer gets the checks a file gets (`payload.check_json`).
 """
 
 from __future__ import annotations
