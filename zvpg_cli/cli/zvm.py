@@ -106,11 +106,11 @@ class Connection(NamedTuple):
     ca_bundle: str | None
     insecure: bool
     allow_http: bool
-    site: str | None
     timeout: float
     vms: bool = False  # read GET /v1/vms rather than /v1/vpgs (annotate, triage)
     vpg: str | None = None  # the API's name= / vpgName= filter (annotate, triage)
     parallel: int = 32
+    site: str | None = None  # --site: one entry of the --sites file
 
     @property
     def given(self) -> bool:
