@@ -351,6 +351,9 @@ class _Handler(BaseHTTPRequestHandler):
     # -- answers --
     def _send(self, status: int, body: bytes = b"", content_type: str | None = None,
               headers: dict[str, str] | None = None) -> None:
+        oversized = self.server.zvm.oversized
+        if oversized and content_type and "json" in content_type:
+            body += b" " * max(0, oversized - len(body))  # JSON whitespace: still the same value
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -400,8 +403,13 @@ class _Handler(BaseHTTPRequestHandler):
             zvm._count("failed_logins")
             self._send(401)  # minimal (our choice): no body
             return
+        if zvm.login_latency > 0:
+            zvm._stopping.wait(zvm.login_latency)
         session = zvm._new_session()
         zvm._count("logins")
+        if zvm.bad_token is not None:
+            self._send_raw_header(b"x-zerto-session", zvm.bad_token)
+            return
         self._send(200, headers={"x-zerto-session": session})
 
     def _session_delete(self) -> None:
@@ -424,9 +432,22 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "POST":
             self._send(405)
             return
+        if zvm.login_latency > 0:
+            zvm._stopping.wait(zvm.login_latency)
         status, answer = zvm._grant(self.headers.get("Content-Type", ""), body,
                                     self.headers.get("Authorization", ""))
-        self._send(status, json_bytes(answer), "application/json")
+        raw = json_bytes(answer)
+        if status == 200 and zvm.token_answer is not None:
+            raw = zvm.token_answer
+        elif status == 200 and zvm.bad_token is not None:
+            raw = b'{"access_token":"' + zvm.bad_token + b'","expires_in":300,"token_type":"Bearer"}'
+        self._send(status, raw, "application/json")
+
+    def _send_raw_header(self, name: bytes, value: bytes) -> None:
+        """A 200 whose header `name` carries `value` byte for byte (a newline, a non-ASCII byte)."""
+        self.close_connection = True
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n" + name + b": " + value + b"\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
 
     # -- the API --
     def _api_get(self) -> None:
@@ -449,12 +470,18 @@ class _Handler(BaseHTTPRequestHandler):
         if zvm.redirect_to is not None:
             self._send(302, headers={"Location": zvm.redirect_to + self.path})
             return
-        if not zvm._authorised(self.headers):
+        if zvm.unauthorized_forever or not zvm._authorised(self.headers):
             self._send(401)  # minimal (our choice): no body
             return
         status, body = zvm._answer(self.path)
+        if status == 200 and zvm.deep_nesting:
+            body = b"[" * zvm.deep_nesting + b"]" * zvm.deep_nesting
         if status != 200:
             self._send(status)
+        elif zvm.bad_chunking:
+            self._bad_chunks(body)
+        elif zvm.drip:
+            self._drip(body)
         elif zvm.endless:
             self._endless(body)
         elif zvm.truncate:
@@ -467,6 +494,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             socket.socket.setsockopt(self.request, socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _bad_chunks(self, body: bytes) -> None:
+        """A chunked answer whose second chunk's size line is not hexadecimal."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        head = body[:1]
+        with contextlib.suppress(OSError):
+            self.wfile.write(b"%x\r\n%s\r\nzz\r\n%s\r\n0\r\n\r\n" % (len(head), head, body[1:]))
+
+    def _drip(self, body: bytes) -> None:
+        """The body one byte at a time, `drip` seconds apart (Content-Length honest)."""
+        zvm = self.server.zvm
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                if zvm._stopping.wait(zvm.drip):
+                    break
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def _truncated(self, body: bytes) -> None:
         self.close_connection = True
@@ -519,11 +573,20 @@ class FakeZvm:
     are read on every request too). For each API GET, in this order:
     latency (seconds to wait) -> reset_next (drop the connection, RST, no answer) ->
     fail_next (answer the first status of the list, no body) -> redirect_to (302) ->
-    authorisation (401) -> truncate (Content-Length larger than the body, then close) or
-    endless (a chunked JSON array that never ends). not_zvm answers every request,
-    logins included, 200 text/html. Token lifetimes apply to tokens issued afterwards;
+    authorisation (401; unauthorized_forever: always, though logins and logouts work) ->
+    deep_nesting (n: the body is n `[` then n `]`) -> truncate (Content-Length larger
+    than the body, then close), endless (a chunked JSON array that never ends),
+    bad_chunking (a chunk whose size line is not hexadecimal) or drip (seconds between
+    the bytes of the body, sent one at a time). not_zvm answers every request, logins
+    included, 200 text/html. Token lifetimes apply to tokens issued afterwards;
     session_idle_timeout (1800 s) to the next use of a session. ensure_ascii=False
     sends non-ASCII text as raw UTF-8 instead of \\u escapes.
+
+    Hostile logins: login_latency (seconds before a login answers); bad_token (bytes:
+    the session id in the x-zerto-session header, or the access token, sent as they
+    are: a newline, a non-ASCII byte) and token_answer (bytes: the whole body of a
+    successful grant, e.g. an `expires_in` of 1e999); oversized (n: every JSON answer,
+    token answers included, padded with spaces to at least n bytes).
     """
 
     def __init__(self, flavour: str, *, ca: trustme.CA, host: str = "127.0.0.1",
@@ -555,6 +618,15 @@ class FakeZvm:
         self.truncate = False
         self.endless = False
         self.redirect_to: str | None = None
+        self.unauthorized_forever = False
+        self.missing: set[str] = set()  # API paths this ZVM does not have (404), e.g. an older version's
+        self.deep_nesting = 0
+        self.bad_chunking = False
+        self.drip = 0.0
+        self.login_latency = 0.0
+        self.bad_token: bytes | None = None
+        self.token_answer: bytes | None = None
+        self.oversized = 0
         self.not_zvm = False
         self.ensure_ascii = True  # False: non-ASCII text as raw UTF-8 instead of \\u escapes
         self.session_idle_timeout: float = SESSION_IDLE_SECONDS
@@ -722,6 +794,8 @@ class FakeZvm:
         path = parts.path.rstrip("/").lower()
         query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         try:
+            if path in self.missing:
+                return 404, b""
             if path == "/v1/vpgs":
                 data: Any = _apply_filters(self.vpgs, query, _VPG_FILTERS)
             elif path == "/v1/vms":

@@ -21,6 +21,10 @@ from typing import Any
 
 import pytest
 from conftest import KB_FILE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zvpg_cli.model import KnowledgeBase
 
 ZVPG = [sys.executable, "-m", "zvpg_cli"]
 NAMES = ["bitm", "Bitm", "delta syncing a", "ZERTO VIRTUAL"]
@@ -54,6 +58,18 @@ def test_names_match_as_explain_matches_them() -> None:
     assert _complete("bash", ["zvpg", "list", "--status", "bitm"]) == []  # a substatus is no status
     assert set(_complete("bash", ["zvpg", "explain", "delta"])) == {"Delta Syncing", "Delta syncing a disk"}
     assert _complete("bash", ["zvpg", "explain", "zzz"]) == []
+
+
+def test_candidates_keep_what_was_typed_where_a_shell_would_lose_it() -> None:
+    """bash and zsh insert what several candidates have in common (case matters),
+    fish keeps those that start like the word: each candidate starts with the typed text."""
+    assert _complete("bash", ["zvpg", "explain", "Delta\\ Sy"]) == ["Delta Syncing", "Delta Syncing a disk"]
+    assert _complete("zsh", ["zvpg", "explain", '"Delta S']) == ["Delta Syncing\tsubstatus",
+                                                                "Delta Syncing a disk\tsubstatus"]
+    assert _complete("fish", ["zvpg", "explain", '"zvm pa']) == ["zvm paused protection\tsubstatus"]
+    assert _complete("zsh", ["zvpg", "explain", "Delta\\ "]) == ["Delta Syncing\tsubstatus",  # a typed space
+                                                                  "Delta syncing a disk\tsubstatus"]
+    assert _complete("bash", ["zvpg", "explain", "bitm"]) == ["Bitmap Syncing"]  # one candidate: the name whole
 
 
 def test_zsh_and_fish_get_descriptions() -> None:
@@ -228,6 +244,11 @@ TYPED = [  # typed, Tab, then Enter -> the arguments zvpg received
     ('zvpg explain "Bitm\t', ["explain", "Bitmap Syncing"]),
     ("zvpg list --status hist\t", ["list", "--status", "History Not Meeting SLA"]),
     ("zvpg explain 'site disconnection. n\t", ["explain", "Site disconnection. No checkpoints"]),
+    # several candidates whose case differs after what was typed: what was typed is kept
+    ("zvpg explain Delta\\ Sy\t", ["explain", "Delta Syncing"]),
+    ('zvpg explain "Delta S\t"', ["explain", "Delta Syncing"]),
+    # a name found through a spelling it does not start with (ZVM = Zerto Virtual Manager)
+    ('zvpg explain "zvm pa\t', ["explain", "zvm paused protection"]),
 ]
 
 
@@ -255,10 +276,35 @@ SHELLS: dict[str, Any] = {
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_tab_completes_a_usable_command_line(home: Path, shell: str) -> None:
     if shutil.which(shell) is None:
-        pytest.skip(f"{shell} is not installed")
+        pytest.skip(f"{shell} is not installed (install the {shell} package, e.g. apt-get install {shell})")
     argv, setup = SHELLS[shell]
     lines = [s.format(dir=shlex.quote(str(home))) for s in setup]
     for typed, _ in TYPED:
         lines += [typed, "\n", "echo DONE\n"]
     text = _interact(argv, _shell_env(home), lines, expect=len(TYPED))
     assert _received(text) == [args for _, args in TYPED], text[-3000:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_candidates_start_with_what_was_typed_and_name_the_same_entries(kb: KnowledgeBase,
+                                                                         data: st.DataObject) -> None:
+    """For any beginning of any name, in any case: every candidate starts like the typed
+    text, several share at least the typed text, and each reads as the name it stands for."""
+    from typer._click.shell_completion import CompletionItem
+
+    from zvpg_cli.cli.completion import keep_typed
+    from zvpg_cli.lookup import normalize
+
+    name = data.draw(st.sampled_from([e.name for e in kb.entries]))
+    cut = data.draw(st.integers(min_value=1, max_value=len(name)))
+    flips = data.draw(st.lists(st.booleans(), min_size=cut, max_size=cut))
+    typed = "".join(c.swapcase() if flip else c for c, flip in zip(name[:cut], flips, strict=True))
+    key = normalize(typed)
+    names = [e.name for e in kb.entries if normalize(e.name).startswith(key)]
+    out = [str(item.value) for item in keep_typed(typed, [CompletionItem(n) for n in names])]
+    assert len(out) == len(names) and name in names
+    assert all(o.casefold().startswith(typed.casefold()) for o in out), (typed, out)
+    assert all(normalize(o) == normalize(n) for o, n in zip(out, names, strict=True))
+    if len(out) > 1:
+        assert len(os.path.commonprefix(out)) >= len(typed)  # noqa: RUF071 - what bash and zsh insert

@@ -232,6 +232,44 @@ def test_latency_fail_next_reset_next_and_redirect(windows_zvm: FakeZvm, zvm_ca:
     assert (status, resp.getheader("Location")) == (302, "https://elsewhere.example/v1/vpgs?status=1")
 
 
+def test_hostile_answers(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    z = windows_zvm
+    headers = session(z, zvm_ca)
+    z.deep_nesting = 3
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", headers)[2] == b"[[[]]]"
+    z.deep_nesting = 0
+    z.oversized = 100_000
+    body = call(z, zvm_ca, "GET", "/v1/vpgs/statuses", headers)[2]
+    assert len(body) == 100_000 and json.loads(body) == STATUSES
+    z.oversized = 0
+    z.bad_chunking = True
+    with pytest.raises((http.client.IncompleteRead, ValueError)):
+        call(z, zvm_ca, "GET", "/v1/vpgs", headers)
+    z.bad_chunking = False
+    z.drip = 0.001  # one byte at a time, honest Content-Length: the whole answer comes, slowly
+    assert json.loads(call(z, zvm_ca, "GET", "/v1/vpgs/statuses", headers)[2]) == STATUSES
+    z.drip = 0
+    z.missing = {"/v1/vpgs/substatuses"}
+    assert call(z, zvm_ca, "GET", "/v1/vpgs/substatuses", headers)[0] == 404
+    z.unauthorized_forever = True
+    assert call(z, zvm_ca, "GET", "/v1/vpgs", headers)[0] == 401
+    assert session(z, zvm_ca) and call(z, zvm_ca, "DELETE", "/v1/session", headers)[0] == 200  # logins still work
+
+
+def test_bad_tokens(windows_zvm: FakeZvm, appliance_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    windows_zvm.bad_token = b"t\xe2\x82\xacok"
+    status, resp, _ = call(windows_zvm, zvm_ca, "POST", "/v1/session/add", {"Authorization": BASIC})
+    assert status == 200 and resp.getheader("x-zerto-session") == "t\xe2\x82\xacok"  # (latin-1, as http.client reads)
+    appliance_zvm.bad_token = b"tok\\nX-Evil: 1"  # a JSON escape: the token holds a newline
+    assert password_grant(appliance_zvm, zvm_ca)["access_token"] == "tok\nX-Evil: 1"
+    appliance_zvm.bad_token = None
+    appliance_zvm.token_answer = b'{"access_token":"abc","expires_in":1e999}'
+    status, _, body = call(appliance_zvm, zvm_ca, "POST", KEYCLOAK_TOKEN_PATH, FORM,
+                           urlencode({"grant_type": "password", "client_id": "zerto-client", "username": "monitor",
+                                      "password": "pa55-W0rd!x"}))
+    assert (status, body) == (200, b'{"access_token":"abc","expires_in":1e999}')
+
+
 def test_truncate(appliance_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
     headers = bearer(password_grant(appliance_zvm, zvm_ca))
     appliance_zvm.truncate = True

@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,26 @@ def test_the_cache_check_knows_the_model_severities() -> None:
     from zvpg_cli.model import SEVERITIES
 
     assert (None, *SEVERITIES) == kb._SEVERITIES
+
+
+def test_writing_an_entry_removes_other_versions_and_month_old_entries(tmp_path: Path, folder: Path) -> None:
+    """Each installed version (each venv's packaged file) used to leave its own entry forever."""
+    old_version = folder / "kb-0.0.1-0123456789abcdef.marshal"
+    old_naming = folder / "kb-0123456789abcdef.marshal"  # before entries were named by version
+    stale = folder / f"kb-{kb._version_tag()}-fedcba9876543210.marshal"
+    recent = folder / f"kb-{kb._version_tag()}-aaaaaaaaaaaaaaaa.marshal"
+    other = folder / "zvm"  # the ZVM sessions' folder is not the knowledge base's
+    folder.mkdir(parents=True, exist_ok=True)
+    other.mkdir()
+    for path in (old_version, old_naming, stale, recent):
+        path.write_bytes(b"x")
+    month = time.time() - kb.CACHE_MAX_AGE - 60
+    os.utime(stale, (month, month))
+    load_kb(str(kb_copy(tmp_path)))
+    left = sorted(p.name for p in folder.iterdir())
+    assert old_version.name not in left and old_naming.name not in left and stale.name not in left
+    assert recent.name in left and "zvm" in left
+    assert len([n for n in left if n.endswith(".marshal")]) == 2
+    before = sorted(p.name for p in folder.iterdir())
+    load_kb(str(kb_copy(tmp_path)))  # read from the cache: nothing written, nothing removed
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -186,17 +186,15 @@ def test_unwritable_cache_folder_still_works(tmp_path: Path, monkeypatch: pytest
 
 def test_unreadable_file_even_as_root(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """chmod 0 does not stop root; a failing open() stands in for it."""
-    import builtins
-
     path = write(tmp_path, GOOD, "locked.yaml")
-    real_open = builtins.open
+    real_open = os.open
 
     def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
         if str(file) == path:
             raise PermissionError(13, "Permission denied")
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(os, "open", guarded)
     r = cli("--data", path, "list")
     assert r.exit_code == 2 and "Permission denied" in r.stderr and r.stderr.count("\n") == 1
 

@@ -54,7 +54,8 @@ def one_line_error(p: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def cache_files() -> list[Path]:
-    return [p for p in Path(os.environ["ZVPG_CACHE_DIR"]).rglob("*") if p.is_file()]
+    """The cache's files, without the (empty) lock files logins are serialised with."""
+    return [p for p in Path(os.environ["ZVPG_CACHE_DIR"]).rglob("*") if p.is_file() and p.suffix != ".lock"]
 
 
 def assert_no_secret(*texts: bytes | str) -> None:
@@ -399,7 +400,7 @@ def test_password_file(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> No
             f"chmod 600 {pw}" in err(p)
     line = one_line_error(fetch(windows_zvm, ca_file, "--password-file", str(tmp_path / "missing"),
                                 env={"ZVPG_CACHE_DIR": ""}))
-    assert "cannot read the password for user monitor from" in line
+    assert f"{tmp_path / 'missing'}: cannot read the password for user monitor: No such file" in line
 
 
 # ---- the sites file ---------------------------------------------------------------------
@@ -513,6 +514,42 @@ def test_codes_report_every_difference(zvm_ca: trustme.CA, ca_file: str) -> None
         assert text.returncode == 1
         assert ("JournalOrRecoveryMissingError: code 32 on the ZVM; the knowledge base knows the name but no code"
                 in text.stdout.decode())
+
+
+def test_codes_compare_the_list_they_could_read_and_say_which_they_could_not(zvm_ca: trustme.CA,
+                                                                             ca_file: str) -> None:
+    statuses, subs = kb_lists()
+    with FakeZvm("appliance", ca=zvm_ca, statuses=statuses, substatuses=subs) as zvm:
+        zvm.missing = {"/v1/vpgs/substatuses"}
+        p = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file)
+        assert p.returncode == 1, err(p)
+        out = p.stdout.decode()
+        assert "Statuses: 9 on the ZVM, 9 in the knowledge base: they agree." in out
+        assert "Substatuses: not compared: GET /v1/vpgs/substatuses answered 404 Not Found" in out
+        assert "warning" in err(p) and err(p).count("\n") == 1
+        doc = json.loads(zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file,
+                              "--json").stdout)
+        assert doc["agree"] is False and doc["statuses"]["agree"] is True
+        assert "404" in doc["substatuses"]["error"]
+        zvm.missing = {"/v1/vpgs/substatuses", "/v1/vpgs/statuses"}
+        line = one_line_error(zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file))
+        assert "GET /v1/vpgs/statuses answered 404" in line
+
+
+def test_site_picks_one_entry_of_a_sites_file(windows_zvm: FakeZvm, appliance_zvm: FakeZvm, ca_file: str,
+                                             tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[defaults]\nuser = "monitor"\nca_bundle = "{ca_file}"\n\n'
+                     f'[sites.win]\nurl = "{windows_zvm.url}"\n\n[sites.zvma]\nurl = "{appliance_zvm.url}"\n')
+    line = one_line_error(zvpg("fetch", "vpgs", "--sites", str(sites)))
+    assert "fetch reads one ZVM, not 2: pick one with --site NAME" in line
+    p = zvpg("fetch", "vpgs", "--sites", str(sites), "--site", "zvma")
+    assert p.returncode == 0, err(p)
+    assert p.stdout == appliance_zvm.body_of("/v1/vpgs") and windows_zvm.logins == 0
+    p = zvpg("annotate", "--sites", str(sites), "--site", "win")
+    assert p.returncode == 0 and len(json.loads(p.stdout)) == len(windows_zvm.vpgs), err(p)
+    line = one_line_error(zvpg("fetch", "vpgs", "--sites", str(sites), "--site", "nope"))
+    assert "--site nope: no site of that name (there are: win, zvma)" in line
 
 
 def test_codes_of_a_dead_zvm_exit_2() -> None:

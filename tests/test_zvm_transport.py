@@ -39,6 +39,7 @@ class ConnectProxy:
 
     def __init__(self, credentials: str | None = None) -> None:
         self.credentials = credentials
+        self.garbage = False  # answer CONNECT with bytes that are not HTTP
         self.tunnels: list[str] = []
         self.refused = 0
         proxy = self
@@ -63,6 +64,9 @@ class ConnectProxy:
         lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
         method, target, _ = lines[0].split(" ", 2)
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if self.garbage:
+            client.sendall(b"\x16\x03garbage\r\n\r\n")
+            return
         if method != "CONNECT":
             client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
@@ -181,3 +185,24 @@ def test_proxy_for_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(TransportError) as info:
         proxy_for("https", "zvm01")
     assert info.value.kind == "proxy" and not info.value.retriable
+
+
+def test_a_proxys_garbage_is_blamed_on_the_proxy(windows_zvm: FakeZvm, ca_file: str, proxy: ConnectProxy) -> None:
+    proxy.garbage = True
+    p = fetch(windows_zvm, ca_file, env={"HTTPS_PROXY": proxy.url})
+    text = p.stderr.decode()
+    assert p.returncode == 2 and text.count("\n") == 1, text
+    assert f"the proxy {proxy.url.split('//')[1]} sent an answer that is not valid HTTP" in text
+    assert "the ZVM" not in text
+
+
+@pytest.mark.parametrize("url", ["http://u:p@[::1", "http://u:pr0xy-S3cret@[::1]:x", "http://pr0xy host:1"])
+def test_a_proxy_url_that_cannot_be_read_is_a_usage_error_that_hides_it(windows_zvm: FakeZvm, ca_file: str,
+                                                                        url: str) -> None:
+    for args in (["fetch", "vpgs"], ["triage"], ["annotate"]):
+        p = run_zvpg(*args, "--zvm", windows_zvm.url, "--user", "monitor", "--ca-bundle", ca_file,
+                     env={"ZVPG_PASSWORD": PASSWORD, "HTTPS_PROXY": url, "ZVPG_DEBUG": "1"})
+        text = p.stderr.decode()
+        assert p.returncode == 2 and text == "zvpg: proxy error: the proxy URL in HTTPS_PROXY is not a valid URL\n", \
+            (args, text)
+        assert b"pr0xy" not in p.stderr and b":p@" not in p.stderr

@@ -91,33 +91,17 @@ def private_dir(folder: str, *, create: bool = True) -> bool:
 def read_private(path: str, max_bytes: int) -> bytes | None:
     """The bytes of the cache file at `path`, or None when it is missing,
     not a regular file, not safe (see the module doc) or larger than `max_bytes`."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    from .files import FileError, read_file
+
     try:
-        fd = os.open(path, flags)
-    except OSError:
+        data, st = read_file(path, "a cache entry", max_bytes, follow=False)
+    except FileError:
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
-            return None
-        why = _unsafe(st)
-        if why:
-            warn_once(f"cache file {path} is ignored: {why}")
-            return None
-        chunks = []
-        remaining = max_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        return None if len(data) > max_bytes else data
-    except OSError:
+    why = _unsafe(st)
+    if why:
+        warn_once(f"cache file {path} is ignored: {why}")
         return None
-    finally:
-        os.close(fd)
+    return data
 
 
 def write_private(path: str, data: bytes) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import stat
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, cachefs
@@ -80,11 +79,6 @@ def resolve_path(path: str | None = None) -> str:
     return path or os.environ.get("ZVPG_DATA") or default_path()
 
 
-def _open_nonblocking(path: str, flags: int) -> int:
-    # A FIFO opened for reading without O_NONBLOCK waits for a writer forever.
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-
-
 def read_source(path: str) -> bytes:
     """The bytes of the knowledge-base file at `path`. Raises `KBError` when
     it is missing, unreadable, not a regular file (a FIFO or a device is
@@ -92,21 +86,13 @@ def read_source(path: str) -> bytes:
     message is the system's (``path: No such file or directory``): callers
     say it is the knowledge base (`zvpg triage --nagios`: "cannot read
     knowledge base: ..."), so it is not said twice."""
+    from .files import FileError, read_file
+
     try:
-        with open(path, "rb", opener=_open_nonblocking) as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise KBError(path, None, "not a regular file")
-            if st.st_size > MAX_KB_BYTES:
-                raise KBError(path, 1, f"knowledge base is {st.st_size} bytes; the limit is {MAX_KB_BYTES}")
-            raw = fh.read(MAX_KB_BYTES + 1)
-    except IsADirectoryError:
-        raise KBError(path, None, "not a regular file") from None
-    except OSError as exc:
-        raise KBError(path, None, exc.strerror or str(exc)) from None
-    if len(raw) > MAX_KB_BYTES:  # it grew while it was read
-        raise KBError(path, 1, f"knowledge base is larger than the limit of {MAX_KB_BYTES} bytes")
-    return raw
+        return read_file(path, "knowledge base", MAX_KB_BYTES)[0]
+    except FileError as exc:
+        line = 1 if exc.reason.startswith("knowledge base is") else None
+        raise KBError(path, line, exc.reason) from None
 
 
 def _fnv1a(text: str) -> str:
@@ -130,13 +116,46 @@ def cache_key(raw: bytes) -> tuple[int, str, str]:
     return (CACHE_FORMAT, __version__, _blake2b(raw).hex())
 
 
+#: A cache entry not rewritten for this long is removed when another is written.
+CACHE_MAX_AGE = 30 * 86400
+
+
+def _version_tag() -> str:
+    return "".join(c if c.isalnum() or c in ".+-" else "_" for c in __version__)
+
+
 def cache_file(path: str) -> str | None:
-    """The cache file for the knowledge base at `path`: one per path, in a
-    private cache folder; None when there is no usable folder."""
+    """The cache file for the knowledge base at `path`: one per zvpg version
+    and path, in a private cache folder; None when there is no usable folder."""
     folder = cache_dir()
     if not folder or not cachefs.private_dir(folder):
         return None
-    return os.path.join(folder, f"kb-{_fnv1a(os.path.abspath(path))}.marshal")
+    return os.path.join(folder, f"kb-{_version_tag()}-{_fnv1a(os.path.abspath(path))}.marshal")
+
+
+def prune_cache(target: str) -> None:
+    """Remove the knowledge-base entries beside `target` that another zvpg
+    version wrote (or an older naming), or that no run has rewritten for
+    CACHE_MAX_AGE (each installed version used to leave one file forever)."""
+    import time
+
+    folder, own = os.path.split(target)
+    mine = f"kb-{_version_tag()}-"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    oldest = time.time() - CACHE_MAX_AGE
+    for name in names:
+        if name == own or not name.startswith("kb-") or not name.endswith(".marshal"):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            stale = not name.startswith(mine) or os.lstat(path).st_mtime < oldest
+        except OSError:
+            continue
+        if stale:
+            cachefs.remove(path)
 
 
 def encode_cache(key: tuple[Any, ...], compiled: dict[str, Any]) -> bytes:
@@ -247,8 +266,8 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: boo
             compiled["path"] = path
             return compiled
     compiled = _compile(path, raw)
-    if target:
-        cachefs.write_private(target, encode_cache(key, compiled))
+    if target and cachefs.write_private(target, encode_cache(key, compiled)):
+        prune_cache(target)
     compiled["path"] = path
     return compiled
 

@@ -190,6 +190,21 @@ def parse(data: bytes) -> Payload:
     return payload
 
 
+def check_json(data: bytes) -> None:
+    """Raise `PayloadError` unless `data` is one JSON value that passes the
+    checks `parse` makes of any input (encoding, syntax, nesting), whatever
+    its source: a file, stdin or a ZVM's answer."""
+    data = to_utf8(data)
+    try:
+        msgspec.json.decode(data, type=msgspec.Raw)
+    except msgspec.DecodeError as exc:
+        raise _decode_error(data, exc) from None
+    except RecursionError:
+        raise _too_deep() from None
+    if len(data) > 2 * MAX_DEPTH and nesting_depth(data) > MAX_DEPTH:
+        raise _too_deep()
+
+
 #: zvpg's own limit on nesting (arrays and objects inside each other), the same
 #: on every Python version: msgspec's limit comes from the interpreter's
 #: recursion limit (about 1,000 levels on Python 3.11, 10,000 on 3.13). API

@@ -112,7 +112,58 @@ class _Matching:
         if getattr(obj, "_custom_shell_complete", None) is None:  # option names, choices: click's way
             return obj.shell_complete(ctx, incomplete)
         key = normalize(incomplete)
-        return [item for item in obj.shell_complete(ctx, "") if normalize(str(item.value)).startswith(key)]
+        items = [item for item in obj.shell_complete(ctx, "") if normalize(str(item.value)).startswith(key)]
+        return keep_typed(incomplete, items)
+
+
+def keep_typed(typed: str, items: list[CompletionItem]) -> list[CompletionItem]:
+    """Candidates that start with what was typed, where a shell needs it.
+
+    A shell keeps what the candidates have in common (bash and zsh, case
+    sensitive) or only those that start like the word (fish): `Delta Sy` with
+    "Delta Syncing" and "Delta syncing a disk" became `Delta ` (the common
+    part), and fish dropped "Zerto Virtual Manager paused protection" for
+    `zvm pa`. Such a candidate becomes the typed text followed by the rest of
+    the name ("Delta Syncing a disk", "zvm paused protection"), which `zvpg
+    explain` reads as the same entry. Candidates the shells take as they are
+    (bitm -> Bitmap Syncing; delta -> Delta Syncing, Delta syncing a disk) are
+    left whole."""
+    values = [str(item.value) for item in items]
+    common = os.path.commonprefix(values)  # noqa: RUF071 - what bash and zsh insert of several, char by char
+    if not typed or (all(v.casefold().startswith(typed.casefold()) for v in values) and len(common) >= len(typed)):
+        return items
+    out = []
+    for item, value in zip(items, values, strict=True):
+        if value.startswith(typed):
+            out.append(item)
+            continue
+        cut = _typed_part(typed, value)
+        out.append(item if cut is None else CompletionItem(typed + value[cut:], help=item.help))
+    return out
+
+
+def _typed_part(typed: str, value: str) -> int | None:
+    """How much of `value` the typed text stands for (the same words, however
+    spelt), ending as the typed text ends: with a separator or within a word."""
+    from ..lookup import normalize
+
+    key = normalize(typed)
+    fits = [k for k in range(len(value) + 1) if normalize(value[:k]) == key]
+    if not fits:
+        return None
+    return fits[-1] if not typed[-1].isalnum() else fits[0]
+
+
+class _Joined(_Matching):
+    """zsh and fish pass the words typed as one string (_TYPER_COMPLETE_ARGS);
+    Typer takes a line that ends with a space as "a new word begins", even when
+    the space is the typed word's own (`"Delta <Tab>`, `Delta\\ <Tab>`)."""
+
+    def get_completion_args(self) -> tuple[list[str], str]:
+        args, incomplete = super().get_completion_args()  # type: ignore[misc]
+        if not incomplete and args and args[-1].endswith(" "):  # a space inside a quote or escaped
+            return args[:-1], args[-1]
+        return args, incomplete
 
 
 class _Bash(_Matching, BashComplete):
@@ -120,7 +171,7 @@ class _Bash(_Matching, BashComplete):
         return _source(BASH_SCRIPT, self.prog_name, self.complete_var)
 
 
-class _Zsh(_Matching, ZshComplete):
+class _Zsh(_Joined, ZshComplete):
     def source(self) -> str:
         return _source(ZSH_SCRIPT, self.prog_name, self.complete_var)
 
@@ -131,7 +182,7 @@ class _Zsh(_Matching, ZshComplete):
         return "\n".join(f"{i.value}\t{i.help}" if i.help else str(i.value) for i in items)
 
 
-class _Fish(_Matching, FishComplete):
+class _Fish(_Joined, FishComplete):
     def source(self) -> str:
         return _source(FISH_SCRIPT, self.prog_name, self.complete_var)
 

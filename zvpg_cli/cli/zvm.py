@@ -66,6 +66,9 @@ ZVM_OPTIONS: dict[str, Any] = {
     "allow_http": typer.Option(
         False, "--allow-http", rich_help_panel=PANEL,
         help="Allow a plain http:// URL, which sends the credentials unencrypted."),
+    "site": typer.Option(
+        None, "--site", metavar="NAME", rich_help_panel=PANEL,
+        help="With --sites: only the site of that name (a command that reads one ZVM needs one)."),
     "timeout": typer.Option(
         30.0, "--timeout", min=0.1, metavar="SECONDS", rich_help_panel=PANEL,
         help="Give up on a ZVM whose whole exchange (login, retries, answer) takes longer."),
@@ -82,7 +85,7 @@ ZVM_OPTIONS: dict[str, Any] = {
 _TYPES: dict[str, Any] = {
     "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
     "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
-    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "timeout": float, "vms": bool,
+    "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "site": str | None, "timeout": float, "vms": bool,
     "parallel": int,
 }
 
@@ -103,6 +106,7 @@ class Connection(NamedTuple):
     timeout: float
     vms: bool = False  # read GET /v1/vms rather than /v1/vpgs (annotate, triage)
     parallel: int = 32
+    site: str | None = None  # --site: one entry of the --sites file
 
     @property
     def given(self) -> bool:
@@ -154,9 +158,9 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
                        user: str | None = None, password_file: str | None = None, client_id: str | None = None,
                        client_secret_file: str | None = None, ca_bundle: str | None = None,
                        insecure: bool = False, allow_http: bool = False, timeout: float = 30.0,
-                       required: bool = True, failer: Any = fail) -> "list[Site]":
+                       site: str | None = None, required: bool = True, failer: Any = fail) -> "list[Site]":
     """The sites the connection options name (the --sites file's first, then
-    each --zvm), or exit 2 with one line. Warns on stderr, on every run, about
+    each --zvm; only the one named `site` with --site), or exit 2 with one line. Warns on stderr, on every run, about
     sites read without TLS verification or over plain http://."""
     from ..sanitize import printable
     from ..zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
@@ -174,6 +178,13 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
         found += [site_from_url(url, base) for url in zvm or []]
     except ConfigError as exc:
         failer(printable(str(exc)), EXIT_USAGE)
+    if site is not None:
+        picked = [s for s in found if s.name == site]
+        if not picked:
+            shown = ", ".join(s.name for s in found[:10]) + (", ..." if len(found) > 10 else "")
+            failer(printable(f"--site {site}: no site of that name (there are: {shown})"), EXIT_USAGE)
+        found = picked
+    _check_proxies(found, failer)
     names = [s.name for s in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -190,18 +201,37 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     return found
 
 
+def _check_proxies(found: "list[Site]", failer: Any) -> None:
+    """A proxy URL in the environment that cannot be used is a usage error (exit 2), never shown."""
+    import os
+
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return
+    from urllib.parse import urlsplit
+
+    from ..zvm.transport import TransportError, proxy_for
+
+    for site in found:
+        parts = urlsplit(site.url)
+        try:
+            proxy_for(parts.scheme, parts.hostname or "")
+        except TransportError as exc:
+            failer(f"proxy error: {exc.detail}", EXIT_USAGE)
+
+
 def _one_site(found: "list[Site]", command: str) -> "Site":
     if len(found) != 1:
-        fail(f"{command} reads one ZVM, not {len(found)} (triage reads several)", EXIT_USAGE)
+        fail(f"{command} reads one ZVM, not {len(found)}: pick one with --site NAME (triage reads several)",
+             EXIT_USAGE)
     return found[0]
 
 
 def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int,
-         parallel: int = 8) -> "list[SiteResult]":
+         parallel: int = 8, partial: bool = False) -> "list[SiteResult]":
     from ..zvm.fetch import fetch_each
 
     try:
-        return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes)
+        return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=partial)
     except KeyboardInterrupt:
         fail("interrupted", 130)
 
@@ -249,8 +279,8 @@ def fetch(
   zvpg codes --zvm https://zvm01:9669 --user monitor --json \\
       | jq .statuses.differences
 
-Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ, 2 usage, configuration,
-credentials or no usable answer.""")
+Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ (or one of them could not be
+read: the other is still compared), 2 usage, configuration, credentials or no usable answer.""")
 @with_connection()
 def codes(
     json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
@@ -267,27 +297,37 @@ def codes(
     from ..sanitize import printable
     from ..zvm.codes import compare, parse_names
 
-    result = _run([site], [("/v1/vpgs/statuses", {}), ("/v1/vpgs/substatuses", {})], max_bytes)[0]
+    lists = (("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus"))
+    result = _run([site], [(path, {}) for path, _ in lists], max_bytes, partial=True)[0]
     if result.error is not None:
         fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
-    comparisons = []
-    for (path, kind), body in zip((("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus")),
-                                  result.bodies, strict=True):
-        names = parse_names(body)
-        if names is None:
-            fail(printable(f"{site.name}: the answer to GET {path} is not a JSON array of names"), EXIT_USAGE)
-        comparisons.append(compare(kb, kind, names))
+    comparisons: list[Any] = []
+    unread: dict[str, str] = {}  # kind -> why it could not be read
+    for (path, kind), body, error in zip(lists, result.bodies, result.errors, strict=True):
+        names = parse_names(body) if error is None else None
+        if error is None and names is None:
+            error = f"the answer to GET {path} is not a JSON array of names"
+        if error is not None:
+            unread[kind] = error
+        else:
+            comparisons.append(compare(kb, kind, names or []))
+    if not comparisons:
+        fail(printable(f"{site.name}: {unread['status']}"), EXIT_USAGE)
+    from ..writer import error as warn
     from ..writer import write
 
-    write(_codes_json(site, kb.path, comparisons) if json_flag else _codes_text(site, kb.path, comparisons))
-    if not all(c.agree for c in comparisons):
+    for why in unread.values():
+        warn(printable(f"zvpg: warning: {site.name}: {why}: that list is not compared"))
+    write(_codes_json(site, kb.path, comparisons, unread) if json_flag
+          else _codes_text(site, kb.path, comparisons, unread))
+    if unread or not all(c.agree for c in comparisons):
         raise typer.Exit(EXIT_NOT_FOUND)
 
 
 _WHAT = {"status": "Statuses", "substatus": "Substatuses"}
 
 
-def _codes_text(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
+def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
     from ..sanitize import printable
     from ..zvm.codes import READING
 
@@ -310,19 +350,23 @@ def _codes_text(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
                 where = f"code {d.kb_code} in the knowledge base" if d.kb_code is not None else \
                     "in the knowledge base (no code)"
                 lines.append(f"  {name}: {where}, not in the ZVM's list")
+    for kind, why in unread.items():
+        lines.append(printable(f"{_WHAT[kind]}: not compared: {why}"))
     return "\n".join(lines) + "\n"
 
 
-def _codes_json(site: "Site", kb_path: str, comparisons: list[Any]) -> str:
+def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
     import json
 
     from ..zvm.codes import READING
 
     doc: dict[str, Any] = {"site": site.name, "url": site.url, "knowledge_base": kb_path, "reading": READING,
-                           "agree": all(c.agree for c in comparisons)}
+                           "agree": not unread and all(c.agree for c in comparisons)}
     for c in comparisons:
         doc[_WHAT[c.kind].lower()] = {
             "zvm": list(c.zvm), "zvm_count": len(c.zvm), "knowledge_base_count": c.kb_count, "agree": c.agree,
             "differences": [{"difference": d.kind, "name": d.name, "zvm_code": d.zvm_code, "kb_code": d.kb_code}
                             for d in c.differences]}
+    for kind, why in unread.items():
+        doc[_WHAT[kind].lower()] = {"error": why, "agree": False}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -10,6 +10,13 @@ Choices (documented in the README):
 - GETs are retried on connection errors and 502/503/504, at most twice, after
   0.25 s and 0.75 s, and only while the site's --timeout leaves room.
 - Logins (POST) are not retried; a login refused is an error at once.
+- One login per cache entry at a time: runs and sites sharing an entry wait
+  for the one logging in (`cache.locked`), then reuse what it wrote.
+- A session that is not kept (no cache, or refused even after a new login)
+  is ended with DELETE /v1/session.
+- Nothing from the ZVM is trusted: tokens and session ids must be visible
+  ASCII, lifetimes are kept to a day, login answers to 64 KiB, and every
+  answer gets the checks a file gets (`payload.check_json`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from .sites import ConfigError, Secret, Site, ZvmError, read_secret
 from .transport import Client, Response, TransportError
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: The answers that point elsewhere (a 304 Not Modified or a 300 is no redirect).
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 BACKOFF = (0.25, 0.75)
 SESSION_PATH = "/v1/session/add"
 LOGOUT_PATH = "/v1/session"
@@ -34,6 +43,12 @@ TOKEN_PATH = "/auth/realms/zerto/protocol/openid-connect/token"
 #: The public Keycloak client of a ZVM Appliance for the password grant.
 PASSWORD_GRANT_CLIENT = "zerto-client"
 LOGOUT_TIMEOUT = 5.0
+#: A login's or token endpoint's answer larger than this is refused (a Keycloak
+#: token answer is a few kilobytes).
+MAX_LOGIN_BYTES = 64 * 1024
+#: Lifetimes a token endpoint gives are kept to this range (zvpg's choice: a
+#: day at most; Keycloak's defaults are 5 and 30 minutes).
+MAX_LIFETIME = 86400.0
 
 
 class Deadline:
@@ -64,13 +79,20 @@ def ssl_context(site: Site) -> ssl.SSLContext:
     """The TLS settings of a site, shared by the sites that have the same.
     The system's trust store by default (as curl and browsers do); with a CA
     bundle, that file only, where a self-signed certificate or an
-    intermediate counts as a trust anchor (partial chains)."""
+    intermediate counts as a trust anchor (partial chains). The bundle is
+    read outside the lock (a file that cannot be read fails its own site only)."""
     key = (None if site.insecure else site.ca_bundle, site.insecure)
     with _contexts_lock:
         ctx = _contexts.get(key)
-        if ctx is None:
-            ctx = _contexts[key] = _new_context(site)
-        return ctx
+    if ctx is None:
+        ctx = _new_context(site)
+        with _contexts_lock:
+            ctx = _contexts.setdefault(key, ctx)
+    return ctx
+
+
+#: A CA bundle larger than this is refused unread (the whole Mozilla set is some 220 KB).
+MAX_CA_BYTES = 16 * 1024 * 1024
 
 
 def _new_context(site: Site) -> ssl.SSLContext:
@@ -81,14 +103,22 @@ def _new_context(site: Site) -> ssl.SSLContext:
         return ctx
     if not site.ca_bundle:
         return ssl.create_default_context()
+    from ..files import FileError, read_file
+
     try:
-        ctx = ssl.create_default_context(cafile=site.ca_bundle)
-    except FileNotFoundError:
-        raise ConfigError(site.name, f"CA bundle {site.ca_bundle}: no such file") from None
-    except OSError as exc:
-        raise ConfigError(site.name, f"cannot read the CA bundle {site.ca_bundle}: {exc.strerror or exc}") from None
+        data, _ = read_file(site.ca_bundle, "the CA bundle", MAX_CA_BYTES)
+    except FileError as exc:
+        raise ConfigError(site.name, str(exc)) from None
+    import re
+
+    # the certificates only, as OpenSSL reads a CA file: text around them (comments) is skipped
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*-----END CERTIFICATE-----", data)
+    try:
+        if not blocks:
+            raise ssl.SSLError("no certificate")
+        ctx = ssl.create_default_context(cadata=b"\n".join(blocks).decode("ascii"))
     except ssl.SSLError:
-        raise ConfigError(site.name, f"CA bundle {site.ca_bundle} holds no PEM certificate") from None
+        raise ConfigError(site.name, f"{site.ca_bundle}: the CA bundle holds no PEM certificate") from None
     ctx.verify_flags |= getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
     return ctx
 
@@ -106,9 +136,15 @@ def _host(site: Site) -> str:
     return site.url.split("://", 1)[1].split("/", 1)[0]
 
 
-def describe(site: Site, exc: TransportError) -> str:
+def _hostname(site: Site) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(site.url).hostname or _host(site)
+
+
+def describe(site: Site, exc: TransportError, names: Sequence[str] = ()) -> str:
     """One line saying what went wrong. The host is named where the site's
-    name is not already the host."""
+    name is not already the host; `names` are those of the certificate, for "tls-name"."""
     host = _host(site)
     named = site.name != host
     to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
@@ -116,6 +152,17 @@ def describe(site: Site, exc: TransportError) -> str:
     if kind == "tls-verify":
         return (f"TLS certificate{of} not verified ({detail}): trust the ZVM's CA or its own certificate with "
                 "--ca-bundle FILE, or switch verification off with --insecure")
+    if kind == "tls-name":
+        hostname = _hostname(site)
+        if names:
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            shown = ", ".join(_clip(n, 80) for n in names[:5]) + more
+            return (f"the TLS certificate{of} is not for {hostname}: it names {shown}; use a URL with one of "
+                    "these names")
+        return f"the TLS certificate{of} is not for {hostname} ({detail})"
+    if kind == "tls" and "WRONG_VERSION_NUMBER" in detail:
+        return (f"{peer} answered in plain HTTP, not TLS: is the port an http:// one? (give the ZVM's https "
+                "port, or an http:// URL with --allow-http)")
     if kind == "tls":
         return f"TLS handshake{to} failed ({detail})"
     if kind == "timeout":
@@ -155,7 +202,13 @@ class Exchange:
 
     # -- the whole exchange
 
-    def run(self, gets: Sequence[tuple[str, Mapping[str, str]]]) -> list[bytes]:
+    def run(self, gets: Sequence[tuple[str, Mapping[str, str]]], *, partial: bool = False) -> list[bytes | ZvmError]:
+        """The body of each GET; with `partial`, a GET after the first that fails
+        gives its error in its place (the others are still read)."""
+        from .sites import is_text
+
+        if not all(is_text(value) for _, params in gets for value in params.values()):
+            raise ConfigError(self.site.name, "a filter (--vpg) is not valid UTF-8 text")
         ctx = ssl_context(self.site)
         headers = {"Accept": "application/json", "User-Agent": f"zvpg/{__version__}"}
         try:
@@ -166,27 +219,46 @@ class Exchange:
             self.client = client
             try:
                 self._start()
-                return [self._get_authorized(path, params) for path, params in gets]
+                out: list[bytes | ZvmError] = []
+                for path, params in gets:
+                    try:
+                        out.append(self._get_authorized(path, params))
+                    except ZvmError as exc:
+                        if not (partial and out) or isinstance(exc, ConfigError):
+                            raise
+                        out.append(exc)
+                return out
             finally:
                 self._finish()
 
     def _start(self) -> None:
+        """Use the cached session or token; else refresh or log in, holding the
+        cache entry's lock, so that runs sharing the entry log in once."""
+        if self._from_cache(refresh=False):
+            return
+        with cache.locked(self.cache_path, self.deadline.remaining):
+            if not self._from_cache(refresh=True):  # (another run may have logged in meanwhile)
+                self._login()
+            if self.dirty and self.state is not None and cache.save(self.site, self.cache_path, self.state):
+                self.dirty = False  # the next run (or the one waiting) finds it
+
+    def _from_cache(self, *, refresh: bool) -> bool:
         cached = cache.load(self.site, self.cache_path)
-        if cached is not None and self.kind in (None, cached["kind"]):
-            self.kind = cached["kind"]
-            now = cache.now()
-            if self.kind == "session":
-                if isinstance(cached.get("session"), str) and now - _seconds(cached.get("used"), 0.0) < \
-                        cache.SESSION_IDLE_SECONDS:
-                    self.state = cached
-                    return
-            elif isinstance(cached.get("access_token"), str):
-                if now < _seconds(cached.get("access_expires"), 0.0):
-                    self.state = cached
-                    return
-                if self._refresh(cached, now):
-                    return
-        self._login()
+        if cached is None or self.kind not in (None, cached["kind"]):
+            return False
+        now = cache.now()
+        if cached["kind"] == "session":
+            if now - _seconds(cached.get("used"), 0.0) < cache.SESSION_IDLE_SECONDS:
+                self.kind, self.state = "session", cached
+                return True
+            return False
+        if now < _seconds(cached.get("access_expires"), 0.0):
+            self.kind, self.state = "keycloak", cached
+            return True
+        if refresh:
+            self.kind = "keycloak"
+            return self._refresh(cached, now)
+        return False
 
     def _finish(self) -> None:
         """Keep a live session for the next run; end it when it cannot be kept."""
@@ -195,10 +267,10 @@ class Exchange:
             return
         if self.kind == "session":
             self.state["used"] = cache.now()
-            self.dirty = True
-        kept = self.dirty and cache.save(self.site, self.cache_path, self.state)
-        if self.kind == "session" and not kept:
-            self._logout()
+            if not cache.save(self.site, self.cache_path, self.state):
+                self._logout()  # not kept (no cache): ended now
+        elif self.dirty:
+            cache.save(self.site, self.cache_path, self.state)
 
     # -- credentials
 
@@ -229,6 +301,9 @@ class Exchange:
             elif status in (401, 403):
                 raise ZvmError(site.name, f"login refused for user {_clip(site.user or '')} "
                                f"({status} {_reason(status)}): wrong user name or password?")
+            elif status == 200 and session and not cache.visible_ascii(session):
+                raise ZvmError(site.name, f"POST {SESSION_PATH} answered a session id that is not visible ASCII "
+                               "text: refused (not shown, not kept)")
             elif status == 200 and session:
                 self.kind = "session"
                 self.state = {"kind": "session", "session": session, "used": cache.now()}
@@ -268,16 +343,19 @@ class Exchange:
         site = self.site
         with self._call("POST", TOKEN_PATH, data=form) as r:
             status = r.status_code
-            body = self._read(r, TOKEN_PATH) if status in (200, 400, 401) else b""
+            body = self._read(r, TOKEN_PATH, MAX_LOGIN_BYTES) if status in (200, 400, 401) else b""
         answer = _json_object(body)
         if status == 200 and isinstance(answer.get("access_token"), str):
+            if not cache.visible_ascii(answer["access_token"]):
+                raise ZvmError(site.name, "the token endpoint answered an access token that is not visible ASCII "
+                               "text: refused (not shown, not kept)")
             now = cache.now()
-            lifetime = _seconds(answer.get("expires_in"), 60.0)
+            lifetime = lifetime_seconds(answer.get("expires_in"), 60.0)
             state: dict[str, Any] = {"kind": "keycloak", "access_token": answer["access_token"],
                                      "access_expires": now + lifetime - _margin(lifetime)}
-            if isinstance(answer.get("refresh_token"), str):
+            if cache.visible_ascii(answer.get("refresh_token")):  # one that is not is not kept (log in next time)
                 state["refresh_token"] = answer["refresh_token"]
-                refresh = _seconds(answer.get("refresh_expires_in"), 0.0)
+                refresh = lifetime_seconds(answer.get("refresh_expires_in"), 0.0)
                 state["refresh_expires"] = now + refresh - _margin(refresh) if refresh > 0 else None
             self.kind, self.state, self.dirty = "keycloak", state, True
             return True
@@ -299,10 +377,12 @@ class Exchange:
     def _relogin(self) -> None:
         if self.kind == "keycloak" and self.state is not None and self._refresh(self.state, cache.now()):
             return
+        self._logout()  # a session the ZVM refused is not kept: ended (if it still lives)
         self._login()
 
     def _logout(self) -> None:
-        if self.state is None or self.client is None:
+        """End the session (DELETE /v1/session); a Keycloak token is left to expire."""
+        if self.state is None or self.client is None or self.kind != "session":
             return
         timeout = min(LOGOUT_TIMEOUT, max(self.deadline.remaining(), 1.0))
         try:
@@ -326,13 +406,18 @@ class Exchange:
         try:
             with self.client.stream(method, path, params=params, headers=headers, auth=auth, data=data,
                                     timeout=remaining) as response:
-                if 300 <= response.status_code < 400:
+                if response.status_code in REDIRECTS:
                     raise ZvmError(self.site.name, self._redirect(method, path, response))
                 yield response
         except TransportError as exc:
             if exc.kind == "timeout":
                 raise self._timed_out() from None
-            err = ZvmError(self.site.name, describe(self.site, exc))
+            names: list[str] = []
+            if exc.kind == "tls-name" and self.deadline.remaining() > 0:
+                ctx = _new_context(self.site)
+                ctx.check_hostname = False  # the chain is still verified
+                names = self.client.certificate_names(ctx, self.deadline.remaining())
+            err = ZvmError(self.site.name, describe(self.site, exc, names))
             err.retriable = exc.retriable  # type: ignore[attr-defined]
             raise err from None
 
@@ -361,6 +446,7 @@ class Exchange:
         try:
             return self._get(path, params)
         except _Unauthorized:
+            self._logout()
             self.state = None  # forget it: the next run logs in anew
             who = f"client {self.site.client_id}" if self.site.client_id else f"user {self.site.user}"
             raise ZvmError(self.site.name, f"GET {path} answered 401 Unauthorized again after a new login: "
@@ -399,34 +485,39 @@ class Exchange:
         plural = "try" if tries == 1 else "tries"
         raise ZvmError(self.site.name, f"{last.message} ({tries} {plural})")
 
-    def _read(self, response: Response, path: str) -> bytes:
-        """The body, cut off at --max-bytes and at the deadline."""
+    def _read(self, response: Response, path: str, limit: int | None = None) -> bytes:
+        """The body, cut off at `limit` (--max-bytes by default) and at the deadline."""
+        limit = self.max_bytes if limit is None else limit
         length = response.headers.get("content-length", "")
-        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:  # ("²".isdigit() is true)
-            raise self._too_large(path)
+        if length.isascii() and length.isdigit() and int(length) > limit:  # ("²".isdigit() is true)
+            raise self._too_large(path, limit)
         chunks = []
         total = 0
         for chunk in response.iter_bytes():
             total += len(chunk)
-            if total > self.max_bytes:
-                raise self._too_large(path)
+            if total > limit:
+                raise self._too_large(path, limit)
             if self.deadline.remaining() <= 0:
                 raise self._timed_out()
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, path: str) -> ZvmError:
-        return ZvmError(self.site.name, f"the answer to {path} is larger than {self.max_bytes} bytes: cut off "
-                        "(raise the limit with --max-bytes)")
+    def _too_large(self, path: str, limit: int) -> ZvmError:
+        hint = " (raise the limit with --max-bytes)" if limit == self.max_bytes else ""
+        return ZvmError(self.site.name, f"the answer to {path} is larger than {limit} bytes: cut off{hint}")
 
     def _check_json(self, path: str, body: bytes, content_type: str) -> None:
-        import msgspec
+        """The checks every input gets (`payload.check_json`), whatever its source."""
+        from ..payload import PayloadError, check_json
 
         try:
-            msgspec.json.decode(body.removeprefix(b"\xef\xbb\xbf"), type=msgspec.Raw)
-        except msgspec.DecodeError as exc:
+            check_json(body)
+        except PayloadError as exc:
+            message = str(exc)
+            if message.startswith("input "):  # input is nested too deeply, is not UTF-8 text ...
+                raise ZvmError(self.site.name, f"the answer to GET {path} {_clip(message[6:], 200)}") from None
             what = _clip(content_type.split(";")[0].strip(), 60) or "no content type"
-            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(str(exc), 80)}): "
+            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(message, 80)}): "
                            f"is {self.site.url} a ZVM?") from None
 
 
@@ -444,13 +535,24 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
     try:
         value = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
+def lifetime_seconds(value: Any, default: float) -> float:
+    """A lifetime a token endpoint gave, in seconds: `default` when it is not
+    a number (or negative, or not finite), at most MAX_LIFETIME."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        return default
+    return float(min(value, MAX_LIFETIME))  # (min first: a 400-digit integer does not fit a float)
+
+
 def _seconds(value: Any, default: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """A time read back from the cache: a finite non-negative number, else `default`."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return default
     return float(value)
 

@@ -42,6 +42,8 @@ class SiteResult(NamedTuple):
     body: bytes | None
     error: str | None
     bodies: tuple[bytes, ...] = ()
+    #: with `partial`: each GET's error (None where it was read; its body is then b"")
+    errors: tuple[str | None, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -59,9 +61,11 @@ def fetch_all(sites: Sequence[Site], path: str, params: Mapping[str, str] | None
 
 def fetch_each(sites: Sequence[Site], gets: Sequence[tuple[str, Mapping[str, str]]], *,
                parallel: int = DEFAULT_PARALLEL, max_bytes: int = DEFAULT_MAX_BYTES,
-               use_cache: bool = True) -> list[SiteResult]:
-    """Like `fetch_all`, with several GETs per site in one exchange (one login)."""
-    return _Pool(list(sites), list(gets), max(1, parallel), max_bytes, use_cache).run()
+               use_cache: bool = True, partial: bool = False) -> list[SiteResult]:
+    """Like `fetch_all`, with several GETs per site in one exchange (one login).
+    With `partial`, a GET after the first that fails does not fail the site:
+    its error is in `SiteResult.errors`, its body is b""."""
+    return _Pool(list(sites), list(gets), max(1, parallel), max_bytes, use_cache, partial).run()
 
 
 class _Slot:
@@ -76,9 +80,9 @@ class _Slot:
 
 class _Pool:
     def __init__(self, sites: list[Site], gets: list[tuple[str, Mapping[str, str]]], parallel: int,
-                 max_bytes: int, use_cache: bool) -> None:
+                 max_bytes: int, use_cache: bool, partial: bool = False) -> None:
         self.sites, self.gets, self.parallel = sites, gets, parallel
-        self.max_bytes, self.use_cache = max_bytes, use_cache
+        self.max_bytes, self.use_cache, self.partial = max_bytes, use_cache, partial
         self.slots = [_Slot() for _ in sites]
         self.queue = list(range(len(sites)))[::-1]  # popped from the end: input order
         self.cond = threading.Condition()
@@ -168,8 +172,10 @@ class _Pool:
         try:
             ex = self.exchange.Exchange(site, deadline, max_bytes=self.max_bytes, use_cache=self.use_cache,
                                       secret=secret)
-            bodies = ex.run(self.gets)
-            return SiteResult(site, bodies[0], None, tuple(bodies))
+            answers = ex.run(self.gets, partial=self.partial)
+            bodies = tuple(a if isinstance(a, bytes) else b"" for a in answers)
+            errors = tuple(None if isinstance(a, bytes) else a.message for a in answers)
+            return SiteResult(site, bodies[0], None, bodies, errors)
         except NeedPrompt:
             return None
         except ZvmError as exc:

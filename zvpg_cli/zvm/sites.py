@@ -9,6 +9,7 @@ message or traceback can show it.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from collections.abc import Mapping
@@ -112,7 +113,7 @@ def normalize_url(raw: str) -> tuple[str, str]:
     """(base URL, display name) of a ZVM URL given by the user. ``zvm:9669`` means
     ``https://zvm:9669``; a trailing ``/`` or ``/v1`` is dropped. Credentials,
     queries and fragments in the URL are refused (and never echoed)."""
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, urlsplit
 
     from ..sanitize import printable
 
@@ -120,6 +121,8 @@ def normalize_url(raw: str) -> tuple[str, str]:
     if not text:
         raise ConfigError("", "empty ZVM URL")
     shown = printable(_without_userinfo(text))[:200]
+    if not is_text(text):
+        raise ConfigError("", f"{shown}: not valid UTF-8 text")
     if "@" in text:  # user:password@host, however malformed: refused, and never echoed
         raise ConfigError("", f"{shown}: credentials in the URL are not accepted "
                           "(use --user with ZVPG_PASSWORD, --password-file or the prompt)")
@@ -136,16 +139,37 @@ def normalize_url(raw: str) -> tuple[str, str]:
     host = (parts.hostname or "").lower()
     if not host:
         raise ConfigError("", f"{shown}: no host name")
+    if _UNSENDABLE.search(host):
+        raise ConfigError("", f"{shown}: not a valid host name (a space or a control character)")
+    if _UNSENDABLE.search(parts.path):
+        raise ConfigError("", f"{shown}: a URL's path cannot hold a space or a control character "
+                          "(write a space as %20)")
     if parts.query or parts.fragment:
         raise ConfigError("", f"{shown}: give the ZVM's base URL, without a query or fragment "
                           "(e.g. https://zvm:9669)")
-    path = parts.path.rstrip("/")
+    path = quote(parts.path.rstrip("/"), safe=_VISIBLE)  # non-ASCII as %-escaped UTF-8, as browsers send it
     if path.lower().endswith("/v1"):
         path = path[:-3]
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
     return f"{scheme}://{netloc}{path}", netloc + path
+
+
+#: What cannot go into a request line or a Host header: spaces and control characters.
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_VISIBLE = "".join(map(chr, range(0x21, 0x7F)))
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` is valid Unicode text: a command-line argument or an
+    environment variable holding a byte that is not UTF-8 arrives with a lone
+    surrogate in it (Python's surrogateescape), which no request can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _without_userinfo(raw: str) -> str:
@@ -171,7 +195,12 @@ def read_secret(site: Site, *, prompt: bool = True) -> Secret:
     if src.kind == "env":
         value = os.environ.get(src.where, "")
         if not value:
-            raise ConfigError(site.name, f"no {what}: the environment variable {src.where} is not set")
+            hint = {PASSWORD_ENV: " (or give --password-file FILE)",
+                    CLIENT_SECRET_ENV: " (or give --client-secret-file FILE)"}.get(src.where, "")
+            raise ConfigError(site.name, f"no {what}: the environment variable {src.where} is not set{hint}")
+        if not is_text(value):
+            raise ConfigError(site.name, f"the {what} in the environment variable {src.where} is not valid UTF-8 "
+                              "text")
         return Secret(value)
     if src.kind == "file":
         return Secret(_read_secret_file(site.name, src.where, what))
@@ -186,6 +215,8 @@ def read_secret(site: Site, *, prompt: bool = True) -> Secret:
         value = getpass.getpass(f"Password for {site.user} at {site.name}: ")
         if not value:
             raise ConfigError(site.name, f"no {what}: nothing was typed")
+        if not is_text(value):
+            raise ConfigError(site.name, f"the {what} typed is not valid UTF-8 text")
         return Secret(value)
     hint = (f"set {CLIENT_SECRET_ENV} or use --client-secret-file" if site.client_id
             else f"set {PASSWORD_ENV} or use --password-file")
@@ -203,34 +234,17 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-class _NotRegular(Exception):
-    """A FIFO, a device, a folder: not a file to read a setting from."""
-
-
-def _read_small(path: str) -> tuple[bytes, os.stat_result]:
-    """At most MAX_CONFIG_BYTES + 1 bytes of a regular file, and its stat.
-    Opened without blocking, so a FIFO at the path cannot hang zvpg."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise _NotRegular(path)
-        return fh.read(MAX_CONFIG_BYTES + 1), st
-
-
 def _read_secret_file(site: str, path: str, what: str) -> str:
+    from ..files import FileError, read_file
+
     try:
-        data, st = _read_small(path)
-    except _NotRegular:
-        raise ConfigError(site, f"cannot read the {what} from {path}: not a regular file") from None
-    except OSError as exc:
-        raise ConfigError(site, f"cannot read the {what} from {path}: {exc.strerror or exc}") from None
+        data, st = read_file(path, f"the {what}", MAX_CONFIG_BYTES)
+    except FileError as exc:
+        raise ConfigError(site, str(exc)) from None
     if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         from ..cachefs import warn_once
 
         warn_once(f"{path} (the {what}) can be read or changed by group or others: chmod 600 {path}")
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(site, f"{path} is too large to hold a {what}")
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
@@ -320,10 +334,12 @@ def build_site(name: str | None, layers: list[Mapping[str, Any]]) -> Site:
                           "a Windows ZVM's session login takes --user")
     if user is None and client_id is None:
         raise ConfigError(label, "no user: give --user NAME (or --client-id ID for a Keycloak client)")
+    if not is_text(user or client_id or ""):
+        raise ConfigError(label, f"the {'client id' if client_id else 'user name'} is not valid UTF-8 text")
     secret = _secret_source(layers, _CLIENT_SECRET_KEYS if client_id else _PASSWORD_KEYS)
     timeout = merged.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:
-        raise ConfigError(label, "timeout must be a number of seconds above 0")
+        raise ConfigError(label, "timeout must be a number of seconds above 0 and at most 86400 (a day)")
     insecure, allow_http = bool(merged.get("insecure", False)), bool(merged.get("allow_http", False))
     if base_url.startswith("http://") and not allow_http:
         raise ConfigError(label, "http:// would send the credentials unencrypted: use https://, "
@@ -384,13 +400,14 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     for name, table in sites.items():
         from ..sanitize import printable
 
-        shown = printable(str(name))[:100]
+        label = printable(str(name))  # the site's name: whole (names that differ after 100 characters differ)
+        shown = label if len(label) <= 100 else label[:99] + "…"  # in messages
         if not isinstance(table, dict):
             raise ConfigError(path, f"site {shown!r}: must be a table, [sites.{shown}]")
         _check_table(path, f"site {shown!r}", table, allow_url=True)
         inline += [f"site {shown!r} {k}" for k in ("password", "client_secret") if k in table]
         try:
-            out.append(build_site(shown, [dict(base or command_line_layer()), defaults,
+            out.append(build_site(label, [dict(base or command_line_layer()), defaults,
                                           _resolve_paths(table, folder)]))
         except ConfigError as exc:
             raise ConfigError(path, f"site {shown!r}: {exc.message}") from None
@@ -400,14 +417,12 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
 
 
 def _read_sites_file(path: str) -> str:
+    from ..files import FileError, read_file
+
     try:
-        raw, _ = _read_small(path)
-    except _NotRegular:
-        raise ConfigError(path, "not a regular file") from None
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(path, f"larger than {MAX_CONFIG_BYTES} bytes")
+        raw, _ = read_file(path, "the sites file", MAX_CONFIG_BYTES)
+    except FileError as exc:
+        raise ConfigError(path, exc.reason) from None
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:

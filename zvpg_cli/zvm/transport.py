@@ -28,10 +28,13 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 #: Bytes asked from the socket at a time while an answer is read.
 CHUNK = 64 * 1024
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: a trusted certificate, for another name.
+HOSTNAME_MISMATCH = 62
 
 
 class TransportError(Exception):
-    """No (complete) answer. `kind` says what failed: "tls-verify", "tls",
+    """No (complete) answer. `kind` says what failed: "tls-verify", "tls-name"
+    (a certificate for another name), "tls",
     "timeout", "proxy" (the proxy refused), "proxy-connect" (it cannot be
     reached), "incomplete" (the ZVM closed the connection early), "malformed",
     "connect" (nothing was sent), "broken" (the connection broke later) or
@@ -166,7 +169,8 @@ class Client:
     def failure(self, exc: BaseException, *, connected: bool) -> TransportError:
         """What went wrong, as a TransportError."""
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return TransportError("tls-verify", _one_line(exc.verify_message or exc.reason or "not trusted"))
+            kind = "tls-name" if exc.verify_code == HOSTNAME_MISMATCH else "tls-verify"
+            return TransportError(kind, _one_line(exc.verify_message or exc.reason or "not trusted"))
         if isinstance(exc, ssl.SSLError):
             return TransportError("tls", _one_line(exc.reason or exc))
         if isinstance(exc, TimeoutError):
@@ -178,13 +182,42 @@ class Client:
         if isinstance(exc, http.client.IncompleteRead):
             return TransportError("incomplete", "part of a chunked answer never came")
         if isinstance(exc, http.client.HTTPException):  # a malformed status line, header or chunk
-            return TransportError("malformed", _one_line(type(exc).__name__))
+            name = type(exc).__name__
+            if self.proxy is not None and not connected:  # the proxy's answer to CONNECT
+                where = _authority(self.proxy.host, self.proxy.port, 80)
+                return TransportError("proxy", f"the proxy {where} sent an answer that is not valid HTTP ({name})")
+            if self.proxy is not None and not self.https:  # whose garbage it is cannot be told
+                name += f"; it came through the proxy {_authority(self.proxy.host, self.proxy.port, 80)}"
+            return TransportError("malformed", _one_line(name))
         if isinstance(exc, OSError):
             why = _one_line(exc.strerror or str(exc) or type(exc).__name__)
             if self.proxy is not None and not connected:
                 return TransportError("proxy-connect", f"{_authority(self.proxy.host, self.proxy.port, 80)}: {why}")
             return TransportError("broken" if connected else "connect", why)
         return TransportError("other", _one_line(str(exc) or type(exc).__name__))
+
+
+    def certificate_names(self, context: ssl.SSLContext, timeout: float) -> list[str]:
+        """The names the ZVM's certificate holds (DNS names and IP addresses),
+        read over a connection of its own with `context` (which must not check
+        the host name); [] when they cannot be read."""
+        proxy = self.proxy
+        host, port = (proxy.host, proxy.port) if proxy is not None else (self.host, self.port)
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+        if proxy is not None:
+            conn.set_tunnel(self.host, self.port, headers=proxy.headers)
+        try:
+            conn.connect()
+            cert = conn.sock.getpeercert() if isinstance(conn.sock, ssl.SSLSocket) else None
+        except (OSError, http.client.HTTPException):
+            return []
+        finally:
+            conn.close()
+        found: dict[str, Any] = dict(cert or {})
+        names = [str(pair[1]) for pair in found.get("subjectAltName", ()) if pair[0] in ("DNS", "IP Address")]
+        if not names:
+            names = [str(pair[1]) for rdn in found.get("subject", ()) for pair in rdn if pair[0] == "commonName"]
+        return names
 
 
 class Proxy:
@@ -208,11 +241,16 @@ def proxy_for(scheme: str, host: str) -> Proxy | None:
         return None
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port or 80
+        bad = any(ord(c) <= 0x20 or c == "\x7f" for c in parts.hostname or "")
     except ValueError:
-        raise TransportError("proxy", "the proxy URL in the environment is not valid") from None
+        bad = True
+    if bad:  # (never shown: it may hold the proxy's password)
+        names = [n for n in os.environ if n.lower() in (f"{scheme}_proxy", "all_proxy")]
+        raise TransportError("proxy", f"the proxy URL in {' or '.join(sorted(names)) or 'the environment'} is "
+                             "not a valid URL") from None
     if parts.scheme != "http" or not parts.hostname:
         raise TransportError("proxy", f"{parts.scheme}://{parts.hostname or ''}: only http:// proxies are supported")
     headers = {}
