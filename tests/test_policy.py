@@ -139,7 +139,7 @@ def test_an_unreadable_policy_is_one_line(kb: KnowledgeBase, tmp_path: Path) -> 
     os.mkfifo(fifo)
     latin = tmp_path / "latin.toml"
     latin.write_bytes(b"# caf\xe9\n")
-    for path, why in [(big, "larger than"), (fifo, "not a regular file"),
+    for path, why in [(big, "the limit is"), (fifo, "not a regular file"),
                       (tmp_path, "Is a directory|not a regular file"), (latin, "not UTF-8"),
                       (tmp_path / "missing.toml", "cannot read")]:
         with pytest.raises(PolicyError, match=why):

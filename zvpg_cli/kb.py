@@ -92,7 +92,7 @@ def read_source(path: str) -> bytes:
         return read_file(path, "knowledge base", MAX_KB_BYTES)[0]
     except FileError as exc:
         line = 1 if exc.reason.startswith("knowledge base is") else None
-        raise KBError(path, line, exc.reason) from None
+        raise KBError(path, line, exc.reason.removeprefix("cannot read knowledge base: ")) from None
 
 
 def _fnv1a(text: str) -> str:

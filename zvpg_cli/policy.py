@@ -119,17 +119,17 @@ def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
     )
 
 
+#: A policy file larger than this is refused.
+MAX_POLICY_BYTES = 1 << 20
+
+
 def _read(path: str, shown: str) -> str:
-    from .zvm.sites import MAX_CONFIG_BYTES, _NotRegular, _read_small
+    from .files import FileError, read_file
 
     try:
-        raw, _ = _read_small(path)
-    except _NotRegular:
-        raise PolicyError(f"{shown}: not a regular file") from None
-    except OSError as exc:
-        raise PolicyError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise PolicyError(f"{shown}: larger than {MAX_CONFIG_BYTES} bytes")
+        raw = read_file(path, "the policy", MAX_POLICY_BYTES)[0]
+    except FileError as exc:
+        raise PolicyError(f"{shown}: {exc.reason}") from None
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:

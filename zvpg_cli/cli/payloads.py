@@ -39,6 +39,16 @@ def max_bytes_option() -> Any:
                         help=MAX_BYTES_HELP)
 
 
+def patterns(given: list[str] | None, flag: str) -> tuple[str, ...]:
+    """--vpg / --exclude patterns; a byte that is not UTF-8 is a usage error."""
+    for p in given or ():
+        try:
+            p.encode("utf-8")
+        except UnicodeEncodeError:
+            fail(f"{flag}: a pattern holds a byte that is not UTF-8 text", EXIT_USAGE)
+    return tuple(given or ())
+
+
 class _Reporter:
     """Warnings for objects zvpg cannot fully decode: the first few by index,
     then a count, so a large payload cannot flood the terminal."""
@@ -141,10 +151,10 @@ def annotate(
             columns = payloads.parse_fields(fields_spec, table=chosen is PayloadFormat.table)
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE)
-    patterns, leave_out = tuple(vpg or ()), tuple(exclude or ())
-    read = read_input(file, conn, patterns, max_bytes, "annotate")[0]
+    wanted, leave_out = patterns(vpg, "--vpg"), patterns(exclude, "--exclude")
+    read = read_input(file, conn, wanted, max_bytes, "annotate")[0]
     payload = read.payload
-    rows = select(kb, payload, patterns, leave_out)
+    rows = select(kb, payload, wanted, leave_out)
     report = _Reporter()
     if chosen is PayloadFormat.json:
         payloads.write_json(kb, payload, rows, report)
@@ -155,10 +165,10 @@ def annotate(
     else:
         payloads.write_table(payload, rows, columns, report)
     report.finish()
-    if not rows and (patterns or leave_out):
+    if not rows and (wanted or leave_out):
         from ..triage import nothing_matches
 
-        fail(nothing_matches(patterns, leave_out), EXIT_NOT_FOUND)
+        fail(nothing_matches(wanted, leave_out), EXIT_NOT_FOUND)
 
 
 class TriageFormat(str, Enum):
@@ -179,7 +189,7 @@ class TriageFormat(str, Enum):
       --output /var/lib/node_exporter/textfile/zvpg.prom
   zvpg triage vpgs.json --rpo-warning 1.5 --json | jq .summary
   # remember states across runs: a Delta Sync pages only after 15 minutes
-  zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \
+  zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
       --password-file pw --state /var/lib/zvpg/state.db
 
 Exit codes: --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
@@ -245,8 +255,8 @@ def triage(
     except ValueError as exc:
         fail(f"--rpo-warning/--rpo-critical: {exc}", EXIT_USAGE)
     kb = kb_or_exit("cannot read knowledge base: ")
-    options = Options(tuple(vpg or ()), tuple(exclude or ()), allow_empty, thresholds, state_path or None,
-                      policy_path or None)
+    options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
+                      state_path or None, policy_path or None)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage")
     from ..policy import PolicyError
 
