@@ -67,3 +67,19 @@ def test_benchmark_script_runs() -> None:
     assert p.returncode == 0, p.stderr
     assert "Start-up: explain --json vs the Typer floor" in p.stdout
     assert "triage vs annotate" in p.stdout and "marginal cost" in p.stdout
+
+
+def test_no_module_is_too_long_to_read_in_one_sitting() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 500, path
+
+
+def test_no_module_imports_one_that_imports_it() -> None:
+    """The knowledge base's loader (kb) and its validator (schema) share what they need
+    through modules below both (kbsource, kbyaml), not through each other."""
+    def imports(name: str) -> set[str]:
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+        return {n.module.lstrip(".") for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    assert "kb" not in imports("schema") and "kb" not in imports("kbyaml") and "kb" not in imports("kbsource")
+    assert "schema" not in imports("kbsource") | imports("kbyaml")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, cachefs
 from .cachefs import cache_dir
+from .kbsource import MAX_KB_BYTES, KBError, read_source
 
 if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
     from .model import KnowledgeBase
@@ -36,8 +37,6 @@ __all__ = ["CACHE_FORMAT", "MAX_KB_BYTES", "KBError", "build", "cache_dir", "def
            "load_kb", "read_source", "resolve_path"]
 
 CACHE_FORMAT = 3
-#: A knowledge base larger than this is refused rather than parsed.
-MAX_KB_BYTES = 5 * 1024 * 1024
 #: A cache entry larger than this is not read (the compiled form of the
 #: largest knowledge base is a few times its size).
 MAX_CACHE_BYTES = 16 * MAX_KB_BYTES
@@ -47,21 +46,6 @@ _DIGEST_SIZE = 32
 _SEVERITIES = (None, "ok", "warning", "critical")
 #: Entry fields that hold lists or mappings; every other field holds a scalar.
 _CONTAINER_FIELDS = frozenset({"aliases", "other_numberings", "statuses", "evidence"})
-
-
-class KBError(Exception):
-    """A knowledge-base file that cannot be used. `str()` is one line:
-    ``path:line: message`` (the line when it is known)."""
-
-    def __init__(self, path: str, line: int | None, message: str) -> None:
-        super().__init__(path, line, message)
-        self.path = path
-        self.line = line
-        self.message = message
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
 
 
 def default_path() -> str:
@@ -77,22 +61,6 @@ def default_path() -> str:
 def resolve_path(path: str | None = None) -> str:
     """`path`, else $ZVPG_DATA, else the packaged file."""
     return path or os.environ.get("ZVPG_DATA") or default_path()
-
-
-def read_source(path: str) -> bytes:
-    """The bytes of the knowledge-base file at `path`. Raises `KBError` when
-    it is missing, unreadable, not a regular file (a FIFO or a device is
-    refused at once, never waited on) or larger than `MAX_KB_BYTES`. The
-    message is the system's (``path: No such file or directory``): callers
-    say it is the knowledge base (`zvpg triage --nagios`: "cannot read
-    knowledge base: ..."), so it is not said twice."""
-    from .files import FileError, read_file
-
-    try:
-        return read_file(path, "knowledge base", MAX_KB_BYTES)[0]
-    except FileError as exc:
-        line = 1 if exc.reason.startswith("knowledge base is") else None
-        raise KBError(path, line, exc.reason.removeprefix("cannot read knowledge base: ")) from None
 
 
 def _fnv1a(text: str) -> str:

@@ -16,27 +16,16 @@ matched sentence by sentence, with a bounded amount of plain searching.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
-import yaml
-
-from .kb import KBError, read_source
+from .kbsource import KBError, read_source
+from .kbyaml import MAX_CODE, UNREADABLE, Map, Problem, int_text, parse_file, parse_source, quote
 from .lookup import normalize
 from .model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES
 
-try:  # the C parser is several times faster; the constructor stays SafeConstructor
-    _Base: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Base = yaml.SafeLoader
-
 SCHEMA_VERSION = 1
-#: Codes are the REST API's non-negative Int32.
-MAX_CODE = 2**31 - 1
 #: Fields that hold such a code (statuses, substatuses, no_substatus, other_numberings).
 CODE_FIELDS = ("api_code", "code")
-#: A YAML integer written with more characters than this is not converted
-#: (a code has at most 10 digits; a long sexagesimal number costs quadratic time).
-MAX_INT_CHARS = 64
 #: Characters of documentation text that validation may scan, over the whole
 #: file, for evidence quotes that are not whole sentences of their entry's text
 #: (each such quote is searched for in the entry's whole description and
@@ -44,100 +33,6 @@ MAX_INT_CHARS = 64
 #: file from taking minutes.
 SCAN_BUDGET = 200_000_000
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
-
-
-class Problem(NamedTuple):
-    line: int | None
-    message: str
-
-
-class _Map(dict):  # type: ignore[type-arg]
-    """A YAML mapping that remembers its own line and the line of each key."""
-
-    line: int
-    key_lines: dict[Any, int]
-
-
-class _Loader(_Base):  # type: ignore[misc]
-    problems: list[Problem]
-
-
-class _Unreadable:
-    """A scalar YAML could not turn into a value; the loader has reported it."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "an unreadable value"
-
-
-_UNREADABLE = _Unreadable()
-
-
-def _quote(value: Any, limit: int = 60) -> str:
-    """`repr` of a value from the file, shortened: a message stays one short line."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[:limit]) + "..."
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _int_text(value)
-    text = repr(value)
-    return text if len(text) <= limit + 2 else text[:limit] + "..."
-
-
-def _int_text(value: int) -> str:
-    return str(value) if value.bit_length() <= 64 else f"a {value.bit_length()}-bit number"
-
-
-def _safe_scalar(kind: str) -> Any:
-    """SafeConstructor's constructor for `kind`, made to report a value it
-    cannot read (a line, not an exception) and to refuse over-long integers."""
-    base = yaml.constructor.SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
-
-    def construct(loader: _Loader, node: yaml.Node) -> Any:
-        line = node.start_mark.line + 1
-        text = node.value if isinstance(node, yaml.ScalarNode) else ""
-        if kind == "int" and len(text) > MAX_INT_CHARS:
-            loader.problems.append(Problem(line, f"number {text[:12]}... is too large ({len(text)} characters; "
-                                                 f"codes go up to {MAX_CODE})"))
-            return _UNREADABLE
-        try:
-            return base(loader, node)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-            loader.problems.append(Problem(line, f"YAML error: {_quote(text, 40)} is not a valid {kind}"))
-            return _UNREADABLE
-
-    return construct
-
-
-for _kind in ("int", "float", "bool", "timestamp"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_kind}", _safe_scalar(_kind))
-
-
-def _construct_mapping(loader: _Loader, node: yaml.Node) -> _Map:
-    if not isinstance(node, yaml.MappingNode):
-        raise yaml.constructor.ConstructorError(None, None, "expected a mapping here",
-                                                node.start_mark)
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            if key is not _UNREADABLE:
-                loader.problems.append(Problem(line, f"key {_quote(key)} is not a string"))
-            continue
-        if key in result:
-            loader.problems.append(Problem(line, f"duplicate key {_quote(key)} (first on line "
-                                                 f"{result.key_lines[key]})"))
-            continue
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 # Field specifications: name -> (allowed types, required, default).
@@ -218,7 +113,7 @@ _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: 
 
 
 def _line(node: Any, key: str | None = None, fallback: int | None = None) -> int | None:
-    if isinstance(node, _Map):
+    if isinstance(node, Map):
         if key is not None and key in node.key_lines:
             return node.key_lines[key]
         return node.line
@@ -242,7 +137,7 @@ class _Checker:
         out: dict[str, Any] = {}
         for key in node:
             if key not in spec:
-                self.add(_line(node, key, line), f"{what}: unknown key {_quote(key)} "
+                self.add(_line(node, key, line), f"{what}: unknown key {quote(key)} "
                          f"(expected one of: {', '.join(spec)})")
         for key, (types, required, default) in spec.items():
             if key not in node:
@@ -253,14 +148,14 @@ class _Checker:
             value = node[key]
             # bool is a subclass of int: `api_code: true` is not a code.
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-                if value is not _UNREADABLE:  # the loader has said why
+                if value is not UNREADABLE:  # the loader has said why
                     expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
                     self.add(_line(node, key, line), f"{what}: {key!r} must be {expected}, not {_describe(value)}")
                 out[key] = default.copy() if isinstance(default, (list, dict)) else default
                 continue
             if key in CODE_FIELDS and isinstance(value, int) and not 0 <= value <= MAX_CODE:
                 self.add(_line(node, key, line), f"{what}: {key!r} must be an integer from 0 to {MAX_CODE} "
-                         f"(the API's non-negative Int32), not {_int_text(value)}")
+                         f"(the API's non-negative Int32), not {int_text(value)}")
                 out[key] = default
                 continue
             out[key] = value
@@ -271,7 +166,7 @@ class _Checker:
         for v in values:
             if isinstance(v, str):
                 good.append(v)
-            elif v is not _UNREADABLE:
+            elif v is not UNREADABLE:
                 self.add(line, f"{what} must hold strings, not {_describe(v)}")
         return good
 
@@ -283,106 +178,7 @@ def _describe(value: Any) -> str:
         return f"the boolean {value!r}".lower()
     if isinstance(value, (dict, list)):
         return _TYPE_NAMES[list if isinstance(value, list) else dict]
-    return f"{type(value).__name__} {_quote(value)}"
-
-
-def parse_file(path: str) -> tuple[Any, list[Problem]]:
-    """Read and parse `path` with the safe loader. Problems of reading and syntax
-    come back as problems, never as exceptions."""
-    try:
-        raw = read_source(path)
-    except KBError as exc:
-        return None, [Problem(exc.line, exc.message)]
-    return parse_source(raw)
-
-
-def parse_source(raw: bytes) -> tuple[Any, list[Problem]]:
-    """Parse the bytes of a knowledge base with the safe loader; see `parse_file`."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(line, "knowledge base is not UTF-8 text")]
-    loader = _Loader(text)
-    loader.problems = []
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, loader.problems
-        if "*" in text:  # without an alias no node is shared
-            problem = _alias_problem(node)
-            if problem is not None:
-                return None, [problem]
-        doc = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(" ".join(str(p) for p in (exc.context, exc.problem) if p).split())
-        return None, [Problem(mark.line + 1 if mark else None, f"YAML error: {message}")]
-    except yaml.reader.ReaderError as exc:
-        return None, [_reader_problem(text, exc)]
-    except yaml.YAMLError as exc:
-        return None, [Problem(None, "YAML error: " + " ".join(str(exc).split()))]
-    except RecursionError:
-        return None, [Problem(None, "YAML error: nesting too deep")]
-    finally:
-        loader.dispose()
-    return doc, loader.problems
-
-
-def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> Problem:
-    """A character YAML does not allow (a control character): its line."""
-    char = exc.character
-    code = char if isinstance(char, int) else ord(char[:1] or "\0")
-    if _Base is yaml.SafeLoader:  # pragma: no cover - the pure-Python reader counts characters
-        line = text[: exc.position].count("\n") + 1
-    else:  # libyaml counts bytes of UTF-8
-        line = text.encode("utf-8", "surrogatepass")[: exc.position].count(b"\n") + 1
-    return Problem(line, f"YAML error: {exc.reason} (character #x{code:04x})")
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _alias_problem(root: yaml.Node) -> Problem | None:
-    """Aliases (``*name``) let a small file stand for a huge document (a
-    "billion laughs"), or for one that contains itself. Refuse a document
-    that, expanded, holds more than twice the nodes and characters of the
-    file's own, so that everything after parsing stays linear in its size."""
-    size: dict[int, int] = {}  # id(node) -> its expanded size
-    active: set[int] = set()  # the nodes on the path being walked
-    own = 0
-    blamed: tuple[int, yaml.Node | None] = (0, None)
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        ident = id(node)
-        kids = _children(node)
-        if finished:
-            active.discard(ident)
-            weight = 1 + (len(node.value) if isinstance(node, yaml.ScalarNode) else 0)
-            own += weight
-            size[ident] = min(1 << 62, weight + sum(size[id(k)] for k in kids))
-            continue
-        if ident in size:  # a second reference: an alias
-            if size[ident] > blamed[0]:
-                blamed = (size[ident], node)
-            continue
-        active.add(ident)
-        stack.append((node, True))
-        for kid in kids:
-            if id(kid) in active:
-                return Problem(kid.start_mark.line + 1,
-                               "YAML error: an alias (*name) refers to a node that contains it")
-            stack.append((kid, False))
-    if size[id(root)] > 2 * own + 10_000 and blamed[1] is not None:
-        return Problem(blamed[1].start_mark.line + 1, "YAML error: aliases (*name) of the node on this line make "
-                       "the document more than twice as large as the file")
-    return None
+    return f"{type(value).__name__} {quote(value)}"
 
 
 def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -395,7 +191,7 @@ def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     if top is None:
         return None, c.problems
     if top["schema_version"] is not None and top["schema_version"] != SCHEMA_VERSION:
-        c.add(_line(doc, "schema_version"), f"schema_version {_int_text(top['schema_version'])} is not supported "
+        c.add(_line(doc, "schema_version"), f"schema_version {int_text(top['schema_version'])} is not supported "
               f"(this zvpg reads {SCHEMA_VERSION})")
     numbering = None
     if top["numbering"] is not None:
@@ -424,11 +220,11 @@ def check_document(doc: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 
 def _check_common(c: _Checker, node: Any, entry: dict[str, Any], what: str, line: int | None) -> None:
-    entry["key_lines"] = dict(node.key_lines) if isinstance(node, _Map) else {}
+    entry["key_lines"] = dict(node.key_lines) if isinstance(node, Map) else {}
     entry["aliases"] = c.strings(entry["aliases"], f"{what}: aliases", _line(node, "aliases", line))
     if entry["severity"] is not None and entry["severity"] not in SEVERITIES:
         c.add(_line(node, "severity", line),
-              f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {_quote(entry['severity'])}")
+              f"{what}: severity must be one of {', '.join(SEVERITIES)} or null, not {quote(entry['severity'])}")
     if not entry["name"].strip():
         c.add(_line(node, "name", line), f"{what}: name is empty")
 
@@ -437,7 +233,7 @@ def _start_entry(c: _Checker, node: Any, fallback: int | None, kind: str,
                  spec: dict[str, tuple[tuple[type, ...], bool, Any]]) -> tuple[dict[str, Any] | None, str, int | None]:
     """The checks every entry gets; (entry or None, its label, its line)."""
     line = _line(node, None, fallback)
-    what = f"{kind} {_quote(node.get('name'))}" if isinstance(node, dict) else kind
+    what = f"{kind} {quote(node.get('name'))}" if isinstance(node, dict) else kind
     entry = c.record(node, spec, what, line)
     if entry is None or entry["name"] is None:
         return None, what, line
@@ -482,7 +278,7 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
     if entry["recovery"] is not None and entry["recovery"] not in RECOVERY_VALUES:
         c.add(_line(node, "recovery", line),
               f"{what}: recovery must be one of {', '.join(RECOVERY_VALUES)} or null, "
-              f"not {_quote(entry['recovery'])}")
+              f"not {quote(entry['recovery'])}")
     if entry["documented"] and entry["severity"] is None:
         c.add(_line(node, "severity", line), f"{what}: a documented substatus needs a severity")
     _check_evidence(c, node, entry, what, line)
@@ -504,7 +300,7 @@ def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, li
     for key, sentences in evidence.items():
         key_line = _line(ev_node, key, ev_line)
         if key not in FACT_FIELDS:
-            c.add(key_line, f"{what}: evidence for unknown fact {_quote(key)} (facts: {', '.join(FACT_FIELDS)})")
+            c.add(key_line, f"{what}: evidence for unknown fact {quote(key)} (facts: {', '.join(FACT_FIELDS)})")
             continue
         if not isinstance(sentences, list) or not sentences:
             c.add(key_line, f"{what}: evidence {key!r} must be a non-empty list of sentences")
@@ -525,7 +321,7 @@ def _check_evidence(c: _Checker, node: Any, entry: dict[str, Any], what: str, li
             c.scan_budget -= len(source)
             if sentence not in source:
                 c.add(key_line, f"{what}: evidence {key!r} is not quoted word for word from its description "
-                      f"or comment: {_quote(sentence)}")
+                      f"or comment: {quote(sentence)}")
         if entry[key] is None:
             c.add(key_line, f"{what}: evidence given for {key!r}, which is null")
         elif key == "recovery_condition" and not any(entry[key] in sentence for sentence in good):
@@ -547,16 +343,16 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
     # names first, so that a clashing alias is reported at the alias
     for field in ("name", "aliases"):
         for index, (kind, e) in enumerate(everything):
-            label = f"{kind} {_quote(e['name'])}"
+            label = f"{kind} {quote(e['name'])}"
             line = e["key_lines"].get(field, e["line"])
             for term in ([e["name"]] if field == "name" else e["aliases"]):
                 key = normalize(term)
                 if not key:
-                    c.add(line, f"{label}: {field.rstrip('es')} {_quote(term)} has no letters or digits")
+                    c.add(line, f"{label}: {field.rstrip('es')} {quote(term)} has no letters or digits")
                     continue
                 other = seen_terms.get(key)
                 if other is not None and other[0] != index:
-                    c.add(line, f"{label}: {'name' if field == 'name' else 'alias'} {_quote(term)} is already "
+                    c.add(line, f"{label}: {'name' if field == 'name' else 'alias'} {quote(term)} is already "
                           f"used by {other[1]}")
                     continue
                 seen_terms[key] = (index, label)
@@ -569,7 +365,7 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
             if isinstance(no_sub["api_name"], str):
                 api_names[no_sub["api_name"].casefold()] = "no_substatus"
         for e in entries:
-            label = f"{kind} {_quote(e['name'])}"
+            label = f"{kind} {quote(e['name'])}"
             if e["api_code"] is not None:
                 if e["api_code"] in codes:
                     c.add(e["key_lines"].get("api_code", e["line"]),
@@ -579,7 +375,7 @@ def _check_uniqueness(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
                 folded = e["api_name"].casefold()
                 if folded in api_names:
                     c.add(e["key_lines"].get("api_name", e["line"]),
-                          f"{label}: api_name {_quote(e['api_name'])} is already used by {api_names[folded]}")
+                          f"{label}: api_name {quote(e['api_name'])} is already used by {api_names[folded]}")
                 api_names[folded] = label
 
 
@@ -588,15 +384,15 @@ def _check_references(c: _Checker, statuses: list[dict[str, Any]], subs: list[di
     for s in statuses:
         ref = s["substatuses_from"]
         if ref is not None and (ref not in names or ref == s["name"]):
-            c.add(s["line"], f"status {_quote(s['name'])}: substatuses_from names no other status: {_quote(ref)}")
+            c.add(s["line"], f"status {quote(s['name'])}: substatuses_from names no other status: {quote(ref)}")
     for sub in subs:
         seen: set[str] = set()
         for li in sub["statuses"]:
             line = li.pop("_line")
             if li["status"] not in names:
-                c.add(line, f"substatus {_quote(sub['name'])}: listed under unknown status {_quote(li['status'])}")
+                c.add(line, f"substatus {quote(sub['name'])}: listed under unknown status {quote(li['status'])}")
             elif li["status"] in seen:
-                c.add(line, f"substatus {_quote(sub['name'])}: listed twice under {_quote(li['status'])}")
+                c.add(line, f"substatus {quote(sub['name'])}: listed twice under {quote(li['status'])}")
             seen.add(li["status"])
 
 

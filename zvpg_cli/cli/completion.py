@@ -11,7 +11,7 @@ script inserts them unquoted, so `zvpg explain Bitm<Tab>` became
   keeps the case- and space-insensitive matching zvpg does (bitm -> Bitmap);
 - fish: fish escapes the candidates it inserts.
 
-The Python side is Typer's (typer._completion_classes): it reads the words
+The Python side is Typer's completion classes (cli/framework.py): it reads the words
 typed so far from the environment and asks the parameters' `autocompletion`
 callbacks. Only the scripts and zsh's reply format are zvpg's.
 
@@ -29,9 +29,15 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-from typer import _click as click
-from typer._click.shell_completion import CompletionItem, _resolve_context, _resolve_incomplete
-from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+from .framework import (
+    BashComplete,
+    CompletionItem,
+    FishComplete,
+    ZshComplete,
+    click,
+    resolve_context,
+    resolve_incomplete,
+)
 
 BASH_SCRIPT = r"""
 # zvpg tab completion for bash (zvpg --show-completion bash)
@@ -107,8 +113,8 @@ class _Matching:
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
         from ..lookup import normalize
 
-        ctx = _resolve_context(self.cli, self.ctx_args, self.prog_name, args)
-        obj, incomplete = _resolve_incomplete(ctx, args, incomplete)
+        ctx = resolve_context(self.cli, self.ctx_args, self.prog_name, args)
+        obj, incomplete = resolve_incomplete(ctx, args, incomplete)
         if getattr(obj, "_custom_shell_complete", None) is None:  # option names, choices: click's way
             return obj.shell_complete(ctx, incomplete)
         key = normalize(incomplete)

@@ -27,8 +27,9 @@ import textwrap
 from collections.abc import MutableMapping
 from typing import Any
 
-from typer import _click as click
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+from .framework import click
 
 _CODE = re.compile(r"`([^`\n]+)`")
 

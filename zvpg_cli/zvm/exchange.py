@@ -21,8 +21,6 @@ Choices (documented in the README):
 
 from __future__ import annotations
 
-import ssl
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,7 +28,9 @@ from typing import Any
 
 from .. import __version__
 from . import cache
+from .failures import clip, describe
 from .sites import ConfigError, Secret, Site, ZvmError, read_secret
+from .tls import new_context, ssl_context
 from .transport import Client, Response, TransportError
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -70,119 +70,6 @@ class _Unauthorized(Exception):
 
 
 # ---- TLS ------------------------------------------------------------------------------------
-
-_contexts: dict[tuple[str | None, bool], ssl.SSLContext] = {}
-_contexts_lock = threading.Lock()
-
-
-def ssl_context(site: Site) -> ssl.SSLContext:
-    """The TLS settings of a site, shared by the sites that have the same.
-    The system's trust store by default (as curl and browsers do); with a CA
-    bundle, that file only, where a self-signed certificate or an
-    intermediate counts as a trust anchor (partial chains). The bundle is
-    read outside the lock (a file that cannot be read fails its own site only)."""
-    key = (None if site.insecure else site.ca_bundle, site.insecure)
-    with _contexts_lock:
-        ctx = _contexts.get(key)
-    if ctx is None:
-        ctx = _new_context(site)
-        with _contexts_lock:
-            ctx = _contexts.setdefault(key, ctx)
-    return ctx
-
-
-#: A CA bundle larger than this is refused unread (the whole Mozilla set is some 220 KB).
-MAX_CA_BYTES = 16 * 1024 * 1024
-
-
-def _new_context(site: Site) -> ssl.SSLContext:
-    if site.insecure:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if not site.ca_bundle:
-        return ssl.create_default_context()
-    from ..files import FileError, read_file
-
-    try:
-        data, _ = read_file(site.ca_bundle, "the CA bundle", MAX_CA_BYTES)
-    except FileError as exc:
-        raise ConfigError(site.name, str(exc)) from None
-    import re
-
-    # the certificates only, as OpenSSL reads a CA file: text around them (comments) is skipped
-    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*-----END CERTIFICATE-----", data)
-    try:
-        if not blocks:
-            raise ssl.SSLError("no certificate")
-        ctx = ssl.create_default_context(cadata=b"\n".join(blocks).decode("ascii"))
-    except ssl.SSLError:
-        raise ConfigError(site.name, f"{site.ca_bundle}: the CA bundle holds no PEM certificate") from None
-    ctx.verify_flags |= getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
-    return ctx
-
-
-# ---- describing failures in one line ---------------------------------------------------------
-
-def _clip(text: str, limit: int = 160) -> str:
-    from ..sanitize import printable
-
-    text = printable(" ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _host(site: Site) -> str:
-    return site.url.split("://", 1)[1].split("/", 1)[0]
-
-
-def _hostname(site: Site) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(site.url).hostname or _host(site)
-
-
-def describe(site: Site, exc: TransportError, names: Sequence[str] = ()) -> str:
-    """One line saying what went wrong. The host is named where the site's
-    name is not already the host; `names` are those of the certificate, for "tls-name"."""
-    host = _host(site)
-    named = site.name != host
-    to, of, peer = (f" to {host}", f" of {host}", host) if named else ("", "", "the ZVM")
-    kind, detail = exc.kind, _clip(exc.detail)
-    if kind == "tls-verify":
-        return (f"TLS certificate{of} not verified ({detail}): trust the ZVM's CA or its own certificate with "
-                "--ca-bundle FILE, or switch verification off with --insecure")
-    if kind == "tls-name":
-        hostname = _hostname(site)
-        if names:
-            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-            shown = ", ".join(_clip(n, 80) for n in names[:5]) + more
-            return (f"the TLS certificate{of} is not for {hostname}: it names {shown}; use a URL with one of "
-                    "these names")
-        return f"the TLS certificate{of} is not for {hostname} ({detail})"
-    if kind == "tls" and "WRONG_VERSION_NUMBER" in detail:
-        return (f"{peer} answered in plain HTTP, not TLS: is the port an http:// one? (give the ZVM's https "
-                "port, or an http:// URL with --allow-http)")
-    if kind == "tls":
-        return f"TLS handshake{to} failed ({detail})"
-    if kind == "timeout":
-        return "timed out"
-    if kind == "proxy":
-        return f"proxy error: {detail}"
-    if kind == "proxy-connect":
-        return f"cannot connect to the proxy {detail}"
-    if kind == "incomplete":
-        return f"{peer} closed the connection before the answer was complete ({detail})"
-    if kind == "malformed":
-        return f"{peer} sent an answer that is not valid HTTP ({detail})"
-    if kind == "connect":
-        return f"cannot connect{to}: {detail}"
-    if kind == "broken":
-        return f"the connection{to} broke: {detail}"
-    return detail
-
-
-# ---- the exchange ------------------------------------------------------------------------------
 
 class Exchange:
     """One site's exchange: `run()` returns the bodies of the GETs asked, or
@@ -299,7 +186,7 @@ class Exchange:
                 raise ZvmError(site.name, f"POST {SESSION_PATH} answered 404: this looks like a ZVM Appliance; "
                                "use --auth keycloak (or auto)")
             elif status in (401, 403):
-                raise ZvmError(site.name, f"login refused for user {_clip(site.user or '')} "
+                raise ZvmError(site.name, f"login refused for user {clip(site.user or '')} "
                                f"({status} {_reason(status)}): wrong user name or password?")
             elif status == 200 and session and not cache.visible_ascii(session):
                 raise ZvmError(site.name, f"POST {SESSION_PATH} answered a session id that is not visible ASCII "
@@ -362,15 +249,15 @@ class Exchange:
         if refreshing:
             return False
         error = answer.get("error")
-        detail = f"{status} {_reason(status)}" + (f", {_clip(error, 60)}" if isinstance(error, str) else "")
+        detail = f"{status} {_reason(status)}" + (f", {clip(error, 60)}" if isinstance(error, str) else "")
         if status == 404:
             raise ZvmError(site.name, f"no Keycloak token endpoint ({detail} on {TOKEN_PATH}): is {site.url} a "
                            "ZVM Appliance? A Windows ZVM takes --auth session")
         if status == 200:
             raise ZvmError(site.name, f"the token endpoint answered without an access token: is {site.url} a ZVM?")
         if status in (400, 401, 403):
-            who, hint = ((f"client {_clip(site.client_id)}", "wrong client id or secret?") if site.client_id
-                         else (f"user {_clip(site.user or '')}", "wrong user name or password?"))
+            who, hint = ((f"client {clip(site.client_id)}", "wrong client id or secret?") if site.client_id
+                         else (f"user {clip(site.user or '')}", "wrong user name or password?"))
             raise ZvmError(site.name, f"login refused for {who} ({detail}): {hint}")
         raise ZvmError(site.name, f"login failed: the token endpoint answered {detail}")
 
@@ -414,7 +301,7 @@ class Exchange:
                 raise self._timed_out() from None
             names: list[str] = []
             if exc.kind == "tls-name" and self.deadline.remaining() > 0:
-                ctx = _new_context(self.site)
+                ctx = new_context(self.site)
                 ctx.check_hostname = False  # the chain is still verified
                 names = self.client.certificate_names(ctx, self.deadline.remaining())
             err = ZvmError(self.site.name, describe(self.site, exc, names))
@@ -435,7 +322,7 @@ class Exchange:
         except ValueError:
             where = "an invalid location"
         return (f"{method} {path} answered {response.status_code} {_reason(response.status_code)}, a redirect to "
-                f"{_clip(where, 100)}: zvpg follows no redirects (give the ZVM's own URL)")
+                f"{clip(where, 100)}: zvpg follows no redirects (give the ZVM's own URL)")
 
     def _get_authorized(self, path: str, params: Mapping[str, str]) -> bytes:
         try:
@@ -450,7 +337,7 @@ class Exchange:
             self.state = None  # forget it: the next run logs in anew
             who = f"client {self.site.client_id}" if self.site.client_id else f"user {self.site.user}"
             raise ZvmError(self.site.name, f"GET {path} answered 401 Unauthorized again after a new login: "
-                           f"may {_clip(who)} use the REST API?") from None
+                           f"may {clip(who)} use the REST API?") from None
 
     def _get(self, path: str, params: Mapping[str, str]) -> bytes:
         last: ZvmError | None = None
@@ -515,9 +402,9 @@ class Exchange:
         except PayloadError as exc:
             message = str(exc)
             if message.startswith("input "):  # input is nested too deeply, is not UTF-8 text ...
-                raise ZvmError(self.site.name, f"the answer to GET {path} {_clip(message[6:], 200)}") from None
-            what = _clip(content_type.split(";")[0].strip(), 60) or "no content type"
-            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {_clip(message, 80)}): "
+                raise ZvmError(self.site.name, f"the answer to GET {path} {clip(message[6:], 200)}") from None
+            what = clip(content_type.split(";")[0].strip(), 60) or "no content type"
+            raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {clip(message, 80)}): "
                            f"is {self.site.url} a ZVM?") from None
 
 
