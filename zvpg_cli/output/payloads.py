@@ -151,37 +151,31 @@ def cells(payload: Payload, rows: list[Row], columns: list[str]) -> Iterator[lis
         data = payload.data if not payload.single else b"[" + payload.data + b"]"
         raw = [msgspec.structs.astuple(s) for s in msgspec.json.decode(data, type=list[struct])]
     at = {c: i for i, c in enumerate(own)}
-    pair_texts: dict[tuple[int, str], str] = {}
+    shared: dict[tuple[Any, ...], list[str | None]] = {}  # what the verdict decides -> its cells (None: per row)
     for row in rows:
+        key = (id(row.verdict), row.failover, row.severity, row.actual_rpo, row.configured_rpo)
+        common = shared.get(key)
+        if common is None:
+            common = [None if c in at or c == "name" else _cell(c, row) for c in columns]
+            if len(shared) < 100_000:
+                shared[key] = common
         fields = raw[row.position] if own else ()
-        out = []
-        for c in columns:
-            if c in at:
-                out.append(cell_text(fields[at[c]]))
-            elif c in ("status", "substatus", "failover"):
-                key = (id(row.verdict) if c != "failover" else id(row.failover), c)
-                text = pair_texts.get(key)
-                if text is None:
-                    text = pair_texts[key] = _pair_cell(c, row)
-                out.append(text)
-            else:
-                out.append(_row_cell(c, row))
-        yield out
+        yield [text if text is not None else cell_text(fields[at[c]]) if c in at else _cell(c, row)
+               for c, text in zip(columns, common, strict=True)]
 
 
-def _pair_cell(column: str, row: Row) -> str:
+def _cell(column: str, row: Row) -> str:
+    """The text of a computed column."""
     v = row.verdict
+    if column == "name":
+        return row.own_label if (row.name or row.kind == "vm") else ""
     if column == "status":
         return v.status_text if v.annotation.pair is not None else "(no Status)"
     if column == "substatus":
         return v.substatus_text
-    f = row.failover
-    return failover_short(f.recovery, f.condition, f.basis)
-
-
-def _row_cell(column: str, row: Row) -> str:
-    if column == "name":
-        return row.own_label if (row.name or row.kind == "vm") else ""
+    if column == "failover":
+        f = row.failover
+        return failover_short(f.recovery, f.condition, f.basis)
     if column == "severity":
         return row.severity.value
     a, c = row.actual_rpo, row.configured_rpo
@@ -209,7 +203,8 @@ def write_csv(payload: Payload, rows: list[Row], columns: list[str], report: Rep
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for row in cells(payload, _reported(rows, report), columns):
-        w.writerow([_defuse(printable(t)) for t in row])
+        w.writerow([t if t.isascii() and t.isprintable() and t[:1] not in _RISKY else _defuse(printable(t))
+                    for t in row])
         if buf.tell() > 1 << 20:
             write(buf.getvalue())
             buf.seek(0)
@@ -217,8 +212,11 @@ def write_csv(payload: Payload, rows: list[Row], columns: list[str], report: Rep
     write(buf.getvalue())
 
 
+_RISKY = frozenset("=+-@\t\r")
+
+
 def _defuse(text: str) -> str:
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+    if text[:1] in _RISKY and not _is_number(text):
         return "'" + text
     return text
 
@@ -255,17 +253,18 @@ def write_table(payload: Payload, rows: list[Row], columns: list[str], report: R
     def style(column: str, text: str) -> str:
         return text if column != "severity" else styled(text, SEVERITY_STYLES.get(text, ""))
 
-    texts = ([printable(t) for t in row] for row in cells(payload, _reported(rows, report), columns))
+    texts = cells(payload, _reported(rows, report), columns)
     sample = []
     for row in texts:
         sample.append(row)
         if len(sample) == TABLE_SAMPLE:
             break
-    widths = _fit(columns, headers, sample, out.width, cell_len)
+    widths = _fit(columns, headers, [[printable(t) for t in row] for row in sample], out.width, cell_len)
     _write_header(columns, headers, widths, styled, cell_len)
+    layout = _Layout(widths, columns, cell_len, style)
     lines: list[str] = []
     for row in chain(sample, texts):
-        lines += _lines(row, widths, columns, cell_len, style)
+        lines += layout.lines(row)
         if len(lines) >= 4096:
             write("\n".join(lines) + "\n")
             lines.clear()
@@ -275,7 +274,7 @@ def write_table(payload: Payload, rows: list[Row], columns: list[str], report: R
 
 
 def _write_header(columns: list[str], headers: list[str], widths: list[int], styled: Any, cell_len: Any) -> None:
-    header = _lines(headers, widths, columns, cell_len, lambda c, text: styled(text, "table.header"))
+    header = _Layout(widths, columns, cell_len, lambda c, text: styled(text, "table.header")).lines(headers)
     rule = " " + styled("─" * (sum(widths) + 3 * (len(widths) - 1)), "table.header")
     write("\n" + "\n".join([*header, rule]) + "\n")
 
@@ -332,37 +331,46 @@ def _fit(columns: list[str], headers: list[str], sample: list[list[str]], width:
     return widths
 
 
-_WRAPPED: dict[tuple[str, int], list[str]] = {}
+class _Layout:
+    """Table rows as lines of text: each cell escaped (`printable`), wrapped at
+    spaces to its column's width (a word broken only where it is longer than
+    the column), padded and styled. What follows the first column (statuses,
+    failover, RPOs: few distinct combinations) is laid out once per
+    combination and reused; the first column (a name) once per row."""
 
+    def __init__(self, widths: list[int], columns: list[str], cell_len: Any, style: Any) -> None:
+        self.widths, self.columns, self.cell_len, self.style = widths, columns, cell_len, style
+        self.tails: dict[tuple[str, ...], list[str]] = {}
 
-def _lines(cells: list[str], widths: list[int], columns: list[str], cell_len: Any, style: Any) -> list[str]:
-    """One table row as lines of text: each cell wrapped to its column's width."""
-    import textwrap
+    def cell(self, k: int, text: str) -> list[str]:
+        import textwrap
 
-    def width_of(text: str) -> int:
-        return len(text) if text.isascii() else int(cell_len(text))
+        if not (text.isascii() and text.isprintable()):
+            text = printable(text)
+        w, col = self.widths[k], self.columns[k]
+        parts = [text] if self._width(text) <= w else textwrap.wrap(text, w, break_on_hyphens=False) or [""]
+        return [self.style(col, part) + " " * max(0, w - self._width(part)) for part in parts]
 
-    sizes = [width_of(c) for c in cells]
-    if all(n <= w for n, w in zip(sizes, widths, strict=True)):  # one line (the common case)
-        return [" " + "   ".join(style(col, c) + " " * (w - n)
-                                 for col, c, w, n in zip(columns, cells, widths, sizes, strict=True)).rstrip()]
-    wrapped = []
-    for c, w, n in zip(cells, widths, sizes, strict=True):
-        if n <= w:
-            wrapped.append([c])
-            continue
-        key = (c, w)
-        hit = _WRAPPED.get(key)
-        if hit is None:
-            hit = textwrap.wrap(c, w, break_on_hyphens=False) or [""]
-            if len(_WRAPPED) < 50_000:  # statuses, failover texts and RPOs repeat across rows
-                _WRAPPED[key] = hit
-        wrapped.append(hit)
-    lines = []
-    for k in range(max(map(len, wrapped))):
-        parts = []
-        for col, part, w in zip(columns, wrapped, widths, strict=True):
-            text = part[k] if k < len(part) else ""
-            parts.append(style(col, text) + " " * max(0, w - width_of(text)))
-        lines.append((" " + "   ".join(parts)).rstrip())
-    return lines
+    def _width(self, text: str) -> int:
+        return len(text) if text.isascii() else int(self.cell_len(text))
+
+    def _joined(self, parts: list[list[str]], start: int) -> list[str]:
+        height = max(map(len, parts), default=1)
+        widths = self.widths[start:]
+        return ["   ".join([p[i] if i < len(p) else " " * w for p, w in zip(parts, widths, strict=True)])
+                for i in range(height)]
+
+    def lines(self, cells: list[str]) -> list[str]:
+        key = tuple(cells[1:])
+        tail = self.tails.get(key)
+        if tail is None:
+            tail = self._joined([self.cell(k, c) for k, c in enumerate(cells[1:], 1)], 1)
+            if len(self.tails) < 100_000:
+                self.tails[key] = tail
+        head = self.cell(0, cells[0])
+        if len(head) == 1 and len(tail) == 1:  # one line (the common case)
+            return [(" " + head[0] + "   " + tail[0]).rstrip() if key else (" " + head[0]).rstrip()]
+        blank = " " * self.widths[0]
+        return [(" " + (head[i] if i < len(head) else blank)
+                 + ("   " + tail[i] if i < len(tail) and key else "")).rstrip()
+                for i in range(max(len(head), len(tail)))]
