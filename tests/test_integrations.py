@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,11 @@ import typer
 import yaml
 from conftest import ROOT, run_zvpg
 
+from fakezvm import FakeZvm
+
 from zvpg_cli.cli import app
+
+pytest_plugins = ["fakezvm"]  # zvm_ca, ca_file, windows_zvm
 
 CONTRIB = ROOT / "contrib"
 RULES = CONTRIB / "prometheus" / "zvpg-rules.yml"
@@ -251,3 +257,33 @@ def test_nagios_commands_use_only_triage_options() -> None:
     used = {o for line in lines for o in re.findall(r"(?<!\S)(--[a-z-]+)", line)}
     assert used - triage_options() <= PENDING_OPTIONS
     assert all(line.split()[:3] == ["/usr/local/bin/zvpg", "triage", "--nagios"] for line in lines)
+
+
+def nagios_command(name: str, *args: str) -> str:
+    """The command line of `define command` NAME with $ARGn$ replaced as Nagios does,
+    running this checkout's zvpg instead of /usr/local/bin/zvpg."""
+    text = NAGIOS.read_text(encoding="utf-8")
+    line = re.search(rf"command_name\s+{name}\n\s+command_line\s+(.*)", text)
+    assert line, name
+    command = line.group(1).replace("/usr/local/bin/zvpg", f"{shlex.quote(sys.executable)} -m zvpg_cli")
+    for n, arg in enumerate(args, 1):
+        command = command.replace(f"${'ARG'}{n}$", arg)
+    assert "$" not in command, command
+    return command
+
+
+def test_the_nagios_commands_check_a_real_zvm(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
+    """The shipped command lines, run through the shell as Nagios runs them,
+    against the fake ZVM: a status line with performance data, a check's exit code."""
+    password = tmp_path / "monitor.password"
+    password.write_text(windows_zvm.password + "\n")
+    password.chmod(0o600)
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites.nyc]\nurl = "{windows_zvm.url}"\nuser = "monitor"\n'
+                     f'password_file = "{password}"\nca_bundle = "{ca_file}"\n')
+    for command in (nagios_command("check_zvpg", windows_zvm.url, "monitor", str(password), f"--ca-bundle {ca_file}"),
+                    nagios_command("check_zvpg_sites", str(sites), "")):
+        p = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=60)
+        first = p.stdout.split("\n", 1)[0]
+        assert re.match(r"ZVPG (OK|WARNING|CRITICAL) - .* \| critical=\d+ ", first), (command, p.stdout, p.stderr)
+        assert p.returncode == {"OK": 0, "WARNING": 1, "CRITICAL": 2}[first.split()[1]]
