@@ -18,7 +18,6 @@ import pytest
 import typer
 import yaml
 from conftest import ROOT, run_zvpg
-
 from fakezvm import FakeZvm
 
 from zvpg_cli.cli import app
@@ -121,6 +120,19 @@ def test_promtool_lints_zvpgs_own_output(payload: str) -> None:
     out = run_zvpg("triage", str(ROOT / "examples" / payload), "--format", "prometheus")
     assert out.returncode in (0, 1, 2), out.stderr
     assert out.stdout.startswith(b"# HELP zvpg_")
+    p = subprocess.run([promtool, "check", "metrics"], input=out.stdout, capture_output=True, timeout=60)
+    assert p.returncode == 0 and not p.stdout and not p.stderr, (p.stdout + p.stderr).decode()
+
+
+def test_promtool_lints_zvpgs_output_over_several_zvms(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
+    """Series with a site label, zvpg_site_up for a site read and one that could not be."""
+    promtool = tool("promtool", "prometheus")
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[defaults]\nuser = "monitor"\npassword_env = "ZVM_PW"\nca_bundle = "{ca_file}"\ntimeout = 5\n'
+                     f'[sites.nyc]\nurl = "{windows_zvm.url}"\n[sites.lon]\nurl = "https://127.0.0.1:9"\n')
+    out = run_zvpg("triage", "--sites", str(sites), "--format", "prometheus", env={"ZVM_PW": windows_zvm.password})
+    text = out.stdout.decode()
+    assert 'zvpg_site_up{site="nyc"} 1' in text and 'zvpg_site_up{site="lon"} 0' in text, out.stderr
     p = subprocess.run([promtool, "check", "metrics"], input=out.stdout, capture_output=True, timeout=60)
     assert p.returncode == 0 and not p.stdout and not p.stderr, (p.stdout + p.stderr).decode()
 
