@@ -1,6 +1,6 @@
-"""The ```console blocks of README.md: each `$ zvpg ...` line and the output it
-shows. tests/test_docs.py runs them and compares; run this file with
-`--update` to rewrite the shown output from real runs."""
+"""The ```console blocks of README.md and docs/*.md: each `$ zvpg ...` line and
+the output it shows. tests/test_docs.py runs them and compares; run this file
+with `--update` to rewrite the shown output of every page from real runs."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def pages() -> list[Path]:
+    """README.md and every page of docs/, the pages whose examples are checked."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def examples(text: str) -> list[tuple[str, str]]:
@@ -32,20 +38,20 @@ def run(command: str) -> str:
     assert args[0] == "zvpg"
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "ZVPG_DATA")}
     p = subprocess.run([sys.executable, "-m", "zvpg_cli", *args[1:]], capture_output=True,
-                       env={**env, **ENV}, text=True, encoding="utf-8", timeout=60, cwd=README.parent)
+                       env={**env, **ENV}, text=True, encoding="utf-8", timeout=60, cwd=ROOT)
     # the one value that differs on every run: shown as what it is
     return re.sub(r"^zvpg_run_timestamp_seconds \S+$", "zvpg_run_timestamp_seconds <unix time of the run>",
                   p.stdout + p.stderr, flags=re.M)
 
 
 def update() -> None:
-    text = README.read_text(encoding="utf-8")
-
     def replace(m: re.Match[str]) -> str:
         command = m.group(1).split("\n", 1)[0][2:]
         return f"```console\n$ {command}\n{run(command)}```"
 
-    README.write_text(BLOCK.sub(replace, text), encoding="utf-8")
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        page.write_text(BLOCK.sub(replace, text), encoding="utf-8")
 
 
 if __name__ == "__main__" and "--update" in sys.argv:

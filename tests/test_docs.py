@@ -1,14 +1,20 @@
-"""Documentation that cannot rot: README's examples run and print what README
-shows; every command has help with examples; CHANGELOG is kept."""
+"""Documentation that cannot rot: the examples of README and docs/ run and print
+what the page shows; docs/cli.md is the program's own help; links lead somewhere;
+every command has help with examples; the version agrees everywhere and CHANGELOG
+is kept."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import typer
-from readme_examples import README, examples, run
+from cli_reference import CLI_MD, reference
+from readme_examples import README, examples, pages, run
 
 from zvpg_cli.cli import app
 
@@ -17,9 +23,59 @@ README_TEXT = README.read_text(encoding="utf-8")
 COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("command", "shown"), examples(README_TEXT), ids=[c for c, _ in examples(README_TEXT)])
-def test_readme_example_output_is_real(command: str, shown: str) -> None:
-    assert run(command) == shown, f"README is stale for `{command}`: run python tests/readme_examples.py --update"
+EXAMPLES = [(page, command, shown) for page in pages() for command, shown in examples(page.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), EXAMPLES,
+                         ids=[f"{p.relative_to(ROOT)}: {c}" for p, c, _ in EXAMPLES])
+def test_console_example_output_is_real(page: Path, command: str, shown: str) -> None:
+    assert run(command) == shown, \
+        f"{page.relative_to(ROOT)} is stale for `{command}`: run python tests/readme_examples.py --update"
+
+
+def test_examples_are_checked_on_every_page() -> None:
+    checked = {p.name for p, _, _ in EXAMPLES}
+    assert {"README.md", "explain.md", "annotate.md", "monitoring.md", "zvm.md"} <= checked
+
+
+def test_cli_reference_is_the_programs_own_help() -> None:
+    assert CLI_MD.read_text(encoding="utf-8") == reference(), \
+        "docs/cli.md differs from the program: run python tests/cli_reference.py --update"
+
+
+def test_readme_is_a_front_door() -> None:
+    assert len(README_TEXT.splitlines()) < 400
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in README_TEXT, f"README does not link to docs/{page.name}"
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a page's headings (outside code blocks)."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_lead_somewhere(page: Path) -> None:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        dest = (page.parent / path).resolve() if path else page
+        assert dest.exists(), f"{page.name}: link to {target}: no such file"
+        if anchor:
+            assert anchor in _anchors(dest.read_text(encoding="utf-8")), f"{page.name}: {target}: no such heading"
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_speak_only_of_released_versions(page: Path) -> None:
+    released = set(re.findall(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M))
+    text = page.read_text(encoding="utf-8")
+    # zvpg's versions ("zvpg 0.2.0", "since 0.2"); ZVM versions ("before 10.0", "9.5U1") are not zvpg's
+    for version in re.findall(r"\b(?:zvpg|[Ss]ince) v?(\d+\.\d+(?:\.\d+)?)\b(?!U)", text):
+        assert version in released, f"{page.name} speaks of zvpg {version}, not a release in CHANGELOG.md"
 
 
 def test_readme_has_the_two_commands() -> None:
@@ -42,8 +98,10 @@ def test_every_command_has_help_with_examples(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_every_command_is_documented_in_readme(name: str) -> None:
-    assert f"zvpg {name}" in README_TEXT
+def test_every_command_is_named_in_readme_and_shown_in_the_docs(name: str) -> None:
+    assert f"`zvpg {name}`" in README_TEXT
+    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md") if p != CLI_MD)
+    assert f"zvpg {name} " in docs
 
 
 def test_changelog_keeps_a_changelog() -> None:
@@ -53,6 +111,23 @@ def test_changelog_keeps_a_changelog() -> None:
     from zvpg_cli import __version__
 
     assert f"## [{__version__}]" in text
+
+
+def test_version_agrees_in_the_program_the_package_and_the_changelog() -> None:
+    """`zvpg --version`, the installed package's metadata and CHANGELOG's newest
+    release (the first dated section below Unreleased) name one version."""
+    from zvpg_cli import __version__
+
+    shown = subprocess.run([sys.executable, "-m", "zvpg_cli", "--version"], capture_output=True, text=True,
+                           timeout=60).stdout.strip()
+    assert shown == f"zvpg {__version__}"
+    assert metadata.version("zvpg") == __version__, "stale metadata: pip install -e . again"
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## \[([^\]]+)\](.*)$", text, re.M)
+    assert sections[0] == ("Unreleased", "")
+    newest, dated = sections[1]
+    assert newest == __version__
+    assert re.fullmatch(r" - \d{4}-\d{2}-\d{2}", dated), f"CHANGELOG's {newest} has no date"
 
 
 def test_typer_app_is_a_typer() -> None:

@@ -1,5 +1,5 @@
-"""The plain Python API, as README shows it: every ```python block of README
-runs, and each `print(...)  # OUTPUT` line prints OUTPUT."""
+"""The plain Python API, as the docs show it: every ```python block of README
+and docs/ runs, and each `print(...)  # OUTPUT` line prints OUTPUT."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [b for page in PAGES for b in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
 
 
-def test_readme_has_a_python_example() -> None:
+def test_the_docs_have_a_python_example() -> None:
     assert BLOCKS
 
 
 @pytest.mark.parametrize("block", BLOCKS)
-def test_readme_python_example_runs_and_prints_what_it_says(block: str) -> None:
+def test_python_example_runs_and_prints_what_it_says(block: str) -> None:
     p = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     expected = [m.group(1) for m in re.finditer(r"^print\(.*\)  # (.+)$", block, re.M)]
