@@ -62,7 +62,9 @@ def checkmk(report: Report) -> Iterator[str]:
                    lambda i: service_text(rows[i].identifier) or f"#{rows[i].position}")
     lines = []
     for row, service in zip(report.rows, names, strict=True):
-        parts = [f"{state_text(row)}; failover possible: {failover_text(row)}; {row.rpo_text}", *row.reasons]
+        shown = state_text(row)
+        parts = [f"{shown}; failover possible: {failover_text(row)}; {row.rpo_text}",
+                 *(r for r in row.reasons if r != shown)]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row, report)} "
                      + " \\n".join(_text(p) for p in parts))
         if len(lines) >= 4096:

@@ -25,16 +25,21 @@ def failover_text(row: Row) -> str:
 
 def state_text(row: Row) -> str:
     """`Not Meeting SLA / Delta Syncing`, with how long it has lasted when a
-    state file says: `... for 4m`."""
+    state file says (`... for 4m`), and when its grace ends (`... for 4m
+    (critical after 15m)`)."""
     t = row.timed
-    return row.state if t is None or t.age_seconds is None else f"{row.state} for {duration(t.age_seconds)}"
+    if t is None or t.age_seconds is None:
+        return row.state
+    lasting = f"{row.state} for "
+    return next((r for r in t.reasons if r.startswith(lasting)), lasting + duration(t.age_seconds))
 
 
 def one_line(row: Row) -> str:
-    """A row in one line of plain text (names escaped, no newlines)."""
-    timed = "".join(f"; {reason}" for reason in row.timed.reasons) if row.timed is not None else ""
-    return printable(f"{row.label}: {state_text(row)}; failover possible: {failover_text(row)}; {row.rpo_text}"
-                     + timed)
+    """A row in one line of plain text (names escaped, no newlines): its state,
+    failover, RPO and what time says of it (stuck, flapping)."""
+    state = state_text(row)
+    timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
+    return printable(f"{row.label}: {state}; failover possible: {failover_text(row)}; {row.rpo_text}{timed}")
 
 
 # ---- JSON --------------------------------------------------------------------------
