@@ -152,3 +152,18 @@ def test_multi_site_json_matches_its_schema(zvm_ca: trustme.CA, ca_file: str, tm
         sites = _sites_file(tmp_path, ca_file, {"nyc": a.url, "lon": _dead_url()})
         p = zvpg("triage", "--sites", sites, "--format", "json", "--vms", env={"ZVM_PW": PASSWORD})
         validator("triage.schema.json").validate(json.loads(p.stdout))
+
+
+def test_triage_filters_apply_to_a_zvm_and_one_plain_name_is_sent(windows_zvm: FakeZvm, ca_file: str) -> None:
+    args = ("--zvm", windows_zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--json")
+    name = windows_zvm.vpgs[1]["VpgName"]
+    p = zvpg("triage", *args, "--vpg", name.upper())
+    assert p.returncode == 0, err(p)
+    assert [v["vpg_name"] for v in json.loads(p.stdout)["vpgs"]] == [name]
+    assert windows_zvm.requests[-1][1].lower().startswith("/v1/vpgs?name=")  # sent as the API's filter too
+    p = zvpg("triage", *args, "--vpg", "*", "--exclude", name)
+    names = [v["vpg_name"] for v in json.loads(p.stdout)["vpgs"]]
+    assert name not in names and len(names) == len(windows_zvm.vpgs) - 1
+    assert windows_zvm.requests[-1][1] == "/v1/vpgs"  # a glob is zvpg's to match
+    p = zvpg("triage", *args, "--vpg", "nothing-like-this")
+    assert p.returncode == 1 and json.loads(p.stdout)["summary"]["state"] == "UNKNOWN"

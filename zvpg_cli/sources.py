@@ -123,15 +123,16 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
     """GET /v1/vpgs (or /v1/vms) from every site (`zvm.sites.Site`),
     concurrently, each answer parsed like a file; a site that cannot be read,
     or whose answer is not VPG data, gets a one-line error instead. `names`:
-    the --vpg patterns; one plain name is also sent as the API's own filter
-    (name= / vpgName=), which ZVMs match without regard to case."""
+    the --vpg patterns; one plain name is also sent as `GET /v1/vpgs`' own
+    `name=` filter, which ZVMs match without regard to case. (Not for /v1/vms:
+    there a pattern may match the VM's name, which `vpgName=` would not.)"""
     from .triage import Read
     from .zvm.fetch import fetch_each
 
     path = "/v1/vms" if vms else "/v1/vpgs"
     params = {}
-    if len(names) == 1 and not any(c in names[0] for c in "*?["):
-        params = {("vpgName" if vms else "name"): names[0]}
+    if not vms and len(names) == 1 and not any(c in names[0] for c in "*?["):
+        params = {"name": names[0]}
     out = []
     for result in fetch_each(found, [(path, params)], parallel=parallel, max_bytes=max_bytes):
         site = result.site
