@@ -81,7 +81,7 @@ UNDOCUMENTED = "the documentation says nothing about this substatus"
 
 
 def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:
-    """The severity of a VPG in `status` / `substatus` (README, "Severity"):
+    """The severity of a VPG in `status` / `substatus` (docs/explain.md, "Severity"):
     the worse of the two; an unknown status is None (unknown). A substatus the
     documentation says nothing about (an unknown code, Backup, the names known
     only from newer API definitions) is never ok: the status's severity,
@@ -124,7 +124,7 @@ class Failover(NamedTuple):
     """Whether a failover is possible now, and on what basis.
 
     "documented": the substatus's own documentation says so (with its
-    condition, verbatim, where it has one). "inferred": zvpg's rule (README,
+    condition, verbatim, where it has one). "inferred": zvpg's rule (docs/explain.md,
     "Failover possible?"): the status says the RPO SLA setting is met and no
     substatus says otherwise (none, or a known one that says nothing about
     recovery and does not halt protection), so a failover is expected to be

@@ -1,4 +1,4 @@
-"""Domain objects as plain data: the stable JSON contract (README, "JSON
+"""Domain objects as plain data: the stable JSON contract (docs/reference.md, "JSON
 contract") and the knowledge-base schema (for `--format yaml`).
 
 Keys are never renamed, only added.

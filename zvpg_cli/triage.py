@@ -7,7 +7,7 @@ summary whose state is the worst of the rows, of the sites that could not be
 read, and of having nothing to judge. Renderers (`zvpg_cli.output`) only
 show a `Report`.
 
-Rules (README, "Severity" and "Triage"):
+Rules (docs/explain.md, "Severity", and docs/monitoring.md):
 - a row's severity comes from its Status/SubStatus pair (`rows.judge`), raised
   by its RPO (`rows._rpo_rules`);
 - the run's state is the worst row's, UNKNOWN if any site could not be read

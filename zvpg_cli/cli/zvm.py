@@ -38,7 +38,7 @@ ZVM_OPTIONS: dict[str, Any] = {
         "Repeatable."),
     "sites": typer.Option(
         None, "--sites", metavar="FILE", rich_help_panel=PANEL,
-        help="A TOML file naming several ZVMs and how to log in to each (see the README)."),
+        help="A TOML file naming several ZVMs and how to log in to each (see docs/zvm.md)."),
     "auth": typer.Option(
         AuthChoice.auto, "--auth", case_sensitive=False, rich_help_panel=PANEL,
         help="session: a Windows ZVM (x-zerto-session); keycloak: a ZVM Appliance (Bearer token); "
