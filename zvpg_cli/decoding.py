@@ -125,9 +125,9 @@ class Failover(NamedTuple):
 
     "documented": the substatus's own documentation says so (with its
     condition, verbatim, where it has one). "inferred": zvpg's rule (docs/explain.md,
-    "Failover possible?"): the status says the RPO SLA setting is met and no
-    substatus says otherwise (none, or a known one that says nothing about
-    recovery and does not halt protection), so a failover is expected to be
+    "Failover possible?"): the status says the RPO SLA setting is met and the
+    substatus is none or itself ok (triage also needs ActualRPO within
+    ConfiguredRpoSeconds), so a failover is expected to be
     possible. None: nothing says."""
 
     possible: bool | None = None
