@@ -167,3 +167,18 @@ def test_triage_filters_apply_to_a_zvm_and_one_plain_name_is_sent(windows_zvm: F
     assert windows_zvm.requests[-1][1] == "/v1/vpgs"  # a glob is zvpg's to match
     p = zvpg("triage", *args, "--vpg", "nothing-like-this")
     assert p.returncode == 1 and json.loads(p.stdout)["summary"]["state"] == "UNKNOWN"
+
+
+def test_triage_of_a_zvm_remembers_states_across_runs(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    args = ("--zvm", windows_zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--state", str(state))
+    first = json.loads(zvpg("triage", *args, "--json").stdout)
+    time.sleep(1.1)
+    second = json.loads(zvpg("triage", *args, "--json").stdout)
+    assert first["summary"]["state_error"] is None and second["summary"]["state_error"] is None
+    assert all(v["since"] is not None for v in second["vpgs"])
+    assert [v["since"] for v in first["vpgs"]] == [v["since"] for v in second["vpgs"]]  # the same states, remembered
+    assert all(v["age_seconds"] >= 1 for v in second["vpgs"])
+    assert state.stat().st_mode & 0o777 == 0o600
+    history = zvpg("history", "--state", str(state), "--json")
+    assert history.returncode == 0 and len(json.loads(history.stdout)) == len(second["vpgs"])
