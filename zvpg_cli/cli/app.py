@@ -67,7 +67,7 @@ Each command has its own --help with more examples.
 
 Exit codes: 0 success, 1 not found (an unknown term or code), 2 usage error
 or input that cannot be used (a knowledge base, a payload, a ZVM); --nagios:
-0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. README lists them all.""",
+0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. docs/reference.md lists them all.""",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain help, formatted by cli/help.py (rich help breaks words at 80 columns);
