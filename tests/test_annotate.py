@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from zvpg_cli.kb import load_kb
@@ -233,6 +233,7 @@ def _identity_keys(obj: dict[str, Any]) -> bool:
 
 @settings(max_examples=200, deadline=None)
 @given(json_values)
+@example({"vpgs": [None]})  # a wrapper around something other than objects
 def test_any_json_value_parses_or_fails_cleanly(value: Any) -> None:
     text = json.dumps(value).encode()
     try:
@@ -240,6 +241,10 @@ def test_any_json_value_parses_or_fails_cleanly(value: Any) -> None:
     except PayloadError as exc:
         assert "\n" not in str(exc)
         objects = [value] if isinstance(value, dict) else value if isinstance(value, list) else None
+        if isinstance(value, dict) and not _identity_keys(value):  # a wrapper: {"vpgs": [...]}, {"value": [...]}
+            inner = value.get("vpgs") if "vpgs" in value else value.get("value") if set(value) <= {"value", "Count"} \
+                else None
+            objects = inner if isinstance(inner, list) else objects
         if objects is not None and all(isinstance(v, dict) for v in objects):
             # objects are refused only when none carries a Status or a name (another endpoint's data)
             assert "does not look like VPG or VM data" in str(exc) or "Zerto Analytics" in str(exc), exc
