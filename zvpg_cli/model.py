@@ -29,6 +29,10 @@ class Severity(Enum):
     UNKNOWN = "unknown"
     CRITICAL = "critical"
 
+    # members are singletons: hash them as objects (Enum's own hash runs Python code,
+    # and rows are grouped by severity in every writer)
+    __hash__ = object.__hash__
+
     @property
     def code(self) -> int:
         return _CODES[self]

@@ -15,60 +15,14 @@ each row on its own numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, NamedTuple
-
-import msgspec
 
 from .decoding import NO_ANSWER, UNDOCUMENTED, Failover, undocumented_floor
 from .model import KnowledgeBase, Severity, Status, Substatus
-from .payload import Annotation, Payload, RawText, annotate_head, pair_key, show
+from .payload import Annotation, Payload, annotate_head, pair_key, show
 from .units import number
 
-# ---- identity and numbers, in every spelling clients use -------------------------
-
-#: Each field of a row and the API fields it is read from, first found wins.
-_SPELLINGS = {
-    "vpg_name": ("VpgName", "vpgName"),
-    "vpg_identifier": ("VpgIdentifier", "vpgIdentifier"),
-    "vm_name": ("VmName", "vmName"),
-    "vm_identifier": ("VmIdentifier", "vmIdentifier"),
-    "name": ("name",),  # objects read by plain names (Zerto Analytics' lists)
-    "identifier": ("identifier",),
-    "actual_rpo": ("ActualRPO", "actualRPO", "actualRpo"),
-    "configured_rpo": ("ConfiguredRpoSeconds", "configuredRpoSeconds"),
-    "progress": ("ProgressPercentage", "progressPercentage"),
-}
-_API_FIELDS = tuple(f for spellings in _SPELLINGS.values() for f in spellings)
-_Identity: Any = msgspec.defstruct("_Identity", [(f, Any, None) for f in _API_FIELDS])
-# (a field msgspec cannot turn into Python, such as a 5,000-digit integer, is read raw)
-_RawIdentity: Any = msgspec.defstruct("_RawIdentity", [(f, msgspec.Raw, None) for f in _API_FIELDS])
-
-
-#: Objects whose identity is decoded at a time: a batch's structs are dropped
-#: once its rows are made, so memory grows with the rows, not with the structs.
-BATCH = 4096
-
-
-def _identities(payload: Payload) -> Iterator[Any]:
-    """The identity fields of every object, in order: one msgspec pass per batch."""
-    items = payload.items
-    for start in range(0, len(items), BATCH):
-        data = b"[" + b",".join([memoryview(r) for r in items[start:start + BATCH]]) + b"]"
-        try:
-            yield from msgspec.json.decode(data, type=list[_Identity])
-        except msgspec.ValidationError:  # a number no Python value holds: those fields as their text
-            yield from (_Identity(**{k: _python(v) for k, v in msgspec.structs.asdict(r).items()})
-                        for r in msgspec.json.decode(data, type=list[_RawIdentity]))
-
-
-def _python(raw: msgspec.Raw | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.ValidationError:  # 1E+400, an integer of 4,301+ digits
-        return RawText(bytes(raw).decode("utf-8"))
+# ---- identity and numbers, in every spelling clients use (payload.SPELLINGS) ------
 
 
 def text(value: object) -> str:
@@ -257,12 +211,12 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
     out: list[Row] = []
     add = out.append
     make = tuple.__new__  # Row(...) without the generated __new__'s argument handling
-    for index, (head, d) in enumerate(zip(payload.heads, _identities(payload), strict=True)):
-        key = (head.Status, head.SubStatus) if fast else pair_key(head)
+    for index, d in enumerate(payload.heads):
+        key = (d.Status, d.SubStatus) if fast else pair_key(d)
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = judge(kb, head)
-        # every spelling, first found wins (_SPELLINGS)
+            verdict = verdicts[key] = judge(kb, d)
+        # every spelling, first found wins (payload.SPELLINGS)
         vpg_name = d.VpgName if d.VpgName is not None else d.vpgName
         vpg_id = d.VpgIdentifier if d.VpgIdentifier is not None else d.vpgIdentifier
         vm_name = d.VmName if d.VmName is not None else d.vmName

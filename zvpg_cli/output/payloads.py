@@ -45,25 +45,26 @@ def json_chunks(kb: KnowledgeBase, payload: Payload, rows: list[Row], *, ndjson:
     """The annotated objects as JSON text, in chunks: separated by ",\n" (the
     inside of an array), or one per line (`ndjson`). Each distinct `zvpg`
     member is made once (rows share their pair's verdict, and the few the RPO
-    rules raise share theirs); the original bytes are sliced, not copied."""
-    shared: dict[tuple[Any, ...], bytes] = {}  # what the member says -> the member
+    rules raise share theirs) and followed, in the common case of a compact
+    object, by its closing brace and separator, so that object costs one slice."""
     separator = b"\n" if ndjson else b",\n"
-    out: list[bytes | memoryview] = []
+    #: what the member says -> the member, and what follows a compact object's last member
+    shared: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+    out: list[bytes] = []
     items = payload.items
     for row in rows:
-        raw = items[row.position]
-        key = (id(row.verdict), row.severity, row.reasons, row.failover)
-        member = shared.get(key)
-        if member is None:
+        obj = bytes(items[row.position])  # (a copy: slicing bytes is cheaper than slicing a memoryview)
+        key = (id(row.verdict), row.severity, id(row.reasons), id(row.failover))  # the rows keep them alive
+        found = shared.get(key)
+        if found is None:
             member = fragment(kb, row)
+            found = (member, b"," + member + b"}" + separator)
             if len(shared) < 100_000:
-                shared[key] = member
-        view = memoryview(raw)
-        last = len(view) - 1
-        if not ndjson and view[last - 1] not in _WS_OR_OPEN:  # compact and not empty: the common case
-            out += (view[:last], b",", member, b"}", separator)
+                shared[key] = found
+        if not ndjson and obj[-2] not in _WS_OR_OPEN:  # compact and not empty: the common case
+            out += (obj[:-1], found[1])
         else:
-            obj = b"".join(pieces(raw, member))
+            obj = b"".join(pieces(obj, found[0]))
             if ndjson:
                 out.append(single_line(obj))
             else:  # pretty-printed: its opening brace gets the indentation of its closing one

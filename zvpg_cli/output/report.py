@@ -78,7 +78,7 @@ def summary_json(report: Report) -> dict[str, Any]:
     }
 
 
-def json_chunks(report: Report, per_chunk: int = 4096) -> Iterator[bytes]:
+def json_chunks(report: Report, per_chunk: int = 1024) -> Iterator[bytes]:
     """The report as indented JSON, a chunk of rows at a time."""
     import msgspec
 
