@@ -342,15 +342,31 @@ class _Layout:
     def __init__(self, widths: list[int], columns: list[str], cell_len: Any, style: Any) -> None:
         self.widths, self.columns, self.cell_len, self.style = widths, columns, cell_len, style
         self.tails: dict[tuple[str, ...], list[str]] = {}
+        self.cells: dict[tuple[int, str], list[str]] = {}  # a cell after the first -> its lines
 
     def cell(self, k: int, text: str) -> list[str]:
-        import textwrap
-
-        if not (text.isascii() and text.isprintable()):
-            text = printable(text)
         w, col = self.widths[k], self.columns[k]
-        parts = [text] if self._width(text) <= w else textwrap.wrap(text, w, break_on_hyphens=False) or [""]
+        if text.isascii() and text.isprintable():
+            if len(text) <= w:  # fits on one line (the common case)
+                return [self.style(col, text) + " " * (w - len(text))]
+        else:
+            text = printable(text)
+        if self._width(text) <= w:
+            parts = [text]
+        else:
+            import textwrap
+
+            parts = textwrap.wrap(text, w, break_on_hyphens=False) or [""]
         return [self.style(col, part) + " " * max(0, w - self._width(part)) for part in parts]
+
+    def _tail_cell(self, k: int, text: str) -> list[str]:
+        """`cell` of a column after the first: few distinct texts, each laid out once."""
+        found = self.cells.get((k, text))
+        if found is None:
+            found = self.cell(k, text)
+            if len(self.cells) < 100_000:
+                self.cells[(k, text)] = found
+        return found
 
     def _width(self, text: str) -> int:
         return len(text) if text.isascii() else int(self.cell_len(text))
@@ -365,7 +381,7 @@ class _Layout:
         key = tuple(cells[1:])
         tail = self.tails.get(key)
         if tail is None:
-            tail = self._joined([self.cell(k, c) for k, c in enumerate(cells[1:], 1)], 1)
+            tail = self._joined([self._tail_cell(k, c) for k, c in enumerate(cells[1:], 1)], 1)
             if len(self.tails) < 100_000:
                 self.tails[key] = tail
         head = self.cell(0, cells[0])
