@@ -27,17 +27,17 @@ def number(value: float) -> str:
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:(\d+)\s*([smhd])\s*)+", re.I)
-_PART = re.compile(r"(\d+)\s*([smhd])", re.I)
+_DURATION = r"(?i)(?:(\d+)\s*([smhd])\s*)+"  # (compiled by `re` when first used)
+_PART = r"(?i)(\d+)\s*([smhd])"
 
 
 def parse_duration(text: str) -> int:
     """Seconds in a duration a person writes: `900s`, `15m`, `2h`, `1d`,
     `1h30m`. Raises ValueError with a message to show for anything else."""
     spec = text.strip()
-    if not spec.isascii() or not _DURATION.fullmatch(spec):
+    if not spec.isascii() or not re.fullmatch(_DURATION, spec):
         raise ValueError(f"{text!r} is not a duration (examples: 900s, 15m, 2h, 1h30m, 1d)")
-    seconds = sum(int(n) * _UNITS[unit.lower()] for n, unit in _PART.findall(spec))
+    seconds = sum(int(n) * _UNITS[unit.lower()] for n, unit in re.findall(_PART, spec))
     if seconds > 10 * 365 * 86400:
         raise ValueError(f"{text!r} is longer than ten years")
     return seconds

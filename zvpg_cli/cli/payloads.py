@@ -258,11 +258,13 @@ def triage(
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage")
-    from ..policy import PolicyError
-
     try:
         result = report(kb, reads, options)
-    except PolicyError as exc:
+    except Exception as exc:
+        from ..policy import PolicyError  # (imported only when needed: checks start sooner)
+
+        if not isinstance(exc, PolicyError):
+            raise
         fail(str(exc), EXIT_USAGE)
     if chosen is not TriageFormat.nagios:
         from ..sanitize import printable

@@ -4,11 +4,13 @@ wording, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, numbering_warning
-from ..lookup import Resolution
 from ..model import Entry, KnowledgeBase, Status, Substatus
+
+if TYPE_CHECKING:
+    from ..lookup import Resolution
 
 NOT_STATED = "not stated in the documentation"
 RECOVERY_TEXT = {
