@@ -82,7 +82,7 @@ _WS = frozenset(b" \t\r\n")
 _WS_OR_OPEN = frozenset(b" \t\r\n{")
 
 
-def pieces(raw: msgspec.Raw | bytes, fragment: bytes) -> tuple[bytes | memoryview, ...]:
+def pieces(raw: bytes, fragment: bytes) -> tuple[bytes | memoryview, ...]:
     """`raw` (an object's bytes) with `fragment` added as its last member, as
     pieces to join: the original bytes are not copied. A pretty-printed object
     gets the fragment on a line of its own, indented like its first member."""

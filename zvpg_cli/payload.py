@@ -297,7 +297,8 @@ def _python(raw: msgspec.Raw | None) -> Any:
         return RawText(bytes(raw).decode("utf-8"))
 
 
-_IDENTITY_KEYS = frozenset(("Status", "status", "SubStatus", "subStatus", "VpgName", "vpgName", "VmName", "vmName"))
+#: The members that make a top-level object one VPG or VM, not a wrapper of them.
+_IDENTITY_KEYS = frozenset(_CODES + _NAMES)
 
 
 def _unwrap(data: bytes) -> tuple[bytes, bytes, bytes, str] | None:
