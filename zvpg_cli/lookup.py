@@ -194,3 +194,45 @@ def search(kb: KnowledgeBase, text: str) -> list[Entry]:
         if all(w in hay or w in compact for w in wanted):
             out.append(e)
     return out
+
+
+
+#: What triage, its JSON and the alert annotations print for a value the
+#: knowledge base does not know: `35 (unknown)`, `"Foo" (unknown)`.
+_UNKNOWN = re.compile(r'"?([^"]*?)"?\s*\(unknown\)')
+#: How they print "no substatus" (the API's SubStatus 0, `None`).
+_NO_SUBSTATUS = frozenset({"none", "nosubstatus"})
+
+
+class Side(NamedTuple):
+    """One side of a state read back for `zvpg decode`."""
+
+    text: str
+    #: True: an API code or name to decode as it is; False: a name to resolve
+    raw: bool
+
+
+def api_values(term: str) -> tuple[Side, Side] | None:
+    """A state as zvpg prints it, read back as what `zvpg decode` takes, when
+    names alone cannot resolve it: a pair of codes (`2 23`, `2 / 23`), a side
+    zvpg does not know (`12 (unknown) / none`), or no substatus (`RPO Not
+    Meeting SLA / none`, `... / no substatus`: the API's SubStatus 0). None
+    for anything else."""
+    codes = term.split()
+    if len(codes) == 2 and all(c.isascii() and c.isdigit() for c in codes):
+        return Side(codes[0], True), Side(codes[1], True)
+    if "/" not in term:
+        return None
+    sides = []
+    for side in (s.strip() for s in term.split("/", 1)):
+        unknown = _UNKNOWN.fullmatch(side)
+        if unknown:
+            sides.append(Side(unknown.group(1), True))
+        else:
+            sides.append(Side(side, side.isascii() and side.isdigit()))
+    status, substatus = sides
+    if normalize(substatus.text) in _NO_SUBSTATUS:
+        substatus = Side("0", True)
+    if not (status.raw or substatus.raw):
+        return None
+    return status, substatus

@@ -51,7 +51,7 @@ def explain(
     """Explain one status or substatus: meaning, failover, what to do, full description."""
     use_data(data)
     fmt = pick_format(fmt, json_flag)
-    from ..lookup import Ambiguous, LookupError_, NotFound, find, resolve
+    from ..lookup import Ambiguous, LookupError_, NotFound, api_values, find, resolve
     from ..writer import write
 
     if fmt is Format.json and "/" not in term:
@@ -68,6 +68,12 @@ def explain(
     kb = kb_or_exit()
 
     pair = None
+    sides = api_values(term)
+    if sides is not None:  # what triage and the alerts print: "2 23", "RPO Not Meeting SLA / none"
+        status, substatus = ((side.text if side.raw else resolve_or_exit(kb, side.text, kind).entry.api_name)
+                             for side, kind in zip(sides, ("status", "substatus"), strict=True))
+        _decode_and_show(kb, status, substatus, fmt, evidence=evidence)
+        return
     if "/" in term:
         try:
             resolve(kb, term)
@@ -83,6 +89,9 @@ def explain(
     if pair is not None:
         _print_pair(kb, pair, fmt, evidence=evidence)
         return
+    if term.strip().isascii() and term.strip().isdigit():
+        fail(f"no matches {term.strip()!r}: explain takes names; for an API code, "
+             f"run `zvpg decode {term.strip()}` (a status) or `zvpg decode STATUS {term.strip()}`.", EXIT_NOT_FOUND)
     res = resolve_or_exit(kb, term)
     entry = res.entry
     if fmt is Format.json:
@@ -248,7 +257,12 @@ def decode(
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
     use_data(data)
     fmt = pick_format(fmt, json_flag)
-    kb = kb_or_exit()
+    _decode_and_show(kb_or_exit(), status, substatus, fmt)
+
+
+def _decode_and_show(kb: "KnowledgeBase", status: str, substatus: str | None, fmt: Format, *,
+                     evidence: bool = False) -> None:
+    """`zvpg decode STATUS SUBSTATUS`: what is known shown, what is not a usage error (exit 1)."""
     from ..decoding import decode as decode_pair
     from ..sanitize import printable
 
@@ -261,7 +275,7 @@ def decode(
     unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
     if len(unknown) < (1 if pair.substatus is None else 2) or fmt is Format.json:
         # what was decoded, in every format (the JSON contract: an unknown value is {"known": false, ...})
-        _print_pair(kb, pair, fmt)
+        _print_pair(kb, pair, fmt, evidence=evidence)
     if unknown:
         parts = []
         for d in unknown:
