@@ -78,6 +78,8 @@ def _invoked(args: list[str]) -> str | None:
 
 def _run() -> None:
     nagios = _nagios_check(sys.argv[1:])
+    if sys.argv[-1] in ("--show-completion", "--install-completion"):  # Click would not name the shells
+        _fail(nagios, f"{sys.argv[-1]} needs a shell: bash, zsh or fish (e.g. zvpg {sys.argv[-1]} bash)", EXIT_USAGE)
     try:
         if nagios:
             # Usage errors come back to us (not printed by Typer) to become an UNKNOWN status line.

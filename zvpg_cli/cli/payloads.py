@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
-from .zvm import Connection, with_connection
+from .zvm import Connection, one_site, with_connection
 
 
 class PayloadFormat(str, Enum):
@@ -89,9 +89,8 @@ def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_b
         if file is not None:
             fail("give a FILE or --zvm/--sites, not both", EXIT_USAGE)
         found = conn.read_sites()
-        if command == "annotate" and len(found) != 1:
-            fail(f"annotate reads one ZVM, not {len(found)}: pick one with --site NAME (triage reads several)",
-                 EXIT_USAGE)
+        if command == "annotate":
+            one_site(found, command)
         reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel)
         if len(reads) == 1 and reads[0].error is not None:
             fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
@@ -154,6 +153,10 @@ def annotate(
     wanted, leave_out = patterns(vpg, "--vpg"), patterns(exclude, "--exclude")
     read = read_input(file, conn, wanted, max_bytes, "annotate")[0]
     payload = read.payload
+    try:
+        payloads.check_fields(payload, columns)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
     rows = select(kb, payload, wanted, leave_out)
     report = _Reporter()
     if chosen is PayloadFormat.json:

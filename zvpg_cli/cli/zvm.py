@@ -219,10 +219,14 @@ def _check_proxies(found: "list[Site]", failer: Any) -> None:
             failer(f"proxy error: {exc.detail}", EXIT_USAGE)
 
 
-def _one_site(found: "list[Site]", command: str) -> "Site":
+def one_site(found: "list[Site]", command: str) -> "Site":
+    """The one site `command` reads; a usage error naming the sites to pick from when there are several."""
     if len(found) != 1:
-        fail(f"{command} reads one ZVM, not {len(found)}: pick one with --site NAME (triage reads several)",
-             EXIT_USAGE)
+        from ..sanitize import printable
+
+        names = ", ".join(s.name[:100] for s in found[:10]) + (", ..." if len(found) > 10 else "")
+        fail(printable(f"{command} reads one ZVM, not {len(found)}: pick one with --site NAME ({names}); "
+                       "triage reads several"), EXIT_USAGE)
     return found[0]
 
 
@@ -262,7 +266,7 @@ def fetch(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
-    site = _one_site(conn.read_sites(), "fetch")
+    site = one_site(conn.read_sites(), "fetch")
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
     result = _run([site], [(f"/v1/{what.value}", params)], max_bytes)[0]
     if result.body is None:
@@ -293,7 +297,7 @@ def codes(
     knowledge base's codes."""
     use_data(data)
     kb = kb_or_exit()
-    site = _one_site(conn.read_sites(), "codes")
+    site = one_site(conn.read_sites(), "codes")
     from ..sanitize import printable
     from ..zvm.codes import compare, parse_names
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Sequence
 from typing import Any, cast
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -127,34 +130,109 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
     return tables
 
 
-#: Below this width a table cannot hold its columns without splitting API
-#: names or words: entries are stacked instead.
-NARROW = 100
+# ---- fitting a table to the width, or stacking its rows ------------------------------
+
+def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], room: int, whole: Sequence[bool]) -> list[int] | None:
+    """Column widths for a table of plain-text cells that fit in `room` cells
+    (the edges and gaps left out) without breaking a word or a number: each
+    column as wide as its widest cell or header, narrowed where it has to be,
+    the column with the most to give first, down to its header's width, then
+    down to its longest word. A `whole` column (a severity, an RPO) is never
+    wrapped: no narrower than its widest cell. None when even that is too
+    wide: the caller stacks the rows instead."""
+    def longest_word(text: str) -> int:
+        return max((cell_len(w) for w in text.split()), default=0)
+
+    natural = [max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    least = [max([longest_word(h), *((cell_len(r[i]) if keep else longest_word(r[i])) for r in rows), 1])
+             for i, (h, keep) in enumerate(zip(headers, whole, strict=True))]
+    widths = list(natural)
+    for floor in ([max(w, cell_len(h)) for w, h in zip(least, headers, strict=True)], least):
+        while sum(widths) > room:
+            i = max(range(len(widths)), key=lambda k: widths[k] - floor[k])
+            if widths[i] <= floor[i]:
+                break
+            widths[i] -= 1
+    return widths if sum(widths) <= room else None
+
+
+def fitted(table: Table, width: int) -> bool:
+    """Give `table` (plain `Text` cells, zvpg's table style: an edge of one
+    space each side, three spaces between columns) column widths that fit
+    `width` without breaking a word (`fit`); False, leaving it as it is, when
+    no widths can. A `no_wrap` column is never narrowed below its widest cell."""
+    columns = table.columns
+    headers = [getattr(c.header, "plain", str(c.header)) for c in columns]
+    cells = [[getattr(cell, "plain", str(cell)) for cell in c.cells] for c in columns]
+    rows = list(zip(*cells, strict=True))
+    widths = fit(headers, rows, width - 2 - 3 * (len(columns) - 1), [c.no_wrap for c in columns])
+    if widths is None:
+        return False
+    for column, w in zip(columns, widths, strict=True):
+        column.width, column.min_width, column.max_width = w, None, None
+    return True
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces only (a
+    non-breaking space holds words together); a word longer than `width` is
+    the one thing ever broken."""
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split(" "):
+        size = cell_len(word)
+        if line and used + 1 + size <= width:
+            line, used = f"{line} {word}", used + 1 + size
+            continue
+        if line or used:
+            lines.append(line)
+        while size > width:  # longer than a whole line: the one place a word is broken
+            cut, taken = 0, 0
+            while cut < len(word) and taken + cell_len(word[cut]) <= max(width, 1):
+                taken += cell_len(word[cut])
+                cut += 1
+            lines.append(word[:cut])
+            word, size = word[cut:], cell_len(word[cut:])
+        line, used = word, size
+    lines.append(line)
+    return [li.replace("\xa0", " ") for li in lines]
 
 
 def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, show_listed: bool) -> list[Any]:
-    out: list[Any] = [t(title or "", "bold underline")] if title else []
-    for e in entries:
-        code = "" if e.api_code is None else f"{e.api_code} "
-        line = Text.assemble(t(code), t(e.name, "bold"))
-        if e.api_name:
-            line.append_text(Text.assemble(" · API ", t(e.api_name, "dim")))
-        out.append(line)
-        facts = [t(severity_word(e), SEVERITY_STYLE.get(e.severity, ""))]
-        if isinstance(e, Status):
-            facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
-        else:
-            facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
-            if show_listed:
-                facts.append(t(f"under: {listed_under(e)}"))
-        out.append(Text("  ") + Text(" · ").join(facts))
+    """Entries one under another, for a terminal too narrow for their table:
+    each under its heading, as the tables have it."""
+    statuses = [e for e in entries if isinstance(e, Status)]
+    subs = [e for e in entries if not isinstance(e, Status)]
+    out: list[Any] = []
+    for group, heading in ((statuses, title if title and not subs else "Statuses"),
+                           (subs, title if title and not statuses else "Substatuses")):
+        if not group and (group is statuses or statuses):
+            continue
+        if out:
+            out.append(Text(""))
+        out.append(t(heading, "table.title"))
+        for e in group:
+            code = "" if e.api_code is None else f"{e.api_code} "
+            line = Text.assemble(t(code), t(e.name, "bold"))
+            if e.api_name:
+                line.append_text(Text.assemble(" · API ", t(e.api_name, "dim")))
+            out.append(line)
+            facts = [t(severity_word(e), SEVERITY_STYLE.get(e.severity, ""))]
+            if isinstance(e, Status):
+                facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
+            else:
+                facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
+                if show_listed:
+                    facts.append(t(f"under: {listed_under(e)}"))
+            out.append(Padding(Text(" · ").join(facts), (0, 0, 0, 2)))
     return out
 
 
 def print_entries(kb: KnowledgeBase, entries: list[Entry], title: str | None = None,
                   note: str | None = None, show_listed: bool = True) -> None:
-    if console().width < NARROW:
+    """Tables where they fit the width without breaking a word, else the
+    entries stacked."""
+    tables: list[Any] = entries_tables(kb, entries, title, show_listed)
+    if not all([fitted(table, console().width) for table in tables]):
         tables = entries_stacked(kb, entries, title, show_listed)
-    else:
-        tables = entries_tables(kb, entries, title, show_listed)
     emit(*([t(note, "dim")] if note else []), *tables)

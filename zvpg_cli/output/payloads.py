@@ -139,6 +139,29 @@ def parse_fields(spec: str | None, table: bool = False) -> list[str]:
     return columns
 
 
+def check_fields(payload: Payload, columns: list[str]) -> None:
+    """A column naming a field no object of the payload has is a misspelling,
+    not an empty column: raises ValueError (a usage error to show) naming the
+    columns there are."""
+    own = [c for c in columns if c not in _COMPUTED]
+    if not own or not payload.items:
+        return
+    data = payload.data if not payload.single else b"[" + payload.data + b"]"
+    present: dict[str, None] = {}
+    for obj in msgspec.json.decode(data, type=list[dict[str, msgspec.Raw]]):
+        present.update(dict.fromkeys(obj))
+    missing = [c for c in own if c not in present]
+    if missing:
+        import difflib
+
+        close = {k.casefold(): k for k in present}
+        hints = [m for c in missing for m in difflib.get_close_matches(c.casefold(), list(close), 1, 0.6)]
+        mean = f" (did you mean {', '.join(close[h] for h in hints)}?)" if hints else ""
+        fields = ", ".join(list(present)[:40]) + (", ..." if len(present) > 40 else "")
+        raise ValueError(printable(f"--fields: no object has {', '.join(map(repr, missing))}{mean}; the columns are "
+                                   f"{', '.join(HEADERS)} and the objects' fields: {fields}"))
+
+
 def cells(payload: Payload, rows: list[Row], columns: list[str]) -> Iterator[list[str]]:
     """Each row's cell texts for `columns` (untrusted text, not yet escaped).
     Names and RPOs come from the row (any spelling, VMs as `VM db01 (VPG
@@ -239,13 +262,14 @@ TABLE_SAMPLE = 2000
 def write_table(payload: Payload, rows: list[Row], columns: list[str], report: Reporter) -> None:
     """A table for people: column widths from the headers and the first rows,
     fitted to the terminal (80 columns off a terminal, or $COLUMNS); cells wrap
-    at spaces (never at a hyphen), a word broken only where it is longer than
-    its column can be."""
+    at spaces (never at a hyphen), severities and RPOs never. Where the words
+    cannot fit side by side, each object is stacked: its first column on a
+    line, the others below it."""
     from itertools import chain
 
     from rich.cells import cell_len
 
-    from .human import console
+    from .human import console, fit
 
     out = console()
     styled = _Styler(out)
@@ -260,18 +284,58 @@ def write_table(payload: Payload, rows: list[Row], columns: list[str], report: R
         sample.append(row)
         if len(sample) == TABLE_SAMPLE:
             break
-    widths = _fit(columns, headers, [[printable(t) for t in row] for row in sample], out.width, cell_len)
-    _write_header(columns, headers, widths, styled, cell_len)
-    layout = _Layout(widths, columns, cell_len, style)
-    lines: list[str] = []
-    for row in chain(sample, texts):
-        lines += layout.lines(row)
-        if len(lines) >= 4096:
-            write("\n".join(lines) + "\n")
-            lines.clear()
-    if lines:
-        write("\n".join(lines) + "\n")
+    widths = fit(headers, [[printable(t) for t in row] for row in sample], out.width - 1 - 3 * (len(columns) - 1),
+                 [c in _WHOLE for c in columns])
+    if widths is None:
+        lines = _stacked(headers, chain(sample, texts), columns, out.width, styled)
+    else:
+        _write_header(columns, headers, widths, styled, cell_len)
+        layout = _Layout(widths, columns, cell_len, style)
+        lines = (line for row in chain(sample, texts) for line in layout.lines(row))
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 4096:
+            write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        write("\n".join(batch) + "\n")
     write(f"\n{len(rows)} object{'s' if len(rows) != 1 else ''}\n")
+
+
+#: Columns never wrapped: a severity is one word, an RPO (`1807s / 600s`) one value.
+_WHOLE = frozenset({"severity", "rpo"})
+
+
+def _stacked(headers: list[str], rows: Iterator[list[str]], columns: list[str], width: int,
+             styled: Any) -> Iterator[str]:
+    """Rows too wide for a table, one under another: the first column on a
+    line, the others joined with ` · ` below it (wrapped at spaces, an RPO
+    kept whole), under a header that reads the same way."""
+    from rich.cells import cell_len
+
+    from .human import wrap
+
+    def tail(cells: list[str]) -> list[str]:
+        text = " · ".join((printable(c).replace(" ", "\xa0") if col in _WHOLE else printable(c)) or "-"
+                          for col, c in zip(columns[1:], cells, strict=True))
+        return ["   " + line for line in wrap(text, width - 3)]
+
+    head = [" " + line for line in wrap(headers[0], width - 1)]
+    if len(columns) > 1:
+        head += tail(headers[1:])
+    rule = " " + "─" * (max(map(cell_len, head)) - 1)
+    write("\n" + "\n".join([styled(line, "table.header") for line in head] + [styled(rule, "table.header")]) + "\n")
+    tails: dict[tuple[str, ...], list[str]] = {}
+    for row in rows:
+        yield from (" " + line for line in wrap(printable(row[0]), width - 1))
+        key = tuple(row[1:])
+        found = tails.get(key)
+        if found is None:
+            found = tail(row[1:]) if key else []
+            if len(tails) < 100_000:
+                tails[key] = found
+        yield from found
 
 
 def _write_header(columns: list[str], headers: list[str], widths: list[int], styled: Any, cell_len: Any) -> None:
@@ -309,29 +373,6 @@ class _Styler:
         return hit
 
 
-def _fit(columns: list[str], headers: list[str], sample: list[list[str]], width: int,
-         cell_len: Any) -> list[int]:
-    """Column widths: each column's widest cell (or header), narrowed to fit
-    `width` where it can be without breaking a word or a header."""
-    def longest_word(text: str) -> int:
-        return max((cell_len(w) for w in text.split()), default=0)
-
-    natural = [max([cell_len(h), *(cell_len(r[i]) for r in sample)]) for i, h in enumerate(headers)]
-    words = [natural[i] if c == "severity" else max([longest_word(h), *(longest_word(r[i]) for r in sample), 1])
-             for i, (c, h) in enumerate(zip(columns, headers, strict=True))]
-    room = width - 1 - 3 * (len(columns) - 1)  # the left edge and three spaces between columns
-    widths = list(natural)
-    # narrow the column with the most to give, one cell at a time (few columns: cheap): first
-    # down to its header's width, then (if that is not enough) down to its longest word
-    for least in ([max(w, cell_len(h)) for w, h in zip(words, headers, strict=True)], words):
-        while sum(widths) > room:
-            i = max(range(len(widths)), key=lambda k: widths[k] - least[k])
-            if widths[i] <= least[i]:
-                break
-            widths[i] -= 1
-    return widths
-
-
 class _Layout:
     """Table rows as lines of text: each cell escaped (`printable`), wrapped at
     spaces to its column's width (a word broken only where it is longer than
@@ -354,9 +395,9 @@ class _Layout:
         if self._width(text) <= w:
             parts = [text]
         else:
-            import textwrap
+            from .human import wrap
 
-            parts = textwrap.wrap(text, w, break_on_hyphens=False) or [""]
+            parts = wrap(text, w)
         return [self.style(col, part) + " " * max(0, w - self._width(part)) for part in parts]
 
     def _tail_cell(self, k: int, text: str) -> list[str]:

@@ -106,7 +106,7 @@ def print_table(report: Report, limit: int | None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .human import SEVERITY_STYLE, emit
+    from .human import SEVERITY_STYLE, console, emit, fitted
 
     s = report.summary
     head = Text.assemble(("Triage: ", "bold"), (f"{s.objects()}  ", ""),
@@ -123,14 +123,26 @@ def print_table(report: Report, limit: int | None) -> None:
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
     if problems:
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Needs attention, worst first", title_justify="left")
+        title = "Needs attention, worst first"
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
         for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
-            table.add_column(header, overflow="fold", no_wrap=header == "Severity")
-        for r in problems:
-            table.add_row(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
-                          Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r)),
-                          Text(r.rpo_text.removeprefix("RPO ")))
-        parts.append(table)
+            table.add_column(header, overflow="fold", no_wrap=header in ("Severity", "RPO"))
+        cells = [(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
+                  Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r)),
+                  Text(r.rpo_text.removeprefix("RPO "))) for r in problems]
+        for row in cells:
+            table.add_row(*row)
+        if fitted(table, console().width):
+            parts.append(table)
+        else:  # too narrow for the words side by side: each VPG's facts under its name
+            stacked = Table.grid(padding=(0, 2))
+            stacked.add_column(no_wrap=True)
+            stacked.add_column(overflow="fold")
+            for severity, name, state, failover, rpo in cells:
+                stacked.add_row(severity, Text("\n").join([Text.assemble(name, style="bold"), state,
+                                                           Text.assemble("failover now: ", failover),
+                                                           Text.assemble("RPO ", rpo)]))
+            parts += [Text(title, style="table.title"), stacked]
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
         parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
