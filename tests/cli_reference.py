@@ -10,13 +10,15 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from readme_examples import WIDTH
+
 from zvpg_cli.cli import app
 
 CLI_MD = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
 def help_page(*args: str) -> str:
-    r = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"},
+    r = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"},
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     return r.stdout.rstrip() + "\n"
@@ -27,7 +29,8 @@ def reference() -> str:
     out = ["# CLI reference", "",
            "Every command's `--help`, generated from the command line itself by",
            "`python tests/cli_reference.py --update` (do not edit by hand: a test fails when this",
-           "page and the program differ). What the commands are for: [README](../README.md).", ""]
+           f"page and the program differ), as a terminal of {WIDTH} columns shows it, the width every",
+           "example of these pages is run at. What the commands are for: [README](../README.md).", ""]
     out += ["- [zvpg](#zvpg)"] + [f"- [zvpg {c}](#zvpg-{c})" for c in commands] + [""]
     for name in ["", *commands]:
         title = f"zvpg {name}".strip()

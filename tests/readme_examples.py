@@ -1,5 +1,5 @@
 """The ```console blocks of README.md and docs/*.md: each `$ zvpg ...` line and
-the output it shows. tests/test_docs.py runs them and compares; run this file
+the output it shows, as an 80-column terminal (`WIDTH`) shows it. tests/test_docs.py runs them and compares; run this file
 with `--update` to rewrite the shown output of every page from real runs."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
-ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+#: The terminal width the examples are run at, and docs/cli.md's help rendered at (as the pages say).
+WIDTH = 80
+ENV = {"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"}
 
 
 def pages() -> list[Path]:

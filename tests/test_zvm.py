@@ -510,7 +510,7 @@ def test_codes_report_every_difference(zvm_ca: trustme.CA, ca_file: str) -> None
             {"difference": "moved", "name": "JournalOrRecoveryMissingError", "zvm_code": 32, "kb_code": None},
             {"difference": "kb_only", "name": kb_lists()[1][32], "zvm_code": None, "kb_code": 32},
         ]
-        text = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file)
+        text = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file, env={"COLUMNS": "200"})
         assert text.returncode == 1
         assert ("JournalOrRecoveryMissingError: code 32 on the ZVM; the knowledge base knows the name but no code"
                 in text.stdout.decode())

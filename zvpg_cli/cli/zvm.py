@@ -335,8 +335,10 @@ def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict
     from ..sanitize import printable
     from ..zvm.codes import READING
 
-    lines = [printable(f"{site.name}: the ZVM's own lists compared with the knowledge base ({kb_path})."),
-             f"Read by {READING}.", ""]
+    from ..kb import default_path
+
+    kb = "the knowledge base installed with zvpg" if kb_path == default_path() else f"the knowledge base ({kb_path})"
+    lines = [printable(f"{site.name}: the ZVM's own lists compared with {kb}."), f"Read by {READING}.", ""]
     for c in comparisons:
         verdict = "they agree." if c.agree else f"{len(c.differences)} difference" + \
             ("s:" if len(c.differences) != 1 else ":")
@@ -356,7 +358,11 @@ def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict
                 lines.append(f"  {name}: {where}, not in the ZVM's list")
     for kind, why in unread.items():
         lines.append(printable(f"{_WHAT[kind]}: not compared: {why}"))
-    return "\n".join(lines) + "\n"
+    from ..output.human import console, wrap
+
+    width = console().width  # each line wrapped at spaces, its continuation indented
+    return "".join("\n".join(wrap(line, width, indent=len(line) - len(line.lstrip(" ")) + 2)) + "\n"
+                   for line in lines)
 
 
 def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:

@@ -173,29 +173,34 @@ def fitted(table: Table, width: int) -> bool:
     return True
 
 
-def wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int, indent: int = 0) -> list[str]:
     """`text` in lines of at most `width` cells, broken at spaces only (a
-    non-breaking space holds words together); a word longer than `width` is
-    the one thing ever broken."""
+    non-breaking space holds words together; the text's own leading spaces
+    are kept), the lines after the first indented by `indent` spaces; a word
+    longer than a line is the one thing ever broken."""
+    body = text.lstrip(" ")
     lines: list[str] = []
-    line, used = "", 0
-    for word in text.split(" "):
-        size = cell_len(word)
-        if line and used + 1 + size <= width:
-            line, used = f"{line} {word}", used + 1 + size
+    line, room = text[:len(text) - len(body)], width
+    for word in body.split(" "):
+        if line.strip(" ") and cell_len(line) + 1 + cell_len(word) <= room:
+            line = f"{line} {word}"
             continue
-        if line or used:
+        if line.strip(" "):
             lines.append(line)
-        while size > width:  # longer than a whole line: the one place a word is broken
-            cut, taken = 0, 0
-            while cut < len(word) and taken + cell_len(word[cut]) <= max(width, 1):
-                taken += cell_len(word[cut])
-                cut += 1
-            lines.append(word[:cut])
-            word, size = word[cut:], cell_len(word[cut:])
-        line, used = word, size
+            line, room = "", max(width - indent, 1)
+        if cell_len(line) + cell_len(word) > room:  # longer than a line: the one place a word is broken
+            piece, used = line, cell_len(line)
+            for char in word:
+                size = cell_len(char)
+                if used + size > room and piece.strip(" "):
+                    lines.append(piece)
+                    piece, used, room = "", 0, max(width - indent, 1)
+                piece, used = piece + char, used + size
+            line, word = piece, ""
+        line += word
     lines.append(line)
-    return [li.replace("\xa0", " ") for li in lines]
+    pad = " " * indent
+    return [(pad if i else "") + li.replace("\xa0", " ") for i, li in enumerate(lines)]
 
 
 def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, show_listed: bool) -> list[Any]:
