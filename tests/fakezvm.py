@@ -1,7 +1,7 @@
 """A fake Zerto Virtual Manager for the tests and benchmarks: a real HTTPS server on
 127.0.0.1 (an OS-chosen port, certificates from trustme) in a daemon thread.
 
-Two flavours, as /work/shared/reference/zerto-rest-api.md ("Reaching a ZVM directly")
+Two flavours, as tests/fixtures/zerto-rest-api.md ("Reaching a ZVM directly")
 describes real ZVMs:
 
 - "windows": `POST /v1/session/add` with HTTP Basic credentials -> 200 and the session
@@ -92,7 +92,7 @@ def json_bytes(value: Any, *, ensure_ascii: bool = True) -> bytes:
 
 # (Status, SubStatus) pairs, in the order they are dealt: half the VPGs meet their SLA
 # with no substatus, the rest walk through states the documentation pairs with each
-# status (seeds/vpg-status-reference.txt, table 1). Deterministic: VPG i gets _MIX[i % len].
+# status (tests/fixtures/vpg-status-reference.txt, table 1). Deterministic: VPG i gets _MIX[i % len].
 _MIX: list[tuple[int, int]] = [
     (1, 0), (1, 23), (1, 0), (2, 6), (1, 0), (3, 0), (1, 0), (4, 0), (1, 0), (0, 1),
     (1, 0), (2, 24), (1, 0), (1, 5), (1, 0), (0, 2), (1, 0), (6, 19), (1, 0), (2, 8),

@@ -6,6 +6,7 @@ is kept."""
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from importlib import metadata
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 import typer
 from cli_reference import CLI_MD, reference
-from readme_examples import README, examples, pages, run
+from readme_examples import README, WIDTH, examples, pages, run
+from rich.cells import cell_len
 
 from zvpg_cli.cli import app
 
@@ -31,6 +33,44 @@ EXAMPLES = [(page, command, shown) for page in pages() for command, shown in exa
 def test_console_example_output_is_real(page: Path, command: str, shown: str) -> None:
     assert run(command) == shown, \
         f"{page.relative_to(ROOT)} is stale for `{command}`: run python tests/readme_examples.py --update"
+
+
+#: The commands whose default output is for people (the others print what monitoring reads);
+#: `history` and `policy show` are laid out by their own owners' code and not yet held to it.
+FOR_PEOPLE = ("explain", "decode", "list", "triage", "annotate", "codes", "validate")
+
+
+def _for_people(command: str) -> bool:
+    args = shlex.split(command)[1:]
+    while args and args[0].startswith("-"):  # zvpg's own options: --data FILE
+        args = args[2:]
+    fmt = next((b for a, b in zip(args, args[1:]) if a in ("--format", "-f")), "table")
+    return bool(args) and args[0] in FOR_PEOPLE and fmt == "table" and not {"--nagios", "--json"} & set(args)
+
+
+PEOPLES = [(p, c, shown) for p, c, shown in EXAMPLES if _for_people(c)]
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), PEOPLES,
+                         ids=[f"{p.relative_to(ROOT)}: {c}" for p, c, _ in PEOPLES])
+def test_console_examples_for_people_fit_the_width_the_docs_state(page: Path, command: str, shown: str) -> None:
+    wide = [line for line in shown.splitlines() if cell_len(line) > WIDTH]
+    assert not wide, f"{page.name}: `{command}` shows a line over {WIDTH} columns: {wide[0]!r}"
+
+
+def test_examples_for_people_are_checked_for_width() -> None:
+    assert len(PEOPLES) >= 8 and {c.split()[1] for _, c, _ in PEOPLES} >= {"explain", "decode", "list", "triage",
+                                                                           "annotate"}
+
+
+def test_the_module_map_names_only_modules_that_exist() -> None:
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    block = re.search(r"^```\n(.*?)^```", text, re.S | re.M)
+    assert block is not None
+    named = re.findall(r"^([\w./-]+)\s", block.group(1), re.M) + re.findall(r"\bzvpg_cli/[\w/]+\.py\b", text)
+    assert len(named) >= 20
+    missing = [path for path in named if not (ROOT / path).exists()]
+    assert not missing, f"docs/development.md names what does not exist: {missing}"
 
 
 def test_examples_are_checked_on_every_page() -> None:
