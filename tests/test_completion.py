@@ -249,6 +249,8 @@ TYPED = [  # typed, Tab, then Enter -> the arguments zvpg received
     ('zvpg explain "Delta S\t"', ["explain", "Delta Syncing"]),
     # a name found through a spelling it does not start with (ZVM = Zerto Virtual Manager)
     ('zvpg explain "zvm pa\t', ["explain", "zvm paused protection"]),
+    # a bare space ends the word in every shell: docs/reference.md says to open a quote first
+    ("zvpg explain Delta Sy\t", ["explain", "Delta", "Sy"]),
 ]
 
 
