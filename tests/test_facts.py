@@ -243,4 +243,4 @@ def test_list_filters_by_recovery_and_severity(cli: Any, kb: KnowledgeBase) -> N
     assert unknown and all(e["recovery"] is None and e["kind"] == "substatus" for e in unknown)
     crit = json.loads(cli("list", "--severity", "critical", "--json").stdout)
     assert crit and all(e["severity"] == "critical" for e in crit)
-    assert "Severity" in cli("list", env={"COLUMNS": "120"}).stdout
+    assert "Severity" in cli("list", env={"COLUMNS": "160"}).stdout  # (the full table needs 121 columns)

@@ -151,7 +151,9 @@ def test_suggestions_on_stderr_are_printable(hostile_kb: str, term: str) -> None
 
 
 def test_markup_in_fields_is_a_plain_column_header() -> None:
-    p = sh(f"zvpg annotate {VMS} -f table --fields 'name,[blink]x[/blink],[/y],[link=http://e]z'",)
+    payload = json.dumps([{"VpgName": "v", "Status": 1, "SubStatus": 0, "[blink]x[/blink]": 1, "[/y]": 2,
+                           "[link=http://e]z": 3}]).encode()
+    p = sh("zvpg annotate -f table --fields 'name,[blink]x[/blink],[/y],[link=http://e]z'", input=payload)
     out = p.stdout.decode()
     assert p.returncode == 0, p.stderr
     assert "[blink]x[/blink]" in out and "[/y]" in out and "[link=http://e]z" in out

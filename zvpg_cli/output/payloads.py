@@ -13,7 +13,7 @@ import msgspec
 
 from ..annotate import cell_text, fragment, pieces, single_line
 from ..model import KnowledgeBase
-from ..payload import Payload
+from ..payload import _CODES, _IDENTITY, Payload
 from ..rows import Row
 from ..sanitize import json_safe, printable
 from ..units import number
@@ -121,6 +121,8 @@ def write_ndjson(kb: KnowledgeBase, payload: Payload, rows: list[Row], report: R
 # ---- cells: the same row model as triage -------------------------------------------
 
 _COMPUTED = frozenset(HEADERS)
+#: The API fields zvpg reads, in every spelling: a column even where a payload lacks them.
+_READ = frozenset((*_CODES, *_IDENTITY))
 #: A top-level API field a column may name: printable, no quote or backslash, at most 100 characters.
 _FIELD_NAME = re.compile(r'[^"\\\x00-\x1f\x7f-\x9f]{1,100}')
 
@@ -140,10 +142,11 @@ def parse_fields(spec: str | None, table: bool = False) -> list[str]:
 
 
 def check_fields(payload: Payload, columns: list[str]) -> None:
-    """A column naming a field no object of the payload has is a misspelling,
-    not an empty column: raises ValueError (a usage error to show) naming the
-    columns there are."""
-    own = [c for c in columns if c not in _COMPUTED]
+    """A column naming a field no object of the payload has, and none that
+    zvpg reads either (`VmName` of a VPG list is an empty column), is a
+    misspelling: raises ValueError (a usage error to show) naming the columns
+    there are."""
+    own = [c for c in columns if c not in _COMPUTED and c not in _READ]
     if not own or not payload.items:
         return
     data = payload.data if not payload.single else b"[" + payload.data + b"]"
