@@ -62,7 +62,7 @@ def test_list_severity_filter_finds_what_has_none_of_its_own(cli: Any, kb: Knowl
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 @pytest.mark.parametrize(("args", "known", "unknown"), [
-    (("1", "35"), "Meeting SLA", "unknown substatus '35'"),
+    (("1", "36"), "Meeting SLA", "unknown substatus '36'"),
     (("NotMeetingSLA", "Bogus"), "Not Meeting SLA", "unknown substatus 'Bogus'"),
     (("9", "23"), "Bitmap Syncing", "unknown status '9'"),
 ])
