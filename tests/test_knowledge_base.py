@@ -6,8 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import (KB_FILE, reference_community_codes, reference_statuses, reference_substatuses, seed_descriptions,
-                      seed_lines, seed_status_rows)
+from conftest import (
+    KB_FILE,
+    reference_community_codes,
+    reference_statuses,
+    reference_substatuses,
+    seed_descriptions,
+    seed_lines,
+    seed_status_rows,
+)
 
 from zvpg_cli.lookup import normalize
 from zvpg_cli.model import KnowledgeBase, Status, Substatus

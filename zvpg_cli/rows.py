@@ -17,8 +17,17 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .decoding import (DOCUMENTATION, INFERRED, NO_ANSWER, UNDOCUMENTED, ZVPG, Failover, failover_source, rpo_evidence,
-                       undocumented_floor)
+from .decoding import (
+    DOCUMENTATION,
+    INFERRED,
+    NO_ANSWER,
+    UNDOCUMENTED,
+    ZVPG,
+    Failover,
+    failover_source,
+    rpo_evidence,
+    undocumented_floor,
+)
 from .model import KnowledgeBase, Severity, Status, Substatus
 from .payload import Annotation, Payload, annotate_head, pair_key, show
 from .units import number
