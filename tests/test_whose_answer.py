@@ -167,3 +167,13 @@ def test_a_code_source_belongs_only_to_an_undocumented_code(cli: Any, tmp_path: 
     assert r.exit_code == 2
     assert "substatus 'Disk Initial Sync': code_source is only for the code of an undocumented substatus" in \
         r.stdout + r.stderr
+
+
+def test_a_grace_period_is_labelled_zvpgs(run: Any, tmp_path: Path) -> None:
+    payload = json.dumps([{"VpgName": "d", "VpgIdentifier": "1", "Status": 2, "SubStatus": 6, "ActualRPO": 500,
+                           "ConfiguredRpoSeconds": 300}])
+    without = json.loads(run("triage", "--format", "json", input=payload).stdout)["vpgs"][0]
+    assert without["basis"]["grace_until"] is None
+    row = json.loads(run("triage", "--format", "json", "--state", str(tmp_path / "state.db"),
+                         input=payload).stdout)["vpgs"][0]
+    assert row["grace_until"] is not None and row["basis"]["grace_until"] == "zvpg"
