@@ -8,6 +8,7 @@ keeps a substatus that is critical on its own."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -89,6 +90,8 @@ def test_without_evidence_no_failover_is_expected_in_any_output(run: Any) -> Non
     for text in (nagios, table, checkmk):
         assert "expected" not in text
     assert checkmk.count("failover possible: not stated") == len(NO_EVIDENCE)
+    # a configured RPO that is no RPO (0, -5) is no warning level either
+    assert re.search(r'"Zerto VPG configured -5" actual_rpo=5;;;0;', checkmk)
     assert set(failover_gauges(prom).values()) == {(-1, "none")}
 
 

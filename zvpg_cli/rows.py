@@ -322,7 +322,8 @@ def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | 
     performance data shows them: --rpo-warning (or, where the status claims the
     RPO SLA is met, ConfiguredRpoSeconds) and --rpo-critical."""
     c = row.configured_rpo
-    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and row.verdict.rpo_sla_met else None)
+    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and c > 0 and row.verdict.rpo_sla_met
+                                                                   else None)
     crit = thresholds.critical.limit(c) if thresholds.critical else None
     return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
 
