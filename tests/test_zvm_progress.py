@@ -66,9 +66,9 @@ class Pty:
 
         self.master, slave = pty.openpty()
         clean = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TERM")}
+        env = {**clean, "ZVPG_PASSWORD": PASSWORD, "COLUMNS": "100", **env}
         self.proc = subprocess.Popen([sys.executable, "-m", "zvpg_cli", *args], stdin=slave, stdout=slave,
-                                     stderr=slave if stderr is None else stderr, env={**clean, "ZVPG_PASSWORD": PASSWORD, "COLUMNS": "100",
-                                                        **env})
+                                     stderr=slave if stderr is None else stderr, env=env)
         os.close(slave)
         self.out = b""
 
@@ -205,7 +205,8 @@ def test_through_pipes_nothing_is_added(slow_sites: str) -> None:
 def test_stderr_a_file_stdout_a_terminal_shows_nothing(slow_sites: str, tmp_path: Path) -> None:
     log = tmp_path / "stderr.log"
     with log.open("wb") as fh:
-        code, out = Pty(["triage", "--sites", slow_sites, "--format", "json"], stderr=fh, TERM="xterm-256color").finish()
+        run = Pty(["triage", "--sites", slow_sites, "--format", "json"], stderr=fh, TERM="xterm-256color")
+        code, out = run.finish()
     assert code == 0 and out.startswith(b"{")
     assert log.read_bytes().startswith(b"zvpg: site lab could not be read: ") and log.read_bytes().count(b"\n") == 1
 
@@ -297,3 +298,14 @@ def test_untrusted_names_and_errors_cannot_steer_the_terminal(ca_file: str, caps
     progress.interrupted([_result(evil, "boom\x1b]0;title\x07"), None])
     err: Any = capsys.readouterr().err
     assert "\x1b" not in err and "\u202e" not in err and "\x07" not in err and "evil\\x1b[2J" in err
+
+
+def test_the_documented_example_has_the_shapes_zvpg_prints() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "zvm.md").read_text(encoding="utf-8")
+    section = page.split("### Progress on a terminal", 1)[1].split("\n### ", 1)[0]
+    frame, interrupted = re.findall(r"```text\n(.*?)```", section, re.S)
+    assert re.fullmatch(r"Reading ZVMs: \d+ of \d+ answered, \d+ could not be read \(\d+ s\)\n"
+                        r"Waiting for [\w, -]+\n(site \S+ could not be read: .+\n)+", frame)
+    assert re.fullmatch(r"\$ zvpg triage .*\nzvpg: interrupted after \d+ s: \d+ of \d+ ZVMs had answered "
+                        r"\(\d+ could not be read\); still waiting for [\w, -]+\n", interrupted)
+    assert re.search(r"`zvpg: read ZVMs: \d+ of \d+\s+answered, \d+ could not be read, in \d+\.\d s`", section)

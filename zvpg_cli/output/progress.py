@@ -63,6 +63,7 @@ class Progress:
         self.done: set[int] = set()
         self.failures: list[int] = []  # sites that could not be read, as they came
         self.live: Any = None  # rich's Live, while it is on the screen
+        self.frame: list[tuple[str, str]] = []  # what it shows: (text, style) per line
         self.shown = False
         self.last_line = 0.0  # plain: when the last line was written
 
@@ -154,15 +155,15 @@ class Progress:
         from rich.console import Console, Group
         from rich.text import Text
 
-        def line(text: str, style: str = "") -> Text:
-            return Text(text, style=style, no_wrap=True, overflow="ellipsis")
-
-        lines = [line(f"Reading ZVMs: {self._counts()} ({self._elapsed():.0f} s)", "bold"),
-                 line(f"Waiting for {self._waiting()}", "dim")]
+        frame = [(f"Reading ZVMs: {self._counts()} ({self._elapsed():.0f} s)", "bold"),
+                 (f"Waiting for {self._waiting()}", "dim")]
         hidden = len(self.failures) - FAILURES_SHOWN
         if hidden > 0:
-            lines.append(line(f"{hidden} more could not be read (named when the read is done)", "red"))
-        lines += [line(self._failure(i), "red") for i in self.failures[-FAILURES_SHOWN:]]
+            frame.append((f"{hidden} more could not be read (named when the read is done)", "red"))
+        frame += [(self._failure(i), "red") for i in self.failures[-FAILURES_SHOWN:]]
+        if self.live is not None and frame == self.frame:
+            return
+        self.frame = frame
         if self.live is None:
             from rich.live import Live
 
@@ -171,7 +172,8 @@ class Progress:
             self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False)
             self.live.start()
             self.shown = True
-        self.live.update(Group(*lines), refresh=True)
+        self.live.update(Group(*(Text(text, style=style, no_wrap=True, overflow="ellipsis")
+                                 for text, style in frame)), refresh=True)
 
     def _erase(self) -> None:
         live, self.live = self.live, None
