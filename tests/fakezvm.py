@@ -23,6 +23,8 @@ Use from pytest (test files do `from fakezvm import ...`; the fixtures are `zvm_
     python tests/fakezvm.py --flavour appliance --count 20 --latency 0.2 --vpgs 50 --ca-dir DIR
 
 prints one URL per line, then READY, and serves until stdin closes or SIGTERM.
+`--latencies 1,2.5,4` gives each server its own latency instead (slow sites, for
+the progress display).
 
 (PYTEST_DONT_REWRITE: test modules load this file as a plugin after importing it.)
 """

@@ -211,6 +211,29 @@ def test_stderr_a_file_stdout_a_terminal_shows_nothing(slow_sites: str, tmp_path
     assert log.read_bytes().startswith(b"zvpg: site lab could not be read: ") and log.read_bytes().count(b"\n") == 1
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_ctrl_c_through_pipes(zvm_ca: trustme.CA, ca_file: str, tmp_path: Path, quiet: bool) -> None:
+    """Off a terminal nothing is shown while waiting, but Ctrl-C still says how far the read got
+    (not with --quiet); stdout stays empty."""
+    with FakeZvm("windows", ca=zvm_ca) as fast, FakeZvm("appliance", ca=zvm_ca) as slow:
+        slow.latency = 300
+        sites = _sites_file(tmp_path, ca_file, {"fast": fast.url, "slow": slow.url}, timeout=600)
+        p = subprocess.Popen([sys.executable, "-m", "zvpg_cli", "triage", "--sites", sites, "--json",
+                              *(["--quiet"] if quiet else [])], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**os.environ, "ZVPG_PASSWORD": PASSWORD})
+        end = time.monotonic() + 60
+        while not any(target.startswith("/v1/vpgs") for _, target, _ in slow.requests) and time.monotonic() < end:
+            time.sleep(0.05)  # until zvpg waits on the slow site
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    assert (p.returncode, out) == (130, b"")
+    if quiet:
+        assert err == b""
+    else:
+        assert re.fullmatch(rb"zvpg: interrupted after \d+ s: [01] of 2 ZVMs had answered; still waiting for "
+                            rb"(fast, )?slow\n", err), err
+
+
 # ---- the observer, directly ------------------------------------------------------------
 
 class Recorder:
