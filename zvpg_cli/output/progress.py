@@ -144,12 +144,12 @@ class Progress:
         now = self._elapsed()
         if self.shown and now - self.last_line < PLAIN_EVERY:
             return
-        if not self.shown:  # failures that came before the first line are named now
+        self.last_line = now
+        error(f"zvpg: reading ZVMs: {self._counts()} ({now:.0f} s); waiting for {self._waiting()}")
+        if not self.shown:  # failures that came before the first line are named now; later ones as they come
             self.shown = True
             for i in self.failures:
                 error("zvpg: " + self._failure(i))
-        self.last_line = now
-        error(f"zvpg: reading ZVMs: {self._counts()} ({now:.0f} s); waiting for {self._waiting()}")
 
     def _live(self) -> None:
         from rich.console import Console, Group
