@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import trustme
 from fakezvm import FakeZvm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_zvm import PASSWORD, zvpg
 
 from zvpg_cli.output.progress import Progress
@@ -333,3 +335,26 @@ def test_the_documented_example_has_the_shapes_zvpg_prints() -> None:
     assert re.fullmatch(r"\$ zvpg triage .*\nzvpg: interrupted after \d+ s: \d+ of \d+ ZVMs had answered "
                         r"\(\d+ could not be read\); still waiting for [\w, -]+\n", interrupted)
     assert re.search(r"`zvpg: read ZVMs: \d+ of \d+\s+answered, \d+ could not be read, in \d+\.\d s`", section)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=30), st.one_of(st.none(), st.text(max_size=60))), min_size=1, max_size=6))
+def test_any_names_and_errors_stay_single_safe_lines(sites_and_errors: list[tuple[str, str | None]]) -> None:
+    import contextlib
+    import io
+
+    sites = [Site(name=name, url=f"https://zvm{i}") for i, (name, _) in enumerate(sites_and_errors)]
+    results = [None if why is None else SiteResult(site, None, why)
+               for site, (_, why) in zip(sites, sites_and_errors, strict=True)]
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer):
+        progress = Progress(sites, "plain")
+        progress.started -= 2.0
+        progress.update([None] * len(sites))
+        progress.update(results)
+        progress.interrupted(results)
+    lines = buffer.getvalue().split("\n")
+    assert lines.pop() == ""
+    for line in lines:
+        assert line.startswith("zvpg: ")
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]", line)
