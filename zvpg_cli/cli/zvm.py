@@ -235,45 +235,47 @@ def _one_site(found: "list[Site]", command: str) -> "Site":
 @contextmanager
 def watching(found: "list[Site]", *, quiet: bool = False, nagios: bool = False) -> "Iterator[Progress | None]":
     """The observer to hand to a read of `found` (`zvm.fetch.Observer`): the
-    progress display of output/progress.py, which shows itself only where
-    stderr is a terminal; None with --quiet or --nagios (a plugin prints its
-    answer and nothing else). Ctrl-C during the read stops it at once: the
-    display says how many sites had answered, and zvpg exits 130."""
+    progress display of output/progress.py where stderr is a terminal; None
+    elsewhere, with --quiet, or under --nagios (a plugin prints its answer and
+    nothing else). Ctrl-C during the read stops it at once: the display says
+    how many sites had answered, and the KeyboardInterrupt goes on to the
+    entry point, which gives the final answer (exit 130)."""
     if quiet or nagios:
         yield None
         return
     from ..output.progress import Progress, terminal_mode
 
-    progress = Progress(found, terminal_mode())
+    mode = terminal_mode()
+    if mode is None:
+        yield None
+        return
+    progress = Progress(found, mode)
     try:
         with _interruptible():
             yield progress
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
     finally:
         progress.close()
 
 
 @contextmanager
 def _interruptible() -> Iterator[None]:
-    """Within the block, Ctrl-C raises KeyboardInterrupt (where zvpg's entry
-    point would end the process at once), so that the read can say how far it
-    got. An ignored SIGINT (a background job) stays ignored."""
+    """Within the block, Ctrl-C raises KeyboardInterrupt where zvpg's entry
+    point (`_entry._interrupted`) would end the process at once, so that the
+    read can say how far it got. Any other handler is left as it is."""
     import signal
+    import sys
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.getsignal(signal.SIGINT)
-    if before in (signal.SIG_IGN, None):
+    ends_at_once = getattr(sys.modules.get("zvpg_cli._entry"), "_interrupted", None)
+    if threading.current_thread() is not threading.main_thread() or ends_at_once is None or \
+            signal.getsignal(signal.SIGINT) is not ends_at_once:
         yield
         return
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        signal.signal(signal.SIGINT, ends_at_once)
 
 
 def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int, quiet: bool,

@@ -9,9 +9,9 @@ until it has kept zvpg waiting for `ONE_SITE_AFTER` seconds, and rich is
 imported only when the display is shown: a check that runs every minute, its
 output piped, never pays for it.
 
-`Progress` is the `zvm.fetch.Observer` the command line hands to the read: it
-is told, in the calling thread, each site's result so far. On Ctrl-C it says
-how many sites had answered (also off a terminal: one line on stderr).
+`Progress` is the `zvm.fetch.Observer` the command line hands to a read on a
+terminal: it is told, in the calling thread, each site's result so far. On
+Ctrl-C it says how many sites had answered.
 """
 
 from __future__ import annotations
@@ -87,13 +87,16 @@ class Progress:
         self._erase()
 
     def interrupted(self, results: Sequence[SiteResult | None]) -> None:
+        """Ctrl-C: the display goes, and one line says how far the read got (the
+        entry point's own answer, "interrupted", follows it)."""
         self._take(results)
         self._erase()
-        answered = len(self.done) - len(self.failures)
-        failed = f" ({len(self.failures)} could not be read)" if self.failures else ""
-        waiting = f"; still waiting for {self._waiting()}" if len(self.done) < len(self.sites) else ""
-        error(printable(f"zvpg: interrupted after {self._elapsed():.0f} s: {answered} of {len(self.sites)} "
-                        f"ZVMs had answered{failed}{waiting}"))
+        if self.mode is not None:
+            answered = len(self.done) - len(self.failures)
+            failed = f" ({len(self.failures)} could not be read)" if self.failures else ""
+            waiting = f"; still waiting for {self._waiting()}" if len(self.done) < len(self.sites) else ""
+            error(printable(f"zvpg: reading stopped after {self._elapsed():.0f} s: {answered} of {len(self.sites)} "
+                            f"ZVMs had answered{failed}{waiting}"))
         self.mode = None
 
     def close(self) -> None:
