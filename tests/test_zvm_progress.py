@@ -356,3 +356,28 @@ def test_any_names_and_errors_stay_single_safe_lines(sites_and_errors: list[tupl
     for line in lines:
         assert line.startswith("zvpg: ")
         assert not re.search(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]", line)
+
+
+def test_a_terminal_that_goes_away_does_not_stop_the_read(ca_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    class Gone:
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise OSError(errno.EIO, "Input/output error")
+
+        def flush(self) -> None:
+            raise OSError(errno.EIO, "Input/output error")
+
+    gone = Gone()
+    monkeypatch.setattr(sys, "stderr", gone)
+    sites = [_site("a", "https://zvm1", ca_file), _site("b", "https://zvm2", ca_file)]
+    progress = Progress(sites, "live")
+    progress.update([None, None])
+    assert progress.mode is None and progress.live is None  # given up, quietly
+    assert sys.stderr is gone  # (rich's stand-in for stderr, while it draws, is gone with it)
+    progress.update([_result(sites[0]), None])
+    progress.interrupted([_result(sites[0]), None])
+    progress.close()

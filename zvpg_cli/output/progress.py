@@ -78,10 +78,14 @@ class Progress:
             return
         if not self.shown and len(self.sites) == 1 and self._elapsed() < ONE_SITE_AFTER:
             return
-        if self.mode == "plain":
-            self._plain()
-        else:
-            self._live()
+        try:
+            if self.mode == "plain":
+                self._plain()
+            else:
+                self._live()
+        except OSError:  # the terminal went away: the read goes on without a display
+            self._erase()
+            self.mode = None
 
     def pause(self) -> None:
         self._erase()
@@ -173,12 +177,15 @@ class Progress:
             console = Console(file=sys.stderr, highlight=False)
             # stderr's other lines (warnings from the sites' threads) are printed above the display
             self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False)
-            self.live.start()
             self.shown = True
+            self.live.start()
         self.live.update(Group(*(Text(text, style=style, no_wrap=True, overflow="ellipsis")
                                  for text, style in frame)), refresh=True)
 
     def _erase(self) -> None:
         live, self.live = self.live, None
         if live is not None:
-            live.stop()
+            try:
+                live.stop()
+            except OSError:  # the terminal went away
+                pass
