@@ -6,6 +6,7 @@ many sites had answered. The observer the ZVM layer calls is tested directly too
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -260,13 +261,19 @@ def _site(name: str, url: str, ca_file: str) -> Site:
                               "timeout": 600}])
 
 
+@contextlib.contextmanager
+def fast_and_slow(zvm_ca: trustme.CA, ca_file: str, latency: float) -> Iterator[list[Site]]:
+    """Two sites for the library: "fast" answers at once, "slow" after `latency` seconds."""
+    with FakeZvm("windows", ca=zvm_ca) as fast, FakeZvm("appliance", ca=zvm_ca) as slow:
+        slow.latency = latency
+        yield [_site("fast", fast.url, ca_file), _site("slow", slow.url, ca_file)]
+
+
 def test_the_observer_hears_each_answer_and_the_end(zvm_ca: trustme.CA, ca_file: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZVPG_PASSWORD", PASSWORD)
-    with FakeZvm("windows", ca=zvm_ca) as fast, FakeZvm("appliance", ca=zvm_ca) as slow:
-        slow.latency = 0.8
-        sites = [_site("fast", fast.url, ca_file), _site("slow", slow.url, ca_file)]
-        seen = Recorder()
+    seen = Recorder()
+    with fast_and_slow(zvm_ca, ca_file, 0.8) as sites:
         results = fetch_each(sites, [("/v1/vpgs", {})], observer=seen)
     assert seen.updates[0] == [None, None]
     assert any(u[0] is not None and u[1] is None for u in seen.updates)  # fast answered, slow still waited for
@@ -276,12 +283,9 @@ def test_the_observer_hears_each_answer_and_the_end(zvm_ca: trustme.CA, ca_file:
 def test_ctrl_c_is_reported_then_raised_again(zvm_ca: trustme.CA, ca_file: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZVPG_PASSWORD", PASSWORD)
-    with FakeZvm("windows", ca=zvm_ca) as fast, FakeZvm("appliance", ca=zvm_ca) as slow:
-        slow.latency = 300
-        sites = [_site("fast", fast.url, ca_file), _site("slow", slow.url, ca_file)]
-        seen = Recorder(ctrl_c=True)
-        with pytest.raises(KeyboardInterrupt):
-            fetch_each(sites, [("/v1/vpgs", {})], observer=seen)
+    seen = Recorder(ctrl_c=True)
+    with fast_and_slow(zvm_ca, ca_file, 300) as sites, pytest.raises(KeyboardInterrupt):
+        fetch_each(sites, [("/v1/vpgs", {})], observer=seen)
     assert seen.stopped is not None and seen.stopped[0] is not None and seen.stopped[1] is None
 
 
@@ -338,7 +342,6 @@ def test_the_documented_example_has_the_shapes_zvpg_prints() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.text(max_size=30), st.one_of(st.none(), st.text(max_size=60))), min_size=1, max_size=6))
 def test_any_names_and_errors_stay_single_safe_lines(sites_and_errors: list[tuple[str, str | None]]) -> None:
-    import contextlib
     import io
 
     sites = [Site(name=name, url=f"https://zvm{i}") for i, (name, _) in enumerate(sites_and_errors)]
