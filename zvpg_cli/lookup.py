@@ -198,7 +198,7 @@ def search(kb: KnowledgeBase, text: str) -> list[Entry]:
 
 
 #: What triage, its JSON and the alert annotations print for a value the
-#: knowledge base does not know: `35 (unknown)`, `"Foo" (unknown)`.
+#: knowledge base does not know: `99 (unknown)`, `"Foo" (unknown)`.
 _UNKNOWN = re.compile(r'"?([^"]*?)"?\s*\(unknown\)')
 #: How they print "no substatus" (the API's SubStatus 0, `None`).
 _NO_SUBSTATUS = frozenset({"none", "nosubstatus"})

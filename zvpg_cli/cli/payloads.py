@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
-from .zvm import Connection, one_site, with_connection
+from .zvm import Connection, one_site, watching, with_connection
 
 
 class PayloadFormat(str, Enum):
@@ -76,9 +76,10 @@ class _Reporter:
 
 
 def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
-               command: str) -> list[Any]:
+               command: str, nagios: bool = False) -> list[Any]:
     """The sources a command reads (`triage.Read`): FILE or stdin, or the ZVMs
-    the connection options name; exit 2 with one line where none can be used."""
+    the connection options name (with progress on a terminal, not under
+    --nagios); exit 2 with one line where none can be used."""
     import sys
 
     from ..payload import PayloadError
@@ -91,7 +92,8 @@ def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_b
         found = conn.read_sites()
         if command == "annotate":
             one_site(found, command)
-        reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel)
+        with watching(found, quiet=conn.quiet, nagios=nagios) as observer:
+            reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel, observer)
         if len(reads) == 1 and reads[0].error is not None:
             fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
         return reads
@@ -260,7 +262,7 @@ def triage(
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
-    reads = read_input(file, conn, options.vpg, max_bytes, "triage")
+    reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios)
     try:
         result = report(kb, reads, options)
     except Exception as exc:
@@ -274,7 +276,9 @@ def triage(
         from ..writer import error
 
         for site in result.summary.failed_sites:
-            error(printable(f"zvpg: site {site.name} could not be read: {site.error}"))
+            from ..output.progress import unreadable
+
+            error(f"zvpg: {unreadable(site.name, site.error or '')}")
         if result.state_error:
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
     from ..writer import OutputError, to_file

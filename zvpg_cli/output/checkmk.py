@@ -16,7 +16,8 @@ from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import failover_text, state_text
+from .report import state_text
+from .views import failover_text
 
 _SERVICE_UNSAFE = re.compile(r"[^\w .:()\[\]/+,@#&-]")
 
@@ -63,7 +64,7 @@ def checkmk(report: Report) -> Iterator[str]:
     lines = []
     for row, service in zip(report.rows, names, strict=True):
         shown = state_text(row)
-        parts = [f"{shown}; failover possible: {failover_text(row)}; {row.rpo_text}",
+        parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}",
                  *(r for r in row.reasons if r != shown)]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row, report)} "
                      + " \\n".join(_text(p) for p in parts))

@@ -15,10 +15,11 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ..decoding import documented_failover
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from ..sanitize import printable
 from ..writer import OutputError, write
-from .views import Section, failover_short, listed_under, severity_word, substatus_count
+from .views import Section, failover_text, listed_under, severity_word, substatus_count
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 
@@ -57,8 +58,11 @@ def t(text: Any, style: str = "") -> Text:
     return Text(printable(str(text)), style=style)
 
 
-def render_sections(title: str, subtitle: str, sections: list[Section]) -> Group:
-    parts: list[Any] = [Text.assemble(t(title, "bold"), "  ", t(subtitle, "dim"))]
+def render_sections(title: str, subtitle: str, sections: list[Section], width: int | None = None) -> Group:
+    """The sections under a title line; the subtitle goes on a line of its own
+    where the two do not fit `width` together."""
+    apart = width is not None and cell_len(title) + 2 + cell_len(subtitle) > width
+    parts: list[Any] = [Text.assemble(t(title, "bold"), "\n" if apart else "  ", t(subtitle, "dim"))]
     for sec in sections:
         if sec.title:
             parts.append(Text(""))
@@ -81,7 +85,7 @@ def render_sections(title: str, subtitle: str, sections: list[Section]) -> Group
 
 
 def print_sections(title: str, subtitle: str, sections: list[Section]) -> None:
-    emit(render_sections(title, subtitle, sections))
+    emit(render_sections(title, subtitle, sections, console().width))
 
 
 def _table(title: str | None) -> Table:
@@ -124,7 +128,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             cells = [t("" if e.api_code is None else e.api_code),
                      t(e.name, "bold"), t(e.api_name or ""),
                      t(severity_word(e), SEVERITY_STYLE.get(e.severity, "")),
-                     t(failover_short(e.recovery, e.recovery_condition))]
+                     t(failover_text(documented_failover(e), short=True))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
     return tables
@@ -226,7 +230,7 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
             if isinstance(e, Status):
                 facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
             else:
-                facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
+                facts.append(t(f"failover: {failover_text(documented_failover(e), short=True)}"))
                 if show_listed:
                     facts.append(t(f"under: {listed_under(e)}"))
             out.append(Padding(Text(" · ").join(facts), (0, 0, 0, 2)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ..decoding import failover_source
 from ..rows import Row
 from ..sanitize import printable
 from ..triage import Report
@@ -32,6 +33,12 @@ def _failover(row: Row) -> int:
     return -1 if possible is None else int(possible)
 
 
+def _failover_basis(row: Row) -> str:
+    """Whose answer `zvpg_vpg_failover_possible` is: `basis="documentation"`,
+    `"zvpg"` (zvpg's inference, only on evidence: docs/monitoring.md) or `"none"`."""
+    return f',basis="{failover_source(row.failover) or "none"}"'
+
+
 def _code(row: Row, which: str) -> int:
     """A code as given (known or not); -1 when missing, not an integer, or too
     large for a float to hold exactly."""
@@ -49,8 +56,9 @@ _GAUGES: list[tuple[str, str, Callable[[Row], float | None]]] = [
      "not a number).", lambda r: _code(r, "status")),
     ("zvpg_vpg_substatus_code", "ZVM REST API SubStatus code of the VPG, also when unknown to zvpg (-1 when "
      "missing or not a number).", lambda r: _code(r, "substatus")),
-    ("zvpg_vpg_failover_possible", "1 when a failover is possible now (as the documentation says, or expected "
-     "because the status says the RPO SLA is met), 0 when not, -1 unknown.", _failover),
+    ("zvpg_vpg_failover_possible", "1 when a failover is possible now, 0 when not, -1 not stated; basis says whose "
+     "answer it is: documentation (its words) or zvpg (inferred: RPO SLA met, ActualRPO within the configured RPO).",
+     _failover),
     ("zvpg_vpg_actual_rpo_seconds", "ActualRPO of the VPG in seconds.", lambda r: r.actual_rpo),
     ("zvpg_vpg_configured_rpo_seconds", "ConfiguredRpoSeconds of the VPG.", lambda r: r.configured_rpo),
 ]
@@ -96,7 +104,8 @@ def prometheus(report: Report) -> Iterator[str]:
             for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True):
                 v = value(r)
                 if v is not None:
-                    lines.append(f"{name}{{{lab}}} {number(v)}\n")
+                    extra = _failover_basis(r) if value is _failover else ""
+                    lines.append(f"{name}{{{lab}{extra}}} {number(v)}\n")
             yield "".join(lines)
     yield _family("zvpg_vpgs", "Number of VPGs per severity.") + "".join(
         f'zvpg_vpgs{{severity="{s.value}"}} {report.summary.counts[s]}\n'

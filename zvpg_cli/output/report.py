@@ -12,15 +12,10 @@ from ..rows import Row
 from ..sanitize import json_safe, printable
 from ..triage import Report
 from ..units import duration
-from .views import failover_short
+from .views import failover_text
 
 #: The order counts are shown in, worst first (as the JSON contract has always had them).
 COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
-
-
-def failover_text(row: Row) -> str:
-    f = row.failover
-    return failover_short(f.recovery, f.condition, f.basis)
 
 
 def state_text(row: Row) -> str:
@@ -39,7 +34,8 @@ def one_line(row: Row) -> str:
     failover, RPO and what time says of it (stuck, flapping)."""
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
-    return printable(f"{row.label}: {state}; failover possible: {failover_text(row)}; {row.rpo_text}{timed}")
+    failover = failover_text(row.failover, short=True)
+    return printable(f"{row.label}: {state}; failover possible: {failover}; {row.rpo_text}{timed}")
 
 
 # ---- JSON --------------------------------------------------------------------------
@@ -60,7 +56,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "recovery": row.verdict.recovery, "recovery_condition": f.condition, "failover_possible": f.possible,
         "failover_basis": f.basis, "protection_halted": row.verdict.protection_halted,
         "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
-        "label": row.label, "state": row.state, "progress": row.progress,
+        "label": row.label, "state": row.state, "progress": row.progress, "basis": row.basis,
     }
     t = row.timed
     out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
@@ -100,6 +96,11 @@ def json_chunks(report: Report, per_chunk: int = 1024) -> Iterator[bytes]:
 
 # ---- people --------------------------------------------------------------------------
 
+#: Whose answer each column of the table is.
+WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or zvpg's inference where it says "
+         "so; where not stated, look at the RPO and the last checkpoint.")
+
+
 def print_table(report: Report, limit: int | None) -> None:
     """The summary for people: counts, unreadable sites, what needs attention."""
     from rich import box
@@ -128,7 +129,7 @@ def print_table(report: Report, limit: int | None) -> None:
         for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
             table.add_column(header, overflow="fold", no_wrap=header in ("Severity", "RPO"))
         cells = [(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
-                  Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r)),
+                  Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r.failover, short=True)),
                   Text(r.rpo_text.removeprefix("RPO "))) for r in problems]
         for row in cells:
             table.add_row(*row)
@@ -145,6 +146,7 @@ def print_table(report: Report, limit: int | None) -> None:
             parts += [Text(title, style="table.title"), stacked]
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
+        parts.append(Text(WHOSE, style="dim"))
         parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
     elif s.problem:
         parts.append(Text(printable(f"Nothing judged: {s.problem}."), style="bold magenta"))
