@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import typer
-from typer.testing import CliRunner
-
 from readme_examples import WIDTH
+from typer.testing import CliRunner
 
 from zvpg_cli.cli import app
 

@@ -1,6 +1,7 @@
 """The ```console blocks of README.md and docs/*.md: each `$ zvpg ...` line and
-the output it shows, as an 80-column terminal (`WIDTH`) shows it. tests/test_docs.py runs them and compares; run this file
-with `--update` to rewrite the shown output of every page from real runs."""
+the output it shows, as an 80-column terminal (`WIDTH`) shows it.
+tests/test_docs.py runs them and compares; run this file with `--update` to
+rewrite the shown output of every page from real runs."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ is kept."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 import subprocess
@@ -44,7 +45,7 @@ def _for_people(command: str) -> bool:
     args = shlex.split(command)[1:]
     while args and args[0].startswith("-"):  # zvpg's own options: --data FILE
         args = args[2:]
-    fmt = next((b for a, b in zip(args, args[1:]) if a in ("--format", "-f")), "table")
+    fmt = next((b for a, b in itertools.pairwise(args) if a in ("--format", "-f")), "table")
     return bool(args) and args[0] in FOR_PEOPLE and fmt == "table" and not {"--nagios", "--json"} & set(args)
 
 

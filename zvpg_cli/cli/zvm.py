@@ -382,10 +382,9 @@ _WHAT = {"status": "Statuses", "substatus": "Substatuses"}
 
 
 def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
+    from ..kb import default_path
     from ..sanitize import printable
     from ..zvm.codes import READING
-
-    from ..kb import default_path
 
     kb = "the knowledge base installed with zvpg" if kb_path == default_path() else f"the knowledge base ({kb_path})"
     lines = [printable(f"{site.name}: the ZVM's own lists compared with {kb}."), f"Read by {READING}.", ""]
