@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
+from test_terminal import in_pty
 
 ROOT = Path(__file__).resolve().parent.parent
 ZVPG = [sys.executable, "-m", "zvpg_cli"]
@@ -137,37 +138,17 @@ def test_zvpg_list_keeps_its_headings_when_stacked() -> None:
 ESC = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def in_pty(args: list[str], columns: int) -> str:
-    """`zvpg ARGS` on a pseudo-terminal `columns` wide (its window size and COLUMNS)."""
-    pty = pytest.importorskip("pty")
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
-    p = subprocess.Popen([*ZVPG, *args], stdin=slave, stdout=slave, stderr=slave, cwd=ROOT,
-                         env={**env, "TERM": "xterm-256color", "COLUMNS": str(columns)})
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    p.wait(timeout=60)
-    os.close(master)
-    return ESC.sub("", out.decode("utf-8", "replace")).replace("\r\n", "\n")
+def on_terminal(args: list[str], columns: int) -> str:
+    """`zvpg ARGS` on a pseudo-terminal `columns` wide (its window size and COLUMNS), in colour."""
+    shown = in_pty(args, columns, TERM="xterm-256color", COLUMNS=str(columns))
+    return ESC.sub("", shown.decode("utf-8", "replace")).replace("\r\n", "\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-@pytest.mark.parametrize("args", [["triage", "examples/vpgs.json"], ["annotate", "examples/vpgs.json"],
-                                  ["list"], ["explain", "Delta Syncing"]], ids=" ".join)
+@pytest.mark.parametrize("args", [["triage", str(ROOT / "examples/vpgs.json")],
+                                  ["annotate", str(ROOT / "examples/vpgs.json")],
+                                  ["list"], ["explain", "Delta Syncing"]], ids=lambda a: a[0])
 def test_on_an_80_column_terminal_in_colour(args: list[str]) -> None:
-    shown = in_pty(args, 80)
+    shown = on_terminal(args, 80)
     assert_fits(shown, 80, zvpg(*args, *(["--format", "table"] if args[0] == "annotate" else []), width=1000))
     assert "SQL-Cluster" in shown or args[0] not in ("triage", "annotate")

@@ -21,9 +21,16 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def in_pty(args: list[str], **env: str) -> bytes:
+def in_pty(args: list[str], columns: int | None = None, **env: str) -> bytes:
+    """`zvpg ARGS` on a pseudo-terminal (`columns` wide, where given: its window size)."""
     pty = pytest.importorskip("pty")
     master, slave = pty.openpty()
+    if columns is not None:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     p = subprocess.Popen([*ZVPG, *args], stdin=slave, stdout=slave, stderr=slave, env=_env(**env))
     os.close(slave)
     out = b""
