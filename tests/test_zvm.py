@@ -526,7 +526,8 @@ def test_codes_name_a_name_the_knowledge_base_knows_without_a_code(zvm_ca: trust
     lines = [line for line in entry.splitlines() if "code_source" not in line]
     own.write_text(text.replace(entry, "\n".join(lines).replace("api_code: 33", "api_code: null")), encoding="utf-8")
     with FakeZvm("windows", ca=zvm_ca, statuses=statuses, substatuses=subs) as zvm:
-        p = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--data", str(own))
+        p = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--data", str(own),
+                 env={"COLUMNS": "200"})  # (the line is wrapped to the terminal)
         assert p.returncode == 1, err(p)
         assert ("JournalOrRecoveryMissingError: code 33 on the ZVM; the knowledge base knows the name but no code"
                 in p.stdout.decode())
