@@ -33,7 +33,7 @@ NAGIOS = CONTRIB / "nagios" / "zvpg.cfg"
 # Triage options that make no sense in a check command (they choose the format,
 # or are for people at a terminal), or that are left at their defaults there.
 NOT_FOR_CHECKS = {"--format", "-f", "--nagios", "--json", "--limit", "--max-bytes", "--parallel", "--output", "-o",
-                  "--help", "-h", "--rpo-warning-ratio"}
+                  "--help", "-h", "--rpo-warning-ratio", "--run"}
 
 
 def tool(name: str, package: str) -> str:
