@@ -267,15 +267,18 @@ def test_nagios_commands_use_only_triage_options() -> None:
     assert all(line.split()[:3] == ["/usr/local/bin/zvpg", "triage", "--nagios"] for line in lines)
 
 
-def nagios_command(name: str, *args: str) -> str:
-    """The command line of `define command` NAME with $ARGn$ replaced as Nagios does,
-    running this checkout's zvpg instead of /usr/local/bin/zvpg."""
+def nagios_command(name: str, *args: str, state_dir: Path) -> str:
+    """The command line of `define command` NAME with $ARGn$ and the host and
+    service macros replaced as Nagios does, running this checkout's zvpg instead
+    of /usr/local/bin/zvpg and keeping its state in `state_dir`."""
     text = NAGIOS.read_text(encoding="utf-8")
     line = re.search(rf"command_name\s+{name}\n\s+command_line\s+(.*)", text)
     assert line, name
     command = line.group(1).replace("/usr/local/bin/zvpg", f"{shlex.quote(sys.executable)} -m zvpg_cli")
+    command = command.replace("/var/lib/nagios4/", f"{state_dir}/")
     for n, arg in enumerate(args, 1):
         command = command.replace(f"${'ARG'}{n}$", arg)
+    command = command.replace("$HOSTNAME$", "localhost").replace("$SERVICEDESC$", "Zerto VPGs")
     assert "$" not in command, command
     return command
 
@@ -289,8 +292,9 @@ def test_the_nagios_commands_check_a_real_zvm(windows_zvm: FakeZvm, ca_file: str
     sites = tmp_path / "sites.toml"
     sites.write_text(f'[sites.nyc]\nurl = "{windows_zvm.url}"\nuser = "monitor"\n'
                      f'password_file = "{password}"\nca_bundle = "{ca_file}"\n')
-    for command in (nagios_command("check_zvpg", windows_zvm.url, "monitor", str(password), f"--ca-bundle {ca_file}"),
-                    nagios_command("check_zvpg_sites", str(sites), "")):
+    for command in (nagios_command("check_zvpg", windows_zvm.url, "monitor", str(password), f"--ca-bundle {ca_file}",
+                                   state_dir=tmp_path),
+                    nagios_command("check_zvpg_sites", str(sites), "", state_dir=tmp_path)):
         p = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=60)
         first = p.stdout.split("\n", 1)[0]
         assert re.match(r"ZVPG (OK|WARNING|CRITICAL) - .* \| critical=\d+ ", first), (command, p.stdout, p.stderr)
