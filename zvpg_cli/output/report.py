@@ -53,7 +53,8 @@ def hint(row: Row) -> str | None:
     values = [a.status_value, *([] if sub is None else [a.substatus_value])]
     if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
         return None
-    return "zvpg decode " + " ".join(shlex.quote(printable(str(v))) for v in values)
+    args = [shlex.quote(printable(str(v))) for v in values]
+    return "zvpg decode " + ("-- " if any(a.startswith("-") for a in args) else "") + " ".join(args)
 
 
 def one_line(row: Row) -> str:
