@@ -187,11 +187,11 @@ class TriageFormat(str, Enum):
       --password-file pw --vpg 'ERP*' --rpo-critical 15m
   zvpg triage --format checkmk --sites /etc/zvpg/sites.toml
   zvpg triage vpgs.json --format prometheus \\
-      --output /var/lib/node_exporter/textfile/zvpg.prom
+      --output /var/lib/prometheus/node-exporter/zvpg.prom
   zvpg triage vpgs.json --rpo-warning 1.5 --json | jq .summary
   # remember states across runs: a Delta Sync pages only after 15 minutes
   zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
-      --password-file pw --state /var/lib/zvpg/state.db
+      --password-file pw --state /var/lib/nagios4/zvpg-state.db
 
 Exit codes: --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
 usage errors, unreadable input, nothing to check). Other formats: 0 the

@@ -156,9 +156,8 @@ def print_table(report: Report, limit: int | None) -> None:
         parts.append(table)
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
-        hints = list(dict.fromkeys(h for h in map(hint, problems) if h))
-        parts.append(Text("Why, and what to do: " + "\n  ".join(["", *hints[:5]]).lstrip("\n ")
-                          if hints else 'Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
+        worst = hint(problems[0])  # a command that runs, for the worst; the others read alike
+        parts.append(Text("Why, and what to do: " + (worst or 'zvpg explain "STATUS / SUBSTATUS"'), style="dim"))
     elif s.problem:
         parts.append(Text(printable(f"Nothing judged: {s.problem}."), style="bold magenta"))
     elif s.failed_sites:
