@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from conftest import KB_FILE, ROOT, run_zvpg
 from fakezvm import FakeZvm
@@ -56,7 +55,7 @@ def the_kb() -> KnowledgeBase:
 
 def check_grammar(out: str) -> dict[str, str]:
     """One `|` in the whole output, on the first line; what follows it parses."""
-    first, _, rest = out.partition("\n")
+    first = out.partition("\n")[0]
     assert out.count("|") == 1 and "|" in first, out
     return perfdata(first.split("|", 1)[1].strip())
 

@@ -141,9 +141,9 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
         return _perf(r, _label(labels[id(r)]), report)
 
     shown = sum(1 for r in worst if fits(_cut(_text(f"{r.severity.name}: {one_line(r)}"), LINE_BYTES), datum(r)))
-    more = hint(worst[0]) if worst else None
-    if shown and more:
-        fits(_cut(_text(f"Why, and what to do: {more}"), LINE_BYTES), None, stop=False)
+    command = hint(worst[0]) if worst else None
+    if shown and command:
+        fits(_cut(_text(f"Why, and what to do: {command}"), LINE_BYTES), None, stop=False)
     for r in rows:
         if r.severity is Severity.OK:
             fits(None, datum(r))

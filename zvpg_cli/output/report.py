@@ -38,7 +38,8 @@ def hint(row: Row) -> str | None:
     """A command that says more about the row's state and runs as printed:
     `zvpg explain "STATUS / SUBSTATUS"` (the status alone without a
     substatus), or `zvpg decode STATUS SUBSTATUS` (the values as given, shell
-    quoted) where zvpg does not know one of them; None without a Status."""
+    quoted) where zvpg does not know one of them; None without a Status.
+    Control characters are shown as escapes (`sanitize.printable`)."""
     import shlex
 
     a = row.verdict.annotation
@@ -47,7 +48,7 @@ def hint(row: Row) -> str | None:
         return None
     sub = pair.substatus
     if pair.status.name and (sub is None or sub.no_substatus or sub.name):
-        term = pair.status.name if sub is None or sub.no_substatus else f"{pair.status.name} / {sub.name}"
+        term = printable(pair.status.name if sub is None or sub.no_substatus else f"{pair.status.name} / {sub.name}")
         return f'zvpg explain "{term}"' if term.replace(" ", "").replace("/", "").replace(".", "").replace(
             "-", "").isalnum() else f"zvpg explain {shlex.quote(term)}"
     values = [a.status_value, *([] if sub is None else [a.substatus_value])]
