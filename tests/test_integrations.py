@@ -19,6 +19,7 @@ import typer
 import yaml
 from conftest import ROOT, run_zvpg
 from fakezvm import FakeZvm
+from live import tool
 
 from zvpg_cli.cli import app
 
@@ -34,14 +35,6 @@ NAGIOS = CONTRIB / "nagios" / "zvpg.cfg"
 # or are for people at a terminal), or that are left at their defaults there.
 NOT_FOR_CHECKS = {"--format", "-f", "--nagios", "--json", "--limit", "--max-bytes", "--parallel", "--output", "-o",
                   "--help", "-h", "--rpo-warning-ratio", "--run"}
-
-
-def tool(name: str, package: str) -> str:
-    for folder in (None, "/usr/sbin", "/usr/bin"):
-        found = shutil.which(name, path=folder)
-        if found:
-            return found
-    pytest.skip(f"{name} not installed: apt-get install --no-install-recommends {package}")
 
 
 def triage_options() -> set[str]:

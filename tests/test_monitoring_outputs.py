@@ -147,6 +147,15 @@ def test_an_empty_site_among_several_is_unknown_and_named(kb: KnowledgeBase) -> 
     assert ok.summary.state.name == "OK" and ok.summary.problem is None
 
 
+def test_checkmk_says_an_empty_site_is_unknown(kb: KnowledgeBase) -> None:
+    from zvpg_cli.output.checkmk import checkmk
+
+    reads = [Read(payload(kb, site_vpgs()[:1]), "nyc", "https://nyc"), Read(payload(kb, []), "lon", "https://lon")]
+    lines = "".join(checkmk(report(kb, reads))).splitlines()
+    assert '3 "Zerto site lon" - answered no VPGs' in lines
+    assert '0 "Zerto site nyc" - read: 1 objects' in lines
+
+
 def test_an_empty_input_is_never_blamed_on_the_filters(cli: Any) -> None:
     r = cli("triage", "--nagios", "--exclude", "Dev-*", "-", input="[]")
     assert r.exit_code == 3
