@@ -14,6 +14,7 @@ staleness, is met by a run whose clock libfaketime puts 10 minutes back."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import urllib.parse
@@ -48,9 +49,9 @@ def scaled(rules: str) -> str:
 
 class Prometheus:
     def __init__(self, prometheus: Daemon, node: Daemon, port: int, folder: Path, sites: Path,
-                 zvms: dict[str, FakeZvm], password: str) -> None:
+                 zvms: dict[str, FakeZvm]) -> None:
         self.daemon, self.node, self.port, self.folder = prometheus, node, port, folder
-        self.sites, self.zvms, self.password = sites, zvms, password
+        self.sites, self.zvms = sites, zvms
 
     def api(self, path: str, **query: str) -> Any:
         url = f"http://127.0.0.1:{self.port}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
@@ -70,7 +71,7 @@ class Prometheus:
         """One run of zvpg's cron line (the sites file unless told otherwise)."""
         command = [*(prefix or []), zvpg_binary(), "triage", "--format", "prometheus", *args]
         p = subprocess.run(command, capture_output=True, timeout=60,
-                           env={**env_base(), "ZVM_PW": self.password, **(env or {})})
+                           env={**env_base(), **(env or {})})
         assert p.returncode in (0, 2), p.stderr
         return p.returncode
 
@@ -92,8 +93,6 @@ class Prometheus:
 
 
 def env_base() -> dict[str, str]:
-    import os
-
     return dict(os.environ)
 
 
@@ -109,8 +108,12 @@ def prom(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFact
     lon = FakeZvm("windows", ca=zvm_ca, vpgs=site_vpgs()[:1]).start()
     node = daemon = None
     try:
+        # docs/monitoring.md, "Prometheus", step 2: the password file and the sites file
+        password = tmp / "monitor.password"
+        password.write_text(nyc.password + "\n")
+        password.chmod(0o600)
         sites = tmp / "sites.toml"
-        sites.write_text(f'[defaults]\nuser = "monitor"\npassword_env = "ZVM_PW"\nca_bundle = "{ca_file}"\n'
+        sites.write_text(f'[defaults]\nuser = "monitor"\npassword_file = "{password}"\nca_bundle = "{ca_file}"\n'
                          f'timeout = 5\n[sites.nyc]\nurl = "{nyc.url}"\n[sites.lon]\nurl = "{lon.url}"\n')
         node_port, port = free_port(), free_port()
         node = Daemon("node_exporter", [node_exporter, f"--web.listen-address=127.0.0.1:{node_port}",
@@ -129,7 +132,7 @@ scrape_configs:
         daemon = Daemon("prometheus", [prometheus, f"--config.file={tmp / 'prometheus.yml'}",
                                        f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
                         tmp / "prometheus.log", cwd=tmp)
-        live = Prometheus(daemon, node, port, textfiles, sites, {"nyc": nyc, "lon": lon}, nyc.password)
+        live = Prometheus(daemon, node, port, textfiles, sites, {"nyc": nyc, "lon": lon})
         # a single --zvm that nothing answers, written at once: its alert's wait starts now
         assert live.zvpg("--zvm", f"https://127.0.0.1:{free_port()}", "--user", "monitor", "--ca-bundle", ca_file,
                          "--timeout", "2", "--run", "single", "--output", str(textfiles / "zvpg-single.prom"),
