@@ -118,6 +118,14 @@ def wait_for(what: str, probe: Callable[[], T | None], daemon: Daemon | None = N
 
 # ---- what the fake ZVMs answer -------------------------------------------------------------
 
+def password_file(folder: Path, password: str) -> Path:
+    """The ZVM password in `folder`/monitor.password, mode 0600 (docs/monitoring.md's step)."""
+    path = folder / "monitor.password"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def site_vpgs() -> list[dict[str, Any]]:
     """A site's VPGs: one in a routine Delta Sync (Not Meeting SLA, critical
     without a state file, a warning in its first 15 minutes with one), two ok,

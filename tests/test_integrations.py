@@ -19,7 +19,7 @@ import typer
 import yaml
 from conftest import ROOT, run_zvpg
 from fakezvm import FakeZvm
-from live import tool
+from live import password_file, tool
 
 from zvpg_cli.cli import app
 
@@ -279,9 +279,7 @@ def nagios_command(name: str, *args: str, state_dir: Path) -> str:
 def test_the_nagios_commands_check_a_real_zvm(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
     """The shipped command lines, run through the shell as Nagios runs them,
     against the fake ZVM: a status line with performance data, a check's exit code."""
-    password = tmp_path / "monitor.password"
-    password.write_text(windows_zvm.password + "\n")
-    password.chmod(0o600)
+    password = password_file(tmp_path, windows_zvm.password)
     sites = tmp_path / "sites.toml"
     sites.write_text(f'[sites.nyc]\nurl = "{windows_zvm.url}"\nuser = "monitor"\n'
                      f'password_file = "{password}"\nca_bundle = "{ca_file}"\n')

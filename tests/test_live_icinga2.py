@@ -24,7 +24,7 @@ import pytest
 import trustme
 from conftest import ROOT
 from fakezvm import FakeZvm
-from live import Daemon, free_port, perfdata, rpo_values, site_vpgs, tool, wait_for, zvpg_binary
+from live import Daemon, free_port, password_file, perfdata, rpo_values, site_vpgs, tool, wait_for, zvpg_binary
 
 pytest_plugins = ["fakezvm"]
 pytestmark = pytest.mark.xdist_group("live-icinga2")
@@ -87,9 +87,7 @@ def icinga(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFa
         leaf.private_key_pem.write_to_path(str(certs / f"{NODE}.key"))
         api_ca.cert_pem.write_to_path(str(certs / "ca.crt"))
         # docs/monitoring.md, step 2: the password in a file only the check's user reads
-        password = tmp / "monitor.password"
-        password.write_text(nyc.password + "\n")
-        password.chmod(0o600)
+        password = password_file(tmp, nyc.password)
         # step 3: the shipped file with the example host changed to ours
         shipped = ICINGA.read_text(encoding="utf-8")
         ours = (shipped.replace('address = "zvm01.example.com"', 'address = "127.0.0.1"')

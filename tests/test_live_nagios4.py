@@ -25,7 +25,7 @@ import pytest
 import trustme
 from conftest import ROOT
 from fakezvm import FakeZvm
-from live import Daemon, perfdata, rpo_values, site_vpgs, tool, wait_for, zvpg_binary
+from live import Daemon, password_file, perfdata, rpo_values, site_vpgs, tool, wait_for, zvpg_binary
 
 pytest_plugins = ["fakezvm"]
 pytestmark = pytest.mark.xdist_group("live-nagios4")
@@ -90,9 +90,7 @@ def nagios(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFa
         for folder in (conf_d, etc, var):
             folder.mkdir()
         # docs/monitoring.md, "Nagios": the password file and the sites file in /etc/zvpg
-        password = etc / "monitor.password"
-        password.write_text(zvm.password + "\n")
-        password.chmod(0o600)
+        password = password_file(etc, zvm.password)
         (etc / "sites.toml").write_text(f'[sites.nyc]\nurl = "{zvm.url}"\nuser = "monitor"\n'
                                         f'password_file = "{password}"\nca_bundle = "{ca_file}"\n')
         # the shipped file, copied to conf.d with this machine's paths

@@ -27,7 +27,7 @@ import pytest
 import trustme
 from conftest import ROOT, run_zvpg
 from fakezvm import FakeZvm
-from live import Daemon, free_port, site_vpgs, tool, wait_for, zvpg_binary
+from live import Daemon, free_port, password_file, site_vpgs, tool, wait_for, zvpg_binary
 
 pytest_plugins = ["fakezvm"]
 pytestmark = pytest.mark.xdist_group("live-prometheus")
@@ -109,9 +109,7 @@ def prom(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFact
     node = daemon = None
     try:
         # docs/monitoring.md, "Prometheus", step 2: the password file and the sites file
-        password = tmp / "monitor.password"
-        password.write_text(nyc.password + "\n")
-        password.chmod(0o600)
+        password = password_file(tmp, nyc.password)
         sites = tmp / "sites.toml"
         sites.write_text(f'[defaults]\nuser = "monitor"\npassword_file = "{password}"\nca_bundle = "{ca_file}"\n'
                          f'timeout = 5\n[sites.nyc]\nurl = "{nyc.url}"\n[sites.lon]\nurl = "{lon.url}"\n')
