@@ -100,7 +100,8 @@ def test_readme_and_help_claim_only_what_is_true(cli: Any) -> None:
 def test_monitoring_docs_say_what_the_outputs_do(cli: Any) -> None:
     doc = " ".join((ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8").split())
     assert "WARNING if any VPG is warning or unknown" not in doc and "as the critical level" not in doc
-    assert "UNKNOWN if any VPG is unknown or any site could not be read, else WARNING if any VPG is warning" in doc
+    assert ("UNKNOWN if any VPG is unknown, a site could not be read or a site answered nothing, else WARNING if any"
+            " VPG is warning") in doc
     # an unknown VPG makes the run UNKNOWN, not WARNING
     unknown = json.dumps([{"VpgName": "x", "Status": 12, "SubStatus": 0},
                           {"VpgName": "y", "Status": 1, "SubStatus": 6}])

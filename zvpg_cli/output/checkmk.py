@@ -75,6 +75,8 @@ def checkmk(report: Report) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
     for site in report.summary.sites:
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
+        if site.error is None and not site.objects and not report.options.allow_empty:
+            state, text = 3, "answered no VPGs"  # empty is unknown, as for the check as a whole
         yield f"{state} \"Zerto site {service_text(site.name)}\" - {_text(text)}\n"
     if report.summary.problem and not report.rows:
         yield f"3 \"Zerto triage\" - {_text(report.summary.problem)}\n"

@@ -1,7 +1,8 @@
 """The Prometheus text exposition format (node_exporter's textfile
 collector): gauges labelled only by who the VPG is (`site`, `vpg`, `id`, and
-`vm` for a VM), so a change of state never renames a series; the decoded
-names ride on `zvpg_vpg_info`. Written by this one small formatter:
+`vm` for a VM) and, with --run, which zvpg job wrote them (`run`), so a change
+of state never renames a series; the decoded names and a command that says
+more ride on `zvpg_vpg_info`. Written by this one small formatter:
 
     # HELP <name> <text>
     # TYPE <name> gauge
@@ -18,7 +19,7 @@ from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import COUNTS_ORDER
+from .report import COUNTS_ORDER, hint
 
 
 def label(value: str) -> str:
@@ -87,14 +88,19 @@ def _family(name: str, help_text: str) -> str:
 CHUNK = 4096
 
 
-def prometheus(report: Report) -> Iterator[str]:
-    """Every family, a chunk of samples at a time."""
+def prometheus(report: Report, run: str | None = None) -> Iterator[str]:
+    """Every family, a chunk of samples at a time; `run` (--run) labels every
+    series `run="NAME"`, so that the files of several zvpg jobs can share one
+    textfile folder."""
     rows = report.rows
-    labels = series_labels(rows)
-    yield _family("zvpg_vpg_info", "Decoded status and substatus names of the VPG (value always 1).")
+    own = "" if run is None else f'run="{label(run)}",'
+    labels = [own + lab for lab in series_labels(rows)]
+    yield _family("zvpg_vpg_info", "Decoded status and substatus names of the VPG, its severity, and a zvpg "
+                  "command that says more (value always 1).")
     for start in range(0, len(rows), CHUNK):
         yield "".join(f'zvpg_vpg_info{{{lab},status="{label(r.verdict.status_text)}",'
-                      f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}"}} 1\n'
+                      f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}",'
+                      f'hint="{label(hint(r) or "")}"}} 1\n'
                       for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True))
     gauges = _GAUGES + ([_AGE] if report.options.state else [])
     for name, help_text, value in gauges:
@@ -108,10 +114,11 @@ def prometheus(report: Report) -> Iterator[str]:
                     lines.append(f"{name}{{{lab}{extra}}} {number(v)}\n")
             yield "".join(lines)
     yield _family("zvpg_vpgs", "Number of VPGs per severity.") + "".join(
-        f'zvpg_vpgs{{severity="{s.value}"}} {report.summary.counts[s]}\n'
+        f'zvpg_vpgs{{{own}severity="{s.value}"}} {report.summary.counts[s]}\n'
         for s in COUNTS_ORDER)
     if report.summary.sites:
         yield _family("zvpg_site_up", "1 when zvpg could read the site's ZVM, 0 when not.") + "".join(
-            f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}\n' for site in report.summary.sites)
+            f'zvpg_site_up{{{own}site="{label(site.name)}"}} {int(site.error is None)}\n'
+            for site in report.summary.sites)
     yield _family("zvpg_run_timestamp_seconds", "When this zvpg run finished, in seconds since the epoch.") \
-        + f"zvpg_run_timestamp_seconds {number(round(report.finished, 3))}\n"
+        + f"zvpg_run_timestamp_seconds{'{' + own[:-1] + '}' if own else ''} {number(round(report.finished, 3))}\n"

@@ -29,6 +29,30 @@ def state_text(row: Row) -> str:
     return next((r for r in t.reasons if r.startswith(lasting)), lasting + duration(t.age_seconds))
 
 
+def hint(row: Row) -> str | None:
+    """A command that says more about the row's state and runs as printed:
+    `zvpg explain "STATUS / SUBSTATUS"` (the status alone without a
+    substatus), or `zvpg decode STATUS SUBSTATUS` (the values as given, shell
+    quoted) where zvpg does not know one of them; None without a Status.
+    Control characters are shown as escapes (`sanitize.printable`)."""
+    import shlex
+
+    a = row.verdict.annotation
+    pair = a.pair
+    if pair is None:
+        return None
+    sub = pair.substatus
+    if pair.status.name and (sub is None or sub.no_substatus or sub.name):
+        term = printable(pair.status.name if sub is None or sub.no_substatus else f"{pair.status.name} / {sub.name}")
+        return f'zvpg explain "{term}"' if term.replace(" ", "").replace("/", "").replace(".", "").replace(
+            "-", "").isalnum() else f"zvpg explain {shlex.quote(term)}"
+    values = [a.status_value, *([] if sub is None else [a.substatus_value])]
+    if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+        return None
+    args = [shlex.quote(printable(str(v))) for v in values]
+    return "zvpg decode " + ("-- " if any(a.startswith("-") for a in args) else "") + " ".join(args)
+
+
 def one_line(row: Row) -> str:
     """A row in one line of plain text (names escaped, no newlines): its state,
     failover, RPO and what time says of it (stuck, flapping)."""
@@ -104,6 +128,7 @@ WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or
 def print_table(report: Report, limit: int | None) -> None:
     """The summary for people: counts, unreadable sites, what needs attention."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
@@ -129,8 +154,9 @@ def print_table(report: Report, limit: int | None) -> None:
         for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
             table.add_column(header, overflow="fold", no_wrap=header in ("Severity", "RPO"))
         cells = [(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
-                  Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r.failover, short=True)),
-                  Text(r.rpo_text.removeprefix("RPO "))) for r in problems]
+                  Text(printable(r.label)), Text(printable(state_text(r))),
+                  Text(failover_text(r.failover, short=True)), Text(r.rpo_text.removeprefix("RPO ")))
+                 for r in problems]
         for row in cells:
             table.add_row(*row)
         if fitted(table, console().width):
@@ -147,7 +173,10 @@ def print_table(report: Report, limit: int | None) -> None:
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
         parts.append(Text(WHOSE, style="dim"))
-        parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
+        worst = hint(problems[0])  # a command that runs, for the worst; the others read alike
+        command = worst or 'zvpg explain "STATUS / SUBSTATUS"'
+        apart = len("Why, and what to do: ") + cell_len(command) > console().width  # the command kept on one line
+        parts.append(Text("Why, and what to do:" + ("\n  " if apart else " ") + command, style="dim"))
     elif s.problem:
         parts.append(Text(printable(f"Nothing judged: {s.problem}."), style="bold magenta"))
     elif s.failed_sites:
