@@ -37,11 +37,14 @@ if TYPE_CHECKING:
   zvpg explain "journal stor"       # an unambiguous prefix
   zvpg explain DeltaSync            # the API name
   zvpg explain "Not Meeting SLA / Bitmap Syncing"
+  zvpg explain "RPO Not Meeting SLA / none"  # as triage prints it
+  zvpg explain "2 23"               # Status and SubStatus codes
   zvpg explain "ZVM paused protection" --evidence
   zvpg explain Initializing --json | jq .meaning""")
 def explain(
     term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
-                               "unambiguous prefix; or 'STATUS / SUBSTATUS'.", autocompletion=complete_term),
+                               "unambiguous prefix; or 'STATUS / SUBSTATUS' as triage prints it "
+                               "(none: no substatus), or two API codes.", autocompletion=complete_term),
     fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
     evidence: bool = typer.Option(False, "--evidence", "-e",
