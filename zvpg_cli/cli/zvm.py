@@ -230,10 +230,7 @@ def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes:
          parallel: int = 8, partial: bool = False) -> "list[SiteResult]":
     from ..zvm.fetch import fetch_each
 
-    try:
-        return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=partial)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
+    return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=partial)
 
 
 class FetchWhat(str, Enum):
