@@ -167,14 +167,12 @@ def parse_thresholds(warning: str | None, critical: str | None) -> Thresholds:
             read.append(None if spec is None else parse_threshold(spec))
         except ValueError as exc:
             raise ValueError(f"{flag}: {exc}") from None
-    found = Thresholds(*read)
-    w, c = found
-    if w is not None and c is not None:
-        if (w.ratio is not None and c.ratio is not None and w.ratio > c.ratio) or (
-                w.seconds is not None and c.seconds is not None and w.seconds > c.seconds):
-            raise ValueError(f"--rpo-warning {w.given} is above --rpo-critical {c.given}: a warning must not need "
-                             "more than a critical")
-    return found
+    w, c = read
+    if w is not None and c is not None and any(
+            a is not None and b is not None and a > b for a, b in ((w.ratio, c.ratio), (w.seconds, c.seconds))):
+        raise ValueError(f"--rpo-warning {w.given} is above --rpo-critical {c.given}: a warning must not need "
+                         "more than a critical")
+    return Thresholds(w, c)
 
 
 class Thresholds(NamedTuple):
