@@ -18,8 +18,9 @@ without `install()`, `arm()` and `settle()` do nothing.
 
 import _signal  # type: ignore[import-not-found]  # the C module: `signal` would import enum first
 
+SIGINT, SIGTERM = _signal.SIGINT, _signal.SIGTERM
 #: The signals handled, and the name each answer gives it.
-NAMES = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM"}
+NAMES = {SIGINT: "SIGINT", SIGTERM: "SIGTERM"}
 
 _installed = False
 _armed = False

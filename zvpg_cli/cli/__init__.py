@@ -8,7 +8,6 @@ commands to it.
 
 import errno
 import os
-import signal
 import sys
 from typing import NoReturn
 
@@ -139,10 +138,10 @@ def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
 
 def _interrupted(nagios: bool, signum: int | None) -> NoReturn:
     """The answer of a run that SIGINT or SIGTERM ended: exit 128 + the signal's number."""
-    from ..signals import NAMES
+    from ..signals import NAMES, SIGINT, SIGTERM
 
-    signum = signum or signal.SIGINT
-    what = "terminated" if signum == signal.SIGTERM else "interrupted"
+    signum = signum or SIGINT
+    what = "terminated" if signum == SIGTERM else "interrupted"
     _fail(nagios, f"{what} ({NAMES.get(signum, signum)})" if nagios else what, 128 + signum)
 
 

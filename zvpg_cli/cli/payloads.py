@@ -306,8 +306,10 @@ def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int) -> i
 
     if chosen is TriageFormat.nagios:
         from ..output.nagios import nagios
+        from ..signals import settle
 
         text, code = nagios(result, max_output)
+        settle()  # the status line is the answer: a signal now cannot add a second one
         write(text)
         return code
     if chosen is TriageFormat.json:
