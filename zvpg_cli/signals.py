@@ -78,6 +78,22 @@ def check() -> None:
         raise Interrupted(received)
 
 
+class held:
+    """Within the block a signal is recorded, not raised; it is raised when
+    the block ends (a step that must not be cut in two, such as creating a
+    temporary file and learning its name)."""
+
+    def __enter__(self) -> None:
+        global _armed
+        self.was, _armed = _armed, False
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        global _armed
+        _armed = self.was
+        if kind is None:
+            check()
+
+
 def settle() -> None:
     """The answer is being written: further signals are ignored (there is one answer)."""
     global _armed

@@ -175,18 +175,20 @@ def to_file(path: str | None) -> Iterator[None]:
         return
     import tempfile
 
-    from .signals import check
+    from .signals import check, held
 
     target = destination(path)
     folder = os.path.dirname(os.path.abspath(target))
     _sweep(folder)
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     saved = sys.stdout
+    temporary = None
     done = False
     try:
+        with held():  # a signal cannot come between creating the file and knowing its name
+            try:
+                fd, temporary = tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp", dir=folder)
+            except OSError as exc:
+                raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
         with open(fd, "w", encoding="utf-8", newline="") as out:
             sys.stdout = out
             yield
@@ -201,7 +203,7 @@ def to_file(path: str | None) -> Iterator[None]:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         sys.stdout = saved
-        if not done:
+        if not done and temporary is not None:
             with suppress(OSError):
                 os.unlink(temporary)
 
