@@ -99,3 +99,36 @@ def test_triage_as_an_argument_of_another_command_is_that_commands_usage_error(a
 def test_a_triage_after_root_options_is_still_a_check() -> None:
     p = run_zvpg("--data", "/nonexistent.yaml", "triage", "--nagios", input=b"[]")
     assert p.returncode == 3 and p.stdout.startswith(b"ZVPG UNKNOWN - ") and p.stdout.count(b"\n") == 1
+
+
+def test_ctrl_c_at_a_terminal_is_one_line_and_exit_130() -> None:
+    """Ctrl-C typed on a (pseudo-)terminal while zvpg waits for a payload on it."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([sys.executable, "-m", "zvpg_cli", "triage"], stdin=slave, stdout=slave, stderr=slave,
+                         preexec_fn=controlling_terminal)
+    os.close(slave)
+    out = b""
+    while b"end it with Ctrl-D" not in out:
+        out += os.read(master, 4096)
+    os.write(master, b"\x03")  # the terminal sends SIGINT to its foreground process group
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(timeout=60) == 130
+    text = out.decode("utf-8", "replace")
+    assert text.count("zvpg: interrupted") == 1 and "Traceback" not in text and "KeyboardInterrupt" not in text
