@@ -111,26 +111,28 @@ def destination(path: str) -> str:
     user: the kernel's own rule for links, fs.protected_symlinks)."""
     import stat
 
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return path
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    def status(name: str, follow: bool) -> os.stat_result | None:  # None: it does not exist
+        try:
+            return os.stat(name, follow_symlinks=follow)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    if not path:
+        raise OutputError("--output needs a file name (or - for stdout)")
+    info = status(path, False)
     target = path
-    if stat.S_ISLNK(info.st_mode):
-        folder = os.stat(os.path.dirname(os.path.abspath(path)) or "/")
-        shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
-        if shared and info.st_uid not in (os.geteuid(), folder.st_uid):
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        folder = status(os.path.dirname(os.path.abspath(path)), True)
+        shared = folder is not None and folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+        if shared and info.st_uid not in (os.geteuid(), folder.st_uid):  # type: ignore[union-attr]
             raise OutputError(f"cannot write {path}: a symbolic link another user owns in a folder anyone "
                               "may write to (not followed)")
         target = os.path.realpath(path)
-        try:
-            info = os.stat(target)
-        except FileNotFoundError:
-            return target
-        except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        info = status(target, True)
+    if info is None:
+        return target
     if not stat.S_ISREG(info.st_mode):
         kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
                 else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)

@@ -254,7 +254,7 @@ def triage(
         thresholds = parse_thresholds(rpo_warning, rpo_critical)
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    if output not in (None, "-"):  # refused before anything is read: a FIFO, a device, a folder
+    if output is not None and output != "-":  # refused before anything is read: a FIFO, a device, a folder
         from ..writer import OutputError, destination
 
         try:
