@@ -257,3 +257,9 @@ def test_a_stale_temporary_file_left_by_sigkill_is_swept_by_the_next_write(tmp_p
     os.utime(tmp_path / left[0], (old, old))
     assert triage_to(str(out)).returncode == 0
     assert temporaries(tmp_path) == []
+
+
+def test_an_empty_output_name_is_a_usage_error(tmp_path: Path) -> None:
+    p = triage_to("", cwd=str(tmp_path))
+    assert (p.returncode, p.stdout, p.stderr) == (2, b"", b"zvpg: --output needs a file name (or - for stdout)\n")
+    assert list(tmp_path.iterdir()) == []
