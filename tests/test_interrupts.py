@@ -7,6 +7,7 @@ mode is decided from the command in its place on the command line."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -116,18 +117,27 @@ def test_ctrl_c_at_a_terminal_is_one_line_and_exit_130() -> None:
     p = subprocess.Popen([sys.executable, "-m", "zvpg_cli", "triage"], stdin=slave, stdout=slave, stderr=slave,
                          preexec_fn=controlling_terminal)
     os.close(slave)
-    out = b""
-    while b"end it with Ctrl-D" not in out:
-        out += os.read(master, 4096)
+
+    def read(until: bytes | None) -> bytes:
+        """What the terminal shows, until `until` appears or the other end closes
+        (at most 60 s without a byte: a guard against a hang, not a measurement)."""
+        got = b""
+        while until is None or until not in got:
+            if not select.select([master], [], [], 60)[0]:
+                p.kill()
+                raise AssertionError(f"nothing more on the terminal after {got!r}")
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+    out = read(b"end it with Ctrl-D")
     os.write(master, b"\x03")  # the terminal sends SIGINT to its foreground process group
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # the other end closed
-            break
-        if not chunk:
-            break
-        out += chunk
+    out += read(None)
     os.close(master)
     assert p.wait(timeout=60) == 130
     text = out.decode("utf-8", "replace")
