@@ -498,7 +498,13 @@ class _Handler(BaseHTTPRequestHandler):
             socket.socket.setsockopt(self.request, socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def _bad_chunks(self, body: bytes) -> None:
-        """A chunked answer whose second chunk's size line is not hexadecimal."""
+        """A chunked answer whose second chunk's size line is not hexadecimal
+        (bad_chunking True), or is the bytes bad_chunking holds (`-10`): then
+        the rest of the body follows and the connection stays open, as a
+        server that keeps it alive would, until the client hangs up or the
+        server stops."""
+        zvm = self.server.zvm
+        size_line = zvm.bad_chunking if isinstance(zvm.bad_chunking, bytes) else b"zz"
         self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", JSON_TYPE)
@@ -506,7 +512,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         head = body[:1]
         with contextlib.suppress(OSError):
-            self.wfile.write(b"%x\r\n%s\r\nzz\r\n%s\r\n0\r\n\r\n" % (len(head), head, body[1:]))
+            self.wfile.write(b"%x\r\n%s\r\n%s\r\n%s\r\n" % (len(head), head, size_line, body[1:]))
+            if size_line == b"zz":
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            self.wfile.flush()
+            zvm._stopping.wait(120)
 
     def _drip(self, body: bytes) -> None:
         """The body one byte at a time, `drip` seconds apart (Content-Length honest)."""
@@ -578,7 +589,8 @@ class FakeZvm:
     authorisation (401; unauthorized_forever: always, though logins and logouts work) ->
     deep_nesting (n: the body is n `[` then n `]`) -> truncate (Content-Length larger
     than the body, then close), endless (a chunked JSON array that never ends),
-    bad_chunking (a chunk whose size line is not hexadecimal) or drip (seconds between
+    bad_chunking (True: a chunk whose size line is not hexadecimal; bytes: that size
+    line, e.g. b"-10", and the connection kept open) or drip (seconds between
     the bytes of the body, sent one at a time). not_zvm answers every request, logins
     included, 200 text/html. Token lifetimes apply to tokens issued afterwards;
     session_idle_timeout (1800 s) to the next use of a session. ensure_ascii=False
@@ -623,7 +635,7 @@ class FakeZvm:
         self.unauthorized_forever = False
         self.missing: set[str] = set()  # API paths this ZVM does not have (404), e.g. an older version's
         self.deep_nesting = 0
-        self.bad_chunking = False
+        self.bad_chunking: bool | bytes = False
         self.drip = 0.0
         self.login_latency = 0.0
         self.bad_token: bytes | None = None

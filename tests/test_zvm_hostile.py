@@ -85,6 +85,37 @@ def test_any_lifetime_gives_a_working_run_and_a_cache_of_valid_json(appliance_zv
     assert refresh is None or refresh <= time.time() + 86400
 
 
+@pytest.mark.parametrize("member", ["expires_in", "refresh_expires_in"])
+def test_a_lifetime_of_more_digits_than_python_reads_is_named_not_called_a_missing_token(
+        appliance_zvm: FakeZvm, ca_file: str, member: str) -> None:
+    other = "refresh_expires_in" if member == "expires_in" else "expires_in"
+    appliance_zvm.token_answer = (b'{"access_token":"abc","refresh_token":"def","%s":%s,"%s":300}'
+                                  % (member.encode(), b"9" * 5000, other.encode()))
+    line = one_line_error(zvpg("fetch", "vpgs", "--zvm", appliance_zvm.url, "--client-id", "zvpg-monitor",
+                               "--ca-bundle", ca_file, env={"ZVPG_CLIENT_SECRET": CLIENT_SECRET}))
+    assert f"the token endpoint answered an invalid {member}: a number of 5000 digits" in line, line
+    assert "without an access token" not in line and "internal error" not in line
+    assert not cache_files()
+
+
+@pytest.mark.parametrize("size_line", [b"-10", b"-1", b"-ff;ext=1"])
+def test_a_negative_chunk_size_fails_at_once_and_says_so(windows_zvm: FakeZvm, ca_file: str,
+                                                         size_line: bytes) -> None:
+    """The fake ZVM keeps the connection open after the bad size line: a client
+    that took it as a size would wait for bytes until --timeout (600 s here,
+    far beyond the subprocess's own 60 s limit)."""
+    windows_zvm.bad_chunking = size_line
+    line = one_line_error(fetch(windows_zvm, ca_file, "--timeout", "600"))
+    assert "sent an answer that is not valid HTTP (a negative chunk size (" in line, line
+    assert "timed out" not in line
+
+
+def test_a_chunk_size_that_is_not_a_number_is_named(windows_zvm: FakeZvm, ca_file: str) -> None:
+    windows_zvm.bad_chunking = True
+    line = one_line_error(fetch(windows_zvm, ca_file))
+    assert "a chunk size that is not a hexadecimal number" in line, line
+
+
 def test_a_huge_token_answer_is_cut_off_small(appliance_zvm: FakeZvm, ca_file: str) -> None:
     appliance_zvm.oversized = 2 * 1024 * 1024  # 2 MB of spaces after the token: far below --max-bytes
     line = one_line_error(zvpg("fetch", "vpgs", "--zvm", appliance_zvm.url, "--client-id", "zvpg-monitor",

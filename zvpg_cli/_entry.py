@@ -1,15 +1,12 @@
 """The console script's entry point.
 
-Ctrl-C: from the first instruction of the command line on, an interrupt ends
-zvpg at once, quietly, with exit code 130 (128 + SIGINT, the shell's
-convention), instead of a KeyboardInterrupt traceback from whatever module was
-being imported. The handler is installed here, before anything heavy is
-imported, and ends the process itself: an exception raised from a signal
-handler can land in a weakref callback or a `__del__`, where Python prints it
-and carries on. Nothing is lost that an interrupted run would have kept: the
-writers flush after every write, and the knowledge-base cache is replaced
-atomically. The importable API (`zvpg_cli`, `zvpg_cli.cli`) leaves signal
-handling alone.
+SIGINT and SIGTERM: from the first instruction of the command line on, a
+signal is recorded (zvpg_cli/signals.py), not acted on half-way through an
+import; once the command line is parsed the guarded entry (cli/__init__.py)
+raises it, and gives the final answer: one line and exit 130 (SIGINT) or 143
+(SIGTERM), or under --nagios the UNKNOWN status line and exit 3. The handler
+is installed here, before anything heavy is imported. The importable API
+(`zvpg_cli`, `zvpg_cli.cli`) leaves signal handling alone.
 
 zvpg runs as a short-lived process, often every minute from monitoring. The
 cyclic garbage collector only slows it down: it scans the objects that
@@ -19,18 +16,9 @@ it would reclaim. So the command line switches it off before importing
 anything heavy.
 """
 
-import _signal  # type: ignore[import-not-found]  # the C module: `signal` would import enum first
-import os
+from . import signals
 
-
-def _interrupted(signum: int, frame: object) -> None:
-    os._exit(130)
-
-
-try:
-    _signal.signal(_signal.SIGINT, _interrupted)
-except ValueError:  # pragma: no cover - not the main thread (imported from elsewhere)
-    pass
+signals.install()
 
 import gc  # noqa: E402
 

@@ -109,22 +109,27 @@ def write_private(path: str, data: bytes) -> bool:
     temporary in the same folder. False when it could not be written."""
     import tempfile
 
+    from .signals import held
+
     folder = os.path.dirname(path) or "."
+    tmp = None
+    done = False
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
-    except OSError:
-        return False
-    try:
+        with held():  # (SIGINT/SIGTERM: not between creating the temporary and knowing its name)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-        return True
+        done = True
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return False
+        pass
+    finally:  # also when SIGINT or SIGTERM ends the run
+        if not done and tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return done
 
 
 def remove(path: str) -> None:

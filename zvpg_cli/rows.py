@@ -145,25 +145,61 @@ class Threshold(NamedTuple):
         """The threshold in seconds for an object (None: it does not apply)."""
         if self.seconds is not None:
             return self.seconds
-        return None if not configured or configured <= 0 or self.ratio is None else self.ratio * configured
+        if not configured or configured <= 0 or self.ratio is None:
+            return None
+        limit = self.ratio * configured
+        return limit if limit < float("inf") else None  # (a ConfiguredRpoSeconds near the float maximum)
+
+
+#: The largest ratio --rpo-warning/--rpo-critical take (zvpg's own bound: a
+#: threshold at a thousand times the configured RPO already never alerts).
+MAX_RATIO = 1000
 
 
 def parse_threshold(spec: str) -> Threshold:
-    """`1.5` (a ratio of ConfiguredRpoSeconds) or a duration (`900s`, `15m`, `2h`).
-    Raises ValueError with a message to show."""
+    """`1.5` (a ratio of ConfiguredRpoSeconds, above 0, at most MAX_RATIO) or a
+    duration (`900s`, `15m`, `2h`). Raises ValueError with a message to show."""
     from .units import parse_duration
 
     given = spec.strip()
     if given and given.replace(".", "", 1).isdigit() and given.isascii():
         ratio = float(given)
-        if ratio <= 0:
-            raise ValueError(f"{spec!r}: a ratio must be above 0")
+        if not 0 < ratio <= MAX_RATIO:
+            shown = repr(spec) if len(spec) <= 20 else f"a ratio of {len(given)} characters"
+            raise ValueError(f"{shown}: a ratio must be above 0 and at most {MAX_RATIO}")
         return Threshold(ratio=ratio, given=given)
     try:
         return Threshold(seconds=parse_duration(given), given=given)
-    except ValueError:
+    except ValueError as exc:
+        if str(exc).endswith("longer than ten years"):
+            raise
+        try:
+            number = float(given)
+        except ValueError:
+            number = 0.0
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{spec!r} is not a finite number") from None
         raise ValueError(f"{spec!r} is neither a ratio of ConfiguredRpoSeconds (1.5) nor a duration "
                          "(900s, 15m, 2h)") from None
+
+
+def parse_thresholds(warning: str | None, critical: str | None) -> Thresholds:
+    """--rpo-warning and --rpo-critical, each as `parse_threshold` reads it;
+    a warning above the critical one (both ratios, or both durations) is
+    refused. (A ratio and a duration are not compared: which is higher
+    depends on each VPG's ConfiguredRpoSeconds.) Raises ValueError."""
+    read = []
+    for flag, spec in (("--rpo-warning", warning), ("--rpo-critical", critical)):
+        try:
+            read.append(None if spec is None else parse_threshold(spec))
+        except ValueError as exc:
+            raise ValueError(f"{flag}: {exc}") from None
+    w, c = read
+    if w is not None and c is not None and any(
+            a is not None and b is not None and a > b for a, b in ((w.ratio, c.ratio), (w.seconds, c.seconds))):
+        raise ValueError(f"--rpo-warning {w.given} is above --rpo-critical {c.given}: a warning must not need "
+                         "more than a critical")
+    return Thresholds(w, c)
 
 
 class Thresholds(NamedTuple):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 from typing import Any
@@ -104,12 +105,37 @@ def _can_start_json(head: memoryview) -> bool:
     if first_byte in (b"[", b"{"):
         return True
     if first_byte in b'"-0123456789tfn':
-        raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
-                           "or one object")
-    shown = first_byte.decode("latin-1")
-    shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
+        word = (text.lstrip(" \t\r\n").encode("utf-8", "replace") if isinstance(text, str)
+                else text.lstrip(_JSON_SPACE))
+        scalar = _scalar(word, complete=len(head) > 4096)
+        if scalar is None:
+            return False  # the word has not ended yet: more bytes tell
+        if scalar:
+            raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
+                               "or one object")
+        shown = repr(re.split(rb"\s", word, maxsplit=1)[0][:20].decode("utf-8", "replace"))
+    else:
+        shown = first_byte.decode("latin-1")
+        shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
     raise PayloadError(f"input is not JSON: it starts with {shown} (expected a JSON array of API objects, "
                        "or one object)")
+
+
+_NUMBER_SO_FAR = rb"-?[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?"
+_SCALAR = rb"true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+
+
+def _scalar(word: bytes, complete: bool) -> bool | None:
+    """Whether `word` (the input from its first meaningful byte on) is a JSON
+    string, number, true, false or null; None when it cannot tell yet (it may
+    still become one: `nu`, `12`, and `complete` is false: more may come)."""
+    if word[:1] == b'"':
+        return True
+    if not complete and (re.fullmatch(_NUMBER_SO_FAR, word) or any(
+            literal.startswith(word) for literal in (b"true", b"false", b"null"))):
+        return None
+    found = re.match(_SCALAR, word)
+    return found is not None and word[found.end():found.end() + 1] in (b"", b" ", b"\t", b"\r", b"\n")
 
 
 def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:

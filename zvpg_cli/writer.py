@@ -114,37 +114,129 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+#: A temporary file of `to_file` that has not changed for this long is not a
+#: run's in flight (a run writes its file from start to end without pausing):
+#: the next write to that folder removes it. SIGKILL leaves them behind.
+STALE_AFTER = 600
+_TEMPORARY = r"\.zvpg-[a-z0-9_]{8}\.tmp"  # tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp")
+
+
+def destination(path: str) -> str:
+    """The file `--output PATH` replaces: PATH itself, or the target of a
+    symbolic link at PATH (written through: the link stays). Raises
+    `OutputError` for anything but a regular file or a path that does not exist
+    yet (a FIFO, a device, a folder, a socket), and for a link zvpg should not
+    follow (one in a folder anyone may write to, such as /tmp, owned by another
+    user: the kernel's own rule for links, fs.protected_symlinks)."""
+    import stat
+
+    def status(name: str, follow: bool) -> os.stat_result | None:  # None: it does not exist
+        try:
+            return os.stat(name, follow_symlinks=follow)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    if not path:
+        raise OutputError("--output needs a file name (or - for stdout)")
+    info = status(path, False)
+    target = path
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        folder = status(os.path.dirname(os.path.abspath(path)), True)
+        shared = folder is not None and folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+        if shared and info.st_uid not in (os.geteuid(), folder.st_uid):  # type: ignore[union-attr]
+            raise OutputError(f"cannot write {path}: a symbolic link another user owns in a folder anyone "
+                              "may write to (not followed)")
+        target = os.path.realpath(path)
+        info = status(target, True)
+    if info is None:
+        return target
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        shown = path if target == path else f"{path} (a link to {target})"
+        raise OutputError(f"cannot write {shown}: it is {kind}; --output writes a regular file "
+                          "(or - for stdout)")
+    return target
+
+
+def _sweep(folder: str) -> None:
+    """Remove the temporary files of runs that were killed (SIGKILL) in
+    `folder`: zvpg's own name, owned by this user, unchanged for STALE_AFTER."""
+    import re
+    import stat
+    import time
+
+    too_old = time.time() - STALE_AFTER
+    uid = os.geteuid()
+    with suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.startswith(".zvpg-") or not re.fullmatch(_TEMPORARY, entry.name):
+                continue
+            with suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and info.st_uid == uid and info.st_mtime < too_old:
+                    os.unlink(entry.path)
+
+
 @contextmanager
 def to_file(path: str | None) -> Iterator[None]:
-    """Within the block, stdout is `path` (when given), written atomically: a
-    temporary file in its folder, renamed over it when the block ends well
-    (mode 0644, so a collector running as another user can read it); removed
-    when it does not. A folder that cannot be written raises `OutputError`
-    before anything is written."""
-    if path is None:
+    """Within the block, stdout is `path` (when given; `-` is stdout itself),
+    written atomically: a temporary file in its folder, renamed over it when
+    the block ends well; removed when it does not (an exception, SIGINT or
+    SIGTERM). Only a regular file or a new path is written (`destination`): a
+    symbolic link is written through to its target. An existing file keeps
+    its mode (and, where the user may, its owner); a new one is 0644, so a
+    collector running as another user can read it. A folder that cannot be
+    written raises `OutputError` before anything is written."""
+    if path is None or path == "-":
         yield
         return
     import tempfile
 
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    from .signals import check, held
+
+    target = destination(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    _sweep(folder)
     saved = sys.stdout
+    temporary = None
     done = False
     try:
+        with held():  # a signal cannot come between creating the file and knowing its name
+            try:
+                fd, temporary = tempfile.mkstemp(prefix=".zvpg-", suffix=".tmp", dir=folder)
+            except OSError as exc:
+                raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
         with open(fd, "w", encoding="utf-8", newline="") as out:
             sys.stdout = out
             yield
             out.flush()
-            os.fchmod(out.fileno(), 0o644)
-        os.replace(temporary, path)
+            _keep_mode(out.fileno(), target)
+        check()  # a signal whose handler could not raise: not replaced
+        if destination(path) != target:
+            raise OutputError(f"cannot write {path}: it changed while zvpg wrote it")
+        os.replace(temporary, target)
         done = True
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         sys.stdout = saved
-        if not done:
+        if not done and temporary is not None:
             with suppress(OSError):
                 os.unlink(temporary)
+
+
+def _keep_mode(fd: int, target: str) -> None:
+    """The mode (and owner, where allowed) of the file `target` for the new
+    file `fd`; 0644 when there is none."""
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        os.fchmod(fd, 0o644)
+        return
+    with suppress(OSError):  # only root may give a file away
+        os.fchown(fd, info.st_uid, info.st_gid)
+    os.fchmod(fd, info.st_mode & 0o777)

@@ -42,44 +42,72 @@ _WRITE_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
 
 
 def main() -> None:
-    """Console-script entry point: one-line errors, sane exit codes."""
+    """Console-script entry point: one-line errors, sane exit codes; SIGINT
+    and SIGTERM end in one answer too (zvpg_cli/signals.py)."""
+    from .. import signals
+
+    args = sys.argv[1:]
     # Typer turns every registered command into a click command on every run;
     # building only the one that runs saves most of that (start-up is latency).
     registered = app.registered_commands
-    name = None if "_ZVPG_COMPLETE" in os.environ else _invoked(sys.argv[1:])
+    name, at = (None, 0) if "_ZVPG_COMPLETE" in os.environ else _invoked(args)
+    # Nagios mode: from the command in its place (`zvpg explain triage --nagios` is explain's usage error).
+    nagios = name == "triage" and _asks_nagios(args[at + 1:])
     only = [c for c in registered if (c.name or c.callback.__name__) == name]  # type: ignore[union-attr]
     if only:
         app.registered_commands = only
     try:
-        _run()
+        signals.arm()
+        _run(nagios)
+    except KeyboardInterrupt as exc:  # (signals.Interrupted too, and Ctrl-C under the importable API)
+        _interrupted(nagios, getattr(exc, "signum", None))
+    except SystemExit:
+        if signals.interrupted() is None:
+            raise
+        _interrupted(nagios, signals.interrupted())  # Typer turned it into Exit(130) on its way out
     finally:
         app.registered_commands = registered
+        signals.settle()
 
 
 _ROOT_VALUES = ("--data", "--show-completion", "--install-completion")
 
 
-def _invoked(args: list[str]) -> str | None:
-    """The command the arguments run (the first word after the root options),
-    or None (none given, or --help / --version of zvpg itself)."""
+def _invoked(args: list[str]) -> tuple[str | None, int]:
+    """The command the arguments run (the first word after the root options)
+    and its place in `args`; None (none given, or --help / --version of zvpg
+    itself)."""
     takes_value = False
-    for arg in args:
+    for at, arg in enumerate(args):
         if takes_value:
             takes_value = False
         elif arg in _ROOT_VALUES:
             takes_value = True
         elif arg.startswith("-"):
             if not arg.startswith("--data="):
-                return None  # --help, --version, a completion option, or a usage error: all commands
+                return None, at  # --help, --version, a completion option, or a usage error: all commands
         else:
-            return arg
-    return None
+            return arg, at
+    return None, len(args)
 
 
-def _run() -> None:
+def _asks_nagios(after: list[str]) -> bool:
+    """Whether the options of a `triage` command line ask for a Nagios check
+    (`--nagios`, `--format nagios`, also misspelt as `--nagios=1`), judged
+    before Typer parses them, so that even a usage error ends in a status line."""
+    for i, arg in enumerate(after):
+        if arg == "--":
+            break
+        if arg == "--nagios" or arg.startswith("--nagios=") or arg in ("--format=nagios", "-fnagios"):
+            return True
+        if arg in ("--format", "-f") and after[i + 1:i + 2] == ["nagios"]:
+            return True
+    return False
+
+
+def _run(nagios: bool) -> None:
     from ..writer import hold_errors
 
-    nagios = _nagios_check(sys.argv[1:])
     hold_errors(nagios)  # under --nagios, warnings join the plugin output: nothing on stderr
     if sys.argv[-1] in ("--show-completion", "--install-completion"):  # Click would not name the shells
         _fail(nagios, f"{sys.argv[-1]} needs a shell: bash, zsh or fish (e.g. zvpg {sys.argv[-1]} bash)", EXIT_USAGE)
@@ -113,12 +141,24 @@ def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
     _fail(nagios, f"internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)", 70)
 
 
+def _interrupted(nagios: bool, signum: int | None) -> NoReturn:
+    """The answer of a run that SIGINT or SIGTERM ended: exit 128 + the signal's number."""
+    from ..signals import NAMES, SIGINT, SIGTERM
+
+    signum = signum or SIGINT
+    what = "terminated" if signum == SIGTERM else "interrupted"
+    _fail(nagios, f"{what} ({NAMES.get(signum, signum)})" if nagios else what, 128 + signum)
+
+
 def _fail(nagios: bool, message: str, code: int) -> NoReturn:
     """One line on stderr and `code`; under --nagios instead the UNKNOWN status
     line on stdout (the warnings held back as its long text) where stdout can
     still be written, and exit 3."""
     from ..sanitize import printable
+    from ..signals import settle
     from ..writer import error, held_errors, hold_errors, write
+
+    settle()  # one answer: a signal that comes now is ignored
 
     message = printable(message)
     if nagios:
@@ -132,20 +172,3 @@ def _fail(nagios: bool, message: str, code: int) -> NoReturn:
         sys.exit(EXIT_NAGIOS_UNKNOWN)
     error(f"zvpg: {message}")
     sys.exit(code)
-
-
-def _nagios_check(args: list[str]) -> bool:
-    """Whether the command line asks for a Nagios check (`triage --nagios`,
-    `triage --format nagios`), judged before Typer parses it, so that even a
-    usage error ends in a status line."""
-    if "triage" not in args:
-        return False
-    after = args[args.index("triage") + 1:]
-    for i, arg in enumerate(after):
-        if arg == "--":
-            break
-        if arg == "--nagios" or arg in ("--format=nagios", "-fnagios"):
-            return True
-        if arg in ("--format", "-f") and after[i + 1:i + 2] == ["nagios"]:
-            return True
-    return False

@@ -111,7 +111,7 @@ zvpg's defaults; for each setting the first matching rule wins):
 
   [[rule]]
   match = "Not Meeting SLA / Delta Syncing"   # as zvpg explain accepts
-  vpg = "dev-*"                 # optional glob on the VPG (or VM) name
+  vpg = "dev-*"                 # optional glob on the VPG name, not a VM's
   site = "lab*"                 # optional glob on the site
   severity = "ok"               # ok, warning, critical or unknown
   grace = "30m"                 # one level lower for this long

@@ -239,8 +239,9 @@ def triage(
         "(default: $ZVPG_POLICY)."),
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE",
-        help="Write to FILE atomically (a temporary file in its folder, then renamed; mode 0644) instead of "
-        "stdout: what a textfile collector reads is never half-written."),
+        help="Write to FILE atomically (a temporary file in its folder, then renamed) instead of stdout: what "
+        "a textfile collector reads is never half-written. A regular file keeps its mode (new: 0644); a "
+        "symbolic link is written through; a FIFO, device or folder is refused; - is stdout."),
     run: str | None = typer.Option(
         None, "--run", metavar="NAME",
         help="Prometheus: label every series run=\"NAME\", so that the files of several zvpg jobs can share "
@@ -250,7 +251,7 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
-    from ..rows import Thresholds, parse_threshold
+    from ..rows import parse_thresholds
     from ..triage import Options, report
 
     use_data(data)
@@ -258,12 +259,18 @@ def triage(
     if rpo_warning is not None and rpo_warning_ratio is not None:
         fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
     if rpo_warning_ratio is not None:
-        rpo_warning = repr(rpo_warning_ratio)
+        rpo_warning = repr(rpo_warning_ratio) if rpo_warning_ratio < 1e16 else format(rpo_warning_ratio, "f")
     try:
-        thresholds = Thresholds(None if rpo_warning is None else parse_threshold(rpo_warning),
-                                None if rpo_critical is None else parse_threshold(rpo_critical))
+        thresholds = parse_thresholds(rpo_warning, rpo_critical)
     except ValueError as exc:
-        fail(f"--rpo-warning/--rpo-critical: {exc}", EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
+    if output is not None and output != "-":  # refused before anything is read: a FIFO, a device, a folder
+        from ..writer import OutputError, destination
+
+        try:
+            destination(output)
+        except OutputError as exc:
+            fail(str(exc), EXIT_USAGE)
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
@@ -313,9 +320,11 @@ def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run:
 
     if chosen is TriageFormat.nagios:
         from ..output.nagios import nagios
+        from ..signals import settle
         from ..writer import held_errors
 
         text, code = nagios(result, max_output, held_errors())
+        settle()  # the status line is the answer: a signal now cannot add a second one
         write(text)
         return code
     if chosen is TriageFormat.json:

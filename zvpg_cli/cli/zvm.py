@@ -255,31 +255,9 @@ def watching(found: "list[Site]", *, quiet: bool = False, nagios: bool = False) 
         return
     progress = Progress(found, mode)
     try:
-        with _interruptible():
-            yield progress
+        yield progress
     finally:
         progress.close()
-
-
-@contextmanager
-def _interruptible() -> Iterator[None]:
-    """Within the block, Ctrl-C raises KeyboardInterrupt where zvpg's entry
-    point (`_entry._interrupted`) would end the process at once, so that the
-    read can say how far it got. Any other handler is left as it is."""
-    import signal
-    import sys
-    import threading
-
-    ends_at_once = getattr(sys.modules.get("zvpg_cli._entry"), "_interrupted", None)
-    if threading.current_thread() is not threading.main_thread() or ends_at_once is None or \
-            signal.getsignal(signal.SIGINT) is not ends_at_once:
-        yield
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, ends_at_once)
 
 
 def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int, quiet: bool,

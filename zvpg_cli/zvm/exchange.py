@@ -236,6 +236,10 @@ class Exchange:
             if not cache.visible_ascii(answer["access_token"]):
                 raise ZvmError(site.name, "the token endpoint answered an access token that is not visible ASCII "
                                "text: refused (not shown, not kept)")
+            for member in ("expires_in", "refresh_expires_in"):
+                if isinstance(answer.get(member), TooLong):
+                    raise ZvmError(site.name, f"the token endpoint answered an invalid {member}: a number of "
+                                   f"{answer[member].digits} digits, not a lifetime in seconds")
             now = cache.now()
             lifetime = lifetime_seconds(answer.get("expires_in"), 60.0)
             state: dict[str, Any] = {"kind": "keycloak", "access_token": answer["access_token"],
@@ -417,11 +421,24 @@ def _reason(status: int) -> str:
         return ""
 
 
+class TooLong:
+    """A JSON integer of more digits than Python converts (4,300), kept as its
+    count of digits (not a number: nothing takes it for one), so that the
+    answer can say which member is wrong."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _int(text: str) -> int | TooLong:
+    return int(text) if len(text) <= 4300 else TooLong(len(text.lstrip("-")))
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
     import json
 
     try:
-        value = json.loads(body) if body else None
+        value = json.loads(body, parse_int=_int) if body else None
     except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -53,6 +53,27 @@ class TransportError(Exception):
         return self.kind in self.RETRIABLE
 
 
+class ChunkSizeError(http.client.HTTPException):
+    """A chunked answer's size line that is not a chunk size (RFC 9112 7.1: a
+    hexadecimal number; `http.client` also takes `-10`, then waits for bytes
+    that never come, until the timeout)."""
+
+
+class _HTTPResponse(http.client.HTTPResponse):
+    """`http.client`'s answer, refusing a chunk size that is negative or not
+    a number at once, with what is wrong."""
+
+    def _read_next_chunk_size(self) -> int:
+        try:
+            size: int = super()._read_next_chunk_size()  # type: ignore[misc]
+        except ValueError:
+            raise ChunkSizeError("a chunk size that is not a hexadecimal number") from None
+        if size < 0:
+            self._close_conn()  # type: ignore[attr-defined]
+            raise ChunkSizeError(f"a negative chunk size ({size})")
+        return size
+
+
 class Response:
     """An answer whose body is read as it arrives (`iter_bytes`)."""
 
@@ -158,6 +179,7 @@ class Client:
                 conn.set_tunnel(self.host, self.port, headers=proxy.headers)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.response_class = _HTTPResponse
         try:
             conn.connect()
         except Exception as exc:
@@ -181,6 +203,8 @@ class Client:
             return TransportError("incomplete", "no answer at all")
         if isinstance(exc, http.client.IncompleteRead):
             return TransportError("incomplete", "part of a chunked answer never came")
+        if isinstance(exc, ChunkSizeError):
+            return TransportError("malformed", str(exc))
         if isinstance(exc, http.client.HTTPException):  # a malformed status line, header or chunk
             name = type(exc).__name__
             if self.proxy is not None and not connected:  # the proxy's answer to CONNECT
