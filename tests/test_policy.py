@@ -32,13 +32,13 @@ def test_the_defaults_ship_inside_the_package() -> None:
 def test_the_defaults_delay_the_routine_syncs_and_nothing_else(kb: KnowledgeBase) -> None:
     policy = load_policy(kb, None)
     assert (policy.flap_changes, policy.flap_window) == (6, 3600)
-    assert policy.timing("Not Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 3600)
-    assert policy.timing("Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 3600)
-    assert policy.timing("Not Meeting SLA", "Delta syncing a disk", "a", None) == Timing(None, 900, None, 3600)
+    assert policy.timing("Not Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 6 * 3600)
+    assert policy.timing("Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 6 * 3600)
+    assert policy.timing("Not Meeting SLA", "Delta syncing a disk", "a", None) == Timing(None, 900, None, 6 * 3600)
     assert policy.timing("Meeting SLA", "Bitmap Syncing", "a", None) == Timing(None, 900, None, None)
     assert policy.timing("RPO Not Meeting SLA", None, "a", None) == Timing(None, 900, None, None)
     for sync in ("Initial Sync", "Disk Initial Sync", "Full Syncing", "Full syncing a disk"):
-        assert policy.timing("Initializing", sync, "a", None) == Timing(None, None, None, 3600), sync
+        assert policy.timing("Initializing", sync, "a", None) == Timing(None, None, None, 6 * 3600), sync
     # Not delayed: every other state, among them "Syncing" (an evaluation, not a transfer).
     delayed = {"Delta Syncing", "Delta syncing a disk", "Bitmap Syncing", "Initial Sync", "Disk Initial Sync",
                "Full Syncing", "Full syncing a disk"}
@@ -74,8 +74,9 @@ escalate_after = "26h"
 """)
     policy = load_policy(kb, path)
     # The override applies to dev-* only; the default stuck rule still holds for it.
-    assert policy.timing("Initializing", "Initial Sync", "DEV-web", None) == Timing(Severity.OK, None, None, 3600)
-    assert policy.timing("Initializing", "Initial Sync", "prod-web", None) == Timing(None, None, None, 3600)
+    assert policy.timing("Initializing", "Initial Sync", "DEV-web", None) == Timing(
+        Severity.OK, None, None, 6 * 3600, f"{path} rule 1")
+    assert policy.timing("Initializing", "Initial Sync", "prod-web", None) == Timing(None, None, None, 6 * 3600)
     # The pair rule wins the grace under Not Meeting SLA; the default's grace elsewhere.
     assert policy.timing("Not Meeting SLA", "Delta Syncing", "x", None).grace == 1800
     assert policy.timing("Meeting SLA", "Delta Syncing", "x", None).grace == 900
@@ -197,7 +198,7 @@ def test_policy_show_prints_the_policy_in_force(tmp_path: Path) -> None:
     shown = _zvpg("policy", "show", "--policy", path)[1]
     assert "zvpg's own choice" in shown and "gives no durations" in shown
     assert f"Initial Sync vpg 'dev-*': severity ok  [{path} rule 1]" in shown
-    assert "Delta Syncing: grace 15m, stuck after 1h  [default]" in shown
+    assert "Delta Syncing: grace 15m, stuck after 6h  [default]" in shown
     out = json.loads(_zvpg("policy", "show", "--json", env={"ZVPG_POLICY": path})[1])
     validator("policy.schema.json").validate(out)
     assert out["file"] == path and out["rules"][0]["severity"] == "ok"
