@@ -395,9 +395,10 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
     stuck = sorted({r.stuck_after for r in policy.rules if r.stuck_after})
     for d in stuck:
         lines += textwrap.wrap(STUCK_NOTE.format(d=duration(d), w=duration(d * 100)), 79)
-    lines += ["Grace: counted from when the object left ok; never for a substatus critical on its",
-              "own, a --rpo-critical breach or a severity a policy sets; a rule naming a status",
-              "alone gives it only where the substatus is none or a sync.", ""]
+    lines += textwrap.wrap("Grace: counted from when the object left ok; never for a substatus critical on "
+                           "its own, an RPO threshold breach (--rpo-critical) or a severity a policy sets; a "
+                           "rule naming a status alone gives it only where the substatus is none or a sync.", 79)
+    lines.append("")
     lines.append("Rules, tried in order (for each setting the first matching rule wins):")
     for r in policy.rules:
         parts = []

@@ -274,6 +274,8 @@ def triage(
             error(printable(f"zvpg: site {site.name} could not be read: {site.error}"))
         if result.state_error:
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
+        for note in result.state_notes:
+            error(printable(f"zvpg: note: {note}"))
     from ..writer import OutputError, to_file
 
     try:

@@ -39,6 +39,7 @@ def one_line(row: Row) -> str:
     failover, RPO and what time says of it (stuck, flapping)."""
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
+    timed += "".join(f"; {r}" for r in row.reasons if r.startswith("policy: "))  # an override is always named
     return printable(f"{row.label}: {state}; failover possible: {failover_text(row)}; {row.rpo_text}{timed}")
 
 
@@ -64,7 +65,8 @@ def row_json(row: Row) -> dict[str, Any]:
     }
     t = row.timed
     out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
-               stuck=t and t.stuck, flapping=t and t.flapping)
+               stuck=t and t.stuck, flapping=t and t.flapping, out_of_ok_since=t and t.out_of_ok_since,
+               out_of_ok_seconds=t and t.out_of_ok_seconds)
     return out
 
 
@@ -72,7 +74,8 @@ def summary_json(report: Report) -> dict[str, Any]:
     s = report.summary
     return {
         "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
-                    "problem": s.problem, "state_error": report.state_error},
+                    "problem": s.problem, "state_error": report.state_error,
+                    "state_notes": list(report.state_notes)},
         "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
                    "objects": site.objects} for site in s.sites],
     }
@@ -120,6 +123,8 @@ def print_table(report: Report, limit: int | None) -> None:
                           style="bold magenta"))
     if report.state_error:
         parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
+    for note in report.state_notes:
+        parts.append(Text(printable(f"Note: {note}"), style="yellow"))
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
     if problems:
