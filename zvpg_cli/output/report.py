@@ -31,7 +31,13 @@ def state_text(row: Row) -> str:
     if t is None or t.age_seconds is None:
         return row.state
     lasting = f"{row.state} for "
-    return next((r for r in t.reasons if r.startswith(lasting)), lasting + duration(t.age_seconds))
+    found = next((r for r in t.reasons if r.startswith(lasting)), None)
+    if found is not None:
+        return found
+    text = lasting + duration(t.age_seconds)
+    if t.out_of_ok_seconds is not None and duration(t.out_of_ok_seconds) != duration(t.age_seconds):
+        text += f", out of ok for {duration(t.out_of_ok_seconds)}"  # what grace and escalation count
+    return text
 
 
 def one_line(row: Row) -> str:
