@@ -39,6 +39,8 @@ PRUNE_AFTER = 30 * 86400
 #: How long a run waits for another run's transaction before giving up.
 BUSY_TIMEOUT = 5.0
 _MAGIC = b"SQLite format 3\x00"
+#: SQLite's longest path (its unix VFS's mxPathname): a longer one is refused before any folder is made.
+MAX_PATH_BYTES = 512
 
 _SCHEMA_1 = """
 CREATE TABLE states (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
@@ -154,6 +156,7 @@ def _prepare(path: str) -> tuple[bool, str | None]:
     or empty (every object is then seen for the first time)."""
     from .cachefs import make_dirs, unsafe
 
+    _short_enough(path)
     folder = os.path.dirname(os.path.abspath(path))
     note = None
     try:
@@ -186,6 +189,12 @@ def _prepare(path: str) -> tuple[bool, str | None]:
     if head != _MAGIC:
         raise _fail(path, "not a SQLite database (a file zvpg did not write, or a damaged one)")
     return False, None
+
+
+def _short_enough(path: str) -> None:
+    size = len(os.path.abspath(path).encode("utf-8", "surrogateescape"))
+    if size > MAX_PATH_BYTES:
+        raise _fail(path[:60] + "...", f"a path of {size} bytes: SQLite opens paths up to {MAX_PATH_BYTES}")
 
 
 def _marker(path: str, *, create: bool) -> bool:
@@ -441,6 +450,7 @@ def history(path: str, pattern: str | None, since: float | None, now: float) -> 
     import sqlite3
     from fnmatch import fnmatchcase
 
+    _short_enough(path)
     try:
         st = os.stat(path)
     except OSError as exc:

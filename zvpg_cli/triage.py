@@ -85,9 +85,10 @@ class Report(NamedTuple):
     finished: float
     #: why the state file could not be used (the verdicts are then stateless)
     state_error: str | None = None
-    #: what to say once about the state file (it was emptied or is gone, times
-    #: later than now, a key given twice): one line each
-    state_notes: tuple[str, ...] = ()
+    #: what to say once about the run, one line each: the state file was
+    #: emptied or is gone, times later than now, a key given twice; objects a
+    #: policy lowered
+    notes: tuple[str, ...] = ()
 
     def worst_first(self, limit: int | None = None) -> list[Row]:
         """The rows that are not ok, worst first: within a severity the largest
@@ -152,6 +153,7 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
     sites = read_site or {}
     timings: dict[Any, Any] = {}
     judged = []
+    lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
     for r in found:
         site = r.site or sites.get(id(r))
         key = (id(r.verdict), r.vpg_name, site) if by_name else id(r.verdict)
@@ -171,8 +173,10 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
         if timing.severity is not None and timing.severity is not severity:
             lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
             if lowered is not severity:
-                reasons = (*reasons, f"policy: severity {lowered.value} instead of {severity.value} "
-                                     f"({timing.severity_from})")
+                why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
+                reasons = (*reasons, f"policy: {why}")
+                if lowered < severity:
+                    lowered_by.append(f"{r.label}: {why}")
                 severity = lowered
             else:
                 reasons = (*reasons, f"policy: severity {timing.severity.value} not applied "
@@ -199,6 +203,11 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
             from .sanitize import printable
 
             state_error = printable(f"cannot use state file {options.state}: {type(exc).__name__}: {exc}")[:300]
+    if lowered_by:
+        from .sanitize import printable
+
+        n = len(lowered_by)
+        notes = (*notes, printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"))
     timed_too = options.state is not None and state_error is None
     out = []
     for r, site, timing, severity, reasons, rpo_floor, demotable in judged:

@@ -274,7 +274,7 @@ def triage(
             error(printable(f"zvpg: site {site.name} could not be read: {site.error}"))
         if result.state_error:
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
-        for note in result.state_notes:
+        for note in result.notes:
             error(printable(f"zvpg: note: {note}"))
     from ..writer import OutputError, to_file
 

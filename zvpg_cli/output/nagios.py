@@ -89,7 +89,7 @@ def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
     lines = [first]
     if report.state_error:
         lines.append(_text(f"state file not used: {report.state_error}"))
-    lines += [_text(f"note: {note}") for note in report.state_notes]
+    lines += [_text(f"note: {note}") for note in report.notes]
     room = max_output - 120 - sum(len(x.encode("utf-8")) + 1 for x in lines)  # 120: the note of what was left out
 
     def fill(texts: Iterator[str]) -> int:

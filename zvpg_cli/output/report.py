@@ -81,7 +81,7 @@ def summary_json(report: Report) -> dict[str, Any]:
     return {
         "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
                     "problem": s.problem, "state_error": report.state_error,
-                    "state_notes": list(report.state_notes)},
+                    "notes": list(report.notes)},
         "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
                    "objects": site.objects} for site in s.sites],
     }
@@ -129,7 +129,7 @@ def print_table(report: Report, limit: int | None) -> None:
                           style="bold magenta"))
     if report.state_error:
         parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
-    for note in report.state_notes:
+    for note in report.notes:
         parts.append(Text(printable(f"Note: {note}"), style="yellow"))
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
