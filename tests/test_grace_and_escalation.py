@@ -107,15 +107,15 @@ def test_a_state_file_of_schema_1_migrates_keeping_since(tmp_path: Path) -> None
 def test_the_cli_escalates_an_alternating_breach_on_a_moved_clock(tmp_path: Path) -> None:
     db, payload = tmp_path / "s.db", tmp_path / "vpgs.json"
     verdicts = []
-    for n in range(13):  # every 15 minutes for three hours
+    for n in range(13):  # every 15 minutes for three hours (a stopped clock: faketime -f)
         payload.write_text(json.dumps([vpg(3, 0, 2000) if n % 2 == 0 else vpg(2, 6, 2600)]))
         when = f"2026-06-01 {10 + n * 15 // 60:02d}:{n * 15 % 60:02d}:00"
-        p = subprocess.run(["faketime", when, sys.executable, "-m", "zvpg_cli", "triage", str(payload),
+        p = subprocess.run(["faketime", "-f", when, sys.executable, "-m", "zvpg_cli", "triage", str(payload),
                             "--state", str(db), "--nagios"], capture_output=True, timeout=60,
                            env={**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
         verdicts.append(check_nagios(p.stdout.decode())[0])
         if n == 4:
-            assert re.search(rb"out of ok for (59m 5\ds|1h)", p.stdout), p.stdout
+            assert b"out of ok for 1h" in p.stdout, p.stdout
     assert verdicts == ["WARNING"] + ["CRITICAL"] * 12
 
 

@@ -51,7 +51,7 @@ def judge(db: Path, seconds: float, *reads: tuple[str | None, list[dict[str, Any
 
 
 def cli_at(when: str, payload: Path, db: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["faketime", when, sys.executable, "-m", "zvpg_cli", "triage", str(payload),
+    return subprocess.run(["faketime", "-f", when, sys.executable, "-m", "zvpg_cli", "triage", str(payload),
                            "--state", str(db), *args], capture_output=True, timeout=60,
                           env={**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
 

@@ -143,7 +143,8 @@ class Policy(NamedTuple):
 class _Index:
     """The rules that can match a state, found once per state, with their name
     and site patterns compiled once: a name without a wildcard is a dict
-    lookup, a glob one compiled expression. Rules keep their order."""
+    lookup, a glob one compiled expression tried only on names that start with
+    its text before the wildcard. Rules keep their order."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
@@ -155,7 +156,9 @@ class _Index:
 
         any_scope: list[tuple[int, Rule]] = []
         by_name: dict[str, list[tuple[int, Rule, Any]]] = {}
-        globbed: list[tuple[int, Rule, Any]] = []
+        #: glob rules by the text before their first wildcard: a name is tried
+        #: only against the globs whose prefix it starts with
+        globbed: dict[str, list[tuple[int, Rule, Any]]] = {}
         for n, rule in enumerate(self.rules):
             if (rule.status is not None and rule.status != status) or (
                     rule.substatus is not None and rule.substatus != substatus):
@@ -167,7 +170,8 @@ class _Index:
                 by_name.setdefault(rule.vpg.casefold(), []).append((n, rule, site))
             else:
                 vpg = None if rule.vpg is None else re.compile(translate(rule.vpg.casefold()), re.S)
-                globbed.append((n, rule, (vpg, site)))
+                prefix = "" if rule.vpg is None else re.split(r"[*?\[]", rule.vpg.casefold(), maxsplit=1)[0]
+                globbed.setdefault(prefix, []).append((n, rule, (vpg, site)))
         return any_scope, by_name, globbed
 
     def matching(self, status: str | None, substatus: str | None, name: str, site: str | None) -> list[Rule]:
@@ -183,8 +187,10 @@ class _Index:
 
         out = list(any_scope)
         out += [(n, rule) for n, rule, s in by_name.get(folded, ()) if site_ok(s)]
-        out += [(n, rule) for n, rule, (v, s) in globbed
-                if (v is None or v.match(folded) is not None) and site_ok(s)]
+        for end in range(len(folded) + 1) if globbed else ():
+            for n, rule, (v, s) in globbed.get(folded[:end], ()):
+                if (v is None or v.match(folded) is not None) and site_ok(s):
+                    out.append((n, rule))
         if len(out) > len(any_scope):
             out.sort(key=lambda pair: pair[0])
         return [rule for _, rule in out]
@@ -197,7 +203,7 @@ def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
     if path is None:
         return Policy(defaults, flap.get("flap_changes", 6), flap.get("flap_window", 3600),
                       escalate_unrecoverable=escalate, index=_Index(defaults))
-    rules, user_flap = _parse(kb, path, path, default=False)
+    rules, user_flap = _parse_cached(kb, path)
     return Policy(
         rules + defaults,
         user_flap.get("flap_changes", flap.get("flap_changes", 6)),
@@ -212,6 +218,46 @@ def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
 
 #: A policy file larger than this is refused.
 MAX_POLICY_BYTES = 1 << 20
+#: A policy with at least this many rules is kept compiled in the cache folder
+#: (parsing and resolving 10,000 rules takes longer than a whole run).
+CACHE_FROM_RULES = 500
+
+
+def _parse_cached(kb: KnowledgeBase, path: str) -> tuple[tuple[Rule, ...], dict[str, int]]:
+    """`_parse` of a user's file, through zvpg's private cache for large
+    policies: keyed by the file's bytes, the knowledge base's names and zvpg's
+    version, so an edited file or another knowledge base is parsed again."""
+    import hashlib
+
+    from . import __version__, cachefs
+    from .kb import decode_cache, encode_cache
+    from .sanitize import printable
+
+    text = _read(path, printable(path))
+    names = "\n".join(f"{e.name}\t{' '.join(e.aliases)}" for e in kb.entries)
+    digest = hashlib.blake2b(f"{text}\0{names}\0{path}".encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    key = ("policy", 1, __version__, digest)
+    folder = cachefs.cache_dir()
+    target = os.path.join(folder, f"policy-{digest}.marshal") if folder else None
+    if target and text.count("[[rule]]") >= CACHE_FROM_RULES and cachefs.private_dir(folder):  # type: ignore[arg-type]
+        blob = cachefs.read_private(target, 64 << 20)
+        stored = decode_cache(blob, key, _well_formed) if blob else None
+        if stored is not None:
+            severities = {s.value: s for s in Severity}
+            make = tuple.__new__
+            return tuple(make(Rule, (*r[:5], severities.get(r[5]), *r[6:])) for r in stored[0]), stored[1]
+        rules, flap = _parse(kb, path, path, default=False, text=text)
+        plain = [(*r[:5], r.severity.value if r.severity else None, *r[6:]) for r in rules]
+        cachefs.write_private(target, encode_cache(key, (plain, flap)))
+        return rules, flap
+    return _parse(kb, path, path, default=False, text=text)
+
+
+def _well_formed(stored: Any) -> bool:
+    """The shape of a cached policy (the entry itself is checked by its digest,
+    in a private folder): rules of the right length, the flapping settings."""
+    return (type(stored) is tuple and len(stored) == 2 and type(stored[0]) is list and type(stored[1]) is dict
+            and all(type(r) is tuple and len(r) == len(Rule._fields) for r in stored[0]))
 
 
 def _read(path: str, shown: str) -> str:
@@ -227,11 +273,13 @@ def _read(path: str, shown: str) -> str:
         raise PolicyError(f"{shown}: not UTF-8 text") from None
 
 
-def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple[tuple[Rule, ...], dict[str, int]]:
+def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
+           text: str | None = None) -> tuple[tuple[Rule, ...], dict[str, int]]:
     from .sanitize import printable
 
     shown = printable(source)
-    text = _read(path, shown)
+    if text is None:
+        text = _read(path, shown)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -260,12 +308,14 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple
         raise PolicyError(f"{shown}: 'rule' must be a list of tables ([[rule]])")
     if len(raw_rules) > _MAX_RULES:
         raise PolicyError(f"{shown}: more than {_MAX_RULES} rules")
-    rules = tuple(_rule(kb, shown, source, n, raw, default)
+    resolved: dict[str, tuple[str | None, str | None]] = {}  # each distinct match resolved once
+    rules = tuple(_rule(kb, shown, source, n, raw, default, resolved)
                   for n, raw in enumerate(raw_rules, 1))
     return rules, flap
 
 
-def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool) -> Rule:
+def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool,
+          resolved: dict[str, tuple[str | None, str | None]]) -> Rule:
     from .sanitize import printable
 
     where = f"{shown}: rule {number}"
@@ -278,7 +328,9 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
     if "match" not in raw:
         raise PolicyError(f"{where}: match is missing (a status, a substatus or 'STATUS / SUBSTATUS')")
     match = raw["match"]
-    status, substatus = _resolve(kb, match, where)
+    if match not in resolved:
+        resolved[match] = _resolve(kb, match, where)
+    status, substatus = resolved[match]
     severity = None
     if "severity" in raw:
         value = raw["severity"]

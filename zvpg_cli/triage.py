@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .model import KnowledgeBase, Severity
-from .rows import NO_THRESHOLDS, Row, Thresholds, rows
+from .rows import NO_THRESHOLDS, Row, Thresholds, rows, rpo_limits
 
 
 class Read(NamedTuple):
@@ -120,22 +120,34 @@ def _former_keys(row: Row, site: str | None) -> tuple[str, ...]:
     return tuple(k for k in out if k != state_key(row, site))
 
 
-def _floors(row: Row, options: Options) -> tuple[Severity, Severity]:
+def _rpo_floor(row: Row, thresholds: Thresholds) -> Severity:
     """What neither a policy nor grace may lower a row below: its RPO threshold
-    breach (--rpo-warning/--rpo-critical, ActualRPO over ConfiguredRpoSeconds
-    where the status says the SLA is met); and what a policy may not lower it
-    below besides: at least a warning for a code the documentation does not know."""
-    from .decoding import undocumented_floor
-    from .rows import rpo_limits
+    breach (--rpo-warning/--rpo-critical, and ActualRPO over ConfiguredRpoSeconds
+    where the status says the SLA is met)."""
+    if row.actual_rpo is None:
+        return Severity.OK
+    warn, crit = rpo_limits(row, thresholds)
+    return (Severity.CRITICAL if crit is not None and row.actual_rpo > crit
+            else Severity.WARNING if warn is not None and row.actual_rpo > warn else Severity.OK)
 
-    rpo = Severity.OK
-    if row.actual_rpo is not None:
-        warn, crit = rpo_limits(row, options.thresholds)
-        rpo = (Severity.CRITICAL if crit is not None and row.actual_rpo > crit
-               else Severity.WARNING if warn is not None and row.actual_rpo > warn else Severity.OK)
-    pair = row.verdict.annotation.pair
-    unknown = pair is None or not pair.status.known or undocumented_floor(pair.substatus) is not None
-    return rpo, max(rpo, Severity.WARNING) if unknown else rpo
+
+def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool, bool]:
+    """What the policy and grace need of a Status/SubStatus pair: its names;
+    whether a status-wide grace may apply (the substatus is none, or a sync
+    not critical on its own); whether the documentation says recovery is not
+    possible; whether the substatus is critical on its own; whether a code is
+    unknown to the documentation (a policy never lowers it below a warning)."""
+    from .decoding import undocumented_floor
+    from .model import Substatus
+
+    pair = verdict.annotation.pair
+    sub = pair.substatus if pair else None
+    entry = sub.entry if sub is not None else None
+    own = entry.severity if isinstance(entry, Substatus) else None
+    quiet = sub is not None and (sub.no_substatus or ("sync" in (sub.name or "").casefold() and own != "critical"))
+    unknown = pair is None or not pair.status.known or undocumented_floor(sub) is not None
+    return (pair.status.name if pair else None, sub.name if sub else None, quiet,
+            verdict.recovery == "not-possible", own == "critical", unknown)
 
 
 def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float,
@@ -144,7 +156,6 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
     grace, escalation, stuck syncs and flapping), why the state file could
     not be used (None when it could), and what to say once about it.
     Raises `policy.PolicyError`."""
-    from .model import Substatus
     from .policy import load_policy
     from .timing import judge
 
@@ -154,21 +165,20 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
     timings: dict[Any, Any] = {}
     judged = []
     lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
+    facts: dict[int, Any] = {}
     for r in found:
         site = r.site or sites.get(id(r))
+        fact = facts.get(id(r.verdict))
+        if fact is None:
+            fact = facts[id(r.verdict)] = _pair_facts(r.verdict)
+        status_name, sub_name, quiet, unrecoverable, own_critical, unknown = fact
         key = (id(r.verdict), r.vpg_name, site) if by_name else id(r.verdict)
         timing = timings.get(key)
-        pair = r.verdict.annotation.pair
-        sub = pair.substatus if pair else None
         if timing is None:
-            sub_name = sub.name if sub else None
-            quiet = sub is not None and (sub.no_substatus or (
-                "sync" in (sub_name or "").casefold() and isinstance(sub.entry, Substatus)
-                and sub.entry.severity != "critical"))
-            timing = timings[key] = policy.timing(pair.status.name if pair else None, sub_name, r.vpg_name, site,
-                                                  status_wide_grace=quiet,
-                                                  unrecoverable=r.verdict.recovery == "not-possible")
-        rpo_floor, floor = _floors(r, options)
+            timing = timings[key] = policy.timing(status_name, sub_name, r.vpg_name, site,
+                                                  status_wide_grace=quiet, unrecoverable=unrecoverable)
+        rpo_floor = _rpo_floor(r, options.thresholds)
+        floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
         severity, reasons = r.severity, r.reasons
         if timing.severity is not None and timing.severity is not severity:
             lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
@@ -182,7 +192,6 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
                 reasons = (*reasons, f"policy: severity {timing.severity.value} not applied "
                                      f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
                                      "nor a code the documentation does not know")
-        own_critical = isinstance(sub.entry if sub else None, Substatus) and sub.entry.severity == "critical"  # type: ignore[union-attr]
         demotable = timing.severity is None and not own_critical
         judged.append((r, site, timing, severity, reasons, rpo_floor, demotable))
     memories: dict[str, Any] = {}
