@@ -126,6 +126,14 @@ def test_the_same_vpg_from_its_protected_and_recovery_site_does_not_ping_pong(tm
     assert nyc.severity is Severity.CRITICAL and nyc.timed.since == T0 and not nyc.timed.flapping
 
 
+def test_a_site_whose_every_object_is_new_is_noted(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    judge(db, 0, ("nyc", [vpg(2, 6, 700)]))
+    renamed = judge(db, 5 * MIN, ("new-york", [vpg(2, 6, 700)]))
+    assert any("every object of site new-york (1) is new to it" in n and "renamed" in n for n in renamed.notes)
+    assert not judge(db, 10 * MIN, ("new-york", [vpg(2, 6, 700)])).notes
+
+
 def test_a_vm_protected_in_two_vpgs_is_two_objects(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
 

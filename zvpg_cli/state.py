@@ -321,6 +321,7 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
     counts: dict[str, int] = {}
     for o in observed:
         counts[o.key] = counts.get(o.key, 0) + 1
+    seen_sites = [o.site for o in observed]
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
     transitions: list[tuple[Any, ...]] = []
@@ -407,6 +408,15 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
     if migrated:
         notes.append(f"state file {path}: {_objects(migrated, 'remembered object')} now keyed by site (and, "
                      "for a VM, its VPG)")
+    if rows and inserts:
+        fresh: dict[str, int] = {}
+        for values in inserts:
+            if values[1] is not None:
+                fresh[values[1]] = fresh.get(values[1], 0) + 1
+        for site, n in fresh.items():
+            if n == sum(1 for o in seen_sites if o == site):
+                notes.append(f"state file {path}: every object of site {site} ({n}) is new to it (a new site, "
+                             "or a renamed one: a renamed site starts afresh)")
     out.notes = tuple(notes)
     return out
 
