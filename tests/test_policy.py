@@ -215,7 +215,7 @@ def test_policy_show_names_a_wrong_file_in_one_line(tmp_path: Path) -> None:
 _PATTERNS = ["web-*", "*-db", "w?b*", "web-01", "WEB-02", "[ab]*", "*", "db[0-9]*", "web-0*"]
 
 
-@given(st.lists(st.tuples(st.sampled_from(_PATTERNS + [None]), st.sampled_from(["lab*", "nyc", None]),
+@given(st.lists(st.tuples(st.sampled_from([*_PATTERNS, None]), st.sampled_from(["lab*", "nyc", None]),
                           st.sampled_from(["Delta Syncing", "Meeting SLA", "Not Meeting SLA / Delta Syncing"]),
                           st.integers(1, 90)), min_size=1, max_size=12),
        st.sampled_from(["web-01", "Web-02", "a-db", "db7", "wxb", "beta", "web-0"]),

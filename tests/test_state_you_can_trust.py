@@ -269,7 +269,7 @@ def test_every_folder_created_for_the_state_is_private_even_under_umask_000(tmp_
     db = tmp_path / "a" / "b" / "c" / "s.db"
     p = subprocess.run([sys.executable, "-m", "zvpg_cli", "triage", "--state", str(db), "--nagios"],
                        input=json.dumps([vpg(1, 0)]).encode(), capture_output=True, timeout=60,
-                       preexec_fn=lambda: os.umask(0))  # noqa: PLW1509 - the test needs the child's umask
+                       preexec_fn=lambda: os.umask(0))
     assert p.returncode == 0, p.stdout
     for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -231,7 +231,7 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: boo
     key = cache_key(raw) if target else ()
     if target and not fresh:
         blob = cachefs.read_private(target, MAX_CACHE_BYTES)
-        compiled = decode_cache(blob, key) if blob is not None else None
+        compiled: dict[str, Any] | None = decode_cache(blob, key) if blob is not None else None
         if compiled is not None:
             compiled["path"] = path
             return compiled

@@ -431,9 +431,9 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
 
     lines: list[str] = []
     if kb is not None and silenced(kb, policy):
-        lines += textwrap.wrap("Warning: this policy makes every state ok: zvpg will never report a problem "
-                               "(only RPO thresholds and unknown codes still can).", 79) + [""]
-    lines += textwrap.wrap(DEFAULTS_NOTE, 79) + [""]
+        lines += [*textwrap.wrap("Warning: this policy makes every state ok: zvpg will never report a "
+                                "problem (only RPO thresholds and unknown codes still can).", 79), ""]
+    lines += [*textwrap.wrap(DEFAULTS_NOTE, 79), ""]
     mark = " (default)" if all(policy.flap_default) else ""
     lines.append(f"Flapping: {policy.flap_changes} changes of severity within {duration(policy.flap_window)}{mark}")
     if policy.escalate_unrecoverable:

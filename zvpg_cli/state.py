@@ -347,7 +347,8 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
             continue
         oid, _, old_state, since, progress, progress_since, gone_since, site, kind, name, vpg_name, \
             old_severity, out_of_ok = row
-        since, progress_since, out_of_ok, gone_since = t(since), t(progress_since), t(out_of_ok), t(gone_since)
+        since = _time(since, path)
+        progress_since, out_of_ok, gone_since = t(progress_since), t(out_of_ok), t(gone_since)
         trusted = True
         if since > now or (progress_since or 0) > now or (out_of_ok or 0) > now:
             # Remembered later than now: the clock was ahead then, or is behind now. Not a

@@ -194,7 +194,7 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
                                      "nor a code the documentation does not know")
         demotable = timing.severity is None and not own_critical
         judged.append((r, site, timing, severity, reasons, rpo_floor, demotable))
-    memories: dict[str, Any] = {}
+    memories: Any = {}
     state_error = None
     notes: tuple[str, ...] = ()
     if options.state:
@@ -205,7 +205,7 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
                 Observed(state_key(r, site), site, r.kind, r.name, r.vpg_name, r.state, r.progress, severity.rank,
                          _former_keys(r, site))
                 for r, site, _, severity, *_ in judged], now, policy.flap_window)
-            notes = memories.notes  # type: ignore[attr-defined]
+            notes = memories.notes
         except StateError as exc:
             state_error = str(exc)
         except Exception as exc:  # the state layer never turns a verdict into an internal error
@@ -280,7 +280,7 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
     read_any = any(r.payload is not None for r in reads)
     all_rows = keep(all_rows, options.vpg, options.exclude)
     now = time.time() if options.now is None else options.now
-    state_error, notes = None, ()
+    state_error, notes = None, tuple[str, ...]()
     if options.state or options.policy:
         all_rows, state_error, notes = _with_time(kb, all_rows, options, now, read_site)
     counts = dict.fromkeys(Severity, 0)

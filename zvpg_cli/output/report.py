@@ -31,7 +31,7 @@ def state_text(row: Row) -> str:
     if t is None or t.age_seconds is None:
         return row.state
     lasting = f"{row.state} for "
-    found = next((r for r in t.reasons if r.startswith(lasting)), None)
+    found: str | None = next((r for r in t.reasons if r.startswith(lasting)), None)
     if found is not None:
         return found
     text = lasting + duration(t.age_seconds)
