@@ -33,9 +33,9 @@ needs_faketime = pytest.mark.skipif(shutil.which("faketime") is None,
 
 
 def vpg(status: int, sub: int, actual: float = 5, configured: float = 300, progress: float | None = None,
-        name: str = "ERP") -> dict[str, Any]:
-    o: dict[str, Any] = {"VpgName": name, "VpgIdentifier": f"id-{name}", "Status": status, "SubStatus": sub,
-                         "ActualRPO": actual, "ConfiguredRpoSeconds": configured}
+        name: str = "ERP", ident: str | None = None) -> dict[str, Any]:
+    o: dict[str, Any] = {"VpgName": name, "VpgIdentifier": ident or f"id-{name}", "Status": status,
+                         "SubStatus": sub, "ActualRPO": actual, "ConfiguredRpoSeconds": configured}
     if progress is not None:
         o["ProgressPercentage"] = progress
     return o

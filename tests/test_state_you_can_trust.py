@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from formats import check_nagios, check_prometheus
+from test_grace_and_escalation import needs_faketime, vpg
 
 from zvpg_cli import state
 from zvpg_cli.kb import load_kb
@@ -32,17 +33,6 @@ from zvpg_cli.triage import Options, Read, report
 
 T0 = 1_796_000_000.0
 MIN, HOUR = 60, 3600
-needs_faketime = pytest.mark.skipif(shutil.which("faketime") is None,
-                                    reason="needs faketime (Debian package faketime)")
-
-
-def vpg(status: int, sub: int, actual: float = 5, configured: float = 300, progress: float | None = None,
-        name: str = "ERP", ident: str | None = None) -> dict[str, Any]:
-    o: dict[str, Any] = {"VpgName": name, "VpgIdentifier": ident or f"id-{name}", "Status": status,
-                         "SubStatus": sub, "ActualRPO": actual, "ConfiguredRpoSeconds": configured}
-    if progress is not None:
-        o["ProgressPercentage"] = progress
-    return o
 
 
 def judge(db: Path, seconds: float, *reads: tuple[str | None, list[dict[str, Any]]], **options: Any) -> Any:

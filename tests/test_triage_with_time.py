@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from formats import check_nagios, check_prometheus
+from test_grace_and_escalation import vpg
 
 from zvpg_cli.kb import load_kb
 from zvpg_cli.model import Severity
@@ -21,11 +22,7 @@ T0 = 1_796_000_000.0
 
 
 def obj(name: str, status: int, sub: int, progress: float | None = None, ident: str | None = None) -> dict[str, Any]:
-    o: dict[str, Any] = {"VpgName": name, "VpgIdentifier": ident or f"id-{name}", "Status": status,
-                         "SubStatus": sub, "ActualRPO": 700, "ConfiguredRpoSeconds": 300}
-    if progress is not None:
-        o["ProgressPercentage"] = progress
-    return o
+    return vpg(status, sub, 700, progress=progress, name=name, ident=ident)
 
 
 def at(path: Path, seconds: float, objs: list[dict[str, Any]], **options: Any) -> Any:
