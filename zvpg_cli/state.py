@@ -96,9 +96,6 @@ class Observed(NamedTuple):
     progress: float | None
     #: the stateless severity's rank (`Severity.rank`; None: not known); 0 is ok
     severity: int | None = None
-    #: keys earlier zvpg versions gave this object: a row found under one is
-    #: taken over (migrated) when no row has `key` yet
-    former: tuple[str, ...] = ()
 
 
 class Memory(NamedTuple):
@@ -333,7 +330,7 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
         sid = state_id(o.state)
         row = rows.get(o.key)
         if row is None:
-            former = next((f for f in o.former if f in rows and f not in counts and f not in seen), None)
+            former = next((f for f in _former_keys(o.key) if f in rows and f not in counts and f not in seen), None)
             if former is not None:  # a key an earlier zvpg gave it: taken over
                 row = rows[o.key] = rows.pop(former)
                 conn.execute("UPDATE objects SET key = ? WHERE id = ?", (o.key, row[0]))
@@ -395,10 +392,13 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
         "SELECT o.key, count(*) FROM transitions t JOIN objects o ON o.id = t.object "
         "WHERE t.at > ? AND t.at <= ? AND t.from_state IS NOT NULL AND t.severity_changed = 1 "
         "GROUP BY t.object", (now - flap_window, now)))
-    out = Recall()
+    out = Recall(seen)
     shared = [key for key, n in counts.items() if n > 1]
-    for key, memory in seen.items():
-        out[key] = memory._replace(changes=changes.get(key, 0), trusted=memory.trusted and key not in shared)
+    for key, n in changes.items():
+        if key in out:
+            out[key] = out[key]._replace(changes=n)
+    for key in shared:
+        out[key] = out[key]._replace(trusted=False)
     notes = []
     if ahead:
         notes.append(f"state file {path}: {_objects(ahead)} remembered times later than now (the clock was "
@@ -420,6 +420,17 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
                              "or a renamed one: a renamed site starts afresh)")
     out.notes = tuple(notes)
     return out
+
+
+def _former_keys(key: str) -> tuple[str, ...]:
+    """The keys earlier zvpg versions gave the object of `key` (a row found
+    under one is taken over when no row has `key` yet): without the site where
+    a check read one site, without the VPG for a VM."""
+    site, kind, vpg, ident = key_parts(key)
+    out = [f"\x1f{kind}\x1f{ident}"]
+    if vpg is not None and site:
+        out.append(f"{site}\x1f{kind}\x1f{ident}")
+    return tuple(k for k in out if k != key)
 
 
 def _objects(n: int, noun: str = "object") -> str:

@@ -57,23 +57,27 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
         return Timed(severity, (), memory.since, age, None, False, False)
     left = memory.out_of_ok_since if severity is not Severity.OK else None
     out = None if left is None else max(0.0, now - left)
-    lasting = f"{state} for {duration(age)}"
-    differs = out is not None and duration(out) != duration(age)
-    if differs:
-        lasting += f", out of ok for {duration(out)}"  # type: ignore[arg-type]
+
+    def lasting() -> tuple[str, bool]:
+        """`STATE for 4m[, out of ok for 1h]`, and whether the two differ."""
+        text = f"{state} for {duration(age)}"
+        differs = out is not None and duration(out) != duration(age)
+        return (text + f", out of ok for {duration(out)}" if differs else text), differs  # type: ignore[arg-type]
+
     reasons: list[str] = []
     result = severity
     grace_until = left + timing.grace if timing.grace and left is not None and demotable else None
     lower = max(_LOWER[severity], floor)
     if grace_until is not None and now < grace_until and lower is not severity:
         result = lower
-        reasons.append(f"{lasting} ({severity.value} after {duration(timing.grace or 0)}"
-                       f"{' out of ok' if differs else ''})")
+        text, differs = lasting()
+        after = f"{duration(timing.grace or 0)}{' out of ok' if differs else ''}"
+        reasons.append(f"{text} ({severity.value} after {after})")
     elif timing.escalate_after and severity is Severity.WARNING and (out if out is not None else age) >= \
             timing.escalate_after:
         result = Severity.CRITICAL
         why = f": {timing.escalate_why}" if timing.escalate_why else ""
-        reasons.append(f"{lasting} (critical after {duration(timing.escalate_after)}{why})")
+        reasons.append(f"{lasting()[0]} (critical after {duration(timing.escalate_after)}{why})")
     stuck = False
     if timing.stuck_after and memory.progress is not None:
         still = max(0.0, now - (memory.progress_since if memory.progress_since is not None else memory.since))

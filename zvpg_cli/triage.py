@@ -111,15 +111,6 @@ def state_key(row: Row, site: str | None = None) -> str:
     return "\x1f".join(parts)
 
 
-def _former_keys(row: Row, site: str | None) -> tuple[str, ...]:
-    """The keys zvpg 0.x gave the row: no site when one site was read, no VPG for a VM."""
-    ident = row.identifier or row.name
-    out = ["\x1f".join(("", row.kind, ident))]
-    if row.kind == "vm" and (row.site or site):
-        out.append("\x1f".join((row.site or site or "", row.kind, ident)))
-    return tuple(k for k in out if k != state_key(row, site))
-
-
 def _rpo_floor(row: Row, thresholds: Thresholds) -> Severity:
     """What neither a policy nor grace may lower a row below: its RPO threshold
     breach (--rpo-warning/--rpo-critical, and ActualRPO over ConfiguredRpoSeconds
@@ -177,7 +168,8 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
         if timing is None:
             timing = timings[key] = policy.timing(status_name, sub_name, r.vpg_name, site,
                                                   status_wide_grace=quiet, unrecoverable=unrecoverable)
-        rpo_floor = _rpo_floor(r, options.thresholds)
+        # (needed only where a policy sets a severity, or a grace could lower it)
+        rpo_floor = _rpo_floor(r, options.thresholds) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
         severity, reasons = r.severity, r.reasons
         if timing.severity is not None and timing.severity is not severity:
@@ -193,7 +185,8 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
                                      f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
                                      "nor a code the documentation does not know")
         demotable = timing.severity is None and not own_critical
-        judged.append((r, site, timing, severity, reasons, rpo_floor, demotable))
+        judged.append((r, site, state_key(r, site) if options.state else "", timing, severity, reasons, rpo_floor,
+                       demotable))
     memories: Any = {}
     state_error = None
     notes: tuple[str, ...] = ()
@@ -202,9 +195,8 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
 
         try:
             memories = remember(options.state, [
-                Observed(state_key(r, site), site, r.kind, r.name, r.vpg_name, r.state, r.progress, severity.rank,
-                         _former_keys(r, site))
-                for r, site, _, severity, *_ in judged], now, policy.flap_window)
+                Observed(skey, site, r.kind, r.name, r.vpg_name, r.state, r.progress, severity.rank)
+                for r, site, skey, _, severity, *_ in judged], now, policy.flap_window)
             notes = memories.notes
         except StateError as exc:
             state_error = str(exc)
@@ -219,8 +211,8 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
         notes = (*notes, printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"))
     timed_too = options.state is not None and state_error is None
     out = []
-    for r, site, timing, severity, reasons, rpo_floor, demotable in judged:
-        memory = memories.get(state_key(r, site)) if timed_too else None
+    for r, _, skey, timing, severity, reasons, rpo_floor, demotable in judged:
+        memory = memories.get(skey) if timed_too else None
         timed = judge(severity, r.state, timing, memory, now, policy, floor=rpo_floor, demotable=demotable)
         out.append(r._replace(severity=timed.severity, reasons=reasons + timed.reasons,
                               timed=timed if timed_too else None))
