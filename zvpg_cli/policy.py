@@ -227,15 +227,13 @@ def _parse_cached(kb: KnowledgeBase, path: str) -> tuple[tuple[Rule, ...], dict[
     """`_parse` of a user's file, through zvpg's private cache for large
     policies: keyed by the file's bytes, the knowledge base's names and zvpg's
     version, so an edited file or another knowledge base is parsed again."""
-    import hashlib
-
     from . import __version__, cachefs
-    from .kb import decode_cache, encode_cache
+    from .kb import _blake2b, decode_cache, encode_cache
     from .sanitize import printable
 
     text = _read(path, printable(path))
     names = "\n".join(f"{e.name}\t{' '.join(e.aliases)}" for e in kb.entries)
-    digest = hashlib.blake2b(f"{text}\0{names}\0{path}".encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    digest = _blake2b(f"{text}\0{names}\0{path}".encode("utf-8", "surrogatepass")).hex()
     key = ("policy", 1, __version__, digest)
     folder = cachefs.cache_dir()
     target = os.path.join(folder, f"policy-{digest}.marshal") if folder else None

@@ -199,16 +199,14 @@ def _marker(path: str, *, create: bool) -> bool:
     per state file in zvpg's private cache folder (nothing when the cache is
     off), so that a state file that vanished is noted, not silently new.
     `create`: leave the marker now."""
-    import hashlib
-
     from .cachefs import cache_dir, private_dir
+    from .kb import _fnv1a  # the kb cache's name for a path (hashlib would load OpenSSL)
 
     base = cache_dir()
     if base is None:
         return False
     folder = os.path.join(base, "state-files")
-    name = os.path.join(folder, hashlib.blake2b(os.path.abspath(path).encode("utf-8", "surrogateescape"),
-                                                digest_size=16).hexdigest())
+    name = os.path.join(folder, _fnv1a(os.path.abspath(path)))
     existed = os.path.exists(name)
     if create and not existed and private_dir(folder):
         try:
