@@ -23,7 +23,8 @@ marked "gone since"; they are forgotten 30 days later.""")
 def history(
     pattern: str | None = typer.Argument(
         None, metavar="PATTERN",
-        help="Only VPGs or VMs whose name matches: a glob (web-*) or a part of the name; case ignored."),
+        help="Only VPGs or VMs whose name (or VPG name, or site) matches: a glob (web-*) or a part of "
+             "it; case ignored. Nothing matching is an error (exit 1)."),
     state_file: str | None = typer.Option(None, "--state", metavar="PATH", envvar="ZVPG_STATE",
                                           show_envvar=False, help=STATE_HELP),
     since: str | None = typer.Option(None, "--since", metavar="DURATION",
