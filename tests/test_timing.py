@@ -129,7 +129,7 @@ def test_time_lowers_by_one_level_at_most_and_only_within_grace(
         still: float, progress: float | None, changes: int) -> None:
     policy = Policy((), 6, 3600)
     now = T0 + 30 * 86400
-    memory = Memory(now - age, progress, now - min(age, still), changes)
+    memory = Memory(now - age, progress, now - min(age, still), changes, now - age)  # out of ok since then
     judged = judge(severity, "S / X", Timing(None, grace, escalate, stuck), memory, now, policy)
     if judged.severity < severity:
         assert grace and age < grace and judged.reasons[0].startswith("S / X for ")
@@ -138,3 +138,17 @@ def test_time_lowers_by_one_level_at_most_and_only_within_grace(
     if changes >= 6:
         assert judged.severity >= Severity.WARNING and judged.flapping
     assert judged.age_seconds == now - memory.since
+
+
+@given(_SEVERITIES, st.integers(1, 3600), st.floats(0, 7200), st.sampled_from(list(Severity)))
+def test_grace_never_goes_below_the_floor_nor_lowers_what_may_not_be_lowered(
+        severity: Severity, grace: int, age: float, floor: Severity) -> None:
+    policy = Policy((), 6, 3600)
+    now = T0 + 86400
+    memory = Memory(now - age, None, None, 0, now - age)
+    timing = Timing(None, grace, None, None)
+    floored = judge(severity, "S / X", timing, memory, now, policy, floor=floor).severity
+    assert floored is severity if floor >= severity else floored >= floor
+    assert judge(severity, "S / X", timing, memory, now, policy, demotable=False).severity is severity
+    untrusted = judge(severity, "S / X", timing, memory._replace(trusted=False), now, policy)
+    assert (untrusted.severity, untrusted.reasons, untrusted.grace_until) == (severity, (), None)
