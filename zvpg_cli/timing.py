@@ -67,7 +67,7 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
     reasons: list[str] = []
     result = severity
     grace_until = left + timing.grace if timing.grace and left is not None and demotable else None
-    lower = max(_LOWER[severity], floor)
+    lower = min(severity, max(_LOWER[severity], floor))  # grace lowers, never raises
     if grace_until is not None and now < grace_until and lower is not severity:
         result = lower
         text, differs = lasting()
