@@ -111,6 +111,16 @@ def reference_substatuses() -> dict[int, tuple[str, str]]:
     return _reference_table("## VPG `SubStatus`")
 
 
+def reference_community_codes() -> tuple[str, dict[int, str]]:
+    """The reference's paragraph on codes 33-35 and the codes its two community
+    sources agree on (the names before the one source that "goes on")."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    start = text.index("Codes 33-35, from two community sources")
+    paragraph = " ".join(text[start:text.index("\n\n", start)].split())
+    agreed = paragraph[:paragraph.index("The LogicMonitor module alone goes on")]
+    return paragraph, {int(code): name for code, name in re.findall(r"(\d+) `(\w+)`", agreed)}
+
+
 def _reference_table(heading: str) -> dict[int, tuple[str, str]]:
     text = REFERENCE.read_text(encoding="utf-8")
     section = text[text.index(heading):]

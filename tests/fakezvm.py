@@ -23,6 +23,8 @@ Use from pytest (test files do `from fakezvm import ...`; the fixtures are `zvm_
     python tests/fakezvm.py --flavour appliance --count 20 --latency 0.2 --vpgs 50 --ca-dir DIR
 
 prints one URL per line, then READY, and serves until stdin closes or SIGTERM.
+`--latencies 1,2.5,4` gives each server its own latency instead (slow sites, for
+the progress display).
 
 (PYTEST_DONT_REWRITE: test modules load this file as a plugin after importing it.)
 """
@@ -844,10 +846,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavour", choices=["windows", "appliance"], default="appliance")
     parser.add_argument("--count", type=int, default=1, help="how many servers (each its own port)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each API answer")
+    parser.add_argument("--latencies", default=None, metavar="S,S,...",
+                        help="each server's own latency, in order (the last one for the servers after it)")
     parser.add_argument("--vpgs", type=int, default=12, help="VPGs per server")
     parser.add_argument("--ca-dir", required=True, help="folder to write the CA certificate (ca.pem) into")
     parser.add_argument("--no-tls", action="store_true", help="plain http://")
     args = parser.parse_args(argv)
+    latencies = [float(x) for x in args.latencies.split(",")] if args.latencies else [args.latency]
 
     ca = trustme.CA()
     ca_dir = Path(args.ca_dir)
@@ -863,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.count):
             vpgs = realistic_vpgs(args.vpgs, seed=i)
             zvm = FakeZvm(args.flavour, ca=ca, vpgs=vpgs, vms=realistic_vms(vpgs, seed=i), tls=not args.no_tls)
-            zvm.latency = args.latency
+            zvm.latency = latencies[min(i, len(latencies) - 1)]
             servers.append(zvm.start())
             print(zvm.url)
         print("READY", flush=True)

@@ -152,7 +152,7 @@ def test_decode_warns_about_other_numberings(cli: Any, code: str) -> None:
     assert "caution" not in by_name.stderr
 
 
-@pytest.mark.parametrize("args", [("9",), ("2", "33"), ("Bogus",), ("1", "BitmapSinc"), ("--", "-1"), ("1.5",)])
+@pytest.mark.parametrize("args", [("9",), ("2", "36"), ("Bogus",), ("1", "BitmapSinc"), ("--", "-1"), ("1.5",)])
 def test_decode_unknown(cli: Any, args: tuple[str, ...]) -> None:
     r = cli("decode", *args)
     assert r.exit_code == 1 and "unknown" in r.stderr

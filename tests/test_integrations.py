@@ -19,6 +19,7 @@ import typer
 import yaml
 from conftest import ROOT, run_zvpg
 from fakezvm import FakeZvm
+from live import password_file, tool
 
 from zvpg_cli.cli import app
 
@@ -33,15 +34,8 @@ NAGIOS = CONTRIB / "nagios" / "zvpg.cfg"
 # Triage options that make no sense in a check command (they choose the format,
 # or are for people at a terminal), or that are left at their defaults there.
 NOT_FOR_CHECKS = {"--format", "-f", "--nagios", "--json", "--limit", "--max-bytes", "--parallel", "--output", "-o",
-                  "--help", "-h", "--rpo-warning-ratio"}
-
-
-def tool(name: str, package: str) -> str:
-    for folder in (None, "/usr/sbin", "/usr/bin"):
-        found = shutil.which(name, path=folder)
-        if found:
-            return found
-    pytest.skip(f"{name} not installed: apt-get install --no-install-recommends {package}")
+                  "--help", "-h", "--rpo-warning-ratio", "--run",
+                  "--quiet", "-q"}  # progress is for a terminal: never shown under --nagios anyway
 
 
 def triage_options() -> set[str]:
@@ -267,15 +261,18 @@ def test_nagios_commands_use_only_triage_options() -> None:
     assert all(line.split()[:3] == ["/usr/local/bin/zvpg", "triage", "--nagios"] for line in lines)
 
 
-def nagios_command(name: str, *args: str) -> str:
-    """The command line of `define command` NAME with $ARGn$ replaced as Nagios does,
-    running this checkout's zvpg instead of /usr/local/bin/zvpg."""
+def nagios_command(name: str, *args: str, state_dir: Path) -> str:
+    """The command line of `define command` NAME with $ARGn$ and the host and
+    service macros replaced as Nagios does, running this checkout's zvpg instead
+    of /usr/local/bin/zvpg and keeping its state in `state_dir`."""
     text = NAGIOS.read_text(encoding="utf-8")
     line = re.search(rf"command_name\s+{name}\n\s+command_line\s+(.*)", text)
     assert line, name
     command = line.group(1).replace("/usr/local/bin/zvpg", f"{shlex.quote(sys.executable)} -m zvpg_cli")
+    command = command.replace("/var/lib/nagios4/", f"{state_dir}/")
     for n, arg in enumerate(args, 1):
         command = command.replace(f"${'ARG'}{n}$", arg)
+    command = command.replace("$HOSTNAME$", "localhost").replace("$SERVICEDESC$", "Zerto VPGs")
     assert "$" not in command, command
     return command
 
@@ -283,14 +280,13 @@ def nagios_command(name: str, *args: str) -> str:
 def test_the_nagios_commands_check_a_real_zvm(windows_zvm: FakeZvm, ca_file: str, tmp_path: Path) -> None:
     """The shipped command lines, run through the shell as Nagios runs them,
     against the fake ZVM: a status line with performance data, a check's exit code."""
-    password = tmp_path / "monitor.password"
-    password.write_text(windows_zvm.password + "\n")
-    password.chmod(0o600)
+    password = password_file(tmp_path, windows_zvm.password)
     sites = tmp_path / "sites.toml"
     sites.write_text(f'[sites.nyc]\nurl = "{windows_zvm.url}"\nuser = "monitor"\n'
                      f'password_file = "{password}"\nca_bundle = "{ca_file}"\n')
-    for command in (nagios_command("check_zvpg", windows_zvm.url, "monitor", str(password), f"--ca-bundle {ca_file}"),
-                    nagios_command("check_zvpg_sites", str(sites), "")):
+    for command in (nagios_command("check_zvpg", windows_zvm.url, "monitor", str(password), f"--ca-bundle {ca_file}",
+                                   state_dir=tmp_path),
+                    nagios_command("check_zvpg_sites", str(sites), "", state_dir=tmp_path)):
         p = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=60)
         first = p.stdout.split("\n", 1)[0]
         assert re.match(r"ZVPG (OK|WARNING|CRITICAL) - .* \| critical=\d+ ", first), (command, p.stdout, p.stderr)

@@ -363,16 +363,14 @@ def _huge_kb(sentences: list[str], quotes: list[str]) -> str:
 '''
 
 
-def test_validation_is_near_linear(tmp_path: Path, cli: Any) -> None:
+def test_validation_of_a_huge_knowledge_base_is_bounded(tmp_path: Path, cli: Any) -> None:
     """A 4.7 MiB knowledge base of 175,000 evidence quotes took minutes on
-    every command; valid or not, it is judged in seconds now (the bound is
-    generous for a slow CI machine)."""
-    import time
-
+    every command; valid or not, it is judged now, and evidence that would
+    need a scan past the validator's budget is refused for that (a bound in
+    the code, not in seconds: no wall-clock assertion here)."""
     sentences = [f"Fact {i}." for i in range(175_000)]
     valid = write(tmp_path, _huge_kb(sentences, sentences[::-1]), "valid.yaml")
     assert os.path.getsize(valid) > 4.5 * 1024 * 1024
-    start = time.perf_counter()
     assert check_file(valid) == []
     r = cli("--data", valid, "explain", "Huge Substatus", "--json")
     assert r.exit_code == 0 and '"HugeSubstatus"' in r.stdout
@@ -380,13 +378,11 @@ def test_validation_is_near_linear(tmp_path: Path, cli: Any) -> None:
     assert "not quoted word for word" in check_file(wrong)[0].message
     fragments = write(tmp_path, _huge_kb(sentences, [f"act {i}" for i in range(175_000)]), "fragments.yaml")
     assert "too much to check" in check_file(fragments)[0].message
-    assert time.perf_counter() - start < 20
 
 
 def test_aliases_cannot_blow_the_document_up(tmp_path: Path) -> None:
-    """A "billion laughs" and a list that contains itself: refused with a line, at once."""
-    import time
-
+    """A "billion laughs" and a list that contains itself: refused with a line
+    (by the size and cycle checks, before the document is expanded)."""
     many = "[" + ",".join(f'"w{i}"' for i in range(20_000)) + "]"
     bomb = GOOD.replace("    aliases: []\n", f"    aliases: &words {many}\n", 1).replace(
         "    aliases: []\n", "    aliases: *words\n")
@@ -397,9 +393,7 @@ def test_aliases_cannot_blow_the_document_up(tmp_path: Path) -> None:
                           (GOOD.replace("    aliases: []\n", "    aliases: &x {a: *x}\n", 1), "contains it"),
                           (GOOD.replace("schema_version: 1\n", "schema_version: 1\n" + laughs, 1),
                            "more than twice as large")):
-        start = time.perf_counter()
         problems = check_file(write(tmp_path, text))
-        assert time.perf_counter() - start < 5
         assert len(problems) == 1 and message in problems[0].message and problems[0].line, problems
     shared = GOOD.replace("    aliases: []\n", '    aliases: &none ["Zero"]\n', 1).replace(
         '    aliases: ["Delta Sync"]\n', '    aliases: ["Delta Sync"]\n    comment: *none\n', 1)

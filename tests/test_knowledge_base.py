@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import KB_FILE, reference_statuses, reference_substatuses, seed_descriptions, seed_lines, seed_status_rows
+from conftest import (
+    KB_FILE,
+    reference_community_codes,
+    reference_statuses,
+    reference_substatuses,
+    seed_descriptions,
+    seed_lines,
+    seed_status_rows,
+)
 
 from zvpg_cli.lookup import normalize
 from zvpg_cli.model import KnowledgeBase, Status, Substatus
@@ -23,7 +31,7 @@ def test_counts(kb: KnowledgeBase) -> None:
     documented = [s for s in kb.substatuses if s.documented]
     assert len(documented) == 31
     # Backup: an API code the documentation does not describe; the other three: names seen in newer API
-    # definitions, with no confirmed code (tests/fixtures/zerto-rest-api.md, "Codes above 32")
+    # definitions, with codes from community sources (tests/fixtures/zerto-rest-api.md, "Codes 33-35")
     assert [s.name for s in kb.substatuses if not s.documented] == [
         "Backup", "JournalOrRecoveryMissingError", "AddedVmsInInitialSync", "ReplicationPausedForMissingVolume"]
 
@@ -98,7 +106,7 @@ def test_known_associations(kb: KnowledgeBase) -> None:
 
 
 def test_substatuses_listed_under_no_status_say_so(kb: KnowledgeBase) -> None:
-    unlisted = {s.name for s in kb.substatuses if not s.statuses and s.api_code is not None}
+    unlisted = {s.name for s in kb.substatuses if not s.statuses and s.api_code is not None and not s.code_source}
     assert unlisted == {"Full Syncing", "Full syncing a disk", "Journal storage error", "Recovery storage error",
                         "Recovery storage profile error", "Rolling back", "User paused protection",
                         "Zerto Virtual Manager paused protection", "Backup"}
@@ -118,7 +126,8 @@ def test_spelling_variants_are_aliases(kb: KnowledgeBase) -> None:
 def test_api_codes_match_the_reference(kb: KnowledgeBase, kind: str) -> None:
     table = reference_statuses() if kind == "status" else reference_substatuses()
     entries = kb.statuses if kind == "status" else kb.substatuses
-    by_code = {e.api_code: e for e in entries if e.api_code is not None}
+    by_code = {e.api_code: e for e in entries
+               if e.api_code is not None and not (isinstance(e, Substatus) and e.code_source)}
     for code, (api_name, doc_name) in table.items():
         if kind == "substatus" and code == 0:
             assert kb.no_substatus is not None
@@ -170,12 +179,38 @@ def test_status_code_is_pinned_to_its_api_name(kb: KnowledgeBase, code: int, api
     assert entry is not None and (entry.api_name, entry.name) == (api_name, name)
 
 
-def test_names_seen_in_newer_api_definitions_are_known_by_name_only(kb: KnowledgeBase) -> None:
-    for api_name in ("JournalOrRecoveryMissingError", "AddedVmsInInitialSync", "ReplicationPausedForMissingVolume"):
-        entry = kb.by_api_name("substatus", api_name)
-        assert isinstance(entry, Substatus)
-        assert entry.documented is False and entry.api_code is None and entry.description is None
-        assert entry.severity is None and entry.comment is None and not entry.statuses
+def test_codes_from_community_sources_are_the_ones_both_sources_agree_on(kb: KnowledgeBase) -> None:
+    paragraph, agreed = reference_community_codes()
+    assert agreed == {33: "JournalOrRecoveryMissingError", 34: "AddedVmsInInitialSync",
+                      35: "ReplicationPausedForMissingVolume"}
+    sourced = {s.api_code: s for s in kb.substatuses if s.code_source}
+    assert set(sourced) == set(agreed)
+    for code, api_name in agreed.items():
+        entry = sourced[code]
+        assert (entry.api_name, entry.name) == (api_name, api_name)
+        # still undocumented: no description, no severity of its own, no facts
+        assert entry.documented is False and entry.description is None and entry.comment is None
+        assert entry.severity is None and entry.recovery is None and not entry.statuses
+        # its source, as the reference names it
+        assert entry.code_source is not None and entry.code_source.startswith(
+            "community sources, no Zerto-authored source")
+        for source in ("Iserv-Group Zabbix template", "ZertoSubStatus", "2020", "chrisred", "LogicMonitor module",
+                       "SubStatus", "2024"):
+            assert source in entry.code_source and source in paragraph, source
+        assert entry.code_source.endswith(f"agree on {code} {api_name}")
+        assert f"{code} `{api_name}`" in paragraph
+
+
+def test_codes_named_by_one_source_only_stay_unknown(kb: KnowledgeBase) -> None:
+    paragraph, _ = reference_community_codes()
+    one_source = paragraph[paragraph.index("The LogicMonitor module alone goes on"):]
+    named = re.findall(r"(\d+) `(\w+)`", one_source)
+    assert [int(code) for code, _ in named] == [36, 37, 38, 39, 40, 41]
+    for code, api_name in named:
+        assert kb.by_code("substatus", int(code)) is None and kb.by_api_name("substatus", api_name) is None
+    assert all(s.api_code is None or s.api_code <= 35 for s in kb.substatuses)
+
+
 def test_every_seed_sentence_is_reachable(kb: KnowledgeBase) -> None:
     """Every cell of the seed (but table headers) is somewhere in the knowledge base."""
     strings: set[str] = set()

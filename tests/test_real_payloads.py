@@ -186,36 +186,37 @@ def test_camel_case_keys_are_read_and_output_unchanged(run: Any) -> None:
 # ---- 4. substatus codes above 32 keep their number --------------------------------------
 
 def test_unknown_codes_keep_their_number_everywhere(run: Any) -> None:
-    payload = json.dumps([{"VpgName": "New", "VpgIdentifier": "v1", "Status": 1, "SubStatus": 35,
+    payload = json.dumps([{"VpgName": "New", "VpgIdentifier": "v1", "Status": 1, "SubStatus": 36,
                            "ActualRPO": 5, "ConfiguredRpoSeconds": 300},
                           {"VpgName": "Odd", "VpgIdentifier": "v2", "Status": 12, "SubStatus": 0}])
     data = json.loads(run("triage", "--format", "json", input=payload).stdout)
     sub = data["vpgs"][0]["substatus"]
-    assert (sub["code"], sub["known"], sub["name"]) == (35, False, None)
+    assert (sub["code"], sub["known"], sub["name"]) == (36, False, None)
     assert data["vpgs"][1]["status"]["code"] == 12 and data["vpgs"][1]["severity"] == "unknown"
     fam = {f.name: f for f in text_string_to_metric_families(_out(run("triage", "--format", "prometheus",
                                                                         input=payload)))}
     codes = {s.labels["vpg"]: s.value for s in fam["zvpg_vpg_substatus_code"].samples}
-    assert codes["New"] == 35
+    assert codes["New"] == 36
     status_codes = {s.labels["vpg"]: s.value for s in fam["zvpg_vpg_status_code"].samples}
     assert status_codes["Odd"] == 12
     table = _out(run("triage", input=payload, env={"COLUMNS": "200"}))
-    assert "35 (unknown)" in table and "12 (unknown)" in table
+    assert "36 (unknown)" in table and "12 (unknown)" in table
     annotated = json.loads(run("annotate", input=payload).stdout)
-    assert annotated[0]["zvpg"]["substatus"]["code"] == 35 and annotated[0]["zvpg"]["substatus"]["known"] is False
+    assert annotated[0]["zvpg"]["substatus"]["code"] == 36 and annotated[0]["zvpg"]["substatus"]["known"] is False
     nagios = _out(run("triage", "--nagios", input=payload))
-    assert "Meeting SLA / 35 (unknown)" in nagios
+    assert "Meeting SLA / 36 (unknown)" in nagios
 
 
-def test_newer_names_are_recognised_with_the_status_deciding(run: Any) -> None:
+def test_names_of_codes_from_community_sources_are_recognised_with_the_status_deciding(run: Any) -> None:
     payload = json.dumps([{"VpgName": "A", "Status": "NotMeetingSLA", "SubStatus": "JournalOrRecoveryMissingError"},
                           {"VpgName": "B", "Status": "MeetingSLA", "SubStatus": "ReplicationPausedForMissingVolume"}])
     data = json.loads(run("triage", "--format", "json", input=payload).stdout)
     assert [(v["substatus"]["known"], v["substatus"]["code"], v["severity"]) for v in data["vpgs"]] == [
-        (True, None, "critical"), (True, None, "warning")]  # known by name only: never ok
+        (True, 33, "critical"), (True, 35, "warning")]  # undocumented: never ok
     p = run("explain", "AddedVmsInInitialSync", "--json")
     entry = json.loads(p.stdout)
-    assert entry["documented"] is False and entry["api_code"] is None and entry["description"] is None
+    assert entry["documented"] is False and entry["api_code"] == 34 and entry["description"] is None
+    assert entry["code_source"].startswith("community sources")
 
 
 # ---- property: any mix of VPG and VM objects gives unique identities ---------------------

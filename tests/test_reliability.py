@@ -291,9 +291,7 @@ def test_a_huge_max_bytes_is_never_preallocated(limit: str) -> None:
 @pytest.mark.parametrize("command", ["zvpg annotate /dev/zero", "zvpg annotate </dev/zero",
                                      "zvpg triage --nagios </dev/zero"])
 def test_input_that_cannot_be_json_is_refused_at_once(command: str) -> None:
-    start = time.perf_counter()
-    p = sh(command)
-    assert time.perf_counter() - start < 10
+    p = sh(command)  # sh() gives up after 60 s: reading /dev/zero to the end would hang
     assert p.returncode == (3 if "nagios" in command else 2)
     assert b"input is not JSON: it starts with the byte 0x00" in p.stderr + p.stdout
 
@@ -404,10 +402,9 @@ def test_annotate_table_never_breaks_a_word_or_a_header(columns: str) -> None:
 
 
 def test_annotate_table_streams_a_large_payload() -> None:
-    """20,000 rows: seconds, not minutes (one rich Table took 215 s for 200,000)."""
+    """20,000 rows are laid out as a stream (one rich Table took 215 s for
+    200,000; run_zvpg gives up after 60 s). Speed itself is benchmarks/run.py's."""
     rows = [{"VpgName": f"vpg-{i}", "Status": 1 + i % 3, "SubStatus": i % 30, "ActualRPO": i % 900,
              "ConfiguredRpoSeconds": 300} for i in range(20_000)]
-    start = time.perf_counter()
     p = run_zvpg("annotate", "-f", "table", input=json.dumps(rows), env={"COLUMNS": "80"})
     assert p.returncode == 0 and p.stdout.decode().rstrip().endswith("20000 objects")
-    assert time.perf_counter() - start < 15

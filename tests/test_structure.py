@@ -6,6 +6,7 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent.parent / "zvpg_cli"
 
@@ -83,3 +84,28 @@ def test_no_module_imports_one_that_imports_it() -> None:
 
     assert "kb" not in imports("schema") and "kb" not in imports("kbyaml") and "kb" not in imports("kbsource")
     assert "schema" not in imports("kbsource") | imports("kbyaml")
+
+
+def test_the_zvm_layer_neither_prints_nor_imports_rich() -> None:
+    """zvm/ reads ZVMs and tells an observer how the read goes: drawing it is output/progress.py's business."""
+    for path in (PACKAGE / "zvm").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            assert not any(n.split(".")[0] == "rich" or n.startswith("..output") for n in names), path
+
+
+def test_a_read_whose_stderr_is_not_a_terminal_imports_no_progress_display(monkeypatch: Any) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port where nothing listens: the read fails at once
+        s.bind(("127.0.0.1", 0))
+        dead = f"https://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("ZVPG_PASSWORD", "x")
+    for args in (["triage", "--zvm", dead, "--user", "m", "--format", "json"], ["fetch", "vpgs", "--zvm", dead,
+                                                                               "--user", "m"]):
+        mods = _modules_after(args)
+        assert "zvpg_cli.zvm.fetch" in mods, args
+        assert not any(m == "rich" or m.startswith("rich.") for m in mods), args

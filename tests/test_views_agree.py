@@ -62,7 +62,7 @@ def test_list_severity_filter_finds_what_has_none_of_its_own(cli: Any, kb: Knowl
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 @pytest.mark.parametrize(("args", "known", "unknown"), [
-    (("1", "35"), "Meeting SLA", "unknown substatus '35'"),
+    (("1", "36"), "Meeting SLA", "unknown substatus '36'"),
     (("NotMeetingSLA", "Bogus"), "Not Meeting SLA", "unknown substatus 'Bogus'"),
     (("9", "23"), "Bitmap Syncing", "unknown status '9'"),
 ])
@@ -83,3 +83,30 @@ def test_decode_of_nothing_known_prints_only_the_error_for_people(cli: Any, fmt:
         assert json.loads(r.stdout)["status"]["known"] is False
     else:
         assert r.stdout == ""
+
+
+@pytest.mark.parametrize(("status", "sub", "severity", "failover"), [
+    (9, 8, "critical", False),  # an unknown status keeps a substatus critical on its own (Error: failover "no")
+    (9, 6, "unknown", True),  # ... and the documented failover of any substatus
+    (9, 0, "unknown", None),
+    (1, 33, "warning", None),  # codes 33-35 (community sources): undocumented, at least warning
+    (2, 34, "critical", None),
+    (1, 35, "warning", None),
+    (4, 23, "warning", None),  # not listed: no inferred failover
+    (1, 0, "ok", None),  # no RPO numbers: no inferred failover
+])
+def test_decode_triage_and_annotate_agree(cli: Any, status: int, sub: int, severity: str,
+                                          failover: bool | None) -> None:
+    decoded = json.loads(cli("decode", str(status), str(sub), "--json").stdout)
+    payload = json.dumps([{"VpgName": "x", "Status": status, "SubStatus": sub}])
+    row = json.loads(cli("triage", "--format", "json", input=payload).stdout)["vpgs"][0]
+    note = json.loads(cli("annotate", input=payload).stdout)[0]["zvpg"]
+    assert (decoded["severity"] or "unknown", row["severity"], note["severity"] or "unknown") == (severity,) * 3
+    assert (decoded["failover_possible"], row["failover_possible"], note["failover_possible"]) == (failover,) * 3
+    assert decoded["failover_basis"] == row["failover_basis"] == note["failover_basis"]
+    nagios = cli("triage", "--nagios", input=payload).stdout
+    text = cli("decode", str(status), str(sub), env={"COLUMNS": "200"}).stdout
+    if severity == "critical":
+        assert nagios.startswith("ZVPG CRITICAL") and re.search(r"^Severity +critical", text, re.M)
+    if failover is False:
+        assert "failover possible: no;" in nagios and re.search(r"^Failover possible\? +no$", text, re.M)

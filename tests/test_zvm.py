@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import trustme
-from conftest import run_zvpg
+from conftest import KB_FILE, run_zvpg
 from fakezvm import FakeZvm
 
 from zvpg_cli.kb import load_kb
@@ -488,14 +488,14 @@ def test_codes_agree(zvm_ca: trustme.CA, ca_file: str) -> None:
         out = p.stdout.decode()
         assert "position = code" in out
         assert "Statuses: 9 on the ZVM, 9 in the knowledge base: they agree." in out
-        assert "Substatuses: 33 on the ZVM, 33 in the knowledge base: they agree." in out
+        assert "Substatuses: 36 on the ZVM, 36 in the knowledge base: they agree." in out
         assert zvm.logins == 1 and zvm.api_requests == 2  # both lists in one exchange
 
 
 def test_codes_report_every_difference(zvm_ca: trustme.CA, ca_file: str) -> None:
     statuses, subs = kb_lists()
     statuses[1], statuses[2] = statuses[2], statuses[1]  # two names in each other's place
-    subs = [*subs[:-1], "JournalOrRecoveryMissingError"]  # a name the KB lacks, one of its codes gone
+    subs = [*subs[:32], "JournalOrRecoveryMissingError"]  # a name at another code, codes 32, 34 and 35 gone
     with FakeZvm("windows", ca=zvm_ca, statuses=statuses, substatuses=subs) as zvm:
         p = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--json")
         assert p.returncode == 1, err(p)
@@ -505,15 +505,31 @@ def test_codes_report_every_difference(zvm_ca: trustme.CA, ca_file: str) -> None
             {"difference": "moved", "name": statuses[1], "zvm_code": 1, "kb_code": 2},
             {"difference": "moved", "name": statuses[2], "zvm_code": 2, "kb_code": 1},
         ]
+        kb_subs = kb_lists()[1]
         assert doc["substatuses"]["differences"] == [
-            # the knowledge base knows this name from newer API definitions, but no code
-            {"difference": "moved", "name": "JournalOrRecoveryMissingError", "zvm_code": 32, "kb_code": None},
-            {"difference": "kb_only", "name": kb_lists()[1][32], "zvm_code": None, "kb_code": 32},
+            {"difference": "moved", "name": "JournalOrRecoveryMissingError", "zvm_code": 32, "kb_code": 33},
+            *({"difference": "kb_only", "name": kb_subs[code], "zvm_code": None, "kb_code": code}
+              for code in (32, 34, 35)),
         ]
         text = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file)
         assert text.returncode == 1
-        assert ("JournalOrRecoveryMissingError: code 32 on the ZVM; the knowledge base knows the name but no code"
-                in text.stdout.decode())
+        assert "JournalOrRecoveryMissingError: code 32 on the ZVM, 33 in the knowledge base" in text.stdout.decode()
+
+
+def test_codes_name_a_name_the_knowledge_base_knows_without_a_code(zvm_ca: trustme.CA, ca_file: str,
+                                                                   tmp_path: Path) -> None:
+    statuses, subs = kb_lists()
+    own = tmp_path / "statuses.yaml"  # a knowledge base that knows JournalOrRecoveryMissingError by name only
+    text = KB_FILE.read_text(encoding="utf-8")
+    start = text.index('  - name: "JournalOrRecoveryMissingError"')
+    entry = text[start:text.index("\n\n", start)]
+    lines = [line for line in entry.splitlines() if "code_source" not in line]
+    own.write_text(text.replace(entry, "\n".join(lines).replace("api_code: 33", "api_code: null")), encoding="utf-8")
+    with FakeZvm("windows", ca=zvm_ca, statuses=statuses, substatuses=subs) as zvm:
+        p = zvpg("codes", "--zvm", zvm.url, "--user", "monitor", "--ca-bundle", ca_file, "--data", str(own))
+        assert p.returncode == 1, err(p)
+        assert ("JournalOrRecoveryMissingError: code 33 on the ZVM; the knowledge base knows the name but no code"
+                in p.stdout.decode())
 
 
 def test_codes_compare_the_list_they_could_read_and_say_which_they_could_not(zvm_ca: trustme.CA,

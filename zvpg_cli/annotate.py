@@ -65,6 +65,7 @@ def annotation_dict(kb: KnowledgeBase, row: Row) -> dict[str, Any]:
         "protection_halted": v.protection_halted,
         "listed": pair.listed if pair else None,
         "reasons": list(row.reasons),
+        "basis": {k: v for k, v in row.basis.items() if k != "grace_until"},
     }
 
 

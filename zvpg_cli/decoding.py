@@ -82,12 +82,15 @@ UNDOCUMENTED = "the documentation says nothing about this substatus"
 
 def combined_severity(status: Status | None, substatus: Decoded | None) -> str | None:
     """The severity of a VPG in `status` / `substatus` (docs/explain.md, "Severity"):
-    the worse of the two; an unknown status is None (unknown). A substatus the
-    documentation says nothing about (an unknown code, Backup, the names known
-    only from newer API definitions) is never ok: the status's severity,
-    raised to at least warning (`UNDOCUMENTED`)."""
+    the worse of the two. A substatus the documentation says nothing about (an
+    unknown code, Backup, the codes and names known only from community sources
+    or newer API definitions) is never ok: the status's severity, raised to at
+    least warning (`UNDOCUMENTED`). An unknown status is None (unknown), unless
+    its substatus is critical on its own: a documented critical state stays
+    critical whatever status comes with it."""
     if status is None or status.severity is None:
-        return None
+        sub = substatus.entry if substatus is not None else None
+        return "critical" if sub is not None and sub.severity == "critical" else None
     worst = status.severity
     if substatus is None or substatus.no_substatus:
         return worst
@@ -125,36 +128,69 @@ class Failover(NamedTuple):
 
     "documented": the substatus's own documentation says so (with its
     condition, verbatim, where it has one). "inferred": zvpg's rule (docs/explain.md,
-    "Failover possible?"): the status says the RPO SLA setting is met and the
-    substatus is none or itself ok (triage also needs ActualRPO within
-    ConfiguredRpoSeconds), so a failover is expected to be
-    possible. None: nothing says."""
+    "Failover possible?"), only on evidence: the status says the RPO SLA
+    setting is met, the substatus is none, or itself ok and listed under the
+    status, and the object's numbers show 0 <= ActualRPO <= ConfiguredRpoSeconds
+    (above 0). None: nothing says; `inferable` marks a pair that meets the rule
+    but whose numbers are not known here (decode has none; rows check them)."""
 
     possible: bool | None = None
     basis: str | None = None
     recovery: str | None = None
     condition: str | None = None
+    #: the pair meets zvpg's rule; a failover is expected once the RPO numbers show the SLA met
+    inferable: bool = False
 
 
 NO_ANSWER = Failover()
+#: Whose answer a value is (the `basis` objects of the JSON outputs): the Zerto
+#: documentation's words (and the ZVM REST API's codes), or zvpg's judgement.
+DOCUMENTATION = "documentation"
+ZVPG = "zvpg"
 
 
-def failover(status: Status | None, substatus: Decoded | None) -> Failover:
-    """What the substatus's documentation says; else, where the status says
-    the RPO SLA setting is met and the substatus is none or itself ok (it says
-    nothing against recovery and does not halt protection), zvpg's inference
-    that a failover is expected to be possible; else nothing. (Silence of the
-    documentation is not support: a substatus that is a warning or worse, or
-    one the documentation does not describe, leaves it unstated. triage also
-    withdraws the inference where ActualRPO exceeds ConfiguredRpoSeconds.)"""
+def failover_source(f: Failover) -> str | None:
+    """Whose answer a failover is: the documentation's, zvpg's inference, or nobody's."""
+    return DOCUMENTATION if f.basis == "documented" else ZVPG if f.basis == "inferred" else None
+
+
+INFERRED = Failover(True, "inferred")
+INFERABLE = Failover(inferable=True)
+
+
+def documented_failover(sub: Substatus) -> Failover:
+    """What a substatus's own documentation says of recovery (NO_ANSWER: nothing)."""
+    if sub.recovery is None:
+        return NO_ANSWER
+    return Failover(sub.recovery != "not-possible", "documented", sub.recovery, sub.recovery_condition)
+
+
+def failover(status: Status | None, substatus: Decoded | None, listed: bool | None = None) -> Failover:
+    """What the substatus's documentation says (whatever the status, known or
+    not); else `INFERABLE` where zvpg's rule may infer a failover once the RPO
+    numbers are known: the status says the RPO SLA setting is met and the
+    substatus is none (0), or itself ok, not halting protection and listed
+    under the status; else nothing. (Silence of the documentation is not
+    support: a missing substatus, one that is a warning or worse, one the
+    documentation does not describe or does not list under the status leaves
+    it unstated.)"""
     sub = substatus.entry if substatus is not None else None
     if isinstance(sub, Substatus) and sub.recovery is not None:
-        return Failover(sub.recovery != "not-possible", "documented", sub.recovery, sub.recovery_condition)
-    quiet = substatus is None or substatus.no_substatus or (
-        isinstance(sub, Substatus) and sub.severity == "ok" and not sub.protection_halted)
-    if status is not None and status.rpo_sla_met and quiet:
-        return Failover(True, "inferred")
-    return NO_ANSWER
+        return documented_failover(sub)
+    if substatus is None or status is None or not status.rpo_sla_met:
+        return NO_ANSWER
+    quiet = substatus.no_substatus or (
+        isinstance(sub, Substatus) and sub.severity == "ok" and not sub.protection_halted and listed is True)
+    return INFERABLE if quiet else NO_ANSWER
+
+
+def rpo_evidence(actual: object, configured: object) -> bool:
+    """The numbers zvpg's inferred failover needs: both present and numeric,
+    ConfiguredRpoSeconds above 0, and 0 <= ActualRPO <= ConfiguredRpoSeconds."""
+    numeric = (int, float)
+    if type(actual) not in numeric or type(configured) not in numeric:
+        return False
+    return configured > 0 and 0 <= actual <= configured  # type: ignore[operator]
 
 
 def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair:
@@ -175,14 +211,16 @@ def decode(kb: KnowledgeBase, status: Any, substatus: Any = None) -> DecodedPair
     severity = combined_severity(st_entry, sub)
     return DecodedPair(st, sub, listed, listing, severity, tuple(warnings),
                        st_entry.substatuses_from if listed and st_entry else None,
-                       _severity_from(st_entry, sub, severity), failover(st_entry, sub))
+                       _severity_from(st_entry, sub, severity), failover(st_entry, sub, listed))
 
 
 def _severity_from(status: Status | None, sub: Decoded | None, severity: str | None) -> str | None:
     """Which entry decides the severity: "status", "substatus", "both", or
     "undocumented" (an undocumented substatus raised an ok status to warning)."""
-    if status is None or severity is None:
+    if severity is None:
         return None
+    if status is None or status.severity is None:
+        return "substatus"  # an unknown status with a critical substatus
     if undocumented_floor(sub) is not None:
         return "undocumented" if severity != status.severity else "status"
     sub_severity = sub.entry.severity if sub is not None and sub.entry is not None else None

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
 __all__ = ["CACHE_FORMAT", "MAX_KB_BYTES", "KBError", "build", "cache_dir", "default_path", "load_compiled",
            "load_kb", "read_source", "resolve_path"]
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 #: A cache entry larger than this is not read (the compiled form of the
 #: largest knowledge base is a few times its size).
 MAX_CACHE_BYTES = 16 * MAX_KB_BYTES

@@ -131,6 +131,9 @@ class Substatus(NamedTuple):
     severity_rationale: str | None
     evidence: dict[str, tuple[str, ...]]
     line: int
+    #: where `api_code` comes from when no Zerto source gives it (codes 33-35:
+    #: community sources); None: the ZVM REST API's own table
+    code_source: str | None = None
 
     @property
     def kind(self) -> str:

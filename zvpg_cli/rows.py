@@ -17,7 +17,17 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .decoding import NO_ANSWER, UNDOCUMENTED, Failover, undocumented_floor
+from .decoding import (
+    DOCUMENTATION,
+    INFERRED,
+    NO_ANSWER,
+    UNDOCUMENTED,
+    ZVPG,
+    Failover,
+    failover_source,
+    rpo_evidence,
+    undocumented_floor,
+)
 from .model import KnowledgeBase, Severity, Status, Substatus
 from .payload import Annotation, Payload, annotate_head, pair_key, show
 from .units import number
@@ -62,7 +72,7 @@ class Verdict(NamedTuple):
     reasons: tuple[str, ...]
     failover: Failover
     status_text: str  # "Not Meeting SLA", "35 (unknown)", "no Status"
-    substatus_text: str  # "Delta Syncing", "none", "" (no SubStatus given)
+    substatus_text: str  # "Delta Syncing", "none", "SubStatus missing", "" (no Status either)
     #: the status says the RPO SLA setting is met (Meeting SLA, History Not Meeting SLA)
     rpo_sla_met: bool
     recovery: str | None
@@ -79,30 +89,47 @@ def unknown_text(value: object) -> str:
     return f"{show(value)} (unknown)"
 
 
+#: Why an object without a SubStatus key is at least a warning: status-only
+#: monitoring is the blind spot zvpg exists to remove.
+SUBSTATUS_MISSING = "SubStatus missing: the state cannot be judged"
+
+
 def judge(kb: KnowledgeBase, head: Any) -> Verdict:
+    """The verdict of one Status/SubStatus pair: the one place it is made.
+
+    The severity is the pair's (`decoding.combined_severity`: an unknown status
+    with a substatus critical on its own is critical), raised to at least
+    warning where the SubStatus key is missing; the failover is what the
+    substatus's documentation says (whatever the status), or `INFERABLE`
+    where zvpg's rule may infer one from the object's RPO numbers."""
     a = annotate_head(kb, head)
     pair = a.pair
     if pair is None:
         return Verdict(a, Severity.UNKNOWN, a.problems, NO_ANSWER, "no Status", "", False, None, None)
     st, sub = pair.status, pair.substatus
     status_text = st.name or unknown_text(a.status_value)
-    sub_text = "" if sub is None else "none" if sub.no_substatus else sub.name or unknown_text(a.substatus_value)
+    sub_text = ("SubStatus missing" if sub is None else "none" if sub.no_substatus
+                else sub.name or unknown_text(a.substatus_value))
     status = st.entry if isinstance(st.entry, Status) else None
-    if status is None:
-        return Verdict(a, Severity.UNKNOWN, a.problems, NO_ANSWER, status_text, sub_text, False, None, None)
     entry = sub.entry if sub is not None else None
     reasons = []
-    if status.severity != "ok":
+    if status is not None and status.severity != "ok":
         reasons.append(f"status {status.name}: {status.severity} ({status.severity_rationale})")
     if isinstance(entry, Substatus) and entry.severity not in (None, "ok"):
         reasons.append(f"substatus {entry.name}: {entry.severity} ({entry.severity_rationale})")
-    if undocumented_floor(sub) is not None:
+    if status is not None and undocumented_floor(sub) is not None:
         reasons.append(f"substatus {sub_text}: {UNDOCUMENTED}")
     reasons.extend(a.problems)
+    severity = Severity.of(pair.severity)
+    failover = pair.failover
+    if sub is None:  # no SubStatus key at all (`"SubStatus": null` is an unknown value)
+        severity = max(severity, Severity.WARNING)
+        failover = NO_ANSWER
+        reasons.append(SUBSTATUS_MISSING)
     recovery = entry.recovery if isinstance(entry, Substatus) else None
     halted = entry.protection_halted if isinstance(entry, Substatus) else None
-    return Verdict(a, Severity.of(pair.severity), tuple(reasons), pair.failover, status_text, sub_text,
-                   bool(status.rpo_sla_met), recovery, halted)
+    return Verdict(a, severity, tuple(reasons), failover, status_text, sub_text,
+                   bool(status is not None and status.rpo_sla_met), recovery, halted)
 
 
 # ---- RPO thresholds --------------------------------------------------------------
@@ -191,6 +218,18 @@ class Row(NamedTuple):
         return self.verdict.state
 
     @property
+    def basis(self) -> dict[str, str | None]:
+        """Whose answer each judged field of the row is: "documentation" (the
+        Zerto documentation's words), "zvpg" (zvpg's judgement: severity and
+        its reasons, an inferred failover, grace), None (no answer)."""
+        v, t = self.verdict, self.timed
+        return {"severity": ZVPG, "reasons": ZVPG, "failover_possible": failover_source(self.failover),
+                "recovery": None if v.recovery is None else DOCUMENTATION,
+                "recovery_condition": None if self.failover.condition is None else DOCUMENTATION,
+                "protection_halted": None if v.protection_halted is None else DOCUMENTATION,
+                "grace_until": ZVPG if t is not None and t.grace_until is not None else None}
+
+    @property
     def rpo_text(self) -> str:
         """`RPO 620s of 300s`; a VM has no configured RPO: `RPO 5s`."""
         a, c = self.actual_rpo, self.configured_rpo
@@ -205,7 +244,7 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
          thresholds: Thresholds = NO_THRESHOLDS) -> list[Row]:
     """A row for every object of `payload`, in order."""
     verdicts: dict[Any, Verdict] = {}
-    raised: dict[tuple[int, Any, Any], tuple[Severity, tuple[str, ...], Failover]] = {}
+    raised: dict[tuple[int, Any, Any], tuple[Severity, tuple[str, ...]]] = {}
     fast = not payload.raw_codes  # codes are ints and strings: they key the cache as they are
     any_threshold = thresholds.warning is not None or thresholds.critical is not None
     out: list[Row] = []
@@ -240,6 +279,8 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
         if progress is not None:
             progress = checked_number(progress)
         severity, reasons, failover = verdict.severity, verdict.reasons, verdict.failover
+        if failover.inferable:  # zvpg's inference, only on evidence (decoding.Failover)
+            failover = INFERRED if rpo_evidence(actual, configured) else NO_ANSWER
         if actual is not None and (any_threshold or (verdict.rpo_sla_met and configured and actual > configured)):
             memo = (id(verdict), actual, configured)
             found = raised.get(memo)
@@ -247,25 +288,23 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
                 found = _rpo_rules(verdict, actual, configured, thresholds)
                 if len(raised) < 100_000:
                     raised[memo] = found
-            severity, reasons, failover = found
+            severity, reasons = found
         add(make(Row, (index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured,
                        progress, verdict, severity, reasons, failover, None)))
     return out
 
 
 def _rpo_rules(verdict: Verdict, actual: float, configured: float | None,
-               thresholds: Thresholds) -> tuple[Severity, tuple[str, ...], Failover]:
+               thresholds: Thresholds) -> tuple[Severity, tuple[str, ...]]:
     """The verdict, raised by what the RPO says: ActualRPO over
     ConfiguredRpoSeconds while the status claims the RPO SLA is met is a
-    warning (and no failover is inferred); over --rpo-warning a warning, over
-    --rpo-critical critical."""
-    severity, reasons, failover = verdict.severity, list(verdict.reasons), verdict.failover
+    warning; over --rpo-warning a warning, over --rpo-critical critical.
+    (No failover is inferred then either: `decoding.rpo_evidence`.)"""
+    severity, reasons = verdict.severity, list(verdict.reasons)
     if verdict.rpo_sla_met and configured is not None and configured > 0 and actual > configured:
         severity = max(severity, Severity.WARNING)
         reasons.append(f"ActualRPO {number(actual)}s is over the configured {number(configured)}s "
                        "although the status says the RPO SLA is met")
-        if failover.basis == "inferred":
-            failover = NO_ANSWER
     for level, threshold in ((Severity.CRITICAL, thresholds.critical), (Severity.WARNING, thresholds.warning)):
         limit = threshold.limit(configured) if threshold is not None else None
         if limit is not None and actual > limit:
@@ -274,8 +313,8 @@ def _rpo_rules(verdict: Verdict, actual: float, configured: float | None,
                            f"{number(round(limit, 3))}s ({threshold_text(threshold, configured)})")  # type: ignore[arg-type]
             break
     if severity is verdict.severity and len(reasons) == len(verdict.reasons):
-        return verdict.severity, verdict.reasons, failover
-    return severity, tuple(reasons), failover
+        return verdict.severity, verdict.reasons
+    return severity, tuple(reasons)
 
 
 def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | None]:
@@ -283,7 +322,8 @@ def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | 
     performance data shows them: --rpo-warning (or, where the status claims the
     RPO SLA is met, ConfiguredRpoSeconds) and --rpo-critical."""
     c = row.configured_rpo
-    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and row.verdict.rpo_sla_met else None)
+    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and c > 0 and row.verdict.rpo_sla_met
+                                                                   else None)
     crit = thresholds.critical.limit(c) if thresholds.critical else None
     return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
 

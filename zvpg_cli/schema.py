@@ -62,6 +62,7 @@ SUBSTATUS_FIELDS: dict[str, tuple[tuple[type, ...], bool, Any]] = {
     "aliases": ((list,), False, []),
     "api_code": (_OPT_INT, True, None),
     "api_name": (_OPT_STR, True, None),
+    "code_source": (_OPT_STR, False, None),
     "documented": ((bool,), True, None),
     "statuses": ((list,), True, None),
     "comment": (_OPT_STR, False, None),
@@ -279,6 +280,9 @@ def _check_substatus(c: _Checker, node: Any, fallback: int | None) -> dict[str, 
         c.add(_line(node, "recovery", line),
               f"{what}: recovery must be one of {', '.join(RECOVERY_VALUES)} or null, "
               f"not {quote(entry['recovery'])}")
+    if entry["code_source"] is not None and (entry["api_code"] is None or entry["documented"]):
+        c.add(_line(node, "code_source", line), f"{what}: code_source is only for the code of an undocumented "
+              "substatus (api_code set, documented: false)")
     if entry["documented"] and entry["severity"] is None:
         c.add(_line(node, "severity", line), f"{what}: a documented substatus needs a severity")
     _check_evidence(c, node, entry, what, line)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decoding import Decoded, DecodedPair, numbering_warning
+from .decoding import DOCUMENTATION, ZVPG, Decoded, DecodedPair, failover_source, numbering_warning
 from .model import FACT_FIELDS, Entry, KnowledgeBase, Status, Substatus
 
 MEANING_SOURCE = "ZVM REST API documentation (summarised by zvpg)"
@@ -49,6 +49,24 @@ def entry_dict(kb: KnowledgeBase, entry: Entry) -> dict[str, Any]:
         for key in FACT_FIELDS:
             out[key] = getattr(entry, key)
         out["evidence"] = {k: list(v) for k, v in entry.evidence.items()}
+        out["code_source"] = entry.code_source
+    out["basis"] = entry_basis(entry)
+    return out
+
+
+def entry_basis(entry: Entry) -> dict[str, str | None]:
+    """Whose words each field of an entry is: "documentation" (the Zerto
+    documentation's, word for word, and the facts read from its sentences,
+    quoted under `evidence`), "zvpg" (zvpg's judgement: severity, its rationale,
+    what to do), None (empty)."""
+    def source(value: object, whose: str) -> str | None:
+        return None if value is None else whose
+
+    out = {"comment": source(entry.comment, DOCUMENTATION), "description": source(entry.description, DOCUMENTATION),
+           "severity": source(entry.severity, ZVPG), "severity_rationale": source(entry.severity_rationale, ZVPG)}
+    if isinstance(entry, Substatus):
+        for key in FACT_FIELDS:
+            out[key] = source(getattr(entry, key), ZVPG if key == "action" else DOCUMENTATION)
     return out
 
 
@@ -67,7 +85,8 @@ def kb_record(entry: Entry) -> dict[str, Any]:
     assert isinstance(entry, Substatus)
     record: dict[str, Any] = {
         "name": entry.name, "aliases": list(entry.aliases), "api_code": entry.api_code,
-        "api_name": entry.api_name, "documented": entry.documented,
+        "api_name": entry.api_name, **({"code_source": entry.code_source} if entry.code_source else {}),
+        "documented": entry.documented,
         "statuses": [li._asdict() for li in entry.statuses],
         "comment": entry.comment, "description": entry.description,
     }
@@ -102,4 +121,6 @@ def pair_dict(kb: KnowledgeBase, pair: DecodedPair) -> dict[str, Any]:
         "failover_basis": pair.failover.basis,
         "recovery_condition": pair.failover.condition,
         "warnings": list(pair.warnings),
+        "basis": {"severity": None if pair.severity is None else ZVPG,
+                  "failover_possible": failover_source(pair.failover)},
     }

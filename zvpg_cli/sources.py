@@ -119,7 +119,8 @@ def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     return Read(parse(read_source(path, max_bytes)))
 
 
-def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: int, parallel: int) -> list[Any]:
+def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: int, parallel: int,
+               observer: Any = None) -> list[Any]:
     """GET /v1/vpgs (or /v1/vms) from every site (`zvm.sites.Site`),
     concurrently, each answer parsed like a file; a site that cannot be read,
     or whose answer is not VPG data, gets a one-line error instead. `names`:
@@ -134,7 +135,7 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
     if not vms and len(names) == 1 and not any(c in names[0] for c in "*?["):
         params = {"name": names[0]}
     out = []
-    for result in fetch_each(found, [(path, params)], parallel=parallel, max_bytes=max_bytes):
+    for result in fetch_each(found, [(path, params)], parallel=parallel, max_bytes=max_bytes, observer=observer):
         site = result.site
         if result.body is None:
             out.append(Read(None, site.name, site.url, result.error))

@@ -12,7 +12,8 @@ Rules (docs/explain.md, "Severity", and docs/monitoring.md):
   by its RPO (`rows._rpo_rules`);
 - the run's state is the worst row's, UNKNOWN if any site could not be read
   (when no row is worse), and UNKNOWN when nothing was left to judge (an empty
-  payload, filters that match nothing) unless `allow_empty`.
+  payload, filters that match nothing) or when any site answered nothing
+  (named, never blamed on the filters), unless `allow_empty`.
 """
 
 from __future__ import annotations
@@ -256,6 +257,12 @@ def nothing_matches(vpg: Sequence[str], exclude: Sequence[str]) -> str:
     return f"no VPG matches {' '.join(given)}"
 
 
+def empty_sites(names: Sequence[str]) -> str:
+    """`site lon answered no VPGs`, `sites lon, par answered no VPGs` (nor VMs: --vms)."""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"site{'s' if len(names) != 1 else ''} {shown} answered no VPGs"
+
+
 def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:
     """Judge everything that was read (see the module's docstring)."""
     several = len(reads) > 1
@@ -270,6 +277,7 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
                 read_site.update((id(row), r.site) for row in found)
         all_rows += found
     read_any = any(r.payload is not None for r in reads)
+    found_any = bool(all_rows)
     all_rows = keep(all_rows, options.vpg, options.exclude)
     now = time.time() if options.now is None else options.now
     state_error, notes = None, tuple[str, ...]()
@@ -280,10 +288,17 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
         counts[row.severity] += 1
     worst = max((s for s in Severity if counts[s]), default=Severity.OK)
     problem = None
+    empty = [o.name for o in outcomes if o.error is None and o.objects == 0]
     if not read_any:
         problem = "no site could be read" if outcomes else "nothing could be read"
-    elif not all_rows and not options.allow_empty:
-        problem = nothing_matches(options.vpg, options.exclude) + " (--allow-empty: that is fine)"
+    elif options.allow_empty:
+        pass
+    elif empty:
+        # an empty answer is a ZVM's trouble (or a user who sees nothing), never the filters'
+        problem = empty_sites(empty) + " (--allow-empty: that is fine)"
+    elif not all_rows:
+        problem = (nothing_matches(options.vpg, options.exclude) if found_any
+                   else nothing_matches((), ())) + " (--allow-empty: that is fine)"
     failed = any(o.error is not None for o in outcomes)
     if problem is not None or failed:
         worst = max(worst, Severity.UNKNOWN)

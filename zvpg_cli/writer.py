@@ -13,6 +13,8 @@ from contextlib import contextmanager, suppress
 from typing import IO, TextIO
 
 _closed = False
+#: stderr lines held back (a monitoring check: `hold_errors`), None when they go to stderr
+_held: list[str] | None = None
 
 
 class OutputError(Exception):
@@ -79,8 +81,25 @@ def write_bytes(chunks: Sequence[bytes | memoryview]) -> None:
         raise OutputError("stdout is closed") from None
 
 
+def hold_errors(hold: bool = True) -> None:
+    """From now on `error` keeps its lines for `held_errors` instead of writing
+    them (`hold` False: writes them again, and forgets those held): a monitoring
+    check (--nagios) says everything in its own output, and Icinga 2 would show
+    stderr before the status line."""
+    global _held
+    _held = [] if hold else None
+
+
+def held_errors() -> list[str]:
+    """The lines `error` held back so far (see `hold_errors`)."""
+    return list(_held or [])
+
+
 def error(message: str) -> None:
-    """One line on stderr."""
+    """One line on stderr (or held back: `hold_errors`)."""
+    if _held is not None:
+        _held.append(message.rstrip("\n"))
+        return
     try:
         sys.stderr.write(message.rstrip("\n") + "\n")
         sys.stderr.flush()

@@ -77,7 +77,10 @@ def _invoked(args: list[str]) -> str | None:
 
 
 def _run() -> None:
+    from ..writer import hold_errors
+
     nagios = _nagios_check(sys.argv[1:])
+    hold_errors(nagios)  # under --nagios, warnings join the plugin output: nothing on stderr
     try:
         if nagios:
             # Usage errors come back to us (not printed by Typer) to become an UNKNOWN status line.
@@ -109,21 +112,23 @@ def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
 
 
 def _fail(nagios: bool, message: str, code: int) -> NoReturn:
-    """One line on stderr and `code`; under --nagios also the UNKNOWN status
-    line on stdout where stdout can still be written, and exit 3."""
+    """One line on stderr and `code`; under --nagios instead the UNKNOWN status
+    line on stdout (the warnings held back as its long text) where stdout can
+    still be written, and exit 3."""
     from ..sanitize import printable
-    from ..writer import error, write
+    from ..writer import error, held_errors, hold_errors, write
 
     message = printable(message)
-    error(f"zvpg: {message}")
     if nagios:
         from ..output.nagios import unknown
 
         try:
-            write(unknown(message))
-        except OutputError:
-            pass
+            write(unknown(message, held_errors()))
+        except OutputError:  # stdout is gone: stderr is all that is left
+            hold_errors(False)
+            error(f"zvpg: {message}")
         sys.exit(EXIT_NAGIOS_UNKNOWN)
+    error(f"zvpg: {message}")
     sys.exit(code)
 
 

@@ -51,8 +51,9 @@ class RecoveryChoice(str, Enum):
 app = typer.Typer(
     name="zvpg",
     help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
-    "What a status or substatus means, whether a failover is possible, and what to do: "
-    "from the Zerto documentation, with the ZVM REST API's codes.",
+    "What a status or substatus means and whether a failover is possible, from the Zerto "
+    "documentation, with the ZVM REST API's codes; severity and what to do are zvpg's "
+    "own judgement, labelled so.",
     # Shown as written, line by line (cli/help.py): keep each line within 76 characters.
     epilog="""Examples:
   zvpg explain "Not Meeting SLA / Bitmap Syncing"

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
-from .zvm import Connection, with_connection
+from .zvm import Connection, watching, with_connection
 
 
 class PayloadFormat(str, Enum):
@@ -76,9 +76,11 @@ class _Reporter:
 
 
 def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
-               command: str) -> list[Any]:
+               command: str, nagios: bool = False, keep_failures: bool = False) -> list[Any]:
     """The sources a command reads (`triage.Read`): FILE or stdin, or the ZVMs
-    the connection options name; exit 2 with one line where none can be used."""
+    the connection options name (with progress on a terminal, not under
+    --nagios); exit 2 with one line where none can be used (`keep_failures`:
+    a single ZVM that cannot be read is returned as such)."""
     import sys
 
     from ..payload import PayloadError
@@ -92,8 +94,9 @@ def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_b
         if command == "annotate" and len(found) != 1:
             fail(f"annotate reads one ZVM, not {len(found)}: pick one with --site NAME (triage reads several)",
                  EXIT_USAGE)
-        reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel)
-        if len(reads) == 1 and reads[0].error is not None:
+        with watching(found, quiet=conn.quiet, nagios=nagios) as observer:
+            reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel, observer)
+        if len(reads) == 1 and reads[0].error is not None and not keep_failures:
             fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
         return reads
     if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
@@ -186,11 +189,11 @@ class TriageFormat(str, Enum):
       --password-file pw --vpg 'ERP*' --rpo-critical 15m
   zvpg triage --format checkmk --sites /etc/zvpg/sites.toml
   zvpg triage vpgs.json --format prometheus \\
-      --output /var/lib/node_exporter/textfile/zvpg.prom
+      --output /var/lib/prometheus/node-exporter/zvpg.prom
   zvpg triage vpgs.json --rpo-warning 1.5 --json | jq .summary
   # remember states across runs: a Delta Sync pages only after 15 minutes
   zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
-      --password-file pw --state /var/lib/zvpg/state.db
+      --password-file pw --state /var/lib/nagios4/zvpg-state.db
 
 Exit codes: --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
 usage errors, unreadable input, nothing to check). Other formats: 0 the
@@ -235,6 +238,10 @@ def triage(
         None, "--output", "-o", metavar="FILE",
         help="Write to FILE atomically (a temporary file in its folder, then renamed; mode 0644) instead of "
         "stdout: what a textfile collector reads is never half-written."),
+    run: str | None = typer.Option(
+        None, "--run", metavar="NAME",
+        help="Prometheus: label every series run=\"NAME\", so that the files of several zvpg jobs can share "
+        "one textfile folder (each needs its own NAME)."),
     max_bytes: int = max_bytes_option(),
     data: str | None = data_option(),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
@@ -257,7 +264,9 @@ def triage(
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
-    reads = read_input(file, conn, options.vpg, max_bytes, "triage")
+    # a monitoring file says a ZVM is down (site_up 0, a fresh run time) rather than go stale
+    reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
+                       keep_failures=chosen in (TriageFormat.prometheus, TriageFormat.checkmk))
     try:
         result = report(kb, reads, options)
     except Exception as exc:
@@ -271,7 +280,9 @@ def triage(
         from ..writer import error
 
         for site in result.summary.failed_sites:
-            error(printable(f"zvpg: site {site.name} could not be read: {site.error}"))
+            from ..output.progress import unreadable
+
+            error(f"zvpg: {unreadable(site.name, site.error or '')}")
         if result.state_error:
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
         for note in result.notes:
@@ -280,7 +291,7 @@ def triage(
 
     try:
         with to_file(output):
-            code = _render(result, chosen, limit, max_output)
+            code = _render(result, chosen, limit, max_output, run)
     except OutputError as exc:
         if output is None:
             raise
@@ -295,14 +306,15 @@ def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> T
     return flags[0] if flags else (fmt or TriageFormat.table)
 
 
-def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int) -> int:
+def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run: str | None = None) -> int:
     """Write the report in the chosen format; the exit code."""
     from ..writer import write, write_bytes
 
     if chosen is TriageFormat.nagios:
         from ..output.nagios import nagios
+        from ..writer import held_errors
 
-        text, code = nagios(result, max_output)
+        text, code = nagios(result, max_output, held_errors())
         write(text)
         return code
     if chosen is TriageFormat.json:
@@ -318,7 +330,7 @@ def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int) -> i
     elif chosen is TriageFormat.prometheus:
         from ..output.prometheus import prometheus
 
-        for text in prometheus(result):
+        for text in prometheus(result, run):
             write(text)
     else:
         from ..output.report import print_table

@@ -7,7 +7,8 @@ reads every command's signature on every run, and string annotations cost it
 an eval each.)
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
@@ -16,6 +17,7 @@ import typer
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 
 if TYPE_CHECKING:
+    from ..output.progress import Progress
     from ..zvm.fetch import SiteResult
     from ..zvm.sites import Site
 
@@ -78,6 +80,9 @@ ZVM_OPTIONS: dict[str, Any] = {
     "parallel": typer.Option(
         32, "--parallel", min=1, max=256, metavar="N", rich_help_panel=PANEL,
         help="Read at most N ZVMs at a time."),
+    "quiet": typer.Option(
+        False, "--quiet", "-q", rich_help_panel=PANEL,
+        help="Show no progress while waiting on ZVMs (it is shown only when stderr is a terminal)."),
 }
 
 
@@ -86,7 +91,7 @@ _TYPES: dict[str, Any] = {
     "zvm": list[str] | None, "sites": str | None, "auth": AuthChoice, "user": str | None,
     "password_file": str | None, "client_id": str | None, "client_secret_file": str | None,
     "ca_bundle": str | None, "insecure": bool, "allow_http": bool, "site": str | None, "timeout": float, "vms": bool,
-    "parallel": int,
+    "parallel": int, "quiet": bool,
 }
 
 
@@ -107,6 +112,7 @@ class Connection(NamedTuple):
     vms: bool = False  # read GET /v1/vms rather than /v1/vpgs (annotate, triage)
     parallel: int = 32
     site: str | None = None  # --site: one entry of the --sites file
+    quiet: bool = False  # --quiet: no progress on the terminal
 
     @property
     def given(self) -> bool:
@@ -116,7 +122,7 @@ class Connection(NamedTuple):
     def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
         """The sites these options name; see `sites_from_options`."""
         options = self._asdict()
-        for key in ("parallel", "vms"):
+        for key in ("parallel", "vms", "quiet"):
             del options[key]
         return sites_from_options(**options, required=required, failer=failer)
 
@@ -226,14 +232,58 @@ def _one_site(found: "list[Site]", command: str) -> "Site":
     return found[0]
 
 
-def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int,
-         parallel: int = 8, partial: bool = False) -> "list[SiteResult]":
+@contextmanager
+def watching(found: "list[Site]", *, quiet: bool = False, nagios: bool = False) -> "Iterator[Progress | None]":
+    """The observer to hand to a read of `found` (`zvm.fetch.Observer`): the
+    progress display of output/progress.py where stderr is a terminal; None
+    elsewhere, with --quiet, or under --nagios (a plugin prints its answer and
+    nothing else). Ctrl-C during the read stops it at once: the display says
+    how many sites had answered, and the KeyboardInterrupt goes on to the
+    entry point, which gives the final answer (exit 130)."""
+    if quiet or nagios:
+        yield None
+        return
+    from ..output.progress import Progress, terminal_mode
+
+    mode = terminal_mode()
+    if mode is None:
+        yield None
+        return
+    progress = Progress(found, mode)
+    try:
+        with _interruptible():
+            yield progress
+    finally:
+        progress.close()
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Within the block, Ctrl-C raises KeyboardInterrupt where zvpg's entry
+    point (`_entry._interrupted`) would end the process at once, so that the
+    read can say how far it got. Any other handler is left as it is."""
+    import signal
+    import sys
+    import threading
+
+    ends_at_once = getattr(sys.modules.get("zvpg_cli._entry"), "_interrupted", None)
+    if threading.current_thread() is not threading.main_thread() or ends_at_once is None or \
+            signal.getsignal(signal.SIGINT) is not ends_at_once:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, ends_at_once)
+
+
+def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int, quiet: bool,
+         partial: bool = False) -> "list[SiteResult]":
     from ..zvm.fetch import fetch_each
 
-    try:
-        return fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=partial)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
+    with watching(found, quiet=quiet) as observer:
+        return fetch_each(found, gets, parallel=8, max_bytes=max_bytes, partial=partial, observer=observer)
 
 
 class FetchWhat(str, Enum):
@@ -264,7 +314,7 @@ def fetch(
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
     site = _one_site(conn.read_sites(), "fetch")
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
-    result = _run([site], [(f"/v1/{what.value}", params)], max_bytes)[0]
+    result = _run([site], [(f"/v1/{what.value}", params)], max_bytes, conn.quiet)[0]
     if result.body is None:
         from ..sanitize import printable
 
@@ -298,7 +348,7 @@ def codes(
     from ..zvm.codes import compare, parse_names
 
     lists = (("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus"))
-    result = _run([site], [(path, {}) for path, _ in lists], max_bytes, partial=True)[0]
+    result = _run([site], [(path, {}) for path, _ in lists], max_bytes, conn.quiet, partial=True)[0]
     if result.error is not None:
         fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
     comparisons: list[Any] = []

@@ -16,7 +16,8 @@ from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import failover_text, state_text
+from .report import state_text
+from .views import failover_text
 
 _SERVICE_UNSAFE = re.compile(r"[^\w .:()\[\]/+,@#&-]")
 
@@ -63,7 +64,7 @@ def checkmk(report: Report) -> Iterator[str]:
     lines = []
     for row, service in zip(report.rows, names, strict=True):
         shown = state_text(row)
-        parts = [f"{shown}; failover possible: {failover_text(row)}; {row.rpo_text}",
+        parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}",
                  *(r for r in row.reasons if r != shown)]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row, report)} "
                      + " \\n".join(_text(p) for p in parts))
@@ -74,6 +75,8 @@ def checkmk(report: Report) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
     for site in report.summary.sites:
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
+        if site.error is None and not site.objects and not report.options.allow_empty:
+            state, text = 3, "answered no VPGs"  # empty is unknown, as for the check as a whole
         yield f"{state} \"Zerto site {service_text(site.name)}\" - {_text(text)}\n"
     if report.summary.problem and not report.rows:
         yield f"3 \"Zerto triage\" - {_text(report.summary.problem)}\n"

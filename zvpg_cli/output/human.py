@@ -12,10 +12,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..decoding import documented_failover
 from ..model import Entry, KnowledgeBase, Status, Substatus
 from ..sanitize import printable
 from ..writer import OutputError, write
-from .views import Section, failover_short, listed_under, severity_word, substatus_count
+from .views import Section, failover_text, listed_under, severity_word, substatus_count
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
 
@@ -121,7 +122,7 @@ def entries_tables(kb: KnowledgeBase, entries: list[Entry], title: str | None = 
             cells = [t("" if e.api_code is None else e.api_code),
                      t(e.name, "bold"), t(e.api_name or ""),
                      t(severity_word(e), SEVERITY_STYLE.get(e.severity, "")),
-                     t(failover_short(e.recovery, e.recovery_condition))]
+                     t(failover_text(documented_failover(e), short=True))]
             table.add_row(*cells, *([t(under)] if show_listed else []))
         tables.append(table)
     return tables
@@ -144,7 +145,7 @@ def entries_stacked(kb: KnowledgeBase, entries: list[Entry], title: str | None, 
         if isinstance(e, Status):
             facts.append(t(f"substatuses: {substatus_count(kb, e)}"))
         else:
-            facts.append(t(f"failover: {failover_short(e.recovery, e.recovery_condition)}"))
+            facts.append(t(f"failover: {failover_text(documented_failover(e), short=True)}"))
             if show_listed:
                 facts.append(t(f"under: {listed_under(e)}"))
         out.append(Text("  ") + Text(" · ").join(facts))

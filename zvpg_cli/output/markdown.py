@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..decoding import documented_failover
 from ..model import Entry, KnowledgeBase, Status
 from ..sanitize import printable
 from .views import Section, failover_text, listed_under, severity_word
@@ -41,7 +42,7 @@ def entries_table(kb: KnowledgeBase, entries: list[Entry], title: str | None = N
             failover = ""
         else:
             rel = listed_under(e)
-            failover = failover_text(e.recovery, e.recovery_condition)
+            failover = failover_text(documented_failover(e))
         cells = [e.kind, e.name, "" if e.api_code is None else e.api_code, e.api_name or "", severity_word(e),
                  failover, rel]
         out.append("| " + " | ".join(md(c) for c in cells) + " |")

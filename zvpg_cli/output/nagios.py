@@ -1,16 +1,20 @@
 """The monitoring-plugins output (Nagios, Icinga 2, Naemon, Zabbix): a first
-line that names the worst VPGs, performance data (counts, then one `rpo`
-series per VPG with the thresholds in force), the worst VPGs as long text,
-all within a size bound; and the UNKNOWN line, written here alone.
+line that names the worst VPGs and carries all the performance data (counts,
+then one `rpo` datum per VPG with the thresholds in force), the worst VPGs and
+any warnings as long text, all within a size bound in bytes; and the UNKNOWN
+output, written here alone.
 
 Format (monitoring-plugins development guidelines): `TEXT | PERFDATA` on the
-first line; long text on the lines below; more performance data after the
-first `|` of the long text. A performance datum is `'label'=value[UOM];warn;
-crit;min;max`; a label holds neither `=` nor `'`."""
+first line; long text on the lines below. The guidelines allow more
+performance data after a `|` in the long text, but Icinga 2 reads performance
+data only from lines that hold a `|` (so a datum on a line of its own is lost
+there): zvpg writes every datum on the first line, and no `|` below it. A
+performance datum is `'label'=value[UOM];warn;crit;min;max`; a label holds
+neither `=` nor `'` (Nagios and Icinga 2 both end the label at the first `=`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 from ..model import Severity
 from ..rows import Row, rpo_limits
@@ -18,14 +22,16 @@ from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import COUNTS_ORDER, one_line
+from .report import COUNTS_ORDER, hint, one_line
 
 #: Names on the first line at most (the line most pagers show alone).
 FIRST_LINE_NAMES = 3
 #: Longest name shown on the first line.
 NAME_CHARS = 60
-#: The first line's text (before its performance data) is cut here.
-FIRST_LINE_CHARS = 700
+#: The first line's text (before its performance data) is cut at this many bytes.
+FIRST_LINE_BYTES = 700
+#: A line of long text is cut at this many bytes.
+LINE_BYTES = 1000
 #: The smallest --max-output: room for the first line and its performance data.
 MIN_OUTPUT = 1024
 
@@ -35,9 +41,25 @@ def _text(text: str) -> str:
     return printable(text).replace("|", "¦")
 
 
-def unknown(reason: str) -> str:
-    """The status line of a check that could not judge (exit 3)."""
-    return f"ZVPG UNKNOWN - {_text(reason)}\n"
+def _cut(text: str, limit: int) -> str:
+    """`text` within `limit` bytes of UTF-8, cut between characters and marked `...`."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit - 3].decode("utf-8", "ignore") + "..."
+
+
+def _note(message: str) -> str:
+    """A line zvpg would have written on stderr, as a line of long text."""
+    return _cut(_text(message.removeprefix("zvpg: ")), LINE_BYTES)
+
+
+def unknown(reason: str, notes: Sequence[str] = ()) -> str:
+    """The output of a check that could not judge (exit 3): the status line,
+    then `notes` (warnings zvpg held back from stderr) as long text."""
+    lines = [_cut(f"ZVPG UNKNOWN - {_text(reason)}", FIRST_LINE_BYTES + 300)]
+    lines += [_note(n) for n in notes if n.removeprefix("zvpg: ") != reason][:20]
+    return "\n".join(lines) + "\n"
 
 
 def _short(name: str) -> str:
@@ -56,11 +78,13 @@ def _perf(row: Row, label: str, report: Report) -> str | None:
            f"{'' if crit is None else number(crit)};0;"
 
 
-def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
-    """The plugin output and its exit code. The first line and the count
-    performance data always; then, while the output stays within
-    `max_output` bytes, the worst VPGs as long text, then every VPG's RPO as
-    performance data; the last line says what was left out."""
+def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) -> tuple[str, int]:
+    """The plugin output and its exit code, at most `max_output` bytes (at
+    least MIN_OUTPUT). The first line, its count performance data and what was
+    left out always; then, while they fit: `notes` (warnings held back from
+    stderr, and why the state file was not used), then each VPG that needs
+    attention, worst first, as a line of long text with its RPO datum on the
+    first line, then the RPO data of the ok VPGs."""
     s = report.summary
     c = s.counts
     counts = [f"{c[k]} {k.value}" for k in COUNTS_ORDER
@@ -82,40 +106,53 @@ def nagios(report: Report, max_output: int = 8192) -> tuple[str, int]:
     perf += f" total={s.total}"
     if s.sites:
         perf += f" sites={len(s.sites)} sites_failed={len(failed)}"
-    status = _text(f"ZVPG {s.state.name} - {head}")
-    if len(status) > FIRST_LINE_CHARS:
-        status = status[:FIRST_LINE_CHARS - 3] + "..."
-    first = f"{status} | {perf}"
-    lines = [first]
+    first = f"{_cut(_text(f'ZVPG {s.state.name} - {head}'), FIRST_LINE_BYTES)} | {perf}"
+    # 160: the line that says what was left out
+    room = max(max_output, MIN_OUTPUT) - 160 - len(first.encode("utf-8")) - 1
+    texts = [_note(n) for n in notes]
     if report.state_error:
-        lines.append(_text(f"state file not used: {report.state_error}"))
-    lines += [_text(f"note: {note}") for note in report.notes]
-    room = max_output - 120 - sum(len(x.encode("utf-8")) + 1 for x in lines)  # 120: the note of what was left out
+        texts.append(_note(f"warning: state file not used: {report.state_error}"))
+    texts += [_note(f"note: {note}") for note in report.notes]
+    lines: list[str] = []
+    data: list[str] = []
 
-    def fill(texts: Iterator[str]) -> int:
-        """Add texts while they fit; how many did."""
+    def fits(text: str | None, datum: str | None, stop: bool = True) -> bool:
+        """Add a line of long text and a datum if both fit (`stop`: and nothing
+        after one that does not, so that what is shown is a prefix of the order)."""
         nonlocal room
-        added = 0
-        for text in texts:
-            room -= len(text.encode("utf-8")) + 1
-            if room < 0:
-                break
+        cost = (0 if text is None else len(text.encode("utf-8")) + 1) + \
+            (0 if datum is None else len(datum.encode("utf-8")) + 1)
+        if cost > room:
+            if stop:
+                room = -1
+            return False
+        room -= cost
+        if text is not None:
             lines.append(text)
-            added += 1
-        return added
+        if datum is not None:
+            data.append(datum)
+        return True
 
-    shown = fill(_text(f"{row.severity.name}: {one_line(row)}") for row in worst)
-    note_at = len(lines)
+    left_notes = len(texts) - sum(1 for t in texts if fits(t, None, stop=False))
     rows = report.rows
     labels = dict(zip(map(id, rows), unique([f"{r.label} rpo" for r in rows],
                                             lambda i: rows[i].identifier or f"#{rows[i].position}"), strict=True))
-    data = (d for d in (_perf(r, _label(labels[id(r)]), report)
-                        for r in [*worst, *(r for r in rows if r.severity is Severity.OK)]) if d is not None)
-    perfdata = fill(("| " if i == 0 else "") + d for i, d in enumerate(data))
+
+    def datum(r: Row) -> str | None:
+        return _perf(r, _label(labels[id(r)]), report)
+
+    shown = sum(1 for r in worst if fits(_cut(_text(f"{r.severity.name}: {one_line(r)}"), LINE_BYTES), datum(r)))
+    command = hint(worst[0]) if worst else None
+    if shown and command:
+        fits(_cut(_text(f"Why, and what to do: {command}"), LINE_BYTES), None, stop=False)
+    for r in rows:
+        if r.severity is Severity.OK:
+            fits(None, datum(r))
     left_rows = len(worst) - shown
-    left_perf = sum(1 for r in rows if r.actual_rpo is not None) - perfdata
-    omitted = [text for n, text in ((left_rows, f"{s.objects(left_rows)} needing attention"),
-                                 (left_perf, f"{left_perf} RPO value{'s' if left_perf != 1 else ''}")) if n]
+    left_perf = sum(1 for r in rows if r.actual_rpo is not None) - len(data)
+    omitted = [text for n, text in ((left_notes, f"{left_notes} warning{'s' if left_notes != 1 else ''}"),
+                                    (left_rows, f"{s.objects(left_rows)} needing attention"),
+                                    (left_perf, f"{left_perf} RPO value{'s' if left_perf != 1 else ''}")) if n]
     if omitted:
-        lines.insert(note_at, f"... {' and '.join(omitted)} not shown (--max-output {max_output})")
-    return "\n".join(lines) + "\n", s.state.code
+        lines.append(f"... {' and '.join(omitted)} not shown (--max-output {max_output})")
+    return "\n".join([" ".join([first, *data]), *lines]) + "\n", s.state.code

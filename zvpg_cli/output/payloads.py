@@ -18,7 +18,7 @@ from ..rows import Row
 from ..sanitize import json_safe, printable
 from ..units import number
 from ..writer import write, write_bytes
-from .views import failover_short
+from .views import failover_text
 
 #: Columns zvpg computes (see HEADERS); any other name is an API object's top-level field.
 DEFAULT_FIELDS = ["name", "status", "substatus", "severity", "failover", "actual_rpo", "configured_rpo"]
@@ -175,8 +175,7 @@ def _cell(column: str, row: Row) -> str:
     if column == "substatus":
         return v.substatus_text
     if column == "failover":
-        f = row.failover
-        return failover_short(f.recovery, f.condition, f.basis)
+        return failover_text(row.failover, short=True)
     if column == "severity":
         return row.severity.value
     a, c = row.actual_rpo, row.configured_rpo

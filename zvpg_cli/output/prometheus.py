@@ -1,7 +1,8 @@
 """The Prometheus text exposition format (node_exporter's textfile
 collector): gauges labelled only by who the VPG is (`site`, `vpg`, `id`, and
-`vm` for a VM), so a change of state never renames a series; the decoded
-names ride on `zvpg_vpg_info`. Written by this one small formatter:
+`vm` for a VM) and, with --run, which zvpg job wrote them (`run`), so a change
+of state never renames a series; the decoded names and a command that says
+more ride on `zvpg_vpg_info`. Written by this one small formatter:
 
     # HELP <name> <text>
     # TYPE <name> gauge
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ..decoding import failover_source
 from ..rows import Row
 from ..sanitize import printable
 from ..triage import Report
 from ..units import number
 from .naming import unique
-from .report import COUNTS_ORDER
+from .report import COUNTS_ORDER, hint
 
 
 def label(value: str) -> str:
@@ -30,6 +32,12 @@ def label(value: str) -> str:
 def _failover(row: Row) -> int:
     possible = row.failover.possible
     return -1 if possible is None else int(possible)
+
+
+def _failover_basis(row: Row) -> str:
+    """Whose answer `zvpg_vpg_failover_possible` is: `basis="documentation"`,
+    `"zvpg"` (zvpg's inference, only on evidence: docs/monitoring.md) or `"none"`."""
+    return f',basis="{failover_source(row.failover) or "none"}"'
 
 
 def _code(row: Row, which: str) -> int:
@@ -49,8 +57,9 @@ _GAUGES: list[tuple[str, str, Callable[[Row], float | None]]] = [
      "not a number).", lambda r: _code(r, "status")),
     ("zvpg_vpg_substatus_code", "ZVM REST API SubStatus code of the VPG, also when unknown to zvpg (-1 when "
      "missing or not a number).", lambda r: _code(r, "substatus")),
-    ("zvpg_vpg_failover_possible", "1 when a failover is possible now (as the documentation says, or expected "
-     "because the status says the RPO SLA is met), 0 when not, -1 unknown.", _failover),
+    ("zvpg_vpg_failover_possible", "1 when a failover is possible now, 0 when not, -1 not stated; basis says whose "
+     "answer it is: documentation (its words) or zvpg (inferred: RPO SLA met, ActualRPO within the configured RPO).",
+     _failover),
     ("zvpg_vpg_actual_rpo_seconds", "ActualRPO of the VPG in seconds.", lambda r: r.actual_rpo),
     ("zvpg_vpg_configured_rpo_seconds", "ConfiguredRpoSeconds of the VPG.", lambda r: r.configured_rpo),
 ]
@@ -79,14 +88,19 @@ def _family(name: str, help_text: str) -> str:
 CHUNK = 4096
 
 
-def prometheus(report: Report) -> Iterator[str]:
-    """Every family, a chunk of samples at a time."""
+def prometheus(report: Report, run: str | None = None) -> Iterator[str]:
+    """Every family, a chunk of samples at a time; `run` (--run) labels every
+    series `run="NAME"`, so that the files of several zvpg jobs can share one
+    textfile folder."""
     rows = report.rows
-    labels = series_labels(rows)
-    yield _family("zvpg_vpg_info", "Decoded status and substatus names of the VPG (value always 1).")
+    own = "" if run is None else f'run="{label(run)}",'
+    labels = [own + lab for lab in series_labels(rows)]
+    yield _family("zvpg_vpg_info", "Decoded status and substatus names of the VPG, its severity, and a zvpg "
+                  "command that says more (value always 1).")
     for start in range(0, len(rows), CHUNK):
         yield "".join(f'zvpg_vpg_info{{{lab},status="{label(r.verdict.status_text)}",'
-                      f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}"}} 1\n'
+                      f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}",'
+                      f'hint="{label(hint(r) or "")}"}} 1\n'
                       for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True))
     gauges = _GAUGES + ([_AGE] if report.options.state else [])
     for name, help_text, value in gauges:
@@ -96,13 +110,15 @@ def prometheus(report: Report) -> Iterator[str]:
             for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True):
                 v = value(r)
                 if v is not None:
-                    lines.append(f"{name}{{{lab}}} {number(v)}\n")
+                    extra = _failover_basis(r) if value is _failover else ""
+                    lines.append(f"{name}{{{lab}{extra}}} {number(v)}\n")
             yield "".join(lines)
     yield _family("zvpg_vpgs", "Number of VPGs per severity.") + "".join(
-        f'zvpg_vpgs{{severity="{s.value}"}} {report.summary.counts[s]}\n'
+        f'zvpg_vpgs{{{own}severity="{s.value}"}} {report.summary.counts[s]}\n'
         for s in COUNTS_ORDER)
     if report.summary.sites:
         yield _family("zvpg_site_up", "1 when zvpg could read the site's ZVM, 0 when not.") + "".join(
-            f'zvpg_site_up{{site="{label(site.name)}"}} {int(site.error is None)}\n' for site in report.summary.sites)
+            f'zvpg_site_up{{{own}site="{label(site.name)}"}} {int(site.error is None)}\n'
+            for site in report.summary.sites)
     yield _family("zvpg_run_timestamp_seconds", "When this zvpg run finished, in seconds since the epoch.") \
-        + f"zvpg_run_timestamp_seconds {number(round(report.finished, 3))}\n"
+        + f"zvpg_run_timestamp_seconds{'{' + own[:-1] + '}' if own else ''} {number(round(report.finished, 3))}\n"

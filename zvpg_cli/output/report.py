@@ -12,15 +12,10 @@ from ..rows import Row
 from ..sanitize import json_safe, printable
 from ..triage import Report
 from ..units import duration
-from .views import failover_short
+from .views import failover_text
 
 #: The order counts are shown in, worst first (as the JSON contract has always had them).
 COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
-
-
-def failover_text(row: Row) -> str:
-    f = row.failover
-    return failover_short(f.recovery, f.condition, f.basis)
 
 
 def state_text(row: Row) -> str:
@@ -40,13 +35,38 @@ def state_text(row: Row) -> str:
     return text
 
 
+def hint(row: Row) -> str | None:
+    """A command that says more about the row's state and runs as printed:
+    `zvpg explain "STATUS / SUBSTATUS"` (the status alone without a
+    substatus), or `zvpg decode STATUS SUBSTATUS` (the values as given, shell
+    quoted) where zvpg does not know one of them; None without a Status.
+    Control characters are shown as escapes (`sanitize.printable`)."""
+    import shlex
+
+    a = row.verdict.annotation
+    pair = a.pair
+    if pair is None:
+        return None
+    sub = pair.substatus
+    if pair.status.name and (sub is None or sub.no_substatus or sub.name):
+        term = printable(pair.status.name if sub is None or sub.no_substatus else f"{pair.status.name} / {sub.name}")
+        return f'zvpg explain "{term}"' if term.replace(" ", "").replace("/", "").replace(".", "").replace(
+            "-", "").isalnum() else f"zvpg explain {shlex.quote(term)}"
+    values = [a.status_value, *([] if sub is None else [a.substatus_value])]
+    if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+        return None
+    args = [shlex.quote(printable(str(v))) for v in values]
+    return "zvpg decode " + ("-- " if any(a.startswith("-") for a in args) else "") + " ".join(args)
+
+
 def one_line(row: Row) -> str:
     """A row in one line of plain text (names escaped, no newlines): its state,
     failover, RPO and what time says of it (stuck, flapping)."""
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
     timed += "".join(f"; {r}" for r in row.reasons if r.startswith("policy: "))  # an override is always named
-    return printable(f"{row.label}: {state}; failover possible: {failover_text(row)}; {row.rpo_text}{timed}")
+    failover = failover_text(row.failover, short=True)
+    return printable(f"{row.label}: {state}; failover possible: {failover}; {row.rpo_text}{timed}")
 
 
 # ---- JSON --------------------------------------------------------------------------
@@ -67,7 +87,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "recovery": row.verdict.recovery, "recovery_condition": f.condition, "failover_possible": f.possible,
         "failover_basis": f.basis, "protection_halted": row.verdict.protection_halted,
         "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
-        "label": row.label, "state": row.state, "progress": row.progress,
+        "label": row.label, "state": row.state, "progress": row.progress, "basis": row.basis,
     }
     t = row.timed
     out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
@@ -109,6 +129,11 @@ def json_chunks(report: Report, per_chunk: int = 1024) -> Iterator[bytes]:
 
 # ---- people --------------------------------------------------------------------------
 
+#: Whose answer each column of the table is.
+WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or zvpg's inference where it says "
+         "so; where not stated, look at the RPO and the last checkpoint.")
+
+
 def print_table(report: Report, limit: int | None) -> None:
     """The summary for people: counts, unreadable sites, what needs attention."""
     from rich import box
@@ -139,12 +164,15 @@ def print_table(report: Report, limit: int | None) -> None:
             table.add_column(header, overflow="fold", no_wrap=header == "Severity")
         for r in problems:
             table.add_row(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
-                          Text(printable(r.label)), Text(printable(state_text(r))), Text(failover_text(r)),
+                          Text(printable(r.label)), Text(printable(state_text(r))),
+                          Text(failover_text(r.failover, short=True)),
                           Text(r.rpo_text.removeprefix("RPO ")))
         parts.append(table)
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
-        parts.append(Text('Why, and what to do: zvpg explain "STATUS / SUBSTATUS"', style="dim"))
+        parts.append(Text(WHOSE, style="dim"))
+        worst = hint(problems[0])  # a command that runs, for the worst; the others read alike
+        parts.append(Text("Why, and what to do: " + (worst or 'zvpg explain "STATUS / SUBSTATUS"'), style="dim"))
     elif s.problem:
         parts.append(Text(printable(f"Nothing judged: {s.problem}."), style="bold magenta"))
     elif s.failed_sites:

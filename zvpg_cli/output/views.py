@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, numbering_warning
+from ..decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, documented_failover, numbering_warning
 from ..model import Entry, KnowledgeBase, Status, Substatus
 
 if TYPE_CHECKING:
@@ -21,26 +21,42 @@ RECOVERY_TEXT = {
 RECOVERY_SHORT = {"possible": "yes", "last-checkpoint": "to last checkpoint", "not-possible": "no"}
 
 
-INFERRED_SHORT = "expected (SLA met)"
-INFERRED_TEXT = ("expected (SLA met): the status says the RPO SLA setting is met and no substatus says "
-                 "otherwise (zvpg's inference, not the documentation's)")
+INFERRED_SHORT = "expected (zvpg's inference)"
+INFERRED_TEXT = ("expected (zvpg's inference, not the documentation's): the status says the RPO SLA setting is "
+                 "met, the substatus is none or ok, and ActualRPO is within ConfiguredRpoSeconds")
+#: zvpg's next step where the documentation does not say whether a failover is possible.
+ADVICE = ("look at the VPG's ActualRPO against its ConfiguredRpoSeconds, and at its last checkpoint, "
+          "before you rely on a failover")
+INFERABLE_ADVICE = ("zvpg expects it to be possible where ActualRPO is within ConfiguredRpoSeconds (the status says "
+                    "the RPO SLA setting is met; no substatus says otherwise); codes alone do not show that: " + ADVICE)
+#: What to do where zvpg records no action.
+NO_ACTION = "none recorded"
+#: The titles that say whose answer a row is.
+JUDGEMENT_TITLE = "zvpg's judgement (not the documentation's)"
+DOCUMENTATION_TITLE = "The documentation says"
+#: The label of zvpg's own answer where the documentation's is "not stated".
+ADVICE_LABEL = "Can I fail over?"
 
 
-def failover_short(recovery: str | None, condition: str | None = None, basis: str | None = None) -> str:
-    """Whether a failover is possible, in a table cell or a monitoring line,
-    with the documentation's condition where it has one."""
-    if basis == "inferred":
-        return INFERRED_SHORT
-    text = RECOVERY_SHORT.get(recovery or "", "not stated")
-    return f"{text}, {condition}" if condition else text
+def failover_text(f: Failover, short: bool = False) -> str:
+    """Whether a failover is possible, and whose answer it is: the
+    documentation's (with its condition where it has one), zvpg's inference
+    ("expected (zvpg's inference)"), or not stated. `short` for a table cell or
+    a monitoring line, else full sentences (explain, decode). The one place
+    every view words it."""
+    if f.basis == "inferred":
+        return INFERRED_SHORT if short else INFERRED_TEXT
+    text = (RECOVERY_SHORT if short else RECOVERY_TEXT).get(f.recovery or "")
+    if text is None:
+        return "not stated" if short else NOT_STATED
+    return f"{text}, {f.condition}" if f.condition else text
 
 
-def failover_text(recovery: str | None, condition: str | None = None, basis: str | None = None) -> str:
-    """The same, in full sentences (explain, decode)."""
-    if basis == "inferred":
-        return INFERRED_TEXT
-    text = RECOVERY_TEXT.get(recovery or "", NOT_STATED)
-    return f"{text}, {condition}" if condition else text
+def failover_advice(f: Failover) -> str | None:
+    """zvpg's next step where the documentation does not answer (None where it does)."""
+    if f.basis is not None:
+        return None
+    return INFERABLE_ADVICE if f.inferable else "not stated in the documentation; zvpg's advice: " + ADVICE
 
 
 def listed_under(sub: Substatus) -> str:
@@ -95,27 +111,55 @@ def severity_text(entry: Entry) -> str:
 
 
 EVIDENCE_TITLE = "Evidence (documentation, word for word)"
+#: Evidence labels of the facts that are zvpg's judgement resting on a quote (the quote is the
+#: documentation's, the answer is not).
+EVIDENCE_LABELS = {"action": "zvpg's advice rests on"}
 
 
 def evidence_section(entry: Entry) -> Section:
-    """The documentation sentences each of the entry's facts rests on."""
+    """The documentation sentences each of the entry's facts rests on: quotes only."""
     if isinstance(entry, Status):
         return Section(EVIDENCE_TITLE, [("", "no evidence recorded: zvpg quotes evidence for the facts of "
                                              "substatuses; of a status the documentation has only its row of the "
                                              "status table, shown above")])
-    rows = [(FACT_LABELS[k], " ".join(v)) for k, v in entry.evidence.items()]
+    rows = [(EVIDENCE_LABELS.get(k, FACT_LABELS[k]), " ".join(v)) for k, v in entry.evidence.items()]
     return Section(EVIDENCE_TITLE, rows or [("", "no facts recorded")])
 
 
-def glance(entry: Substatus) -> list[tuple[str, str]]:
+def judged(text: str) -> str:
+    """A value that is zvpg's judgement, shown among the documentation's words."""
+    return f"{text} (zvpg's judgement)"
+
+
+def documented_rows(entry: Substatus, failover: Failover | None = None) -> list[tuple[str, str]]:
+    """What the documentation says of a substatus's facts (the failover: `failover`, else its own)."""
+    f = documented_failover(entry) if failover is None or failover.basis != "documented" else failover
     return [
-        ("Severity", severity_text(entry)),
-        (FACT_LABELS["recovery"], failover_text(entry.recovery, entry.recovery_condition)),
+        (FACT_LABELS["recovery"], failover_text(f)),
         (FACT_LABELS["new_checkpoints"], yes_no(entry.new_checkpoints)),
         (FACT_LABELS["protection_halted"], yes_no(entry.protection_halted)),
         (FACT_LABELS["needs_powered_on_vms"], yes_no(entry.needs_powered_on_vms)),
-        (FACT_LABELS["action"], entry.action or NOT_STATED),
     ]
+
+
+def judgement_rows(severity: str, action: str | None, failover: Failover) -> list[tuple[str, str]]:
+    """zvpg's own answers: severity, what to do, and the failover where the documentation gives none."""
+    rows = [("Severity", severity)]
+    if failover.basis == "inferred":
+        rows.append((FACT_LABELS["recovery"], failover_text(failover)))
+    else:
+        advice = failover_advice(failover)
+        if advice is not None:
+            rows.append((ADVICE_LABEL, advice))
+    rows.append((FACT_LABELS["action"], action or NO_ACTION))
+    return rows
+
+
+def glance(entry: Substatus) -> list[Section]:
+    """An entry's answers at a glance: zvpg's judgement, then what the documentation says."""
+    f = documented_failover(entry)
+    return [Section(f"At a glance: {JUDGEMENT_TITLE}", judgement_rows(severity_text(entry), entry.action, f)),
+            Section(f"At a glance: {DOCUMENTATION_TITLE.lower()}", documented_rows(entry))]
 
 
 def api_text(entry: Entry) -> str:
@@ -123,6 +167,8 @@ def api_text(entry: Entry) -> str:
         return "none"
     if entry.api_code is None:
         return f"{entry.api_name} (no confirmed code)"
+    if isinstance(entry, Substatus) and entry.code_source:
+        return f"{entry.api_code} {entry.api_name} (code from community sources)"
     return f"{entry.api_code} {entry.api_name}"
 
 
@@ -142,7 +188,7 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
         head.append(("Also written", ", ".join(entry.aliases)))
     sections = []
     if isinstance(entry, Status):
-        head.append(("Severity", severity_text(entry)))
+        head.append(("Severity", judged(severity_text(entry))))
         if entry.table_label != entry.name:
             head.append(("Documentation says", entry.table_label))
         if entry.meaning:
@@ -169,7 +215,9 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
             sections.append(evidence_section(entry))
         return sections
     if not entry.documented:
-        head.append(("Documented", "no: the ZVM REST API has it, the documentation does not describe it"
+        head.append(("Documented", f"no: the documentation does not describe it; its code comes from "
+                     f"{entry.code_source}" if entry.code_source else
+                     "no: the ZVM REST API has it, the documentation does not describe it"
                      if entry.api_code is not None else
                      "no: newer API definitions name it; no source confirms its code, the documentation "
                      "does not describe it"))
@@ -183,10 +231,10 @@ def entry_sections(kb: KnowledgeBase, entry: Entry, *, evidence: bool = False,
     if entry.comment:
         head.append(("Comment", entry.comment))
     if brief:
-        head.append(("Severity", severity_text(entry)))
+        head.append(("Severity", judged(severity_text(entry))))
     sections.append(Section(None, notes + head))
     if not brief:
-        sections.append(Section("At a glance", glance(entry)))
+        sections += glance(entry)
     if evidence:
         sections.append(evidence_section(entry))
     sections.append(Section("Description", [], entry.description or "The documentation has no description for it."))
@@ -245,14 +293,11 @@ def pair_severity(pair: DecodedPair) -> str:
     return f"{pair.severity}, from the status{why}"
 
 
-def failover_row(f: Failover) -> tuple[str, str]:
-    return (FACT_LABELS["recovery"], failover_text(f.recovery, f.condition, f.basis))
-
-
 def pair_sections(kb: KnowledgeBase, pair: DecodedPair, *, evidence: bool = False) -> list[Section]:
-    """One decoded pair: the verdict and the facts once, then what each entry
-    adds (meaning, comment, description, and with `evidence` its evidence)
-    without repeating them."""
+    """One decoded pair: what was decoded, zvpg's judgement (severity, what to
+    do, and the failover where the documentation gives none), what the
+    documentation says, then what each entry adds (meaning, comment,
+    description, and with `evidence` its evidence) without repeating them."""
     st = pair.status.entry if isinstance(pair.status.entry, Status) else None
     rows = [("Status", decoded_label(pair.status))]
     if pair.substatus is not None:
@@ -260,13 +305,13 @@ def pair_sections(kb: KnowledgeBase, pair: DecodedPair, *, evidence: bool = Fals
     listed = listed_text(pair, st)
     if listed:
         rows.append(("Listed?", listed))
-    rows.append(("Severity", pair_severity(pair)))
     sub = pair.substatus.entry if pair.substatus is not None else None
-    if pair.failover is not None:
-        rows.append(failover_row(pair.failover))
+    f = pair.failover if pair.failover is not None else Failover()
+    action = sub.action if isinstance(sub, Substatus) else None
+    sections = [Section(None, rows),  # pair.warnings: on stderr (decode) or in JSON, once
+                Section(JUDGEMENT_TITLE, judgement_rows(pair_severity(pair), action, f))]
     if isinstance(sub, Substatus):
-        rows += [row for row in glance(sub) if row[0] not in ("Severity", FACT_LABELS["recovery"])]
-    sections = [Section(None, rows)]  # pair.warnings: on stderr (decode) or in JSON, once
+        sections.append(Section(DOCUMENTATION_TITLE, documented_rows(sub, f)))
     for d in (pair.status, pair.substatus):
         if d is not None and d.entry is not None:
             sections.append(Section(f"{d.entry.kind.capitalize()}: {d.entry.name}", []))

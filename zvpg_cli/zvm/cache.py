@@ -37,6 +37,9 @@ def folder() -> str | None:
         return None
     path = os.path.join(base, "zvm")
     if not cachefs.private_dir(base) or not cachefs.private_dir(path):
+        if not os.path.isdir(path):  # (a folder that is there but unsafe was named already)
+            cachefs.warn_once(f"no session cache: {path} cannot be created, so every run logs in and out "
+                              "(set ZVPG_CACHE_DIR to a folder this user can write)")
         return None
     return path
 

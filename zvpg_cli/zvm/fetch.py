@@ -10,6 +10,11 @@ stuck in a socket is abandoned, not waited for, at exit.
 
 Passwords typed at the terminal are asked here, in the calling thread, one
 site at a time (the time spent typing is not counted against the site).
+
+An `Observer` (the command line's progress display) is told how the read goes,
+in the calling thread: each site's result so far, several times a second; that
+a password is about to be asked; that Ctrl-C stopped the read. This module
+prints nothing itself.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .sites import ConfigError, NeedPrompt, Secret, Site, ZvmError, read_secret
 
@@ -31,6 +36,8 @@ if TYPE_CHECKING:  # the network code is imported when a pool runs, not before
 GRACE = 0.5
 DEFAULT_PARALLEL = 32
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: An observer hears how the read goes at most this often (seconds).
+TICK = 0.25
 
 
 class SiteResult(NamedTuple):
@@ -50,22 +57,37 @@ class SiteResult(NamedTuple):
         return self.error is None
 
 
+class Observer(Protocol):
+    """Hears how a read goes, always in the thread that called `fetch_each`."""
+
+    def update(self, results: Sequence[SiteResult | None]) -> None:
+        """Each site's result so far, in the sites' order (None: still waiting):
+        every `TICK` seconds while sites are outstanding, and once when all are done."""
+
+    def pause(self) -> None:
+        """A password is about to be asked on the terminal."""
+
+    def interrupted(self, results: Sequence[SiteResult | None]) -> None:
+        """Ctrl-C (KeyboardInterrupt) stopped the read; it is raised again after this."""
+
+
 def fetch_all(sites: Sequence[Site], path: str, params: Mapping[str, str] | None = None, *,
               parallel: int = DEFAULT_PARALLEL, max_bytes: int = DEFAULT_MAX_BYTES,
-              use_cache: bool = True) -> list[SiteResult]:
+              use_cache: bool = True, observer: Observer | None = None) -> list[SiteResult]:
     """GET `path` (e.g. ``/v1/vpgs``) with `params` from every site, concurrently
     (at most `parallel` at a time). One result per site, in the order given."""
     return fetch_each(sites, [(path, dict(params or {}))], parallel=parallel, max_bytes=max_bytes,
-                      use_cache=use_cache)
+                      use_cache=use_cache, observer=observer)
 
 
 def fetch_each(sites: Sequence[Site], gets: Sequence[tuple[str, Mapping[str, str]]], *,
                parallel: int = DEFAULT_PARALLEL, max_bytes: int = DEFAULT_MAX_BYTES,
-               use_cache: bool = True, partial: bool = False) -> list[SiteResult]:
+               use_cache: bool = True, partial: bool = False, observer: Observer | None = None) -> list[SiteResult]:
     """Like `fetch_all`, with several GETs per site in one exchange (one login).
     With `partial`, a GET after the first that fails does not fail the site:
-    its error is in `SiteResult.errors`, its body is b""."""
-    return _Pool(list(sites), list(gets), max(1, parallel), max_bytes, use_cache, partial).run()
+    its error is in `SiteResult.errors`, its body is b"". Ctrl-C stops the
+    wait at once (the sites' threads are abandoned, not waited for)."""
+    return _Pool(list(sites), list(gets), max(1, parallel), max_bytes, use_cache, partial, observer).run()
 
 
 class _Slot:
@@ -80,9 +102,10 @@ class _Slot:
 
 class _Pool:
     def __init__(self, sites: list[Site], gets: list[tuple[str, Mapping[str, str]]], parallel: int,
-                 max_bytes: int, use_cache: bool, partial: bool = False) -> None:
+                 max_bytes: int, use_cache: bool, partial: bool = False, observer: Observer | None = None) -> None:
         self.sites, self.gets, self.parallel = sites, gets, parallel
         self.max_bytes, self.use_cache, self.partial = max_bytes, use_cache, partial
+        self.observer, self.next_tick = observer, 0.0
         self.slots = [_Slot() for _ in sites]
         self.queue = list(range(len(sites)))[::-1]  # popped from the end: input order
         self.cond = threading.Condition()
@@ -95,17 +118,37 @@ class _Pool:
         self.exchange = exchange
         for _ in range(min(self.parallel, len(self.sites))):
             self._spawn()
-        with self.cond:
-            while True:
-                waiting = self._check_deadlines()
-                prompt = next((i for i, s in enumerate(self.slots) if s.prompt), None)
-                if prompt is not None:
-                    self._ask(prompt)
-                    continue
-                if all(s.result is not None for s in self.slots):
-                    break
-                self.cond.wait(waiting)
+        try:
+            with self.cond:
+                while True:
+                    waiting = self._check_deadlines()
+                    prompt = next((i for i, s in enumerate(self.slots) if s.prompt), None)
+                    if prompt is not None:
+                        if self.observer is not None:
+                            self.observer.pause()
+                        self._ask(prompt)
+                        continue
+                    if all(s.result is not None for s in self.slots):
+                        break
+                    if self.observer is not None:
+                        waiting = self._tell(self.observer, waiting)
+                    self.cond.wait(waiting)
+        except KeyboardInterrupt:
+            if self.observer is not None:
+                self.observer.interrupted([s.result for s in self.slots])
+            raise
+        if self.observer is not None:
+            self.observer.update([s.result for s in self.slots])
         return [s.result for s in self.slots if s.result is not None]
+
+    def _tell(self, observer: Observer, waiting: float | None) -> float:
+        """Tell the observer how the read goes, once a `TICK`; how long to wait before next time."""
+        now = time.monotonic()
+        if now >= self.next_tick:
+            observer.update([s.result for s in self.slots])
+            self.next_tick = now + TICK
+        left = self.next_tick - now
+        return left if waiting is None else min(waiting, left)
 
     def _check_deadlines(self) -> float | None:
         """Give up on sites whose time is up; how long until the next deadline."""
@@ -188,4 +231,4 @@ class _Pool:
             return SiteResult(site, None, f"internal error: {type(exc).__name__} (set ZVPG_DEBUG=1 for details)")
 
 
-__all__ = ["ConfigError", "SiteResult", "fetch_all", "fetch_each"]
+__all__ = ["ConfigError", "Observer", "SiteResult", "fetch_all", "fetch_each"]
