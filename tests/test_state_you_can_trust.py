@@ -229,6 +229,36 @@ def test_a_damaged_state_file_gives_the_stateless_verdict_in_every_format(tmp_pa
     assert h.returncode in (0, 2) and h.stderr.count(b"\n") <= 1 and b"Traceback" not in h.stderr
 
 
+def test_a_non_utf8_byte_in_the_schema_gives_the_stateless_verdict(tmp_path: Path, run: Any) -> None:
+    db, payload = tmp_path / "s.db", tmp_path / "p.json"
+    payload.write_text(json.dumps([vpg(2, 6, 700)]))
+    run("triage", str(payload), "--state", str(db))
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = db.read_bytes()
+    assert raw.count(b"CREATE TABLE meta (name") == 1
+    db.write_bytes(raw.replace(b"CREATE TABLE meta (name", b"CREATE TABLE meta (n\xffme"))
+    p = run("triage", str(payload), "--state", str(db), "--nagios")
+    assert p.returncode == 2 and f"state file not used: cannot use state file {db}".encode() in p.stdout
+    assert b"internal error" not in p.stdout
+    h = run("history", "--state", str(db))
+    assert h.returncode in (0, 2) and b"Traceback" not in h.stderr and h.stderr.count(b"\n") <= 1
+
+
+@needs_faketime
+def test_the_cli_with_a_clock_years_ahead_keeps_the_history(tmp_path: Path) -> None:
+    db, payload = tmp_path / "s.db", tmp_path / "p.json"
+    for n in range(10):  # ten changes, an hour apart
+        payload.write_text(json.dumps([vpg(1, 0) if n % 2 else vpg(2, 6, 700)]))
+        cli_at(f"2026-06-01 {n:02d}:00:00", payload, db)
+    payload.write_text(json.dumps([vpg(2, 13, 700)]))
+    cli_at("2031-01-01 00:00:00", payload, db)
+    h = subprocess.run(["faketime", "-f", "2026-06-01 12:00:00", sys.executable, "-m", "zvpg_cli", "history",
+                        "--state", str(db), "--json"], capture_output=True, timeout=60)
+    assert len(json.loads(h.stdout)) == 11
+
+
 def test_any_exception_in_the_state_layer_is_a_line_not_an_internal_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_: Any, **__: Any) -> Any:
