@@ -177,6 +177,13 @@ def test_an_initial_sync_without_progress_pages_after_zvpgs_12_hours(tmp_path: P
             "not possible in this state; zvpg's choice)") in row.reasons
 
 
+def test_a_sync_that_reports_its_rising_progress_is_left_to_its_stuck_rule(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    for hour in range(0, 30, 2):  # a large initial sync: 2 points every two hours, for 28 hours
+        row = one(db, hour * HOUR, vpg(0, 1, progress=hour))
+    assert row.severity is Severity.WARNING and not row.timed.stuck
+
+
 def test_the_escalation_of_unrecoverable_states_is_overridable(tmp_path: Path) -> None:
     off, later = tmp_path / "off.toml", tmp_path / "later.toml"
     off.write_text('escalate_unrecoverable = "0s"\n')

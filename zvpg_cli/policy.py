@@ -439,7 +439,8 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
         lines += textwrap.wrap(
             "Escalation: a warning in a state in which the documentation says recovery is not possible "
             f"becomes critical after {duration(policy.escalate_unrecoverable)} out of ok ({whose}), "
-            "unless a rule sets escalate_after for it.", 79)
+            "unless a rule sets escalate_after for it; a sync that reports its progress is left to its "
+            "stuck rule.", 79)
     else:
         lines.append("Escalation of states in which recovery is not possible: off")
     stuck = sorted({r.stuck_after for r in policy.rules if r.stuck_after})

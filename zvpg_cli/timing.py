@@ -74,7 +74,9 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
         after = f"{duration(timing.grace or 0)}{' out of ok' if differs else ''}"
         reasons.append(f"{text} ({severity.value} after {after})")
     elif timing.escalate_after and severity is Severity.WARNING and (out if out is not None else age) >= \
-            timing.escalate_after:
+            timing.escalate_after and not (timing.escalate_why and timing.stuck_after and memory.progress is not None):
+        # (zvpg's default escalation leaves a sync that reports its progress to the stuck rule:
+        # a large sync that keeps rising is not paged for its length)
         result = Severity.CRITICAL
         why = f": {timing.escalate_why}" if timing.escalate_why else ""
         reasons.append(f"{lasting()[0]} (critical after {duration(timing.escalate_after)}{why})")
