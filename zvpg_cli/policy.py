@@ -169,8 +169,11 @@ class _Index:
             elif rule.vpg is not None and not any(c in rule.vpg for c in "*?["):
                 by_name.setdefault(rule.vpg.casefold(), []).append((n, rule, site))
             else:
-                vpg = None if rule.vpg is None else re.compile(translate(rule.vpg.casefold()), re.S)
-                prefix = "" if rule.vpg is None else re.split(r"[*?\[]", rule.vpg.casefold(), maxsplit=1)[0]
+                folded = None if rule.vpg is None else rule.vpg.casefold()
+                prefix = "" if folded is None else re.split(r"[*?\[]", folded, maxsplit=1)[0]
+                # "web-*": the bucket of its prefix is the whole match, no expression needed
+                whole = folded is None or (folded == prefix + "*")
+                vpg = None if whole else re.compile(translate(folded), re.S)  # type: ignore[arg-type]
                 globbed.setdefault(prefix, []).append((n, rule, (vpg, site)))
         return any_scope, by_name, globbed
 
