@@ -80,7 +80,10 @@ def test_since_keeps_the_recent_changes_and_the_state_file_comes_from_the_enviro
     path, _ = state_file
     rows = json.loads(_zvpg("history", "--since", "2h30m", "--json", env={"ZVPG_STATE": path})[1])
     assert [(r["name"], r["to"]) for r in rows] == [("web-01", OK)]
-    assert _zvpg("history", "nothing-like-it", "--state", path)[1] == "No changes recorded.\n"
+    assert _zvpg("history", "--since", "1s", "--state", path)[1] == "No changes recorded.\n"
+    code, out, err = _zvpg("history", "nothing-like-it", "--state", path)
+    assert (code, out) == (1, "") and err == (f"zvpg: nothing in {path} matches 'nothing-like-it' "
+                                              "(history matches VPG, VM and site names)\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -32,13 +32,13 @@ def test_the_defaults_ship_inside_the_package() -> None:
 def test_the_defaults_delay_the_routine_syncs_and_nothing_else(kb: KnowledgeBase) -> None:
     policy = load_policy(kb, None)
     assert (policy.flap_changes, policy.flap_window) == (6, 3600)
-    assert policy.timing("Not Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 3600)
-    assert policy.timing("Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 3600)
-    assert policy.timing("Not Meeting SLA", "Delta syncing a disk", "a", None) == Timing(None, 900, None, 3600)
+    assert policy.timing("Not Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 6 * 3600)
+    assert policy.timing("Meeting SLA", "Delta Syncing", "a", None) == Timing(None, 900, None, 6 * 3600)
+    assert policy.timing("Not Meeting SLA", "Delta syncing a disk", "a", None) == Timing(None, 900, None, 6 * 3600)
     assert policy.timing("Meeting SLA", "Bitmap Syncing", "a", None) == Timing(None, 900, None, None)
     assert policy.timing("RPO Not Meeting SLA", None, "a", None) == Timing(None, 900, None, None)
     for sync in ("Initial Sync", "Disk Initial Sync", "Full Syncing", "Full syncing a disk"):
-        assert policy.timing("Initializing", sync, "a", None) == Timing(None, None, None, 3600), sync
+        assert policy.timing("Initializing", sync, "a", None) == Timing(None, None, None, 6 * 3600), sync
     # Not delayed: every other state, among them "Syncing" (an evaluation, not a transfer).
     delayed = {"Delta Syncing", "Delta syncing a disk", "Bitmap Syncing", "Initial Sync", "Disk Initial Sync",
                "Full Syncing", "Full syncing a disk"}
@@ -74,8 +74,9 @@ escalate_after = "26h"
 """)
     policy = load_policy(kb, path)
     # The override applies to dev-* only; the default stuck rule still holds for it.
-    assert policy.timing("Initializing", "Initial Sync", "DEV-web", None) == Timing(Severity.OK, None, None, 3600)
-    assert policy.timing("Initializing", "Initial Sync", "prod-web", None) == Timing(None, None, None, 3600)
+    assert policy.timing("Initializing", "Initial Sync", "DEV-web", None) == Timing(
+        Severity.OK, None, None, 6 * 3600, f"{path} rule 1")
+    assert policy.timing("Initializing", "Initial Sync", "prod-web", None) == Timing(None, None, None, 6 * 3600)
     # The pair rule wins the grace under Not Meeting SLA; the default's grace elsewhere.
     assert policy.timing("Not Meeting SLA", "Delta Syncing", "x", None).grace == 1800
     assert policy.timing("Meeting SLA", "Delta Syncing", "x", None).grace == 900
@@ -197,7 +198,7 @@ def test_policy_show_prints_the_policy_in_force(tmp_path: Path) -> None:
     shown = _zvpg("policy", "show", "--policy", path)[1]
     assert "zvpg's own choice" in shown and "gives no durations" in shown
     assert f"Initial Sync vpg 'dev-*': severity ok  [{path} rule 1]" in shown
-    assert "Delta Syncing: grace 15m, stuck after 1h  [default]" in shown
+    assert "Delta Syncing: grace 15m, stuck after 6h  [default]" in shown
     out = json.loads(_zvpg("policy", "show", "--json", env={"ZVPG_POLICY": path})[1])
     validator("policy.schema.json").validate(out)
     assert out["file"] == path and out["rules"][0]["severity"] == "ok"
@@ -209,3 +210,45 @@ def test_policy_show_names_a_wrong_file_in_one_line(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     assert err == f"zvpg: {path}: rule 1: unknown key 'gracee' (known: match, vpg, site, severity, grace, " \
         "escalate_after, stuck_after, why)\n"
+
+
+_PATTERNS = ["web-*", "*-db", "w?b*", "web-01", "WEB-02", "[ab]*", "*", "db[0-9]*", "web-0*"]
+
+
+@given(st.lists(st.tuples(st.sampled_from([*_PATTERNS, None]), st.sampled_from(["lab*", "nyc", None]),
+                          st.sampled_from(["Delta Syncing", "Meeting SLA", "Not Meeting SLA / Delta Syncing"]),
+                          st.integers(1, 90)), min_size=1, max_size=12),
+       st.sampled_from(["web-01", "Web-02", "a-db", "db7", "wxb", "beta", "web-0"]),
+       st.sampled_from(["lab-1", "nyc", None]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_compiled_index_finds_what_trying_every_rule_in_order_finds(
+        kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory, rules: list[Any], name: str,
+        site: str | None) -> None:
+    text = ""
+    for vpg, where, match, minutes in rules:
+        text += f'[[rule]]\nmatch = "{match}"\ngrace = "{minutes}m"\n'
+        text += (f'vpg = "{vpg}"\n' if vpg else "") + (f'site = "{where}"\n' if where else "")
+    path = tmp_path_factory.mktemp("p") / "p.toml"
+    path.write_text(text)
+    policy = load_policy(kb, str(path))
+    for status, sub in (("Not Meeting SLA", "Delta Syncing"), ("Meeting SLA", None), ("Meeting SLA", "Bitmap Syncing")):
+        first = next((r.grace for r in policy.rules if r.grace is not None and r.matches(status, sub, name, site)),
+                     None)
+        assert policy.timing(status, sub, name, site).grace == first
+
+
+def test_a_large_policy_is_kept_compiled_and_an_edit_is_read_again(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from zvpg_cli import policy as policy_module
+
+    rules = "".join(f'[[rule]]\nmatch = "Initial Sync"\nvpg = "vpg-{n}"\nseverity = "ok"\n\n' for n in range(600))
+    path = _write(tmp_path, rules)
+    first = load_policy(kb, path)
+    cached = [name for name in os.listdir(os.environ["ZVPG_CACHE_DIR"]) if name.startswith("policy-")]
+    assert len(cached) == 1
+    again = load_policy(kb, path)  # from the cache folder
+    assert again.rules == first.rules and again.timing("Initializing", "Initial Sync", "vpg-7", None).severity \
+        is Severity.OK
+    _write(tmp_path, rules.replace('vpg = "vpg-7"', 'vpg = "vpg-seven"'))
+    edited = load_policy(kb, path)
+    assert edited.timing("Initializing", "Initial Sync", "vpg-7", None).severity is None
+    assert policy_module.CACHE_FROM_RULES <= 600

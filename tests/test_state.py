@@ -76,12 +76,16 @@ def test_objects_are_told_apart_by_key(tmp_path: Path) -> None:
     assert [seen[k].changes for k in sorted(seen)] == [1, 0, 0]
 
 
-def test_a_key_given_twice_in_one_run_is_remembered_once(tmp_path: Path) -> None:
+def test_a_key_given_twice_in_one_run_is_reported_and_not_shared(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
     seen = remember(path, [vpg(OK), vpg(DS)], T0, 3600)
-    assert list(seen) == ["site-a|vpg|id-1"]
-    again = remember(path, [vpg(DS), vpg(DS)], T0 + 60, 3600)["site-a|vpg|id-1"]
-    assert (again.since, again.changes) == (T0 + 60, 1)
+    assert list(seen) == ["site-a|vpg|id-1"] and not seen["site-a|vpg|id-1"].trusted
+    assert any("given more than once in this run" in n and "site-a" in n for n in seen.notes)
+    again = remember(path, [vpg(DS), vpg(DS)], T0 + 60, 3600)
+    assert (again["site-a|vpg|id-1"].since, again["site-a|vpg|id-1"].changes) == (T0 + 60, 1)
+    assert not again["site-a|vpg|id-1"].trusted and again.notes
+    once = remember(path, [vpg(DS)], T0 + 120, 3600)
+    assert once["site-a|vpg|id-1"].trusted and not once.notes
 
 
 def test_gone_objects_are_marked_kept_then_pruned_after_30_days(tmp_path: Path) -> None:
@@ -97,7 +101,10 @@ def test_gone_objects_are_marked_kept_then_pruned_after_30_days(tmp_path: Path) 
     remember(path, [vpg(OK, n=1)], T0 + 240, 3600)
     remember(path, [vpg(OK, n=1)], T0 + 240 + state.PRUNE_AFTER - 10, 3600)
     assert history(path, "web-02", None, T0 + 240 + state.PRUNE_AFTER) != []
-    later = T0 + 240 + state.PRUNE_AFTER + 3600  # pruning runs at most once an hour
+    # Pruning runs at most once an hour, and counts back from the newest time the
+    # file held before the run (a clock that jumps ahead deletes nothing).
+    remember(path, [vpg(OK, n=1)], T0 + 240 + state.PRUNE_AFTER + 60, 3600)
+    later = T0 + 240 + state.PRUNE_AFTER + 3600
     remember(path, [vpg(OK, n=1)], later, 3600)
     assert history(path, "web-02", None, later + 10) == []
     conn = sqlite3.connect(path)

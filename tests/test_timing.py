@@ -52,10 +52,10 @@ def test_a_stuck_initial_sync_pages(kb: KnowledgeBase, tmp_path: Path) -> None:
     _run(path, IS, 42, T0 + 600)
     moving = judge(Severity.WARNING, IS, timing, _run(path, IS, 42, T0 + 600 + 3000), T0 + 3600, policy)
     assert (moving.severity, moving.stuck) == (Severity.WARNING, False)
-    now = T0 + 600 + 3720
+    now = T0 + 600 + 6 * 3600 + 120  # zvpg's default: no progress for 6h
     stuck = judge(Severity.WARNING, IS, timing, _run(path, IS, 42, now), now, policy)
     assert (stuck.severity, stuck.stuck) == (Severity.CRITICAL, True)
-    assert stuck.reasons == ("Initial Sync stuck at 42% for 1h 2m",)
+    assert stuck.reasons == ("Initial Sync stuck at 42% for 6h 2m",)
 
 
 def test_a_sync_that_progresses_is_not_stuck(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_flapping_makes_an_ok_object_a_warning(kb: KnowledgeBase, tmp_path: Path
     assert memory.changes == 6
     judged = judge(Severity.OK, "Meeting SLA", NO_TIMING, memory, T0 + 1800, policy)
     assert (judged.severity, judged.flapping) == (Severity.WARNING, True)
-    assert judged.reasons == ("flapping: 6 changes in 1h",)
+    assert judged.reasons == ("flapping: 6 changes of severity in 1h",)
     calm = judge(Severity.OK, "Meeting SLA", NO_TIMING, memory._replace(changes=5), T0 + 1800, policy)
     assert (calm.severity, calm.flapping) == (Severity.OK, False)
 
@@ -102,14 +102,14 @@ def test_flapping_makes_an_ok_object_a_warning(kb: KnowledgeBase, tmp_path: Path
 def test_flapping_settings_come_from_the_policy(kb: KnowledgeBase, tmp_path: Path) -> None:
     policy = _policy(kb, tmp_path, 'flap_changes = 3\nflap_window = "2h"\n')
     judged = judge(Severity.OK, "Meeting SLA", NO_TIMING, Memory(T0, None, T0, 3), T0 + 60, policy)
-    assert judged.reasons == ("flapping: 3 changes in 2h",)
+    assert judged.reasons == ("flapping: 3 changes of severity in 2h",)
 
 
 def test_without_state_nothing_changes(kb: KnowledgeBase) -> None:
     policy = _policy(kb)
     for severity in Severity:
         judged = judge(severity, DS, Timing(None, 900, 60, 60), None, T0, policy)
-        assert judged == (severity, (), None, None, None, False, False)
+        assert judged == (severity, (), None, None, None, False, False, None, None)
 
 
 def test_grace_never_hides_an_unknown(kb: KnowledgeBase) -> None:
@@ -129,7 +129,7 @@ def test_time_lowers_by_one_level_at_most_and_only_within_grace(
         still: float, progress: float | None, changes: int) -> None:
     policy = Policy((), 6, 3600)
     now = T0 + 30 * 86400
-    memory = Memory(now - age, progress, now - min(age, still), changes)
+    memory = Memory(now - age, progress, now - min(age, still), changes, now - age)  # out of ok since then
     judged = judge(severity, "S / X", Timing(None, grace, escalate, stuck), memory, now, policy)
     if judged.severity < severity:
         assert grace and age < grace and judged.reasons[0].startswith("S / X for ")
@@ -138,3 +138,17 @@ def test_time_lowers_by_one_level_at_most_and_only_within_grace(
     if changes >= 6:
         assert judged.severity >= Severity.WARNING and judged.flapping
     assert judged.age_seconds == now - memory.since
+
+
+@given(_SEVERITIES, st.integers(1, 3600), st.floats(0, 7200), st.sampled_from(list(Severity)))
+def test_grace_never_goes_below_the_floor_nor_lowers_what_may_not_be_lowered(
+        severity: Severity, grace: int, age: float, floor: Severity) -> None:
+    policy = Policy((), 6, 3600)
+    now = T0 + 86400
+    memory = Memory(now - age, None, None, 0, now - age)
+    timing = Timing(None, grace, None, None)
+    floored = judge(severity, "S / X", timing, memory, now, policy, floor=floor).severity
+    assert floored is severity if floor >= severity else floored >= floor
+    assert judge(severity, "S / X", timing, memory, now, policy, demotable=False).severity is severity
+    untrusted = judge(severity, "S / X", timing, memory._replace(trusted=False), now, policy)
+    assert (untrusted.severity, untrusted.reasons, untrusted.grace_until) == (severity, (), None)

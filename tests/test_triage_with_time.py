@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from formats import check_nagios, check_prometheus
+from test_grace_and_escalation import vpg
 
 from zvpg_cli.kb import load_kb
 from zvpg_cli.model import Severity
@@ -21,11 +22,7 @@ T0 = 1_796_000_000.0
 
 
 def obj(name: str, status: int, sub: int, progress: float | None = None, ident: str | None = None) -> dict[str, Any]:
-    o: dict[str, Any] = {"VpgName": name, "VpgIdentifier": ident or f"id-{name}", "Status": status,
-                         "SubStatus": sub, "ActualRPO": 700, "ConfiguredRpoSeconds": 300}
-    if progress is not None:
-        o["ProgressPercentage"] = progress
-    return o
+    return vpg(status, sub, 700, progress=progress, name=name, ident=ident)
 
 
 def at(path: Path, seconds: float, objs: list[dict[str, Any]], **options: Any) -> Any:
@@ -48,20 +45,20 @@ def test_a_delta_sync_does_not_page_in_its_grace_and_does_after(tmp_path: Path) 
 def test_a_stuck_initial_sync_pages_and_a_progressing_one_does_not(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     at(db, 0, [obj("New", 0, 1, progress=42), obj("Moving", 0, 1, progress=10)])
-    r = at(db, 3720, [obj("New", 0, 1, progress=42), obj("Moving", 0, 1, progress=80)])
+    r = at(db, 6 * 3600 + 120, [obj("New", 0, 1, progress=42), obj("Moving", 0, 1, progress=80)])
     by = {row.name: row for row in r.rows}
     assert by["New"].severity is Severity.CRITICAL and by["New"].timed.stuck
-    assert "Initial Sync stuck at 42% for 1h 2m" in by["New"].reasons
+    assert "Initial Sync stuck at 42% for 6h 2m" in by["New"].reasons
     assert by["Moving"].severity is Severity.WARNING and not by["Moving"].timed.stuck
 
 
 def test_flapping_makes_an_ok_vpg_a_warning(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    for i in range(7):
-        r = at(db, i * 300, [obj("Flappy", 1, 0 if i % 2 else 23)])
+    for i in range(7):  # ok, critical, ok, ...: six changes of severity within the hour
+        r = at(db, i * 300, [{**obj("Flappy", 1, 0), "ActualRPO": 5} if i % 2 == 0 else obj("Flappy", 2, 6)])
     row = r.rows[0]
     assert row.severity is Severity.WARNING and row.timed.flapping
-    assert any(x.startswith("flapping: ") for x in row.reasons)
+    assert any(x.startswith("flapping: 6 changes of severity") for x in row.reasons)
 
 
 def test_a_policy_overrides_severity_without_state(tmp_path: Path) -> None:

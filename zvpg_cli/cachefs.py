@@ -55,23 +55,50 @@ def _uid() -> int | None:
     return getuid() if getuid is not None else None
 
 
-def _unsafe(st: os.stat_result) -> str | None:
-    """Why a folder or file with this stat must not be trusted, or None."""
+def unsafe(st: os.stat_result, *, parent: bool = False) -> str | None:
+    """Why a folder or file with this stat must not be trusted, or None.
+
+    `parent`: the folder holding a file zvpg keeps (the state file), which
+    may also be root's, or shared with the sticky bit (/tmp: others cannot
+    replace what is in it); the file itself is still checked on its own."""
     uid = _uid()
     if uid is None:  # Windows: no owner or mode bits to check this way
         return None
-    if st.st_uid != uid:
+    if st.st_uid != uid and not (parent and st.st_uid == 0):
         return "it is owned by another user"
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (parent and st.st_mode & stat.S_ISVTX):
         return "it is writable by group or others"
     return None
+
+
+def make_dirs(folder: str) -> None:
+    """Create `folder` and every missing parent with mode 0700, whatever the
+    umask (os.makedirs gives the parents the umask's mode), without recursion
+    (a path thousands of folders deep is an OSError, not a RecursionError).
+    Raises OSError."""
+    missing = []
+    current = os.path.abspath(folder)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise
+            continue
+        os.chmod(path, 0o700)  # the umask may have taken bits away; never adds any
 
 
 def private_dir(folder: str, *, create: bool = True) -> bool:
     """Whether `folder` is safe to use (creating it, mode 0700, if missing)."""
     if create:
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            make_dirs(folder)
         except OSError:
             return False
     try:
@@ -81,7 +108,7 @@ def private_dir(folder: str, *, create: bool = True) -> bool:
     if not stat.S_ISDIR(st.st_mode):
         warn_once(f"cache folder {folder} is not a folder (a link or a file): running without a cache")
         return False
-    why = _unsafe(st)
+    why = unsafe(st)
     if why:
         warn_once(f"cache folder {folder} is not used: {why}")
         return False
@@ -97,7 +124,7 @@ def read_private(path: str, max_bytes: int) -> bytes | None:
         data, st = read_file(path, "a cache entry", max_bytes, follow=False)
     except FileError:
         return None
-    why = _unsafe(st)
+    why = unsafe(st)
     if why:
         warn_once(f"cache file {path} is ignored: {why}")
         return None

@@ -31,6 +31,8 @@ from .cachefs import cache_dir
 from .kbsource import MAX_KB_BYTES, KBError, read_source
 
 if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
+    from collections.abc import Callable
+
     from .model import KnowledgeBase
 
 __all__ = ["CACHE_FORMAT", "MAX_KB_BYTES", "KBError", "build", "cache_dir", "default_path", "load_compiled",
@@ -126,15 +128,16 @@ def prune_cache(target: str) -> None:
             cachefs.remove(path)
 
 
-def encode_cache(key: tuple[Any, ...], compiled: dict[str, Any]) -> bytes:
+def encode_cache(key: tuple[Any, ...], compiled: Any) -> bytes:
     """A cache entry: a magic line, the hash of the payload, the payload."""
     payload = marshal.dumps((key, compiled))
     return _MAGIC + _blake2b(payload) + payload
 
 
-def decode_cache(blob: bytes, key: tuple[Any, ...]) -> dict[str, Any] | None:
+def decode_cache(blob: bytes, key: tuple[Any, ...], check: Callable[[Any], bool] | None = None) -> Any:
     """The compiled knowledge base in a cache entry, or None unless the entry
-    is intact, has `key` and holds what `build` and the fast paths need."""
+    is intact, has `key` and holds what `build` and the fast paths need
+    (`check`: what else the entry must pass, for other compiled files: the policy)."""
     head = len(_MAGIC) + _DIGEST_SIZE
     if not blob.startswith(_MAGIC) or len(blob) <= head:
         return None
@@ -145,10 +148,9 @@ def decode_cache(blob: bytes, key: tuple[Any, ...]) -> dict[str, Any] | None:
         stored = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
-    if type(stored) is not tuple or len(stored) != 2 or stored[0] != key or not well_formed(stored[1]):
+    if type(stored) is not tuple or len(stored) != 2 or stored[0] != key or not (check or well_formed)(stored[1]):
         return None
-    compiled: dict[str, Any] = stored[1]
-    return compiled
+    return stored[1]
 
 
 def _scalar(value: Any) -> bool:
@@ -229,7 +231,7 @@ def load_compiled(path: str | None = None, *, use_cache: bool = True, fresh: boo
     key = cache_key(raw) if target else ()
     if target and not fresh:
         blob = cachefs.read_private(target, MAX_CACHE_BYTES)
-        compiled = decode_cache(blob, key) if blob is not None else None
+        compiled: dict[str, Any] | None = decode_cache(blob, key) if blob is not None else None
         if compiled is not None:
             compiled["path"] = path
             return compiled

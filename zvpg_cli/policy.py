@@ -31,7 +31,7 @@ DEFAULTS_SOURCE = "zvpg's defaults"
 DEFAULTS_NOTE = ("The defaults are zvpg's own choice: the Zerto documentation gives no durations "
                  "for any status or substatus.")
 RULE_KEYS = ("match", "vpg", "site", "severity", "grace", "escalate_after", "stuck_after", "why")
-TOP_KEYS = ("rule", "flap_changes", "flap_window")
+TOP_KEYS = ("rule", "flap_changes", "flap_window", "escalate_unrecoverable")
 _DURATION_KEYS = ("grace", "escalate_after", "stuck_after")
 _TEXT_KEYS = ("match", "vpg", "site", "why")
 _MAX_RULES = 10_000
@@ -49,6 +49,11 @@ class Timing(NamedTuple):
     grace: int | None
     escalate_after: int | None
     stuck_after: int | None
+    #: where `severity` comes from: "policy.toml rule 3" (None without one)
+    severity_from: str | None = None
+    #: why `escalate_after` applies, when it is zvpg's default for states in
+    #: which the documentation says recovery is not possible (None: a rule set it)
+    escalate_why: str | None = None
 
 
 class Rule(NamedTuple):
@@ -77,6 +82,15 @@ class Rule(NamedTuple):
             return False
         return self.site is None or (site is not None and fnmatchcase(site.casefold(), self.site.casefold()))
 
+    @property
+    def origin(self) -> str:
+        return DEFAULTS_SOURCE if self.default else f"{self.source} rule {self.number}"
+
+
+_SETTINGS = ("severity", "grace", "escalate_after", "stuck_after")
+#: zvpg's default for `escalate_unrecoverable` when the packaged file does not set it.
+ESCALATE_UNRECOVERABLE = 12 * 3600
+
 
 class Policy(NamedTuple):
     #: the user's rules first (file order), then the packaged defaults
@@ -87,40 +101,164 @@ class Policy(NamedTuple):
     path: str | None = None
     #: whether flap_changes / flap_window are the defaults' values
     flap_default: tuple[bool, bool] = (True, True)
+    #: a warning in a state in which the documentation says recovery is not
+    #: possible becomes critical after this long out of ok (0: never), unless
+    #: a rule sets escalate_after for it
+    escalate_unrecoverable: int = ESCALATE_UNRECOVERABLE
+    escalate_default: bool = True
+    #: the rules by state, compiled on first use (`_Index`)
+    index: Any = None
 
-    def timing(self, status: str | None, substatus: str | None, name: str, site: str | None) -> Timing:
-        """For each key, the first matching rule that sets it."""
+    def timing(self, status: str | None, substatus: str | None, name: str, site: str | None, *,
+               status_wide_grace: bool = True, unrecoverable: bool = False) -> Timing:
+        """For each key, the first matching rule that sets it.
+
+        `status_wide_grace`: whether a rule that names a status alone may give
+        this object a grace (zvpg applies one only where the substatus is none
+        or itself a sync); `unrecoverable`: the documentation says recovery is
+        not possible in this state (escalate_unrecoverable applies)."""
+        index = self.index if self.index is not None else _Index(self.rules)
         found: dict[str, Any] = {}
-        for rule in self.rules:
+        for rule in index.matching(status, substatus, name, site):
             if len(found) == 4:
                 break
-            if not rule.matches(status, substatus, name, site):
-                continue
-            for key in ("severity", "grace", "escalate_after", "stuck_after"):
+            for key in _SETTINGS:
                 value = getattr(rule, key)
-                if value is not None and key not in found:
-                    found[key] = value
+                if value is None or key in found:
+                    continue
+                if key == "grace" and not status_wide_grace and rule.substatus is None:
+                    continue
+                found[key] = value
+                if key == "severity":
+                    found["severity_from"] = rule.origin
+        why = None
+        if "escalate_after" not in found and unrecoverable and self.escalate_unrecoverable:
+            found["escalate_after"] = self.escalate_unrecoverable
+            why = ("the documentation says recovery is not possible in this state; "
+                   + ("zvpg's choice" if self.escalate_default else f"{self.path}: escalate_unrecoverable"))
         return Timing(found.get("severity"), found.get("grace"), found.get("escalate_after"),
-                      found.get("stuck_after"))
+                      found.get("stuck_after"), found.get("severity_from"), why)
+
+
+class _Index:
+    """The rules that can match a state, found once per state, with their name
+    and site patterns compiled once: a name without a wildcard is a dict
+    lookup, a glob one compiled expression tried only on names that start with
+    its text before the wildcard. Rules keep their order."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self.by_state: dict[tuple[str | None, str | None], Any] = {}
+
+    def _for_state(self, status: str | None, substatus: str | None) -> Any:
+        import re
+        from fnmatch import translate
+
+        any_scope: list[tuple[int, Rule]] = []
+        by_name: dict[str, list[tuple[int, Rule, Any]]] = {}
+        #: glob rules by the text before their first wildcard: a name is tried
+        #: only against the globs whose prefix it starts with
+        globbed: dict[str, list[tuple[int, Rule, Any]]] = {}
+        for n, rule in enumerate(self.rules):
+            if (rule.status is not None and rule.status != status) or (
+                    rule.substatus is not None and rule.substatus != substatus):
+                continue
+            site = None if rule.site is None else re.compile(translate(rule.site.casefold()), re.S)
+            if rule.vpg is None and site is None:
+                any_scope.append((n, rule))
+            elif rule.vpg is not None and not any(c in rule.vpg for c in "*?["):
+                by_name.setdefault(rule.vpg.casefold(), []).append((n, rule, site))
+            else:
+                folded = None if rule.vpg is None else rule.vpg.casefold()
+                prefix = "" if folded is None else re.split(r"[*?\[]", folded, maxsplit=1)[0]
+                # "web-*": the bucket of its prefix is the whole match, no expression needed
+                whole = folded is None or (folded == prefix + "*")
+                vpg = None if whole else re.compile(translate(folded), re.S)  # type: ignore[arg-type]
+                globbed.setdefault(prefix, []).append((n, rule, (vpg, site)))
+        return any_scope, by_name, globbed
+
+    def matching(self, status: str | None, substatus: str | None, name: str, site: str | None) -> list[Rule]:
+        key = (status, substatus)
+        found = self.by_state.get(key)
+        if found is None:
+            found = self.by_state[key] = self._for_state(status, substatus)
+        any_scope, by_name, globbed = found
+        folded, folded_site = name.casefold(), None if site is None else site.casefold()
+
+        def site_ok(pattern: Any) -> bool:
+            return pattern is None or (folded_site is not None and pattern.match(folded_site) is not None)
+
+        out = list(any_scope)
+        out += [(n, rule) for n, rule, s in by_name.get(folded, ()) if site_ok(s)]
+        for end in range(len(folded) + 1) if globbed else ():
+            for n, rule, (v, s) in globbed.get(folded[:end], ()):
+                if (v is None or v.match(folded) is not None) and site_ok(s):
+                    out.append((n, rule))
+        if len(out) > len(any_scope):
+            out.sort(key=lambda pair: pair[0])
+        return [rule for _, rule in out]
 
 
 def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
     """The policy in force: the rules of `path` (if given) over the packaged defaults."""
     defaults, flap = _parse(kb, DEFAULT_POLICY, DEFAULTS_SOURCE, default=True)
+    escalate = flap.get("escalate_unrecoverable", ESCALATE_UNRECOVERABLE)
     if path is None:
-        return Policy(defaults, flap.get("flap_changes", 6), flap.get("flap_window", 3600))
-    rules, user_flap = _parse(kb, path, path, default=False)
+        return Policy(defaults, flap.get("flap_changes", 6), flap.get("flap_window", 3600),
+                      escalate_unrecoverable=escalate, index=_Index(defaults))
+    rules, user_flap = _parse_cached(kb, path)
     return Policy(
         rules + defaults,
         user_flap.get("flap_changes", flap.get("flap_changes", 6)),
         user_flap.get("flap_window", flap.get("flap_window", 3600)),
         path,
         ("flap_changes" not in user_flap, "flap_window" not in user_flap),
+        user_flap.get("escalate_unrecoverable", escalate),
+        "escalate_unrecoverable" not in user_flap,
+        _Index(rules + defaults),
     )
 
 
 #: A policy file larger than this is refused.
 MAX_POLICY_BYTES = 1 << 20
+#: A policy with at least this many rules is kept compiled in the cache folder
+#: (parsing and resolving 10,000 rules takes longer than a whole run).
+CACHE_FROM_RULES = 500
+
+
+def _parse_cached(kb: KnowledgeBase, path: str) -> tuple[tuple[Rule, ...], dict[str, int]]:
+    """`_parse` of a user's file, through zvpg's private cache for large
+    policies: keyed by the file's bytes, the knowledge base's names and zvpg's
+    version, so an edited file or another knowledge base is parsed again."""
+    from . import __version__, cachefs
+    from .kb import _blake2b, decode_cache, encode_cache
+    from .sanitize import printable
+
+    text = _read(path, printable(path))
+    names = "\n".join(f"{e.name}\t{' '.join(e.aliases)}" for e in kb.entries)
+    digest = _blake2b(f"{text}\0{names}\0{path}".encode("utf-8", "surrogatepass")).hex()
+    key = ("policy", 1, __version__, digest)
+    folder = cachefs.cache_dir()
+    target = os.path.join(folder, f"policy-{digest}.marshal") if folder else None
+    if target and text.count("[[rule]]") >= CACHE_FROM_RULES and cachefs.private_dir(folder):  # type: ignore[arg-type]
+        blob = cachefs.read_private(target, 64 << 20)
+        stored = decode_cache(blob, key, _well_formed) if blob else None
+        if stored is not None:
+            severities = {s.value: s for s in Severity}
+            make = tuple.__new__
+            return tuple(make(Rule, (*r[:5], severities.get(r[5]), *r[6:])) for r in stored[0]), stored[1]
+        rules, flap = _parse(kb, path, path, default=False, text=text)
+        plain = [(*r[:5], r.severity.value if r.severity else None, *r[6:]) for r in rules]
+        cachefs.write_private(target, encode_cache(key, (plain, flap)))
+        return rules, flap
+    return _parse(kb, path, path, default=False, text=text)
+
+
+def _well_formed(stored: Any) -> bool:
+    """The shape of a cached policy (the entry itself is checked by its digest,
+    in a private folder): rules of the right length, the flapping settings."""
+    return (type(stored) is tuple and len(stored) == 2 and type(stored[0]) is list and type(stored[1]) is dict
+            and all(type(r) is tuple and len(r) == len(Rule._fields) for r in stored[0]))
 
 
 def _read(path: str, shown: str) -> str:
@@ -136,11 +274,13 @@ def _read(path: str, shown: str) -> str:
         raise PolicyError(f"{shown}: not UTF-8 text") from None
 
 
-def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple[tuple[Rule, ...], dict[str, int]]:
+def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
+           text: str | None = None) -> tuple[tuple[Rule, ...], dict[str, int]]:
     from .sanitize import printable
 
     shown = printable(source)
-    text = _read(path, shown)
+    if text is None:
+        text = _read(path, shown)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -162,17 +302,21 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool) -> tuple
         flap["flap_window"] = _duration(doc["flap_window"], f"{shown}: flap_window")
         if not flap["flap_window"]:
             raise PolicyError(f"{shown}: flap_window must be longer than 0s")
+    if "escalate_unrecoverable" in doc:
+        flap["escalate_unrecoverable"] = _duration(doc["escalate_unrecoverable"], f"{shown}: escalate_unrecoverable")
     raw_rules = doc.get("rule", [])
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise PolicyError(f"{shown}: 'rule' must be a list of tables ([[rule]])")
     if len(raw_rules) > _MAX_RULES:
         raise PolicyError(f"{shown}: more than {_MAX_RULES} rules")
-    rules = tuple(_rule(kb, shown, source, n, raw, default)
+    resolved: dict[str, tuple[str | None, str | None]] = {}  # each distinct match resolved once
+    rules = tuple(_rule(kb, shown, source, n, raw, default, resolved)
                   for n, raw in enumerate(raw_rules, 1))
     return rules, flap
 
 
-def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool) -> Rule:
+def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool,
+          resolved: dict[str, tuple[str | None, str | None]]) -> Rule:
     from .sanitize import printable
 
     where = f"{shown}: rule {number}"
@@ -185,7 +329,9 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
     if "match" not in raw:
         raise PolicyError(f"{where}: match is missing (a status, a substatus or 'STATUS / SUBSTATUS')")
     match = raw["match"]
-    status, substatus = _resolve(kb, match, where)
+    if match not in resolved:
+        resolved[match] = _resolve(kb, match, where)
+    status, substatus = resolved[match]
     severity = None
     if "severity" in raw:
         value = raw["severity"]
@@ -236,7 +382,24 @@ def _resolve(kb: KnowledgeBase, term: str, where: str) -> tuple[str | None, str 
     return (entry.name, None) if entry.kind == "status" else (None, entry.name)
 
 
-def policy_json(policy: Policy) -> dict[str, Any]:
+#: What a stuck rule assumes, for `policy show`.
+STUCK_NOTE = ("Stuck: a sync whose ProgressPercentage has not risen for the stuck time is critical. {d} assumes "
+              "a sync gains at least 1 percentage point every {d} (a whole sync within {w}).")
+
+
+def silenced(kb: KnowledgeBase, policy: Policy) -> bool:
+    """Whether the policy makes every documented state ok (whatever the name or site)."""
+    for status in kb.statuses:
+        for sub in (None, *(s.name for s in kb.substatuses)):
+            rules = (policy.index or _Index(policy.rules)).matching(status.name, sub, "", None)
+            first = next((r.severity for r in rules if r.severity is not None and r.vpg in (None, "*")
+                          and r.site is None), None)
+            if first is not Severity.OK:
+                return False
+    return True
+
+
+def policy_json(policy: Policy, kb: KnowledgeBase | None = None) -> dict[str, Any]:
     """The policy in force, for `zvpg policy show --json`; defaults marked."""
     return {
         "note": DEFAULTS_NOTE,
@@ -254,16 +417,41 @@ def policy_json(policy: Policy) -> dict[str, Any]:
             }
             for r in policy.rules
         ],
+        "escalate_unrecoverable": policy.escalate_unrecoverable,
+        "escalate_unrecoverable_default": policy.escalate_default,
+        "silences_every_state": kb is not None and silenced(kb, policy),
     }
 
 
-def policy_text(policy: Policy) -> str:
-    """The policy in force, for people: one line a rule, defaults marked."""
+def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
+    """The policy in force, for people: one line a rule, defaults marked; each
+    line within 80 columns where the rule's own text allows."""
+    import textwrap
+
     from .sanitize import printable
 
-    lines = [DEFAULTS_NOTE, ""]
+    lines: list[str] = []
+    if kb is not None and silenced(kb, policy):
+        lines += [*textwrap.wrap("Warning: this policy makes every state ok: zvpg will never report a "
+                                "problem (only RPO thresholds and unknown codes still can).", 79), ""]
+    lines += [*textwrap.wrap(DEFAULTS_NOTE, 79), ""]
     mark = " (default)" if all(policy.flap_default) else ""
-    lines.append(f"Flapping: {policy.flap_changes} changes within {duration(policy.flap_window)}{mark}")
+    lines.append(f"Flapping: {policy.flap_changes} changes of severity within {duration(policy.flap_window)}{mark}")
+    if policy.escalate_unrecoverable:
+        whose = "zvpg's choice" if policy.escalate_default else f"set by {policy.path}"
+        lines += textwrap.wrap(
+            "Escalation: a warning in a state in which the documentation says recovery is not possible "
+            f"becomes critical after {duration(policy.escalate_unrecoverable)} out of ok ({whose}), "
+            "unless a rule sets escalate_after for it; a sync that reports its progress is left to its "
+            "stuck rule.", 79)
+    else:
+        lines.append("Escalation of states in which recovery is not possible: off")
+    stuck = sorted({r.stuck_after for r in policy.rules if r.stuck_after})
+    for d in stuck:
+        lines += textwrap.wrap(STUCK_NOTE.format(d=duration(d), w=duration(d * 100)), 79)
+    lines += textwrap.wrap("Grace: counted from when the object left ok; never for a substatus critical on "
+                           "its own, an RPO threshold breach (--rpo-critical) or a severity a policy sets; a "
+                           "rule naming a status alone gives it only where the substatus is none or a sync.", 79)
     lines.append("")
     lines.append("Rules, tried in order (for each setting the first matching rule wins):")
     for r in policy.rules:

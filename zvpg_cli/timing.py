@@ -1,6 +1,14 @@
 """Judging with time: grace periods, escalation, stuck syncs and flapping,
 from what the state file remembers (`state.Memory`) and what the policy says
-(`policy.Timing`). Pure functions of their arguments: `now` is given."""
+(`policy.Timing`). Pure functions of their arguments: `now` is given.
+
+Grace and escalation count from when the object left ok (its severity without
+time went above ok), not from its last change of state: a breach whose state
+keeps changing still escalates on time. Grace lowers only what is a warning
+on its own merits: never below `floor` (an RPO threshold breach), never when
+`demotable` is False (a substatus critical on its own, a severity a policy
+sets). A memory the state layer does not trust (a time later than now, a key
+given twice) is not used: the object keeps its severity without time."""
 
 from __future__ import annotations
 
@@ -17,11 +25,15 @@ if TYPE_CHECKING:
 class Timed(NamedTuple):
     severity: Severity
     reasons: tuple[str, ...]
+    #: when the current state began, and how long it has lasted
     since: float | None
     age_seconds: float | None
     grace_until: float | None
     stuck: bool
     flapping: bool
+    #: when the object left ok, and how long ago (None: it is ok, or not known)
+    out_of_ok_since: float | None = None
+    out_of_ok_seconds: float | None = None
 
 
 #: One level lower, for a state still within its grace period. An unknown stays
@@ -31,24 +43,43 @@ _LOWER = {Severity.CRITICAL: Severity.WARNING, Severity.WARNING: Severity.OK,
 
 
 def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None, now: float,
-          policy: Policy) -> Timed:
+          policy: Policy, *, floor: Severity = Severity.OK, demotable: bool = True) -> Timed:
     """The object's severity once time is taken into account.
 
     `severity`: after the status/substatus/RPO rules and any policy override;
     `state`: "STATUS / SUBSTATUS" as shown; `memory`: None without --state
-    (then nothing changes)."""
+    (then nothing changes); `floor`: what grace never goes below;
+    `demotable`: whether grace may lower it at all."""
     if memory is None:
         return Timed(severity, (), None, None, None, False, False)
     age = max(0.0, now - memory.since)
+    if not memory.trusted:
+        return Timed(severity, (), memory.since, age, None, False, False)
+    left = memory.out_of_ok_since if severity is not Severity.OK else None
+    out = None if left is None else max(0.0, now - left)
+
+    def lasting() -> tuple[str, bool]:
+        """`STATE for 4m[, out of ok for 1h]`, and whether the two differ."""
+        text = f"{state} for {duration(age)}"
+        differs = out is not None and duration(out) != duration(age)
+        return (text + f", out of ok for {duration(out)}" if differs else text), differs  # type: ignore[arg-type]
+
     reasons: list[str] = []
     result = severity
-    grace_until = memory.since + timing.grace if timing.grace else None
-    if grace_until is not None and now < grace_until and _LOWER[severity] is not severity:
-        result = _LOWER[severity]
-        reasons.append(f"{state} for {duration(age)} ({severity.value} after {duration(timing.grace or 0)})")
-    elif (timing.escalate_after and severity is Severity.WARNING and age >= timing.escalate_after):
+    grace_until = left + timing.grace if timing.grace and left is not None and demotable else None
+    lower = min(severity, max(_LOWER[severity], floor))  # grace lowers, never raises
+    if grace_until is not None and now < grace_until and lower is not severity:
+        result = lower
+        text, differs = lasting()
+        after = f"{duration(timing.grace or 0)}{' out of ok' if differs else ''}"
+        reasons.append(f"{text} ({severity.value} after {after})")
+    elif timing.escalate_after and severity is Severity.WARNING and (out if out is not None else age) >= \
+            timing.escalate_after and not (timing.escalate_why and timing.stuck_after and memory.progress is not None):
+        # (zvpg's default escalation leaves a sync that reports its progress to the stuck rule:
+        # a large sync that keeps rising is not paged for its length)
         result = Severity.CRITICAL
-        reasons.append(f"{state} for {duration(age)} (critical after {duration(timing.escalate_after)})")
+        why = f": {timing.escalate_why}" if timing.escalate_why else ""
+        reasons.append(f"{lasting()[0]} (critical after {duration(timing.escalate_after)}{why})")
     stuck = False
     if timing.stuck_after and memory.progress is not None:
         still = max(0.0, now - (memory.progress_since if memory.progress_since is not None else memory.since))
@@ -60,5 +91,5 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
     flapping = memory.changes >= policy.flap_changes
     if flapping:
         result = max(result, Severity.WARNING)
-        reasons.append(f"flapping: {memory.changes} changes in {duration(policy.flap_window)}")
-    return Timed(result, tuple(reasons), memory.since, age, grace_until, stuck, flapping)
+        reasons.append(f"flapping: {memory.changes} changes of severity in {duration(policy.flap_window)}")
+    return Timed(result, tuple(reasons), memory.since, age, grace_until, stuck, flapping, left, out)

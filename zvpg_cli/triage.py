@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .model import KnowledgeBase, Severity
-from .rows import NO_THRESHOLDS, Row, Thresholds, rows
+from .rows import NO_THRESHOLDS, Row, Thresholds, rows, rpo_limits
 
 
 class Read(NamedTuple):
@@ -86,6 +86,10 @@ class Report(NamedTuple):
     finished: float
     #: why the state file could not be used (the verdicts are then stateless)
     state_error: str | None = None
+    #: what to say once about the run, one line each: the state file was
+    #: emptied or is gone, times later than now, a key given twice; objects a
+    #: policy lowered
+    notes: tuple[str, ...] = ()
 
     def worst_first(self, limit: int | None = None) -> list[Row]:
         """The rows that are not ok, worst first: within a severity the largest
@@ -95,48 +99,125 @@ class Report(NamedTuple):
         return problems if limit is None else problems[:limit]
 
 
-def state_key(row: Row) -> str:
-    """Who a row is across runs: its site, kind and identifier (or name, without one)."""
-    return "\x1f".join((row.site or "", row.kind, row.identifier or row.name))
+def state_key(row: Row, site: str | None = None) -> str:
+    """Who a row is across runs: the site it was read from (its name, whether
+    the run read one site or several; `site` when the row does not carry it),
+    its kind, for a VM its VPG's identifier, and its identifier (or name,
+    without one). The same VPG read from its protected and its recovery site
+    is two objects, and so is a VM protected in two VPGs."""
+    parts = [row.site or site or "", row.kind]
+    if row.kind == "vm":
+        parts.append(row.vpg_identifier or row.vpg_name)
+    parts.append(row.identifier or row.name)
+    return "\x1f".join(parts)
 
 
-def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float) -> tuple[list[Row], str | None]:
+def _rpo_floor(row: Row, thresholds: Thresholds) -> Severity:
+    """What neither a policy nor grace may lower a row below: its RPO threshold
+    breach (--rpo-warning/--rpo-critical, and ActualRPO over ConfiguredRpoSeconds
+    where the status says the SLA is met)."""
+    if row.actual_rpo is None:
+        return Severity.OK
+    warn, crit = rpo_limits(row, thresholds)
+    return (Severity.CRITICAL if crit is not None and row.actual_rpo > crit
+            else Severity.WARNING if warn is not None and row.actual_rpo > warn else Severity.OK)
+
+
+def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool, bool]:
+    """What the policy and grace need of a Status/SubStatus pair: its names;
+    whether a status-wide grace may apply (the substatus is none, or a sync
+    not critical on its own); whether the documentation says recovery is not
+    possible; whether the substatus is critical on its own; whether a code is
+    unknown to the documentation (a policy never lowers it below a warning)."""
+    from .decoding import undocumented_floor
+    from .model import Substatus
+
+    pair = verdict.annotation.pair
+    sub = pair.substatus if pair else None
+    entry = sub.entry if sub is not None else None
+    own = entry.severity if isinstance(entry, Substatus) else None
+    quiet = sub is not None and (sub.no_substatus or ("sync" in (sub.name or "").casefold() and own != "critical"))
+    unknown = pair is None or not pair.status.known or undocumented_floor(sub) is not None
+    return (pair.status.name if pair else None, sub.name if sub else None, quiet,
+            verdict.recovery == "not-possible", own == "critical", unknown)
+
+
+def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float,
+               read_site: dict[int, str] | None = None) -> tuple[list[Row], str | None, tuple[str, ...]]:
     """The rows judged by the policy (severity overrides; with a state file,
-    grace, escalation, stuck syncs and flapping), and why the state file could
-    not be used (None when it could). Raises `policy.PolicyError`."""
+    grace, escalation, stuck syncs and flapping), why the state file could
+    not be used (None when it could), and what to say once about it.
+    Raises `policy.PolicyError`."""
     from .policy import load_policy
     from .timing import judge
 
     policy = load_policy(kb, options.policy)
     by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
+    sites = read_site or {}
     timings: dict[Any, Any] = {}
-    memories: dict[str, Any] = {}
+    judged = []
+    lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
+    facts: dict[int, Any] = {}
+    for r in found:
+        site = r.site or sites.get(id(r))
+        fact = facts.get(id(r.verdict))
+        if fact is None:
+            fact = facts[id(r.verdict)] = _pair_facts(r.verdict)
+        status_name, sub_name, quiet, unrecoverable, own_critical, unknown = fact
+        key = (id(r.verdict), r.vpg_name, site) if by_name else id(r.verdict)
+        timing = timings.get(key)
+        if timing is None:
+            timing = timings[key] = policy.timing(status_name, sub_name, r.vpg_name, site,
+                                                  status_wide_grace=quiet, unrecoverable=unrecoverable)
+        # (needed only where a policy sets a severity, or a grace could lower it)
+        rpo_floor = _rpo_floor(r, options.thresholds) if timing.severity is not None or timing.grace else Severity.OK
+        floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
+        severity, reasons = r.severity, r.reasons
+        if timing.severity is not None and timing.severity is not severity:
+            lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
+            if lowered is not severity:
+                why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
+                reasons = (*reasons, f"policy: {why}")
+                if lowered < severity:
+                    lowered_by.append(f"{r.label}: {why}")
+                severity = lowered
+            else:
+                reasons = (*reasons, f"policy: severity {timing.severity.value} not applied "
+                                     f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
+                                     "nor a code the documentation does not know")
+        demotable = timing.severity is None and not own_critical
+        judged.append((r, site, state_key(r, site) if options.state else "", timing, severity, reasons, rpo_floor,
+                       demotable))
+    memories: Any = {}
     state_error = None
+    notes: tuple[str, ...] = ()
     if options.state:
         from .state import Observed, StateError, remember
 
         try:
-            memories = remember(options.state, [Observed(state_key(r), r.site, r.kind, r.name, r.vpg_name, r.state,
-                                                         r.progress) for r in found], now, policy.flap_window)
+            memories = remember(options.state, [
+                Observed(skey, site, r.kind, r.name, r.vpg_name, r.state, r.progress, severity.rank)
+                for r, site, skey, _, severity, *_ in judged], now, policy.flap_window)
+            notes = memories.notes
         except StateError as exc:
             state_error = str(exc)
+        except Exception as exc:  # the state layer never turns a verdict into an internal error
+            from .sanitize import printable
+
+            state_error = printable(f"cannot use state file {options.state}: {type(exc).__name__}: {exc}")[:300]
+    if lowered_by:
+        from .sanitize import printable
+
+        n = len(lowered_by)
+        notes = (*notes, printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"))
     timed_too = options.state is not None and state_error is None
     out = []
-    for r in found:
-        key = (id(r.verdict), r.vpg_name, r.site) if by_name else id(r.verdict)
-        timing = timings.get(key)
-        if timing is None:
-            pair = r.verdict.annotation.pair
-            timing = timings[key] = policy.timing(pair.status.name if pair else None,
-                                                  pair.substatus.name if pair and pair.substatus else None,
-                                                  r.vpg_name, r.site)
-        severity, reasons = r.severity, r.reasons
-        if timing.severity is not None and timing.severity is not severity:
-            severity, reasons = timing.severity, (*reasons, f"severity {timing.severity.value}, as the policy says")
-        timed = judge(severity, r.state, timing, memories.get(state_key(r)) if timed_too else None, now, policy)
+    for r, _, skey, timing, severity, reasons, rpo_floor, demotable in judged:
+        memory = memories.get(skey) if timed_too else None
+        timed = judge(severity, r.state, timing, memory, now, policy, floor=rpo_floor, demotable=demotable)
         out.append(r._replace(severity=timed.severity, reasons=reasons + timed.reasons,
                               timed=timed if timed_too else None))
-    return out, state_error
+    return out, state_error, notes
 
 
 def _badness(r: Row) -> tuple[int, float]:
@@ -187,18 +268,21 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
     several = len(reads) > 1
     all_rows: list[Row] = []
     outcomes = []
+    read_site: dict[int, str] = {}  # the site of rows that do not show it (one site read): for state keys
     for r in reads:
         found = [] if r.payload is None else rows(kb, r.payload, r.site if several else None, options.thresholds)
         if r.site is not None:
             outcomes.append(SiteOutcome(r.site, r.url or "", r.error, len(found)))
+            if not several and options.state:
+                read_site.update((id(row), r.site) for row in found)
         all_rows += found
     read_any = any(r.payload is not None for r in reads)
     found_any = bool(all_rows)
     all_rows = keep(all_rows, options.vpg, options.exclude)
     now = time.time() if options.now is None else options.now
-    state_error = None
+    state_error, notes = None, tuple[str, ...]()
     if options.state or options.policy:
-        all_rows, state_error = _with_time(kb, all_rows, options, now)
+        all_rows, state_error, notes = _with_time(kb, all_rows, options, now, read_site)
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
@@ -221,4 +305,4 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
     summary = Summary(len(all_rows), counts, worst, tuple(outcomes), problem, noun)
-    return Report(summary, all_rows, options, now, state_error)
+    return Report(summary, all_rows, options, now, state_error, notes)

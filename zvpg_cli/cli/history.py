@@ -23,7 +23,8 @@ marked "gone since"; they are forgotten 30 days later.""")
 def history(
     pattern: str | None = typer.Argument(
         None, metavar="PATTERN",
-        help="Only VPGs or VMs whose name matches: a glob (web-*) or a part of the name; case ignored."),
+        help="Only VPGs or VMs whose name (or VPG name, or site) matches: a glob (web-*) or a part of "
+             "it; case ignored. Nothing matching is an error (exit 1)."),
     state_file: str | None = typer.Option(None, "--state", metavar="PATH", envvar="ZVPG_STATE",
                                           show_envvar=False, help=STATE_HELP),
     since: str | None = typer.Option(None, "--since", metavar="DURATION",
@@ -51,10 +52,14 @@ def history(
         transitions = read_history(state_file, pattern, start, now)
     except StateError as exc:
         fail(str(exc), EXIT_USAGE)
+    if not transitions and pattern:
+        within = f" within --since {since}" if since else ""
+        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)", 1)
     if json_flag:
         from ..output.jsonfmt import dumps
+        from ..sanitize import json_safe
 
-        write(dumps([_json(t) for t in transitions]))
+        write(json_safe(dumps([_json(t) for t in transitions]).encode("utf-8")).decode("utf-8"))
     else:
         write(_table(transitions))
 
@@ -66,35 +71,60 @@ def _iso(epoch: float) -> str:
 
 
 def _json(t: object) -> dict[str, object]:
-    from ..state import Transition
+    from ..state import Transition, key_parts
 
     assert isinstance(t, Transition)
+    _, _, vpg_identifier, identifier = key_parts(t.key)
     return {
         "at": _iso(t.at), "site": t.site, "kind": t.kind, "name": t.name, "vpg": t.vpg_name, "key": t.key,
         "from": t.from_state, "to": t.to_state, "lasted_seconds": round(t.lasted, 3), "current": t.current,
         "gone_since": None if t.gone_since is None else _iso(t.gone_since),
+        "identifier": identifier, "vpg_identifier": vpg_identifier,
     }
 
 
+#: The width `history`'s table keeps to.
+WIDTH = 80
+
+
 def _table(transitions: list) -> str:  # type: ignore[type-arg]
+    """A table within WIDTH columns: names and states wrap at spaces (a word
+    longer than its column is cut), the time and how long never do."""
+    from textwrap import wrap
+
     from ..sanitize import printable
     from ..units import duration
 
     if not transitions:
         return "No changes recorded.\n"
     rows = [("WHEN (UTC)", "VPG / VM", "STATE", "LASTED")]
+    gone: dict[int, str] = {}  # row -> a line of its own under it
     for t in transitions:
         who = t.name if t.kind == "vpg" or t.name == t.vpg_name else f"{t.name} (VPG {t.vpg_name})"
         if t.site:
             who += f" @ {t.site}"
         lasted = duration(t.lasted)
-        if t.current:
-            lasted += " (gone since " + _iso(t.gone_since).replace("T", " ") + ")" if t.gone_since else " (now)"
+        if t.current and t.gone_since:
+            gone[len(rows)] = "(gone since " + _iso(t.gone_since).replace("T", " ")[:16] + ")"
+        elif t.current:
+            lasted += " (now)"
         state = t.to_state if t.from_state is not None else f"{t.to_state} (first seen)"
-        rows.append((_iso(t.at).replace("T", " "), printable(who), printable(state), lasted))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() + "\n"
-                   for r in rows)
+        rows.append((_iso(t.at).replace("T", " ")[:16], printable(who), printable(state), lasted))
+    natural = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = list(natural)
+    room = WIDTH - widths[0] - widths[3] - 6
+    if natural[1] + natural[2] > room:  # share what is left between the name and the state
+        widths[1] = min(natural[1], max(room // 2, room - natural[2]))
+        widths[2] = room - widths[1]
+    out = []
+    for number, r in enumerate(rows):
+        cells = [wrap(text, widths[i], break_on_hyphens=False) or [""] for i, text in enumerate(r)]
+        for n in range(max(map(len, cells))):
+            parts = [c[n] if n < len(c) else "" for c in cells]
+            out.append("  ".join(f"{p:<{widths[i]}}" for i, p in enumerate(parts[:3])) + "  " + parts[3])
+        if number in gone:
+            out.append(" " * (widths[0] + 2) + gone[number])
+    return "".join(line.rstrip() + "\n" for line in out)
 
 
 class PolicyAction(str, Enum):
@@ -122,7 +152,8 @@ and optionally flap_changes = 6, flap_window = "1h" at the top. "0s"
 turns a default duration off. The defaults are zvpg's own choice: the Zerto
 documentation gives no durations.""")
 def policy(
-    action: PolicyAction = typer.Argument(..., metavar="show", help="show: print the policy in force."),
+    action: PolicyAction = typer.Argument(PolicyAction.show, metavar="[show]",
+                                          help="show: print the policy in force (the default)."),
     policy_file: str | None = typer.Option(None, "--policy", metavar="FILE", envvar="ZVPG_POLICY",
                                            show_envvar=False, help=POLICY_HELP),
     json_flag: bool = typer.Option(False, "--json", help="JSON output (schemas/policy.schema.json)."),
@@ -141,6 +172,6 @@ def policy(
     if json_flag:
         from ..output.jsonfmt import dumps
 
-        write(dumps(policy_json(loaded)))
+        write(dumps(policy_json(loaded, kb)))
     else:
-        write(policy_text(loaded))
+        write(policy_text(loaded, kb))

@@ -295,6 +295,8 @@ def triage(
             error(f"zvpg: {unreadable(site.name, site.error or '')}")
         if result.state_error:
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
+        for note in result.notes:
+            error(printable(f"zvpg: note: {note}"))
     from ..writer import OutputError, to_file
 
     try:

@@ -112,6 +112,7 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     texts = [_note(n) for n in notes]
     if report.state_error:
         texts.append(_note(f"warning: state file not used: {report.state_error}"))
+    texts += [_note(f"note: {note}") for note in report.notes]
     lines: list[str] = []
     data: list[str] = []
 

@@ -26,7 +26,13 @@ def state_text(row: Row) -> str:
     if t is None or t.age_seconds is None:
         return row.state
     lasting = f"{row.state} for "
-    return next((r for r in t.reasons if r.startswith(lasting)), lasting + duration(t.age_seconds))
+    found: str | None = next((r for r in t.reasons if r.startswith(lasting)), None)
+    if found is not None:
+        return found
+    text = lasting + duration(t.age_seconds)
+    if t.out_of_ok_seconds is not None and duration(t.out_of_ok_seconds) != duration(t.age_seconds):
+        text += f", out of ok for {duration(t.out_of_ok_seconds)}"  # what grace and escalation count
+    return text
 
 
 def hint(row: Row) -> str | None:
@@ -58,6 +64,7 @@ def one_line(row: Row) -> str:
     failover, RPO and what time says of it (stuck, flapping)."""
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
+    timed += "".join(f"; {r}" for r in row.reasons if r.startswith("policy: "))  # an override is always named
     failover = failover_text(row.failover, short=True)
     return printable(f"{row.label}: {state}; failover possible: {failover}; {row.rpo_text}{timed}")
 
@@ -84,7 +91,8 @@ def row_json(row: Row) -> dict[str, Any]:
     }
     t = row.timed
     out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
-               stuck=t and t.stuck, flapping=t and t.flapping)
+               stuck=t and t.stuck, flapping=t and t.flapping, out_of_ok_since=t and t.out_of_ok_since,
+               out_of_ok_seconds=t and t.out_of_ok_seconds)
     return out
 
 
@@ -92,7 +100,8 @@ def summary_json(report: Report) -> dict[str, Any]:
     s = report.summary
     return {
         "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
-                    "problem": s.problem, "state_error": report.state_error},
+                    "problem": s.problem, "state_error": report.state_error,
+                    "notes": list(report.notes)},
         "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
                    "objects": site.objects} for site in s.sites],
     }
@@ -146,6 +155,8 @@ def print_table(report: Report, limit: int | None) -> None:
                           style="bold magenta"))
     if report.state_error:
         parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
+    for note in report.notes:
+        parts.append(Text(printable(f"Note: {note}"), style="yellow"))
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
     if problems:
