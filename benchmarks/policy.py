@@ -29,9 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zvpg_cli.kb import load_kb
-from zvpg_cli.payload import parse
-from zvpg_cli.triage import Options, Read, report
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.sources.payload import parse
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage.report import Options, report
 
 MATCHES = ["Not Meeting SLA / Delta Syncing", "Initial Sync", "History Not Meeting SLA", "Meeting SLA"]
 

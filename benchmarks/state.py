@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zvpg_cli.state import PRUNE_AFTER, Observed, history, remember
+from zvpg_cli.triage.state import PRUNE_AFTER, Observed, history, remember
 
 T0 = 1_800_000_000.0
 STATES = ["Meeting SLA", "Not Meeting SLA / Delta Syncing", "Meeting SLA / Bitmap Syncing",

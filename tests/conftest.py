@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from zvpg_cli.cli import app, main  # noqa: F401 - app: some tests import it from here
-from zvpg_cli.kb import load_kb
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.knowledge.model import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

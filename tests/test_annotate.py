@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.kb import load_kb
+from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.output.payloads import write_json
-from zvpg_cli.payload import PayloadError, parse
-from zvpg_cli.rows import rows
+from zvpg_cli.sources.payload import PayloadError, parse
+from zvpg_cli.triage.rows import rows
 
 PAYLOAD = (
     '[\n  {"VpgName": "ERP \\"prod\\" | é", "VpgIdentifier": "a1", "Status": 2, "SubStatus": 23, '

@@ -184,7 +184,7 @@ def test_subprocess_python_m(run: Any) -> None:
 
 
 def test_yaml_round_trips_through_the_schema(cli: Any, kb: Any, tmp_path: Any) -> None:
-    from zvpg_cli.kb import load_kb
+    from zvpg_cli.knowledge.kb import load_kb
 
     path = tmp_path / "copy.yaml"
     path.write_text(cli("list", "--format", "yaml").stdout, encoding="utf-8")

@@ -24,7 +24,7 @@ from conftest import KB_FILE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.model import KnowledgeBase
 
 ZVPG = [sys.executable, "-m", "zvpg_cli"]
 NAMES = ["bitm", "Bitm", "delta syncing a", "ZERTO VIRTUAL"]
@@ -296,7 +296,7 @@ def test_candidates_start_with_what_was_typed_and_name_the_same_entries(kb: Know
     from typer._click.shell_completion import CompletionItem
 
     from zvpg_cli.cli.completion import keep_typed
-    from zvpg_cli.lookup import normalize
+    from zvpg_cli.knowledge.lookup import normalize
 
     name = data.draw(st.sampled_from([e.name for e in kb.entries]))
     cut = data.draw(st.integers(min_value=1, max_value=len(name)))

@@ -64,14 +64,35 @@ def test_examples_for_people_are_checked_for_width() -> None:
                                                                            "annotate"}
 
 
-def test_the_module_map_names_only_modules_that_exist() -> None:
+def test_the_module_map_draws_the_tree() -> None:
+    """docs/development.md's map: every path it names exists, every layer folder
+    of zvpg_cli is in it, and each layer's paragraph names every module the folder
+    holds (a module added or moved without the map fails here)."""
     text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
     block = re.search(r"^```\n(.*?)^```", text, re.S | re.M)
     assert block is not None
+    lines = block.group(1).splitlines()
     named = re.findall(r"^([\w./-]+)\s", block.group(1), re.M) + re.findall(r"\bzvpg_cli/[\w/]+\.py\b", text)
-    assert len(named) >= 20
     missing = [path for path in named if not (ROOT / path).exists()]
     assert not missing, f"docs/development.md names what does not exist: {missing}"
+    layers: dict[str, str] = {}
+    current = None
+    for line in lines:
+        folder = re.match(r"^  (\w+)/\s", line)
+        if folder:
+            current = folder.group(1)
+            layers[current] = line
+        elif current and line.startswith("    "):
+            layers[current] += " " + line
+        else:
+            current = None
+    package = ROOT / "zvpg_cli"
+    assert set(layers) == {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    for layer, paragraph in layers.items():
+        words = set(re.findall(r"\w+", paragraph))
+        modules = {p.stem for p in (package / layer).iterdir() if p.suffix == ".py" and p.stem != "__init__"}
+        modules |= {p.name for p in (package / layer).iterdir() if (p / "__init__.py").exists()}
+        assert modules <= words, f"{layer}/: the map leaves out {sorted(modules - words)}"
 
 
 def test_examples_are_checked_on_every_page() -> None:

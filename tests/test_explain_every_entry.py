@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import KB_FILE
 
-from zvpg_cli.kb import load_kb
-from zvpg_cli.model import KnowledgeBase, Substatus
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.knowledge.model import KnowledgeBase, Substatus
 
 FORMATS = ["table", "json", "yaml", "markdown"]
 WIDE = {"COLUMNS": "200"}
@@ -90,7 +90,7 @@ def test_delta_syncing_evidence_through_the_installed_command(run: Any, term: st
 
 
 def test_every_fact_has_a_label(kb: KnowledgeBase) -> None:
-    from zvpg_cli.model import FACT_FIELDS
+    from zvpg_cli.knowledge.model import FACT_FIELDS
     from zvpg_cli.output.views import FACT_LABELS
 
     assert set(FACT_FIELDS) <= set(FACT_LABELS)

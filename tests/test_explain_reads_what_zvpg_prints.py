@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.lookup import Side, api_values
+from zvpg_cli.knowledge.lookup import Side, api_values
 
 ROOT = Path(__file__).resolve().parent.parent
 ZVPG = [sys.executable, "-m", "zvpg_cli"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from conftest import SEED, seed_descriptions
 
-from zvpg_cli.model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES, KnowledgeBase, Substatus
+from zvpg_cli.knowledge.model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES, KnowledgeBase, Substatus
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from zvpg_cli.decoding import rpo_evidence
-from zvpg_cli.kb import load_kb
-from zvpg_cli.payload import parse
-from zvpg_cli.rows import SUBSTATUS_MISSING, rows
+from zvpg_cli.knowledge.decoding import rpo_evidence
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.sources.payload import parse
+from zvpg_cli.triage.rows import SUBSTATUS_MISSING, rows
 
 MET = {"ActualRPO": 5, "ConfiguredRpoSeconds": 300}
 

@@ -1,4 +1,4 @@
-"""The one reader of small local files zvpg does not trust (zvpg_cli/files.py)."""
+"""The one reader of small local files zvpg does not trust (zvpg_cli/base/files.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.files import FileError, read_file
+from zvpg_cli.base.files import FileError, read_file
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symlinks")
 

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from formats import check_nagios
 
-from zvpg_cli.kb import load_kb
-from zvpg_cli.model import Severity
-from zvpg_cli.payload import parse
-from zvpg_cli.rows import Thresholds, parse_threshold
-from zvpg_cli.triage import Options, Read, report
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.knowledge.model import Severity
+from zvpg_cli.sources.payload import parse
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 T0 = 1_796_000_000.0
 MIN = 60
@@ -86,7 +87,7 @@ def test_how_long_out_of_ok_is_said_in_json_and_nagios_text(tmp_path: Path, run:
 
 
 def test_a_state_file_of_schema_1_migrates_keeping_since(tmp_path: Path) -> None:
-    from zvpg_cli import state
+    from zvpg_cli.triage import state
 
     db = tmp_path / "old.db"
     conn = sqlite3.connect(db)

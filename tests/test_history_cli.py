@@ -15,7 +15,7 @@ import pytest
 from conftest import run_zvpg
 from test_schemas import validator
 
-from zvpg_cli.state import Observed, remember
+from zvpg_cli.triage.state import Observed, remember
 
 DS = "Not Meeting SLA / Delta Syncing"
 OK = "Meeting SLA"

@@ -153,7 +153,7 @@ def test_worker_threads_writing_files_never_disarm_the_signals(monkeypatch: pyte
     Python runs signal handlers, holds signals back."""
     import threading
 
-    from zvpg_cli import signals
+    from zvpg_cli.base import signals
 
     monkeypatch.setattr(signals, "_installed", True)
     monkeypatch.setattr(signals, "_armed", True)

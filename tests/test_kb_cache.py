@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 from conftest import KB_FILE, run_zvpg
 
-from zvpg_cli import __version__, cachefs, kb
-from zvpg_cli.kb import cache_key, decode_cache, encode_cache, load_compiled, load_kb
+from zvpg_cli import __version__
+from zvpg_cli.base import cachefs
+from zvpg_cli.knowledge import kb
+from zvpg_cli.knowledge.kb import cache_key, decode_cache, encode_cache, load_compiled, load_kb
 
 GOOD = KB_FILE.read_bytes()
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX owners, modes, FIFOs and symlinks")
@@ -297,7 +299,7 @@ def test_a_symlinked_folder_is_not_used(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_the_cache_check_knows_the_model_severities() -> None:
     """kb checks severities read back without importing the model: the two lists agree."""
-    from zvpg_cli.model import SEVERITIES
+    from zvpg_cli.knowledge.model import SEVERITIES
 
     assert (None, *SEVERITIES) == kb._SEVERITIES
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from conftest import KB_FILE
 
-from zvpg_cli.kb import KBError, load_kb
-from zvpg_cli.schema import check_file
+from zvpg_cli.knowledge.kb import KBError, load_kb
+from zvpg_cli.knowledge.schema import check_file
 
 GOOD = KB_FILE.read_text(encoding="utf-8")
 

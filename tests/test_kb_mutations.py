@@ -25,12 +25,12 @@ from conftest import KB_FILE, run_zvpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.decoding import decode
-from zvpg_cli.kb import build, cache_key, compile_data, decode_cache, encode_cache, well_formed
-from zvpg_cli.kbyaml import Map as _Map
-from zvpg_cli.kbyaml import parse_file, parse_source
-from zvpg_cli.lookup import LookupError_, resolve
-from zvpg_cli.schema import check_document
+from zvpg_cli.knowledge.decoding import decode
+from zvpg_cli.knowledge.kb import build, cache_key, compile_data, decode_cache, encode_cache, well_formed
+from zvpg_cli.knowledge.kbyaml import Map as _Map
+from zvpg_cli.knowledge.kbyaml import parse_file, parse_source
+from zvpg_cli.knowledge.lookup import LookupError_, resolve
+from zvpg_cli.knowledge.schema import check_document
 
 DOC, _ = parse_file(str(KB_FILE))
 TEXT = KB_FILE.read_text(encoding="utf-8")

@@ -16,8 +16,8 @@ from conftest import (
     seed_status_rows,
 )
 
-from zvpg_cli.lookup import normalize
-from zvpg_cli.model import KnowledgeBase, Status, Substatus
+from zvpg_cli.knowledge.lookup import normalize
+from zvpg_cli.knowledge.model import KnowledgeBase, Status, Substatus
 
 
 def _find_sub(kb: KnowledgeBase, written: str) -> Substatus:

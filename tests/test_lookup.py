@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.lookup import Ambiguous, NotFound, normalize, resolve, search, suggest
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.lookup import Ambiguous, NotFound, normalize, resolve, search, suggest
+from zvpg_cli.knowledge.model import KnowledgeBase
 
 
 @pytest.mark.parametrize(("term", "name", "via"), [

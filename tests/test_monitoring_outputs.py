@@ -23,10 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from live import perfdata, rpo_values, site_vpgs
 
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.model import KnowledgeBase
 from zvpg_cli.output.nagios import nagios
 from zvpg_cli.output.report import hint
-from zvpg_cli.triage import Options, Read, report
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage.report import Options, report
 
 pytest_plugins = ["fakezvm"]
 
@@ -34,7 +35,7 @@ RULE_TESTS = ROOT / "contrib" / "prometheus" / "zvpg-rules.test.yml"
 
 
 def payload(kb: KnowledgeBase, objects: list[dict[str, Any]]) -> Any:
-    from zvpg_cli.payload import parse
+    from zvpg_cli.sources.payload import parse
 
     return parse(json.dumps(objects).encode())
 
@@ -45,7 +46,7 @@ _KB: list[KnowledgeBase] = []
 def the_kb() -> KnowledgeBase:
     """The packaged knowledge base, loaded once (hypothesis tests take no fixtures)."""
     if not _KB:
-        from zvpg_cli.kb import load_kb
+        from zvpg_cli.knowledge.kb import load_kb
 
         _KB.append(load_kb(str(KB_FILE), use_cache=False))
     return _KB[0]

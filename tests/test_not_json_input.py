@@ -15,8 +15,8 @@ from conftest import run_zvpg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zvpg_cli.payload import PayloadError
-from zvpg_cli.sources import read_source
+from zvpg_cli.sources.payload import PayloadError
+from zvpg_cli.sources.read import read_source
 
 EXPECTED = "expected a JSON array of API objects, or one object"
 

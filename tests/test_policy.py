@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_schemas import validator
 
-from zvpg_cli.model import KnowledgeBase, Severity
-from zvpg_cli.policy import PolicyError, Timing, load_policy, policy_json
+from zvpg_cli.knowledge.model import KnowledgeBase, Severity
+from zvpg_cli.triage.policy import PolicyError, Timing, load_policy, policy_json
 
 
 def _write(tmp_path: Path, text: str, name: str = "policy.toml") -> str:
@@ -26,7 +26,7 @@ def _write(tmp_path: Path, text: str, name: str = "policy.toml") -> str:
 
 
 def test_the_defaults_ship_inside_the_package() -> None:
-    assert resources.files("zvpg_cli").joinpath("default_policy.toml").is_file()
+    assert resources.files("zvpg_cli.triage").joinpath("default_policy.toml").is_file()
 
 
 def test_the_defaults_delay_the_routine_syncs_and_nothing_else(kb: KnowledgeBase) -> None:
@@ -238,7 +238,7 @@ def test_the_compiled_index_finds_what_trying_every_rule_in_order_finds(
 
 
 def test_a_large_policy_is_kept_compiled_and_an_edit_is_read_again(kb: KnowledgeBase, tmp_path: Path) -> None:
-    from zvpg_cli import policy as policy_module
+    from zvpg_cli.triage import policy as policy_module
 
     rules = "".join(f'[[rule]]\nmatch = "Initial Sync"\nvpg = "vpg-{n}"\nseverity = "ok"\n\n' for n in range(600))
     path = _write(tmp_path, rules)

@@ -30,7 +30,7 @@ def test_python_example_runs_and_prints_what_it_says(block: str) -> None:
 
 
 def test_the_api_names_are_functions_whatever_was_imported_first() -> None:
-    code = ("import zvpg_cli.kb, zvpg_cli.lookup, zvpg_cli.decoding\n"
+    code = ("import zvpg_cli.knowledge.kb, zvpg_cli.knowledge.lookup, zvpg_cli.knowledge.decoding\n"
             "from zvpg_cli import decode, load_kb, resolve\n"
             "assert all(callable(f) for f in (decode, load_kb, resolve))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

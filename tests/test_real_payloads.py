@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from test_annotate import check_lossless
 
-from zvpg_cli.kb import load_kb
+from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.output.checkmk import checkmk
 from zvpg_cli.output.prometheus import prometheus
-from zvpg_cli.payload import PayloadError, parse
-from zvpg_cli.triage import Read, Report, report
+from zvpg_cli.sources.payload import PayloadError, parse
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage.report import Report, report
 
 
 def judged(payload: list[dict[str, Any]]) -> Report:

@@ -310,7 +310,7 @@ def test_what_cannot_start_json_is_named(data: bytes, message: str) -> None:
 
 
 def test_the_nesting_limit_is_zvpgs_own() -> None:
-    from zvpg_cli.payload import MAX_DEPTH
+    from zvpg_cli.sources.payload import MAX_DEPTH
 
     def nested(levels: int) -> bytes:  # `levels` deep in all, padded past the quick bound (n bytes: n/2 levels)
         return (b'[{"Status": 1, "pad": "' + b"x" * 2000 + b'", "a": ' + b"[" * (levels - 2) + b"]" * (levels - 2)
@@ -330,7 +330,7 @@ json_trees = st.recursive(st.none() | st.integers() | st.text(alphabet='[]{}"\\a
 @settings(max_examples=300, deadline=None)
 @given(json_trees)
 def test_nesting_depth_is_exact(value: Any) -> None:
-    from zvpg_cli.payload import nesting_depth
+    from zvpg_cli.sources.payload import nesting_depth
 
     def depth(v: Any) -> int:
         if isinstance(v, list):
@@ -359,11 +359,12 @@ def test_nesting_depth_is_exact(value: Any) -> None:
                 max_size=12), st.integers(1, 5), st.sampled_from([None, "0.5", "10m"]))
 def test_triage_json_in_chunks_is_one_valid_document(objs: list[dict[str, Any]], chunk: int,
                                                       warning: str | None) -> None:
-    from zvpg_cli.kb import load_kb
+    from zvpg_cli.knowledge.kb import load_kb
     from zvpg_cli.output.report import json_chunks
-    from zvpg_cli.payload import PayloadError, parse
-    from zvpg_cli.rows import Thresholds, parse_threshold
-    from zvpg_cli.triage import Options, Read, report
+    from zvpg_cli.sources.payload import PayloadError, parse
+    from zvpg_cli.sources.read import Read
+    from zvpg_cli.triage.report import Options, report
+    from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
     try:
         payload = parse(json.dumps(objs).encode())

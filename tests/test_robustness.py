@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from zvpg_cli.base.sanitize import printable
 from zvpg_cli.output.markdown import md
-from zvpg_cli.sanitize import printable
 
 any_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

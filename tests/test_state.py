@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from zvpg_cli import state
-from zvpg_cli.state import Observed, StateError, history, remember
+from zvpg_cli.triage import state
+from zvpg_cli.triage.state import Observed, StateError, history, remember
 
 T0 = 1_800_000_000.0
 DS = "Not Meeting SLA / Delta Syncing"

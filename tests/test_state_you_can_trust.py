@@ -24,12 +24,13 @@ import pytest
 from formats import check_nagios, check_prometheus
 from test_grace_and_escalation import needs_faketime, vpg
 
-from zvpg_cli import state
-from zvpg_cli.kb import load_kb
-from zvpg_cli.model import Severity
-from zvpg_cli.payload import parse
-from zvpg_cli.rows import Thresholds, parse_threshold
-from zvpg_cli.triage import Options, Read, report
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.knowledge.model import Severity
+from zvpg_cli.sources.payload import parse
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage import state
+from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 T0 = 1_796_000_000.0
 MIN, HOUR = 60, 3600

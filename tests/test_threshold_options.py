@@ -13,8 +13,8 @@ from conftest import run_zvpg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zvpg_cli.rows import MAX_RATIO, parse_thresholds
-from zvpg_cli.units import number
+from zvpg_cli.base.units import number
+from zvpg_cli.triage.rows import MAX_RATIO, parse_thresholds
 
 PAYLOAD = json.dumps([{"VpgName": "a", "VpgIdentifier": "1", "Status": 1, "SubStatus": 0, "ActualRPO": 7200,
                        "ConfiguredRpoSeconds": 300}])

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zvpg_cli.model import KnowledgeBase, Severity
-from zvpg_cli.policy import Policy, Timing, load_policy
-from zvpg_cli.state import Memory, Observed, remember
-from zvpg_cli.timing import judge
+from zvpg_cli.knowledge.model import KnowledgeBase, Severity
+from zvpg_cli.triage.policy import Policy, Timing, load_policy
+from zvpg_cli.triage.state import Memory, Observed, remember
+from zvpg_cli.triage.timing import judge
 
 T0 = 1_800_000_000.0
 DS = "Not Meeting SLA / Delta Syncing"

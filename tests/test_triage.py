@@ -13,15 +13,16 @@ from formats import check_checkmk, check_nagios, check_prometheus, counts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.kb import load_kb
-from zvpg_cli.model import Severity
+from zvpg_cli.base.sanitize import printable
+from zvpg_cli.knowledge.kb import load_kb
+from zvpg_cli.knowledge.model import Severity
 from zvpg_cli.output.checkmk import checkmk
 from zvpg_cli.output.nagios import nagios
 from zvpg_cli.output.prometheus import prometheus
-from zvpg_cli.payload import parse
-from zvpg_cli.rows import Thresholds, parse_threshold
-from zvpg_cli.sanitize import printable
-from zvpg_cli.triage import Options, Read, Report, report
+from zvpg_cli.sources.payload import parse
+from zvpg_cli.sources.read import Read
+from zvpg_cli.triage.report import Options, Report, report
+from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vpgs.json"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.model import KnowledgeBase
 
 #: What `explain` says of an entry with no severity of its own.
 NONE_OF_ITS_OWN = "none of its own; the status decides"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import KB_FILE, ROOT, seed_lines
 
-from zvpg_cli.model import KnowledgeBase
+from zvpg_cli.knowledge.model import KnowledgeBase
 
 WIDE = {"COLUMNS": "2000"}
 JUDGEMENT = "zvpg's judgement (not the documentation's)"

@@ -22,7 +22,7 @@ import trustme
 from conftest import KB_FILE, run_zvpg
 from fakezvm import FakeZvm
 
-from zvpg_cli.kb import load_kb
+from zvpg_cli.knowledge.kb import load_kb
 
 pytest_plugins = ["fakezvm"]  # zvm_ca, ca_file, windows_zvm, appliance_zvm
 
@@ -602,7 +602,8 @@ def test_explain_and_list_do_not_import_the_network_code(argv: list[str]) -> Non
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     mods = set(p.stderr.split())
     assert "zvpg_cli.cli.zvm" in mods
-    for heavy in ("http.client", "ssl", "urllib.request", "zvpg_cli.zvm", "zvpg_cli.zvm.sites", "tomllib"):
+    for heavy in ("http.client", "ssl", "urllib.request", "zvpg_cli.sources.zvm", "zvpg_cli.sources.zvm.sites",
+                  "tomllib"):
         assert heavy not in mods, heavy
 
 

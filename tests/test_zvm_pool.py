@@ -1,4 +1,4 @@
-"""Reading many ZVMs at once (zvpg_cli.zvm.fetch_all), in-process against
+"""Reading many ZVMs at once (zvpg_cli.sources.zvm.fetch_all), in-process against
 fake ZVMs: results in input order, one line per failed site, concurrency
 bounded by `parallel`, every site bounded by its timeout."""
 
@@ -15,8 +15,8 @@ import pytest
 import trustme
 from fakezvm import FakeZvm
 
-from zvpg_cli.zvm import Site, fetch_all, site_from_url
-from zvpg_cli.zvm.sites import command_line_layer
+from zvpg_cli.sources.zvm import Site, fetch_all, site_from_url
+from zvpg_cli.sources.zvm.sites import command_line_layer
 
 pytest_plugins = ["fakezvm"]
 

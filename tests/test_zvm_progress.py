@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from test_zvm import PASSWORD, zvpg
 
 from zvpg_cli.output.progress import Progress
-from zvpg_cli.zvm.fetch import SiteResult, fetch_each
-from zvpg_cli.zvm.sites import Site, build_site
+from zvpg_cli.sources.zvm.fetch import SiteResult, fetch_each
+from zvpg_cli.sources.zvm.sites import Site, build_site
 
 pytest_plugins = ["fakezvm"]
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

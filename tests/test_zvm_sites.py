@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zvpg_cli.model import KnowledgeBase
-from zvpg_cli.zvm.codes import compare, kb_codes, parse_names
-from zvpg_cli.zvm.sites import (
+from zvpg_cli.knowledge.model import KnowledgeBase
+from zvpg_cli.sources.zvm.codes import compare, kb_codes, parse_names
+from zvpg_cli.sources.zvm.sites import (
     ConfigError,
     Secret,
     SecretSource,

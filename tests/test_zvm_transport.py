@@ -1,4 +1,4 @@
-"""The HTTP layer under the exchange (zvpg_cli/zvm/transport.py, the standard
+"""The HTTP layer under the exchange (zvpg_cli/sources/zvm/transport.py, the standard
 library's http.client): one connection per exchange, proxies from the
 environment through a real CONNECT proxy on localhost, and what the ZVM
 cannot make it do. Real subprocesses of the installed CLI against the fake
@@ -19,7 +19,7 @@ import pytest
 from conftest import run_zvpg
 from fakezvm import FakeZvm
 
-from zvpg_cli.zvm.transport import TransportError, proxy_for
+from zvpg_cli.sources.zvm.transport import TransportError, proxy_for
 
 pytest_plugins = ["fakezvm"]
 

@@ -22,23 +22,23 @@ __all__ = ["__version__", "decode", "load_kb", "resolve"]
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from .decoding import decode
-    from .kb import load_kb
-    from .lookup import resolve
+    from .knowledge.decoding import decode
+    from .knowledge.kb import load_kb
+    from .knowledge.lookup import resolve
 
 
 def __getattr__(name: str) -> Any:
     # Lazy re-exports keep `import zvpg_cli` cheap.
     if name == "load_kb":
-        from .kb import load_kb
+        from .knowledge.kb import load_kb
 
         return load_kb
     if name == "resolve":
-        from .lookup import resolve
+        from .knowledge.lookup import resolve
 
         return resolve
     if name == "decode":
-        from .decoding import decode
+        from .knowledge.decoding import decode
 
         return decode
     raise AttributeError(name)

@@ -1,7 +1,7 @@
 """The console script's entry point.
 
 SIGINT and SIGTERM: from the first instruction of the command line on, a
-signal is recorded (zvpg_cli/signals.py), not acted on half-way through an
+signal is recorded (zvpg_cli/base/signals.py), not acted on half-way through an
 import; once the command line is parsed the guarded entry (cli/__init__.py)
 raises it, and gives the final answer: one line and exit 130 (SIGINT) or 143
 (SIGTERM), or under --nagios the UNKNOWN status line and exit 3. The handler
@@ -16,7 +16,7 @@ it would reclaim. So the command line switches it off before importing
 anything heavy.
 """
 
-from . import signals
+from .base import signals
 
 signals.install()
 

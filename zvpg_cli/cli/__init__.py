@@ -14,8 +14,8 @@ from typing import NoReturn
 import typer
 from typer.core import TyperCommand
 
-from ..kb import KBError
-from ..writer import OutputError
+from ..base.writer import OutputError
+from ..knowledge.kb import KBError
 from . import history, payloads, reference, zvm  # noqa: F401 - importing them registers the commands
 from .app import EXIT_USAGE, Failure, app
 from .framework import ClickException
@@ -43,8 +43,8 @@ _WRITE_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
 
 def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes; SIGINT
-    and SIGTERM end in one answer too (zvpg_cli/signals.py)."""
-    from .. import signals
+    and SIGTERM end in one answer too (zvpg_cli/base/signals.py)."""
+    from ..base import signals
 
     args = sys.argv[1:]
     # Typer turns every registered command into a click command on every run;
@@ -106,7 +106,7 @@ def _asks_nagios(after: list[str]) -> bool:
 
 
 def _run(nagios: bool) -> None:
-    from ..writer import hold_errors
+    from ..base.writer import hold_errors
 
     hold_errors(nagios)  # under --nagios, warnings join the plugin output: nothing on stderr
     if sys.argv[-1] in ("--show-completion", "--install-completion"):  # Click would not name the shells
@@ -143,7 +143,7 @@ def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
 
 def _interrupted(nagios: bool, signum: int | None) -> NoReturn:
     """The answer of a run that SIGINT or SIGTERM ended: exit 128 + the signal's number."""
-    from ..signals import NAMES, SIGINT, SIGTERM
+    from ..base.signals import NAMES, SIGINT, SIGTERM
 
     signum = signum or SIGINT
     what = "terminated" if signum == SIGTERM else "interrupted"
@@ -154,9 +154,9 @@ def _fail(nagios: bool, message: str, code: int) -> NoReturn:
     """One line on stderr and `code`; under --nagios instead the UNKNOWN status
     line on stdout (the warnings held back as its long text) where stdout can
     still be written, and exit 3."""
-    from ..sanitize import printable
-    from ..signals import settle
-    from ..writer import error, held_errors, hold_errors, write
+    from ..base.sanitize import printable
+    from ..base.signals import settle
+    from ..base.writer import error, held_errors, hold_errors, write
 
     settle()  # one answer: a signal that comes now is ignored
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from .. import __version__
-from ..kb import KBError, load_compiled, load_kb
+from ..knowledge.kb import KBError, load_compiled, load_kb
 from .framework import ClickException
 from .help import ZvpgGroup
 
 if TYPE_CHECKING:
-    from ..model import KnowledgeBase
+    from ..knowledge.model import KnowledgeBase
 
 EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 
@@ -117,7 +117,7 @@ def compiled_or_exit() -> dict[str, Any]:
 
 
 def kb_failed(exc: KBError, what: str = "") -> NoReturn:
-    from ..sanitize import printable
+    from ..base.sanitize import printable
 
     fail(printable(what + str(exc)), EXIT_USAGE)
 
@@ -132,7 +132,7 @@ class Failure(ClickException):
         self.exit_code = code
 
     def show(self, file: Any = None) -> None:
-        from ..writer import error
+        from ..base.writer import error
 
         error(f"zvpg: {self.message}")
 
@@ -168,7 +168,7 @@ def _install_completion(value: Shell | None) -> None:
         try:
             typer.echo(install(value.value))
         except OSError as exc:
-            from ..sanitize import printable
+            from ..base.sanitize import printable
 
             fail(printable(f"cannot install {value.value} completion: {exc}"), EXIT_USAGE)
         raise typer.Exit()
@@ -203,7 +203,7 @@ def _complete(ctx: typer.Context, incomplete: str, kind: str | None) -> list[tup
     """Names that start like `incomplete` (case, spaces and dashes ignored), each
     with its kind, from the knowledge base the command line chose with --data.
     (cli/completion.py asks with "" and does the matching itself.)"""
-    from ..lookup import normalize
+    from ..knowledge.lookup import normalize
 
     data = None
     node: Any = ctx
@@ -228,17 +228,17 @@ def pick_format(fmt: Format | None, json_flag: bool) -> Format:
 
 
 def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:
-    from ..lookup import Ambiguous, NotFound, resolve
+    from ..knowledge.lookup import Ambiguous, NotFound, resolve
 
     try:
         return resolve(kb, term, kind)
     except Ambiguous as exc:
-        from ..sanitize import printable
+        from ..base.sanitize import printable
 
         fail(f"{printable(repr(term))} is ambiguous: it could be {printable(', '.join(exc.suggestions))}. "
               "Type more of the name.", EXIT_NOT_FOUND)
     except NotFound as exc:
-        from ..sanitize import printable
+        from ..base.sanitize import printable
 
         what = f"{kind} " if kind else ""
         hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."

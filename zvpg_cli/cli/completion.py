@@ -111,7 +111,7 @@ class _Matching:
     prog_name: str
 
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
-        from ..lookup import normalize
+        from ..knowledge.lookup import normalize
 
         ctx = resolve_context(self.cli, self.ctx_args, self.prog_name, args)
         obj, incomplete = resolve_incomplete(ctx, args, incomplete)
@@ -151,7 +151,7 @@ def keep_typed(typed: str, items: list[CompletionItem]) -> list[CompletionItem]:
 def _typed_part(typed: str, value: str) -> int | None:
     """How much of `value` the typed text stands for (the same words, however
     spelt), ending as the typed text ends: with a separator or within a word."""
-    from ..lookup import normalize
+    from ..knowledge.lookup import normalize
 
     key = normalize(typed)
     fits = [k for k in range(len(value) + 1) if normalize(value[:k]) == key]

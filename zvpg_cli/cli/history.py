@@ -34,10 +34,10 @@ def history(
     """Show how the states of VPGs and VMs changed across triage runs, and how long each lasted."""
     import time
 
-    from ..state import StateError
-    from ..state import history as read_history
-    from ..units import parse_duration
-    from ..writer import write
+    from ..base.units import parse_duration
+    from ..base.writer import write
+    from ..triage.state import StateError
+    from ..triage.state import history as read_history
 
     if not state_file:
         fail("give --state PATH (or set ZVPG_STATE): the file zvpg triage --state writes", EXIT_USAGE)
@@ -56,8 +56,8 @@ def history(
         within = f" within --since {since}" if since else ""
         fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)", 1)
     if json_flag:
+        from ..base.sanitize import json_safe
         from ..output.jsonfmt import dumps
-        from ..sanitize import json_safe
 
         write(json_safe(dumps([_json(t) for t in transitions]).encode("utf-8")).decode("utf-8"))
     else:
@@ -71,7 +71,7 @@ def _iso(epoch: float) -> str:
 
 
 def _json(t: object) -> dict[str, object]:
-    from ..state import Transition, key_parts
+    from ..triage.state import Transition, key_parts
 
     assert isinstance(t, Transition)
     _, _, vpg_identifier, identifier = key_parts(t.key)
@@ -92,8 +92,8 @@ def _table(transitions: list) -> str:  # type: ignore[type-arg]
     longer than its column is cut), the time and how long never do."""
     from textwrap import wrap
 
-    from ..sanitize import printable
-    from ..units import duration
+    from ..base.sanitize import printable
+    from ..base.units import duration
 
     if not transitions:
         return "No changes recorded.\n"
@@ -160,8 +160,8 @@ def policy(
     data: str | None = data_option(),
 ) -> None:
     """Show the policy in force: grace periods, escalations, stuck syncs, flapping; defaults marked."""
-    from ..policy import PolicyError, load_policy, policy_json, policy_text
-    from ..writer import write
+    from ..base.writer import write
+    from ..triage.policy import PolicyError, load_policy, policy_json, policy_text
 
     use_data(data)
     kb = kb_or_exit()

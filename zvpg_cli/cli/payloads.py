@@ -1,5 +1,5 @@
 """Commands over REST API payloads: annotate and triage. Each parses its
-options, reads its sources (`zvpg_cli.sources`), calls the library
+options, reads its sources (`zvpg_cli.sources.read`), calls the library
 (`rows.rows`, `triage.report`) and hands the result to a writer in
 `zvpg_cli.output`."""
 
@@ -61,15 +61,15 @@ class _Reporter:
     def __call__(self, row: Any) -> None:
         self.flagged += 1
         if self.flagged <= self.SHOWN:
-            from ..sanitize import printable
-            from ..writer import error
+            from ..base.sanitize import printable
+            from ..base.writer import error
 
             error(printable(f"zvpg: warning: object {row.position}: {'; '.join(row.verdict.annotation.problems)} "
                             "(kept as given, flagged \"known\": false)"))
 
     def finish(self) -> None:
         if self.flagged > self.SHOWN:
-            from ..writer import error
+            from ..base.writer import error
 
             error(f"zvpg: warning: {self.flagged - self.SHOWN} more objects with unknown or missing codes "
                   f"({self.flagged} in all)")
@@ -77,15 +77,15 @@ class _Reporter:
 
 def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
                command: str, nagios: bool = False, keep_failures: bool = False) -> list[Any]:
-    """The sources a command reads (`triage.Read`): FILE or stdin, or the ZVMs
+    """The sources a command reads (`sources.read.Read`): FILE or stdin, or the ZVMs
     the connection options name (with progress on a terminal, not under
     --nagios); exit 2 with one line where none can be used (`keep_failures`:
     a single ZVM that cannot be read is returned as such)."""
     import sys
 
-    from ..payload import PayloadError
-    from ..sanitize import printable
-    from ..sources import read_file, read_sites
+    from ..base.sanitize import printable
+    from ..sources.payload import PayloadError
+    from ..sources.read import read_file, read_sites
 
     if conn.given:
         if file is not None:
@@ -99,7 +99,7 @@ def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_b
             fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
         return reads
     if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
-        from ..writer import error  # a person at a terminal would otherwise wait for a silent prompt
+        from ..base.writer import error  # a person at a terminal would otherwise wait for a silent prompt
 
         error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
               f"give a FILE or pipe one in (zvpg {command} --help)")
@@ -140,9 +140,9 @@ def annotate(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
-    from .. import writer
+    from ..base import writer
     from ..output import payloads
-    from ..triage import select
+    from ..triage.report import select
 
     use_data(data)
     kb = kb_or_exit()
@@ -172,7 +172,7 @@ def annotate(
         payloads.write_table(payload, rows, columns, report)
     report.finish()
     if not rows and (wanted or leave_out):
-        from ..triage import nothing_matches
+        from ..triage.report import nothing_matches
 
         fail(nothing_matches(wanted, leave_out), EXIT_NOT_FOUND)
 
@@ -251,8 +251,8 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
-    from ..rows import parse_thresholds
-    from ..triage import Options, report
+    from ..triage.report import Options, report
+    from ..triage.rows import parse_thresholds
 
     use_data(data)
     chosen = _triage_format(fmt, nagios, json_flag)
@@ -265,7 +265,7 @@ def triage(
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     if output is not None and output != "-":  # refused before anything is read: a FIFO, a device, a folder
-        from ..writer import OutputError, destination
+        from ..base.writer import OutputError, destination
 
         try:
             destination(output)
@@ -280,14 +280,14 @@ def triage(
     try:
         result = report(kb, reads, options)
     except Exception as exc:
-        from ..policy import PolicyError  # (imported only when needed: checks start sooner)
+        from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
 
         if not isinstance(exc, PolicyError):
             raise
         fail(str(exc), EXIT_USAGE)
     if chosen is not TriageFormat.nagios:
-        from ..sanitize import printable
-        from ..writer import error
+        from ..base.sanitize import printable
+        from ..base.writer import error
 
         for site in result.summary.failed_sites:
             from ..output.progress import unreadable
@@ -297,7 +297,7 @@ def triage(
             error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
         for note in result.notes:
             error(printable(f"zvpg: note: {note}"))
-    from ..writer import OutputError, to_file
+    from ..base.writer import OutputError, to_file
 
     try:
         with to_file(output):
@@ -318,12 +318,12 @@ def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> T
 
 def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run: str | None = None) -> int:
     """Write the report in the chosen format; the exit code."""
-    from ..writer import write, write_bytes
+    from ..base.writer import write, write_bytes
 
     if chosen is TriageFormat.nagios:
+        from ..base.signals import settle
+        from ..base.writer import held_errors
         from ..output.nagios import nagios
-        from ..signals import settle
-        from ..writer import held_errors
 
         text, code = nagios(result, max_output, held_errors())
         settle()  # the status line is the answer: a signal now cannot add a second one

@@ -27,7 +27,7 @@ from .app import (
 )
 
 if TYPE_CHECKING:
-    from ..model import KnowledgeBase
+    from ..knowledge.model import KnowledgeBase
 
 
 
@@ -54,8 +54,8 @@ def explain(
     """Explain one status or substatus: meaning, failover, what to do, full description."""
     use_data(data)
     fmt = pick_format(fmt, json_flag)
-    from ..lookup import Ambiguous, LookupError_, NotFound, api_values, find, resolve
-    from ..writer import write
+    from ..base.writer import write
+    from ..knowledge.lookup import Ambiguous, LookupError_, NotFound, api_values, find, resolve
 
     if fmt is Format.json and "/" not in term:
         # The fast path monitoring scripts use: the entry's JSON is compiled
@@ -84,7 +84,7 @@ def explain(
             left, _, right = term.partition("/")
             st = resolve_or_exit(kb, left.strip(), "status").entry
             sub = resolve_or_exit(kb, right.strip(), "substatus").entry
-            from ..decoding import decode
+            from ..knowledge.decoding import decode
 
             pair = decode(kb, st.api_name, sub.api_name)
         except Ambiguous:  # reported below, through the normal path
@@ -98,8 +98,8 @@ def explain(
     res = resolve_or_exit(kb, term)
     entry = res.entry
     if fmt is Format.json:
+        from ..knowledge.serialize import entry_dict
         from ..output.jsonfmt import dumps
-        from ..serialize import entry_dict
 
         write(dumps(entry_dict(kb, entry)))
     elif fmt is Format.yaml:
@@ -122,11 +122,11 @@ def explain(
 
 
 def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool = False) -> None:
-    from ..writer import write
+    from ..base.writer import write
 
     if fmt is Format.json:
+        from ..knowledge.serialize import pair_dict
         from ..output.jsonfmt import dumps
-        from ..serialize import pair_dict
 
         write(dumps(pair_dict(kb, pair)))
         return
@@ -179,8 +179,8 @@ def list_(
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
-    from ..lookup import search, words
-    from ..model import Status, Substatus
+    from ..knowledge.lookup import search, words
+    from ..knowledge.model import Status, Substatus
 
     entries = list(kb.entries)
     note = None
@@ -206,7 +206,7 @@ def list_(
     if recovery is not None:
         want = None if recovery is RecoveryChoice.unknown else recovery.value
         entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
-    from ..writer import error, write
+    from ..base.writer import error, write
 
     if not entries and (status is None or kind or search_text or severity or recovery):
         if fmt is Format.json:
@@ -215,15 +215,15 @@ def list_(
         if recovery and kind is Kind.status:
             why = " (only substatuses have a recovery)"
         elif search_text is not None and not words(search_text):
-            from ..sanitize import printable
+            from ..base.sanitize import printable
 
             why = f": {printable(repr(search_text[:200]))} has no letter or digit to search for"
         fail(f"no entries match{why}. Try zvpg list.", EXIT_NOT_FOUND)
     if kind is not None and status is None:
         title = "Zerto VPG statuses" if kind is Kind.status else "Zerto VPG substatuses"
     if fmt is Format.json:
+        from ..knowledge.serialize import entry_dict
         from ..output.jsonfmt import dumps
-        from ..serialize import entry_dict
 
         write(dumps([entry_dict(kb, e) for e in entries]))
     elif fmt is Format.yaml:
@@ -266,12 +266,12 @@ def decode(
 def _decode_and_show(kb: "KnowledgeBase", status: str, substatus: str | None, fmt: Format, *,
                      evidence: bool = False) -> None:
     """`zvpg decode STATUS SUBSTATUS`: what is known shown, what is not a usage error (exit 1)."""
-    from ..decoding import decode as decode_pair
-    from ..sanitize import printable
+    from ..base.sanitize import printable
+    from ..knowledge.decoding import decode as decode_pair
 
     pair = decode_pair(kb, status, substatus)
     if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
-        from ..writer import error
+        from ..base.writer import error
 
         for w in pair.warnings:
             error(f"zvpg: caution: {w}")
@@ -308,16 +308,16 @@ def validate(
 ) -> None:
     """Check a knowledge-base file against the schema and list every problem."""
     use_data(data)
-    from ..kb import resolve_path
-    from ..schema import check_file
-    from ..writer import error, write
+    from ..base.writer import error, write
+    from ..knowledge.kb import resolve_path
+    from ..knowledge.schema import check_file
 
     target = path or resolve_path(state["data"])
     problems = check_file(target)
     if not problems:
         write(f"{target}: valid\n")
         return
-    from ..sanitize import printable
+    from ..base.sanitize import printable
 
     for p in problems:
         where = f"{target}:{p.line}" if p.line else target

@@ -18,8 +18,8 @@ from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit,
 
 if TYPE_CHECKING:
     from ..output.progress import Progress
-    from ..zvm.fetch import SiteResult
-    from ..zvm.sites import Site
+    from ..sources.zvm.fetch import SiteResult
+    from ..sources.zvm.sites import Site
 
 PANEL = "ZVM connection"
 
@@ -168,8 +168,8 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     """The sites the connection options name (the --sites file's first, then
     each --zvm; only the one named `site` with --site), or exit 2 with one line. Warns on stderr, on every run, about
     sites read without TLS verification or over plain http://."""
-    from ..sanitize import printable
-    from ..zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
+    from ..base.sanitize import printable
+    from ..sources.zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
 
     if not zvm and not sites:
         if required:
@@ -195,7 +195,7 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         failer(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
-    from ..writer import error
+    from ..base.writer import error
 
     for s in found:
         if s.insecure:
@@ -215,7 +215,7 @@ def _check_proxies(found: "list[Site]", failer: Any) -> None:
         return
     from urllib.parse import urlsplit
 
-    from ..zvm.transport import TransportError, proxy_for
+    from ..sources.zvm.transport import TransportError, proxy_for
 
     for site in found:
         parts = urlsplit(site.url)
@@ -228,7 +228,7 @@ def _check_proxies(found: "list[Site]", failer: Any) -> None:
 def one_site(found: "list[Site]", command: str) -> "Site":
     """The one site `command` reads; a usage error naming the sites to pick from when there are several."""
     if len(found) != 1:
-        from ..sanitize import printable
+        from ..base.sanitize import printable
 
         names = ", ".join(s.name[:100] for s in found[:10]) + (", ..." if len(found) > 10 else "")
         fail(printable(f"{command} reads one ZVM, not {len(found)}: pick one with --site NAME ({names}); "
@@ -262,7 +262,7 @@ def watching(found: "list[Site]", *, quiet: bool = False, nagios: bool = False) 
 
 def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int, quiet: bool,
          partial: bool = False) -> "list[SiteResult]":
-    from ..zvm.fetch import fetch_each
+    from ..sources.zvm.fetch import fetch_each
 
     with watching(found, quiet=quiet) as observer:
         return fetch_each(found, gets, parallel=8, max_bytes=max_bytes, partial=partial, observer=observer)
@@ -298,10 +298,10 @@ def fetch(
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
     result = _run([site], [(f"/v1/{what.value}", params)], max_bytes, conn.quiet)[0]
     if result.body is None:
-        from ..sanitize import printable
+        from ..base.sanitize import printable
 
         fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
-    from ..writer import write_bytes
+    from ..base.writer import write_bytes
 
     write_bytes([result.body])
 
@@ -326,8 +326,8 @@ def codes(
     use_data(data)
     kb = kb_or_exit()
     site = one_site(conn.read_sites(), "codes")
-    from ..sanitize import printable
-    from ..zvm.codes import compare, parse_names
+    from ..base.sanitize import printable
+    from ..sources.zvm.codes import compare, parse_names
 
     lists = (("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus"))
     result = _run([site], [(path, {}) for path, _ in lists], max_bytes, conn.quiet, partial=True)[0]
@@ -345,8 +345,8 @@ def codes(
             comparisons.append(compare(kb, kind, names or []))
     if not comparisons:
         fail(printable(f"{site.name}: {unread['status']}"), EXIT_USAGE)
-    from ..writer import error as warn
-    from ..writer import write
+    from ..base.writer import error as warn
+    from ..base.writer import write
 
     for why in unread.values():
         warn(printable(f"zvpg: warning: {site.name}: {why}: that list is not compared"))
@@ -360,9 +360,9 @@ _WHAT = {"status": "Statuses", "substatus": "Substatuses"}
 
 
 def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
-    from ..kb import default_path
-    from ..sanitize import printable
-    from ..zvm.codes import READING
+    from ..base.sanitize import printable
+    from ..knowledge.kb import default_path
+    from ..sources.zvm.codes import READING
 
     kb = "the knowledge base installed with zvpg" if kb_path == default_path() else f"the knowledge base ({kb_path})"
     lines = [printable(f"{site.name}: the ZVM's own lists compared with {kb}."), f"Read by {READING}.", ""]
@@ -395,7 +395,7 @@ def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict
 def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
     import json
 
-    from ..zvm.codes import READING
+    from ..sources.zvm.codes import READING
 
     doc: dict[str, Any] = {"site": site.name, "url": site.url, "knowledge_base": kb_path, "reading": READING,
                            "agree": not unread and all(c.agree for c in comparisons)}

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..rows import Row, rpo_limits
-from ..sanitize import printable
-from ..triage import Report
-from ..units import number
+from ..base.sanitize import printable
+from ..base.units import number
+from ..triage.report import Report
+from ..triage.rows import Row, rpo_limits
 from .naming import unique
 from .report import state_text
 from .views import failover_text

@@ -15,10 +15,10 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..decoding import documented_failover
-from ..model import Entry, KnowledgeBase, Status, Substatus
-from ..sanitize import printable
-from ..writer import OutputError, write
+from ..base.sanitize import printable
+from ..base.writer import OutputError, write
+from ..knowledge.decoding import documented_failover
+from ..knowledge.model import Entry, KnowledgeBase, Status, Substatus
 from .views import Section, failover_text, listed_under, severity_word, substatus_count
 
 SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}

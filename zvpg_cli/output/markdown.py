@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ..decoding import documented_failover
-from ..model import Entry, KnowledgeBase, Status
-from ..sanitize import printable
+from ..base.sanitize import printable
+from ..knowledge.decoding import documented_failover
+from ..knowledge.model import Entry, KnowledgeBase, Status
 from .views import Section, failover_text, listed_under, severity_word
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")

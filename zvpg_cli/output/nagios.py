@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..model import Severity
-from ..rows import Row, rpo_limits
-from ..sanitize import printable
-from ..triage import Report
-from ..units import number
+from ..base.sanitize import printable
+from ..base.units import number
+from ..knowledge.model import Severity
+from ..triage.report import Report
+from ..triage.rows import Row, rpo_limits
 from .naming import unique
 from .report import COUNTS_ORDER, hint, one_line
 

@@ -1,7 +1,7 @@
 """Writers for annotated API payloads: JSON and NDJSON (lossless: every
 original byte kept, a `zvpg` member added), and table / CSV views for people
 and spreadsheets. Each is a plain loop over the payload's rows
-(`zvpg_cli.rows`)."""
+(`zvpg_cli.triage.rows`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Any
 
 import msgspec
 
-from ..annotate import cell_text, fragment, pieces, single_line
-from ..model import KnowledgeBase
-from ..payload import _CODES, _IDENTITY, Payload
-from ..rows import Row
-from ..sanitize import json_safe, printable
-from ..units import number
-from ..writer import write, write_bytes
+from ..base.sanitize import json_safe, printable
+from ..base.units import number
+from ..base.writer import write, write_bytes
+from ..knowledge.model import KnowledgeBase
+from ..sources.payload import _CODES, _IDENTITY, Payload
+from ..triage.rows import Row
+from .annotate import cell_text, fragment, pieces, single_line
 from .views import failover_text
 
 #: Columns zvpg computes (see HEADERS); any other name is an API object's top-level field.

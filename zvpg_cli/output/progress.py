@@ -22,12 +22,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..sanitize import printable
-from ..writer import error
+from ..base.sanitize import printable
+from ..base.writer import error
 
 if TYPE_CHECKING:
-    from ..zvm.fetch import SiteResult
-    from ..zvm.sites import Site
+    from ..sources.zvm.fetch import SiteResult
+    from ..sources.zvm.sites import Site
 
 #: A read of one site is shown only once it has taken this long (seconds).
 ONE_SITE_AFTER = 1.0

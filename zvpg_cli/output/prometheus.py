@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..decoding import failover_source
-from ..rows import Row
-from ..sanitize import printable
-from ..triage import Report
-from ..units import number
+from ..base.sanitize import printable
+from ..base.units import number
+from ..knowledge.decoding import failover_source
+from ..triage.report import Report
+from ..triage.rows import Row
 from .naming import unique
 from .report import COUNTS_ORDER, hint
 

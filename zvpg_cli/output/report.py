@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..decoding import Decoded
-from ..model import Severity
-from ..rows import Row
-from ..sanitize import json_safe, printable
-from ..triage import Report
-from ..units import duration
+from ..base.sanitize import json_safe, printable
+from ..base.units import duration
+from ..knowledge.decoding import Decoded
+from ..knowledge.model import Severity
+from ..triage.report import Report
+from ..triage.rows import Row
 from .views import failover_text
 
 #: The order counts are shown in, worst first (as the JSON contract has always had them).

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, documented_failover, numbering_warning
-from ..model import Entry, KnowledgeBase, Status, Substatus
+from ..knowledge.decoding import UNDOCUMENTED, Decoded, DecodedPair, Failover, documented_failover, numbering_warning
+from ..knowledge.model import Entry, KnowledgeBase, Status, Substatus
 
 if TYPE_CHECKING:
-    from ..lookup import Resolution
+    from ..knowledge.lookup import Resolution
 
 NOT_STATED = "not stated in the documentation"
 RECOVERY_TEXT = {

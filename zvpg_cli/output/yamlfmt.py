@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
-from ..model import Entry, KnowledgeBase, Status
-from ..schema import SCHEMA_VERSION
-from ..serialize import kb_record
+from ..knowledge.model import Entry, KnowledgeBase, Status
+from ..knowledge.schema import SCHEMA_VERSION
+from ..knowledge.serialize import kb_record
 
 
 def entries_document(kb: KnowledgeBase, entries: list[Entry]) -> str:

@@ -2,7 +2,7 @@
 
 A source layer that knows nothing about rendering::
 
-    from zvpg_cli.zvm import fetch_all, load_sites, site_from_url
+    from zvpg_cli.sources.zvm import fetch_all, load_sites, site_from_url
 
     sites = [site_from_url("https://zvm01:9669")]      # + the command line's options
     for r in fetch_all(sites, "/v1/vpgs", {}):

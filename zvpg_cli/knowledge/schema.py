@@ -4,7 +4,7 @@ Only YAML's safe subset is accepted (PyYAML's SafeLoader, its C version when
 available): a tag such as ``!!python/object/apply`` is an error, never a call.
 Every mapping remembers the line of each key, so every problem names the file
 and the line. `check_file` returns all problems; `compile_file` returns the
-validated plain data (what `zvpg_cli.kb.build` turns into domain objects) or
+validated plain data (what `zvpg_cli.knowledge.kb.build` turns into domain objects) or
 raises `KBError` naming the first problem.
 
 A file that validates always loads, and validation stays near-linear in the

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple, Union
 
 import msgspec
 
-from .decoding import DecodedPair, decode
-from .model import KnowledgeBase
+from ..knowledge.decoding import DecodedPair, decode
+from ..knowledge.model import KnowledgeBase
 
 #: Input larger than this is refused (override with --max-bytes).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -37,7 +37,7 @@ _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
 #: Both are read; a camelCase code is moved to the PascalCase field after parsing.
 _CODES = ("Status", "SubStatus", "status", "subStatus")
 
-#: Each field of a row (`zvpg_cli.rows`) and the API fields it is read from,
+#: Each field of a row (`zvpg_cli.triage.rows`) and the API fields it is read from,
 #: first found wins: PascalCase (live ZVMs), camelCase (the ZVM 10.x swagger)
 #: and plain names (Zerto Analytics' lists). `rows` normalises them.
 SPELLINGS = {

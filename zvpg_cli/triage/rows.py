@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .decoding import (
+from ..base.units import number
+from ..knowledge.decoding import (
     DOCUMENTATION,
     INFERRED,
     NO_ANSWER,
@@ -28,9 +29,8 @@ from .decoding import (
     rpo_evidence,
     undocumented_floor,
 )
-from .model import KnowledgeBase, Severity, Status, Substatus
-from .payload import Annotation, Payload, annotate_head, pair_key, show
-from .units import number
+from ..knowledge.model import KnowledgeBase, Severity, Status, Substatus
+from ..sources.payload import Annotation, Payload, annotate_head, pair_key, show
 
 # ---- identity and numbers, in every spelling clients use (payload.SPELLINGS) ------
 
@@ -159,7 +159,7 @@ MAX_RATIO = 1000
 def parse_threshold(spec: str) -> Threshold:
     """`1.5` (a ratio of ConfiguredRpoSeconds, above 0, at most MAX_RATIO) or a
     duration (`900s`, `15m`, `2h`). Raises ValueError with a message to show."""
-    from .units import parse_duration
+    from ..base.units import parse_duration
 
     given = spec.strip()
     if given and given.replace(".", "", 1).isdigit() and given.isascii():
@@ -231,7 +231,7 @@ class Row(NamedTuple):
     severity: Severity
     reasons: tuple[str, ...]
     failover: Failover
-    #: how long it has been in its state (zvpg_cli.timing.Timed), with --state
+    #: how long it has been in its state (zvpg_cli.triage.timing.Timed), with --state
     timed: Any = None
 
     @property

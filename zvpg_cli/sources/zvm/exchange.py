@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .. import __version__
+from ... import __version__
 from . import cache
 from .failures import clip, describe
 from .sites import ConfigError, Secret, Site, ZvmError, read_secret

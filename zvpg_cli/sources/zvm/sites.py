@@ -115,7 +115,7 @@ def normalize_url(raw: str) -> tuple[str, str]:
     queries and fragments in the URL are refused (and never echoed)."""
     from urllib.parse import quote, urlsplit
 
-    from ..sanitize import printable
+    from ...base.sanitize import printable
 
     text = raw.strip()
     if not text:
@@ -235,14 +235,14 @@ def _stdin_is_terminal() -> bool:
 
 
 def _read_secret_file(site: str, path: str, what: str) -> str:
-    from ..files import FileError, read_file
+    from ...base.files import FileError, read_file
 
     try:
         data, st = read_file(path, f"the {what}", MAX_CONFIG_BYTES)
     except FileError as exc:
         raise ConfigError(site, str(exc)) from None
     if os.name == "posix" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        from ..cachefs import warn_once
+        from ...base.cachefs import warn_once
 
         warn_once(f"{path} (the {what}) can be read or changed by group or others: chmod 600 {path}")
     try:
@@ -380,7 +380,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     except UnicodeDecodeError:
         raise ConfigError(path, "not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
-        from ..sanitize import printable
+        from ...base.sanitize import printable
 
         raise ConfigError(path, f"not valid TOML: {printable(str(exc))}") from None
     unknown = sorted(set(doc) - {"defaults", "sites"})
@@ -398,7 +398,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     inline: list[str] = [f"[defaults] {k}" for k in ("password", "client_secret") if k in defaults]
     out = []
     for name, table in sites.items():
-        from ..sanitize import printable
+        from ...base.sanitize import printable
 
         label = printable(str(name))  # the site's name: whole (names that differ after 100 characters differ)
         shown = label if len(label) <= 100 else label[:99] + "…"  # in messages
@@ -417,7 +417,7 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
 
 
 def _read_sites_file(path: str) -> str:
-    from ..files import FileError, read_file
+    from ...base.files import FileError, read_file
 
     try:
         raw, _ = read_file(path, "the sites file", MAX_CONFIG_BYTES)
@@ -430,7 +430,7 @@ def _read_sites_file(path: str) -> str:
 
 
 def _check_table(path: str, where: str, table: Mapping[str, Any], *, allow_url: bool) -> None:
-    from ..sanitize import printable
+    from ...base.sanitize import printable
 
     for key, value in table.items():
         if key not in SITE_KEYS or (key == "url" and not allow_url):

@@ -1,7 +1,7 @@
 """Triage: judge every VPG (or VM) that was read, and the run as a whole.
 
 `report(kb, reads, options)` is the whole of it: the rows of every source
-that could be read (`zvpg_cli.rows`), filtered by name, judged by their RPOs
+that could be read (`zvpg_cli.triage.rows`), filtered by name, judged by their RPOs
 (and, with a state file, by how long they have been in their state), and a
 summary whose state is the worst of the rows, of the sites that could not be
 read, and of having nothing to judge. Renderers (`zvpg_cli.output`) only
@@ -20,19 +20,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .model import KnowledgeBase, Severity
+from ..knowledge.model import KnowledgeBase, Severity
 from .rows import NO_THRESHOLDS, Row, Thresholds, rows, rpo_limits
 
-
-class Read(NamedTuple):
-    """One source as it was read: a file or stdin (`site` None), or a ZVM."""
-
-    payload: Any  # zvpg_cli.payload.Payload, or None where it could not be read
-    site: str | None = None
-    url: str | None = None
-    error: str | None = None  # one line, when it could not be read
+if TYPE_CHECKING:
+    from ..sources.read import Read
 
 
 class Options(NamedTuple):
@@ -41,7 +35,7 @@ class Options(NamedTuple):
     exclude: tuple[str, ...] = ()
     allow_empty: bool = False
     thresholds: Thresholds = NO_THRESHOLDS
-    #: a state file (zvpg_cli.state) and a policy file (zvpg_cli.policy)
+    #: a state file (zvpg_cli.triage.state) and a policy file (zvpg_cli.triage.policy)
     state: str | None = None
     policy: str | None = None
     #: the time of the run (epoch seconds; None: now)
@@ -129,8 +123,8 @@ def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool,
     not critical on its own); whether the documentation says recovery is not
     possible; whether the substatus is critical on its own; whether a code is
     unknown to the documentation (a policy never lowers it below a warning)."""
-    from .decoding import undocumented_floor
-    from .model import Substatus
+    from ..knowledge.decoding import undocumented_floor
+    from ..knowledge.model import Substatus
 
     pair = verdict.annotation.pair
     sub = pair.substatus if pair else None
@@ -202,11 +196,11 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
         except StateError as exc:
             state_error = str(exc)
         except Exception as exc:  # the state layer never turns a verdict into an internal error
-            from .sanitize import printable
+            from ..base.sanitize import printable
 
             state_error = printable(f"cannot use state file {options.state}: {type(exc).__name__}: {exc}")[:300]
     if lowered_by:
-        from .sanitize import printable
+        from ..base.sanitize import printable
 
         n = len(lowered_by)
         notes = (*notes, printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"))

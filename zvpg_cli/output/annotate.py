@@ -1,5 +1,5 @@
 """What annotate adds to an API object, and how: the `zvpg` member, built
-from the object's row (`zvpg_cli.rows`), appended before the object's closing
+from the object's row (`zvpg_cli.triage.rows`), appended before the object's closing
 brace so every original byte survives; and the text of an original member
 for a table or CSV cell."""
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import msgspec
 
-from .decoding import Decoded
-from .model import KnowledgeBase, Severity, Substatus
-from .payload import RawText
-from .rows import Row
+from ..knowledge.decoding import Decoded
+from ..knowledge.model import KnowledgeBase, Severity, Substatus
+from ..sources.payload import RawText
+from ..triage.rows import Row
 
 
 def summary(d: Decoded) -> str | None:

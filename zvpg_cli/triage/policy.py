@@ -19,11 +19,11 @@ import sys
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .model import Severity
-from .units import duration, parse_duration
+from ..base.units import duration, parse_duration
+from ..knowledge.model import Severity
 
 if TYPE_CHECKING:
-    from .model import KnowledgeBase
+    from ..knowledge.model import KnowledgeBase
 
 DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_policy.toml")
 #: How `policy show` names the packaged defaults.
@@ -230,9 +230,10 @@ def _parse_cached(kb: KnowledgeBase, path: str) -> tuple[tuple[Rule, ...], dict[
     """`_parse` of a user's file, through zvpg's private cache for large
     policies: keyed by the file's bytes, the knowledge base's names and zvpg's
     version, so an edited file or another knowledge base is parsed again."""
-    from . import __version__, cachefs
-    from .kb import _blake2b, decode_cache, encode_cache
-    from .sanitize import printable
+    from .. import __version__
+    from ..base import cachefs
+    from ..base.sanitize import printable
+    from ..knowledge.kb import _blake2b, decode_cache, encode_cache
 
     text = _read(path, printable(path))
     names = "\n".join(f"{e.name}\t{' '.join(e.aliases)}" for e in kb.entries)
@@ -262,7 +263,7 @@ def _well_formed(stored: Any) -> bool:
 
 
 def _read(path: str, shown: str) -> str:
-    from .files import FileError, read_file
+    from ..base.files import FileError, read_file
 
     try:
         raw = read_file(path, "the policy", MAX_POLICY_BYTES)[0]
@@ -276,7 +277,7 @@ def _read(path: str, shown: str) -> str:
 
 def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
            text: str | None = None) -> tuple[tuple[Rule, ...], dict[str, int]]:
-    from .sanitize import printable
+    from ..base.sanitize import printable
 
     shown = printable(source)
     if text is None:
@@ -317,7 +318,7 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
 
 def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str, Any], default: bool,
           resolved: dict[str, tuple[str | None, str | None]]) -> Rule:
-    from .sanitize import printable
+    from ..base.sanitize import printable
 
     where = f"{shown}: rule {number}"
     for key in raw:
@@ -348,7 +349,7 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
 
 
 def _duration(value: Any, where: str) -> int:
-    from .sanitize import printable
+    from ..base.sanitize import printable
 
     if not isinstance(value, str):
         raise PolicyError(f"{where} must be a duration in quotes, such as \"15m\", not {printable(repr(value))[:60]}")
@@ -360,8 +361,8 @@ def _duration(value: Any, where: str) -> int:
 
 def _resolve(kb: KnowledgeBase, term: str, where: str) -> tuple[str | None, str | None]:
     """(status, substatus) knowledge-base names for what `zvpg explain` accepts."""
-    from .lookup import LookupError_, resolve
-    from .sanitize import printable
+    from ..base.sanitize import printable
+    from ..knowledge.lookup import LookupError_, resolve
 
     def one(text: str, kind: str | None) -> Any:
         try:
@@ -428,7 +429,7 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
     line within 80 columns where the rule's own text allows."""
     import textwrap
 
-    from .sanitize import printable
+    from ..base.sanitize import printable
 
     lines: list[str] = []
     if kb is not None and silenced(kb, policy):

@@ -2,7 +2,7 @@
 minute does not log in every minute.
 
 One file per ZVM URL and principal (user or client id) in
-``<cache folder>/zvm/``, written and read through `zvpg_cli.cachefs` (folder
+``<cache folder>/zvm/``, written and read through `zvpg_cli.base.cachefs` (folder
 0700, files 0600, owner and mode checked, no symlinks followed, atomic
 writes). A file holds the kind of ZVM, the session id or the Keycloak tokens
 and their expiry times: never a password or client secret. Beside each, an
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .. import cachefs
+from ...base import cachefs
 from .sites import Site
 
 FORMAT = 1

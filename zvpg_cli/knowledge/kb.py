@@ -1,5 +1,5 @@
 """Load the knowledge base: the validated, compiled form from the cache, or the
-YAML file through `zvpg_cli.schema` when the file has changed.
+YAML file through `zvpg_cli.knowledge.schema` when the file has changed.
 
 `data/statuses.yaml` is the only source people edit. Parsing and validating it
 costs more than everything else a lookup does, so the compiled form is kept in
@@ -8,7 +8,7 @@ data, the lookup index and each entry's JSON (what `explain --json` prints),
 all derived from the file alone.
 
 The cache folder may be shared or hostile, so nothing read from it is trusted
-(see `zvpg_cli.cachefs` for the folder and file checks):
+(see `zvpg_cli.base.cachefs` for the folder and file checks):
 
 - an entry is keyed by the *content* of the knowledge base (a BLAKE2b hash of
   its bytes), zvpg's version and `CACHE_FORMAT`: an edit is seen even when it
@@ -26,8 +26,9 @@ import marshal
 import os
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, cachefs
-from .cachefs import cache_dir
+from .. import __version__
+from ..base import cachefs
+from ..base.cachefs import cache_dir
 from .kbsource import MAX_KB_BYTES, KBError, read_source
 
 if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
@@ -53,7 +54,7 @@ _CONTAINER_FIELDS = frozenset({"aliases", "other_numberings", "statuses", "evide
 def default_path() -> str:
     """The packaged knowledge base: inside the wheel it is
     ``zvpg_cli/data/statuses.yaml``; in a source checkout, ``data/statuses.yaml``."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the zvpg_cli package
     packaged = os.path.join(here, "data", "statuses.yaml")
     if os.path.exists(packaged):
         return packaged

@@ -40,7 +40,7 @@ def new_context(site: Site) -> ssl.SSLContext:
         return ctx
     if not site.ca_bundle:
         return ssl.create_default_context()
-    from ..files import FileError, read_file
+    from ...base.files import FileError, read_file
 
     try:
         data, _ = read_file(site.ca_bundle, "the CA bundle", MAX_CA_BYTES)

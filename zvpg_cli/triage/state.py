@@ -140,7 +140,7 @@ class Transition(NamedTuple):
 
 
 def _fail(path: str, why: object) -> StateError:
-    from .sanitize import printable
+    from ..base.sanitize import printable
 
     return StateError(printable(f"cannot use state file {path}: {why}"))
 
@@ -151,7 +151,7 @@ def _prepare(path: str) -> tuple[bool, str | None]:
     file or folder someone else could have planted or can change. Returns
     whether the file is new, and a note when it was there before and is gone
     or empty (every object is then seen for the first time)."""
-    from .cachefs import make_dirs, unsafe
+    from ..base.cachefs import make_dirs, unsafe
 
     _short_enough(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -199,8 +199,8 @@ def _marker(path: str, *, create: bool) -> bool:
     per state file in zvpg's private cache folder (nothing when the cache is
     off), so that a state file that vanished is noted, not silently new.
     `create`: leave the marker now."""
-    from .cachefs import cache_dir, private_dir
-    from .kb import _fnv1a  # the kb cache's name for a path (hashlib would load OpenSSL)
+    from ..base.cachefs import cache_dir, private_dir
+    from ..knowledge.kb import _fnv1a  # the kb cache's name for a path (hashlib would load OpenSSL)
 
     base = cache_dir()
     if base is None:

@@ -3,7 +3,7 @@
 ``!!python/object/apply`` is an error, never a call; every mapping remembers
 the line of each key; numbers too long to be codes are not converted, and
 aliases (``*name``) may not blow the document up. Problems come back as
-`Problem`s with their lines, never as exceptions. `zvpg_cli.schema` checks
+`Problem`s with their lines, never as exceptions. `zvpg_cli.knowledge.schema` checks
 what this reads."""
 
 from __future__ import annotations

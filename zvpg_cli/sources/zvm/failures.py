@@ -10,7 +10,7 @@ from .transport import TransportError
 
 
 def clip(text: str, limit: int = 160) -> str:
-    from ..sanitize import printable
+    from ...base.sanitize import printable
 
     text = printable(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

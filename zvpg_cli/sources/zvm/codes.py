@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from ..model import KnowledgeBase
+    from ...knowledge.model import KnowledgeBase
 
 READING = "position = code: the name at position n (counting from 0) of the ZVM's list is code n"
 

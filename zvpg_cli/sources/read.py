@@ -1,5 +1,5 @@
 """Where payloads come from: a file, stdin, or ZVMs (`read_sites`). Each
-source ends as a `triage.Read`: a parsed payload, or one line saying why
+source ends as a `Read`: a parsed payload, or one line saying why
 there is none."""
 
 from __future__ import annotations
@@ -9,9 +9,18 @@ import os
 import re
 import stat
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from .payload import _BOMS, DEFAULT_MAX_BYTES, PayloadError, _json_kind, parse
+
+
+class Read(NamedTuple):
+    """One source as it was read: a file or stdin (`site` None), or a ZVM."""
+
+    payload: Any  # zvpg_cli.sources.payload.Payload, or None where it could not be read
+    site: str | None = None
+    url: str | None = None
+    error: str | None = None  # one line, when it could not be read
 
 #: Input is read in pieces of this size: memory grows with what arrives, never
 #: with the --max-bytes limit, and the first piece shows whether it can be JSON.
@@ -139,8 +148,7 @@ def _scalar(word: bytes, complete: bool) -> bool | None:
 
 
 def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
-    """A file's (or stdin's) payload as a `triage.Read`; raises PayloadError."""
-    from .triage import Read
+    """A file's (or stdin's) payload as a `Read`; raises PayloadError."""
 
     return Read(parse(read_source(path, max_bytes)))
 
@@ -153,7 +161,6 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
     the --vpg patterns; one plain name is also sent as `GET /v1/vpgs`' own
     `name=` filter, which ZVMs match without regard to case. (Not for /v1/vms:
     there a pattern may match the VM's name, which `vpgName=` would not.)"""
-    from .triage import Read
     from .zvm.fetch import fetch_each
 
     path = "/v1/vms" if vms else "/v1/vpgs"

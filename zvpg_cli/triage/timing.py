@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from .model import Severity
-from .units import duration, number
+from ..base.units import duration, number
+from ..knowledge.model import Severity
 
 if TYPE_CHECKING:
     from .policy import Policy, Timing

@@ -160,7 +160,7 @@ class KnowledgeBase(NamedTuple):
     numbering_caution: str | None
     #: status codes other systems use that the ZVM REST API does not have (Zerto Analytics 9)
     other_statuses: tuple[OtherNumbering, ...] = ()
-    #: the lookup index (zvpg_cli.lookup.Term tuples), compiled with the data
+    #: the lookup index (zvpg_cli.knowledge.lookup.Term tuples), compiled with the data
     terms: tuple[tuple[str, str, str, int, str, str], ...] = ()
 
     @property

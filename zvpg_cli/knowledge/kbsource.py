@@ -30,7 +30,7 @@ def read_source(path: str) -> bytes:
     message is the system's (``path: No such file or directory``): callers
     say it is the knowledge base (`zvpg triage --nagios`: "cannot read
     knowledge base: ..."), so it is not said twice."""
-    from .files import FileError, read_file
+    from ..base.files import FileError, read_file
 
     try:
         return read_file(path, "knowledge base", MAX_KB_BYTES)[0]
