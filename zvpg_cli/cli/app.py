@@ -18,6 +18,7 @@ from .help import ZvpgGroup
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
+    from ..knowledge.alerts import SiteKnowledge
 
 EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 
@@ -112,6 +113,16 @@ def compiled_or_exit() -> dict[str, Any]:
     """The compiled knowledge base (plain data): enough for the fast paths."""
     try:
         return load_compiled(state["data"])
+    except KBError as exc:
+        kb_failed(exc)
+
+
+def site_knowledge_or_exit() -> "SiteKnowledge":
+    """The alert codes and site tables (data/alerts.yaml), or exit 2 with one line."""
+    from ..knowledge.alerts import load
+
+    try:
+        return load()
     except KBError as exc:
         kb_failed(exc)
 

@@ -22,6 +22,7 @@ from .app import (
     kb_or_exit,
     pick_format,
     resolve_or_exit,
+    site_knowledge_or_exit,
     state,
     use_data,
 )
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
   zvpg explain "RPO Not Meeting SLA / none"  # as triage prints it
   zvpg explain "2 23"               # Status and SubStatus codes
   zvpg explain "ZVM paused protection" --evidence
-  zvpg explain Initializing --json | jq .meaning""")
+  zvpg explain Initializing --json | jq .meaning
+  zvpg explain VPG0010              # a ZVM alert code (HelpIdentifier)""")
 def explain(
     term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
                                "unambiguous prefix; or 'STATUS / SUBSTATUS' as triage prints it "
@@ -55,8 +57,18 @@ def explain(
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     from ..base.writer import write
-    from ..knowledge.lookup import Ambiguous, LookupError_, NotFound, api_values, find, resolve
+    from ..knowledge.lookup import Ambiguous, LookupError_, NotFound, api_values, find, looks_like_alert_code, resolve
 
+    if looks_like_alert_code(term):  # a HelpIdentifier: "VPG0010"
+        sk = site_knowledge_or_exit()
+        alert = sk.alert(term)
+        if alert is None:
+            fail(f"unknown alert code {term.strip().upper()}: not in the Zerto-authored lists zvpg knows "
+                 "(zvpg list --alerts)", EXIT_NOT_FOUND)
+        from ..output.alerts import show_alert
+
+        show_alert(sk, alert, fmt.value)
+        return
     if fmt is Format.json and "/" not in term:
         # The fast path monitoring scripts use: the entry's JSON is compiled
         # with the knowledge base, so neither the model nor json is loaded.
@@ -155,7 +167,8 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool =
   zvpg list --status "RPO Not Meeting SLA"  # refers to Not Meeting SLA's
   zvpg list --kind substatus --recovery not-possible
   zvpg list --severity critical --json | jq -r '.[].name'
-  zvpg list --search checkpoint""")
+  zvpg list --search checkpoint
+  zvpg list --alerts --search journal  # ZVM alert codes""")
 def list_(
     status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
                                          help="Only the substatuses the documentation lists under this status.",
@@ -171,13 +184,20 @@ def list_(
         None, "--recovery", metavar="WHEN", help="Only substatuses during which a failover is: possible, "
         "last-checkpoint (possible to the last checkpoint), not-possible, or unknown (the documentation "
         "does not say)."),
+    alerts: bool = typer.Option(False, "--alerts", "-a",
+                                help="List the ZVM alert codes (HelpIdentifier) instead; --search filters them."),
     fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
     data: str | None = data_option(),
 ) -> None:
-    """List statuses and substatuses, optionally filtered."""
+    """List statuses and substatuses, optionally filtered; or alert codes (--alerts)."""
     use_data(data)
     fmt = pick_format(fmt, json_flag)
+    if alerts:
+        if status or kind or severity or recovery:
+            fail("--alerts takes only --search (and a format)", EXIT_USAGE)
+        _list_alerts(search_text, fmt)
+        return
     kb = kb_or_exit()
     from ..knowledge.lookup import search, words
     from ..knowledge.model import Status, Substatus
@@ -240,6 +260,21 @@ def list_(
         print_entries(kb, entries, title, note, show_listed=status is None)
     if note and fmt in (Format.json, Format.yaml):
         error(f"zvpg: note: {note}")
+
+
+def _list_alerts(search_text: str | None, fmt: Format) -> None:
+    from ..knowledge.alerts import search
+    from ..output.alerts import show_alerts
+
+    sk = site_knowledge_or_exit()
+    found = list(sk.alerts) if search_text is None else search(sk, search_text)
+    if not found:
+        if fmt is Format.json:
+            from ..base.writer import write
+
+            write("[]\n")
+        fail("no alert codes match. Try zvpg list --alerts.", EXIT_NOT_FOUND)
+    show_alerts(sk, found, fmt.value)
 
 
 @app.command(epilog="""Examples:

@@ -236,3 +236,11 @@ def api_values(term: str) -> tuple[Side, Side] | None:
     if not (status.raw or substatus.raw):
         return None
     return status, substatus
+
+
+def looks_like_alert_code(term: str) -> bool:
+    """Shaped like a ZVM alert's HelpIdentifier (three letters, four digits, any
+    case: "VPG0010", "zvm0003"): `zvpg explain` looks it up among the alert codes
+    (zvpg_cli.knowledge.alerts), not among the statuses. Cheap: no data loaded."""
+    code = term.strip()
+    return len(code) == 7 and code.isascii() and code[:3].isalpha() and code[3:].isdigit()
