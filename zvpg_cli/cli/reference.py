@@ -63,8 +63,7 @@ def explain(
         sk = site_knowledge_or_exit()
         alert = sk.alert(term)
         if alert is None:
-            fail(f"unknown alert code {term.strip().upper()}: not in the Zerto-authored lists zvpg knows "
-                 "(zvpg list --alerts)", EXIT_NOT_FOUND)
+            fail(f"unknown alert code {term.strip().upper()}: see zvpg list --alerts", EXIT_NOT_FOUND)
         from ..output.alerts import show_alert
 
         show_alert(sk, alert, fmt.value)

@@ -36,8 +36,9 @@ def alert_sections(sk: SiteKnowledge, alert: Alert) -> list[Section]:
     return sections
 
 
-def _sources_line(sk: SiteKnowledge) -> str:
-    return "; ".join(f"{k}: {s.name}" for k, s in sk.sources.items() if s.zerto)
+def _sources_line(sk: SiteKnowledge, alerts: list[Alert]) -> str:
+    used = {k for a in alerts for k in a.sources}
+    return "; ".join(f"{k}: {s.name}" for k, s in sk.sources.items() if k in used)
 
 
 def show_alert(sk: SiteKnowledge, alert: Alert, fmt: str) -> None:
@@ -70,7 +71,7 @@ def show_alerts(sk: SiteKnowledge, alerts: list[Alert], fmt: str) -> None:
 
         lines = [f"**{md(title)}**", "", "| " + " | ".join(header) + " |", "|---|---|---|---|"]
         lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
-        write("\n".join(lines) + f"\n\n*{md('Sources: ' + _sources_line(sk))}*\n")
+        write("\n".join(lines) + f"\n\n*{md('Sources: ' + _sources_line(sk, alerts))}*\n")
         return
     from rich import box
     from rich.table import Table
@@ -84,7 +85,7 @@ def show_alerts(sk: SiteKnowledge, alerts: list[Alert], fmt: str) -> None:
     table.add_column("Sources", overflow="fold")
     for row in rows:
         table.add_row(*(t(c) for c in row))
-    emit(table, t("Sources: " + _sources_line(sk), "dim"))
+    emit(table, t("Sources: " + _sources_line(sk, alerts), "dim"))
 
 
 def _dump(value: Any, fmt: str) -> None:
