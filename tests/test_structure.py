@@ -38,6 +38,14 @@ def test_human_path_does_not_import_yaml_or_payload_code() -> None:
         assert heavy not in mods, heavy
 
 
+def test_commands_that_need_no_alert_codes_do_not_load_them() -> None:
+    """The alert codes (data/alerts.yaml) load only for `explain CODE` and `list --alerts`."""
+    for args in (["explain", "Bitmap Syncing", "--json"], ["explain", "Bitmap Syncing"], ["list"],
+                 ["decode", "2", "23"]):
+        assert "zvpg_cli.knowledge.alerts" not in _modules_after(args), args
+    assert "zvpg_cli.knowledge.alerts" in _modules_after(["explain", "VPG0010"])
+
+
 def test_rich_stays_in_the_output_package() -> None:
     """Presentation lives in zvpg_cli/output: no other module imports rich."""
     for path in PACKAGE.rglob("*.py"):
