@@ -13,7 +13,11 @@ describes real ZVMs:
   `client_credentials` and `refresh_token`; API GETs send `Authorization: Bearer`.
 
 Both serve `GET /v1/vpgs`, `/v1/vms` (with the reference's filters, case-insensitive),
-`/v1/vpgs/statuses` and `/v1/vpgs/substatuses`. Where the reference is silent (bodies
+`/v1/vpgs/statuses` and `/v1/vpgs/substatuses`; and for site health `/v1/alerts`,
+`/v1/vras`, `/v1/peersites` and `/v1/localsite`, by default the example payloads of
+tests/fixtures/zerto-site-health.md (section 8), with a few of its filters. `errors`
+gives any endpoint its own error answer (status and body), e.g. an unlicensed ZVM's
+`UNLICENSED` body. Where the reference is silent (bodies
 of error answers, the inner shape of nested objects), the choice made here is minimal
 and marked as ours in a comment: a client must not depend on it.
 
@@ -35,6 +39,7 @@ import argparse
 import base64
 import binascii
 import contextlib
+import copy
 import json
 import random
 import secrets
@@ -77,6 +82,99 @@ SUBSTATUSES: list[str] = [
 #: The reference's other enums ("Other VPG enums"), for the filters that take them.
 PRIORITIES = ["Low", "Medium", "High"]
 SITE_TYPES = ["VCVpg", "VCvApp", "VCDvApp", "AWS", "HyperV"]
+
+# ---- site health: the example payloads of tests/fixtures/zerto-site-health.md, section 8 ----
+# Copied as the reference gives them (its placeholders included: alert ids, Link.type
+# "String content", the peer's HostName, Location and storage values).
+
+#: `GET /v1/alerts`: a local VPG0010 (Error, not dismissed, Windows `/Date(ms)/`) and a
+#: dismissed ZVM0003 from the peer site (`/Date(ms+hhmm)/`).
+EXAMPLE_ALERTS: list[dict[str, Any]] = [
+    {"AffectedVpgs": [{"href": "https://192.168.10.20:9669/v1/vpgs/57f502ff-3c41-4aff-b20a-6638205b73cd",
+                       "identifier": "57f502ff-3c41-4aff-b20a-6638205b73cd", "rel": None, "type": "VpgApi"}],
+     "AffectedZorgs": [], "Description": "VPG target RPO exceeded", "Entity": "Vpg",
+     "HelpIdentifier": "VPG0010", "IsDismissed": False, "Level": "Error",
+     "Link": {"href": "https://192.168.10.20:9669/v1/alerts/alert-0001", "identifier": "alert-0001",
+              "rel": None, "type": "String content"},
+     "Site": {"href": "https://192.168.10.20:9669/v1/localsite",
+              "identifier": "9e09efa0-0d00-46ed-929b-f86273b28205", "rel": None, "type": "LocalSiteApi"},
+     "TurnedOn": "/Date(1531938627284)/"},
+    {"AffectedVpgs": [], "AffectedZorgs": [], "Description": "No connection to site", "Entity": "Zvm",
+     "HelpIdentifier": "ZVM0003", "IsDismissed": True, "Level": "Warning",
+     "Link": {"href": "https://192.168.10.20:9669/v1/alerts/alert-0002", "identifier": "alert-0002",
+              "rel": None, "type": "String content"},
+     "Site": {"href": "https://192.168.10.20:9669/v1/peersites/057cab27-f02a-443a-989d-7f14341fa9c3",
+              "identifier": "057cab27-f02a-443a-989d-7f14341fa9c3", "rel": None, "type": "PeerSiteApi"},
+     "TurnedOn": "/Date(1444792425000+0200)/"},
+]
+#: The first alert's `TurnedOn` in ISO form, the same instant (2018-07-18T18:30:27.284Z):
+#: the reference asks for this variant too (which form an appliance sends is uncertain).
+TURNED_ON_ISO = "2018-07-18T18:30:27.284Z"
+
+#: `GET /v1/vras`: W:Tests/Public/Mocks/GetSingleVra.json as captured (ZVM 7.0). Note the
+#: 64-bit `VraIdentifier` (above 2**53): key VRAs by `VraIdentifierStr`.
+EXAMPLE_VRAS: list[dict[str, Any]] = [
+    {"DatastoreClusterIdentifier": None, "DatastoreClusterName": None,
+     "DatastoreIdentifier": "d4a6a1d5-79e9-4308-990a-7c3e616f0908.datastore-19", "DatastoreName": "datastore1",
+     "HostIdentifier": "d4a6a1d5-79e9-4308-990a-7c3e616f0908.host-15", "HostVersion": "6.7",
+     "IpAddress": "192.168.10.15",
+     "Link": {"href": "https://192.168.10.20:9669/v1/vras/5377857665828093654", "identifier": "5377857665828093654",
+              "rel": None, "type": "VraApi"},
+     "Link_{0}": {"href": "https://192.168.10.20:9669/v1/vras/5377857665828093654", "rel": "self", "type": "VraApi"},
+     "MemoryInGB": 1, "NetworkIdentifier": "d4a6a1d5-79e9-4308-990a-7c3e616f0908.network-22",
+     "NetworkName": "VM Network", "Progress": 0, "ProtectedCounters": {"Vms": 0, "Volumes": 0, "Vpgs": 0},
+     "RecoveryCounters": {"Vms": 0, "Volumes": 0, "Vpgs": 0}, "SelfProtectedVpgs": 0, "Status": 0,
+     "VraAlerts": {"VraAlertsStatus": 0}, "VraGroup": "default_group",
+     "VraIdentifier": 5377857665828093654, "VraIdentifierStr": "5377857665828093654",
+     "VraName": "Z-VRA-ncesx2.nc.lab",
+     "VraNetworkDataApi": {"DefaultGateway": "192.168.10.254", "SubnetMask": "255.255.255.0",
+                           "VraIPAddress": "192.168.10.15", "VraIPConfigurationTypeApi": "Static"},
+     "VraVersion": "7.0"},
+]
+
+#: `GET /v1/peersites`: one paired peer, "WCHL - CA".
+EXAMPLE_PEERSITES: list[dict[str, Any]] = [
+    {"HostName": "String content", "IncomingThroughputInMb": 1.26743233E+15,
+     "Link": {"href": "https://192.168.10.20:9669/v1/peersites/057cab27-f02a-443a-989d-7f14341fa9c3",
+              "identifier": "057cab27-f02a-443a-989d-7f14341fa9c3", "rel": None, "type": "PeerSiteApi"},
+     "Location": "String content", "OutgoingBandWidth": 1.26743233E+15, "PairingStatus": 0,
+     "PeerSiteName": "WCHL - CA", "Port": 9081, "ProvisionedStorage": 0,
+     "SiteIdentifier": "057cab27-f02a-443a-989d-7f14341fa9c3", "SiteType": "VCenter",
+     "UsedStorage": 0, "Version": "7.0.0"},
+]
+
+#: `GET /v1/localsite`: the values the reference gives of W:Tests/Public/Mocks/LocalSiteInfo.json
+#: (section 3; fields whose values it does not give, such as Location and the contacts, left out).
+EXAMPLE_LOCALSITE: dict[str, Any] = {
+    "SiteName": "vSphere-Site01 at Zerto", "SiteIdentifier": "63a62dc2-ef6f-45aa-809f-9dbaeb8c06cf",
+    "SiteType": "VCenter", "Version": "7.0.0", "IpAddress": "192.168.200.1", "IsReplicationToSelfEnabled": True,
+    "BandwidthThrottlingInMBs": -1, "UtcOffsetInMinutes": -240,
+    "Link": {"href": "https://192.168.222.1:7669/v1/localsite", "identifier": "63a62dc2-ef6f-45aa-809f-9dbaeb8c06cf",
+             "rel": None, "type": "LocalSiteApi"},
+}
+
+#: A VPG with `LastTest` and `HistoryStatusApi`: W:Tests/Public/Mocks/VPGInfo.json, trimmed.
+#: Variants: never tested (`"LastTest": None`), a test running (`RUNNING_TEST`).
+EXAMPLE_VPG: dict[str, Any] = {
+    "ActiveProcessesApi": {"RunningFailOverTestApi": None}, "ActualRPO": 6, "ConfiguredRpoSeconds": 300,
+    "FailSafeHistory": {"ActualFailSafeHistory": 60, "ConfiguredFailSafeHistory": 60, "FailSafeDescription": ""},
+    "HistoryStatusApi": {"ActualHistoryInMinutes": 225, "ConfiguredHistoryInMinutes": 60,
+                         "EarliestCheckpoint": {"CheckpointIdentifier": "166834", "Tag": None,
+                                                "TimeStamp": "2019-07-11T13:47:23Z"}},
+    "LastTest": "2019-07-11T16:51:07.022Z", "ServiceProfileIdentifier": None, "Status": 1, "SubStatus": 0,
+    "VmsCount": 4, "VpgIdentifier": "99c460c1-a4ec-48dd-8921-bbcca9cd29b9", "VpgName": "Exchange",
+}
+#: `ActiveProcessesApi.RunningFailOverTestApi` of a VPG under test: the shape of Zerto's XML
+#: examples; `Stage` values are not known ("String content" is the docs' placeholder).
+RUNNING_TEST: dict[str, Any] = {"Stage": "String content"}
+
+#: An unlicensed ZVM's answer (trailing space included). Its HTTP status is not known:
+#: the 403 the tests pair it with is our choice.
+UNLICENSED = b'{"Message":"Valid License is not provided "}'
+#: VRA `Status` names, 0-8 from Zerto's SDK (for the `status` filter of /v1/vras).
+VRA_STATUSES = ["Installed", "UnsupportedEsxVersion", "NotInstalled", "Installing", "Removing",
+                "InstallationError", "HostPasswordChanged", "UpdatingIpSettings", "DuringChangeHost"]
+PAIRING_STATUSES = ["Paired", "Pairing", "Unpaired"]
 
 KEYCLOAK_TOKEN_PATH = "/auth/realms/zerto/protocol/openid-connect/token"
 PUBLIC_CLIENT = "zerto-client"  # the reference: grant_type=password with client_id=zerto-client
@@ -172,6 +270,7 @@ def realistic_vpgs(n: int, seed: int = 0) -> list[dict[str, Any]]:
             "TargetSite": target,
             "OrganizationName": organization,
             "LastTest": _timestamp(rng, 180) if rng.random() < 0.4 else None,
+            "ActiveProcessesApi": {"RunningFailOverTestApi": None},  # no test running (as both VPG mocks)
             # Entities: the protected/recovery site types (reference: 0 VCVpg ... 4 HyperV).
             "Entities": {"Protected": 0, "Recovery": 0, "Source": 0, "Target": 0},
             "Link": _link("vpgs", identifier, "VpgApi"),
@@ -239,6 +338,11 @@ def _get(obj: dict[str, Any], path: str) -> Any:
     return obj
 
 
+def _text(value: Any) -> str:
+    """A field as a filter compares it: None as "", false as "False" (the filter says "false")."""
+    return "" if value is None else str(value)
+
+
 def _apply_filters(items: list[dict[str, Any]], query: dict[str, str],
                    spec: dict[str, tuple[str, list[str] | None]]) -> list[dict[str, Any]]:
     """Keep the items matching every known filter in `query` (names and values compared
@@ -251,7 +355,7 @@ def _apply_filters(items: list[dict[str, Any]], query: dict[str, str],
             code = _enum_value(raw, enum)
             items = [o for o in items if _get(o, field) == code]
         else:
-            items = [o for o in items if str(_get(o, field) or "").casefold() == raw.casefold()]
+            items = [o for o in items if _text(_get(o, field)).casefold() == raw.casefold()]
     return items
 
 
@@ -275,6 +379,23 @@ _VM_FILTERS: dict[str, tuple[str, list[str] | None]] = {
     "organizationname": ("OrganizationName", None),
     "priority": ("Priority", PRIORITIES),
     "vmidentifier": ("VmIdentifier", None),
+}
+
+#: The reference's alert filters (K:zvml/alerts.py) that compare one field; vpgIdentifier,
+#: zorgIdentifier, entity and the dates are not served (ignored, as unknown filters are).
+_ALERT_FILTERS: dict[str, tuple[str, list[str] | None]] = {
+    "helpidentifier": ("HelpIdentifier", None),
+    "level": ("Level", None),
+    "isdismissed": ("IsDismissed", None),  # "true"/"false" against str(bool), without case
+    "siteidentifier": ("Site.identifier", None),
+}
+_VRA_FILTERS: dict[str, tuple[str, list[str] | None]] = {
+    "vraname": ("VraName", None),
+    "status": ("Status", VRA_STATUSES),
+    "vragroup": ("VraGroup", None),
+}
+_PEER_FILTERS: dict[str, tuple[str, list[str] | None]] = {
+    "pairingstatus": ("PairingStatus", PAIRING_STATUSES),
 }
 
 
@@ -479,7 +600,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 200 and zvm.deep_nesting:
             body = b"[" * zvm.deep_nesting + b"]" * zvm.deep_nesting
         if status != 200:
-            self._send(status)
+            self._send(status, body, JSON_TYPE if body else None)
         elif zvm.bad_chunking:
             self._bad_chunks(body)
         elif zvm.drip:
@@ -608,7 +729,9 @@ class FakeZvm:
                  user: str = "monitor", password: str = "pa55-W0rd!x",
                  client_id: str = "zvpg-monitor", client_secret: str = "cl13nt-S3cr3t",
                  tls: bool = True, statuses: list[str] | None = None,
-                 substatuses: list[str] | None = None) -> None:
+                 substatuses: list[str] | None = None, alerts: list[dict[str, Any]] | None = None,
+                 vras: list[dict[str, Any]] | None = None, peersites: list[dict[str, Any]] | None = None,
+                 localsite: dict[str, Any] | None = None) -> None:
         if flavour not in ("windows", "appliance"):
             raise ValueError(f"flavour must be 'windows' or 'appliance', not {flavour!r}")
         self.flavour = flavour
@@ -617,6 +740,10 @@ class FakeZvm:
         self.vms: list[dict[str, Any]] = realistic_vms(self.vpgs) if vms is None else vms
         self.statuses: list[str] = list(STATUSES if statuses is None else statuses)
         self.substatuses: list[str] = list(SUBSTATUSES if substatuses is None else substatuses)
+        self.alerts: list[dict[str, Any]] = copy.deepcopy(EXAMPLE_ALERTS if alerts is None else alerts)
+        self.vras: list[dict[str, Any]] = copy.deepcopy(EXAMPLE_VRAS if vras is None else vras)
+        self.peersites: list[dict[str, Any]] = copy.deepcopy(EXAMPLE_PEERSITES if peersites is None else peersites)
+        self.localsite: dict[str, Any] = copy.deepcopy(EXAMPLE_LOCALSITE if localsite is None else localsite)
         self.user, self.password = user, password
         self.client_id, self.client_secret = client_id, client_secret
         # counters
@@ -634,6 +761,9 @@ class FakeZvm:
         self.redirect_to: str | None = None
         self.unauthorized_forever = False
         self.missing: set[str] = set()  # API paths this ZVM does not have (404), e.g. an older version's
+        #: per API path (lower case, no query): the (status, body) it answers instead, every time,
+        #: e.g. {"/v1/alerts": (403, UNLICENSED), "/v1/vras": (500, b"")}
+        self.errors: dict[str, tuple[int, bytes]] = {}
         self.deep_nesting = 0
         self.bad_chunking: bool | bytes = False
         self.drip = 0.0
@@ -810,6 +940,8 @@ class FakeZvm:
         try:
             if path in self.missing:
                 return 404, b""
+            if path in self.errors:
+                return self.errors[path]
             if path == "/v1/vpgs":
                 data: Any = _apply_filters(self.vpgs, query, _VPG_FILTERS)
             elif path == "/v1/vms":
@@ -818,6 +950,14 @@ class FakeZvm:
                 data = self.statuses
             elif path == "/v1/vpgs/substatuses":
                 data = self.substatuses
+            elif path == "/v1/alerts":
+                data = _apply_filters(self.alerts, query, _ALERT_FILTERS)
+            elif path == "/v1/vras":
+                data = _apply_filters(self.vras, query, _VRA_FILTERS)
+            elif path == "/v1/peersites":
+                data = _apply_filters(self.peersites, query, _PEER_FILTERS)
+            elif path == "/v1/localsite":
+                data = self.localsite
             else:
                 return 404, b""
         except _BadFilter:

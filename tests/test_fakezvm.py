@@ -20,7 +20,22 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import trustme
-from fakezvm import KEYCLOAK_TOKEN_PATH, STATUSES, SUBSTATUSES, FakeZvm, json_bytes, realistic_vms, realistic_vpgs
+from fakezvm import (
+    EXAMPLE_ALERTS,
+    EXAMPLE_PEERSITES,
+    EXAMPLE_VPG,
+    EXAMPLE_VRAS,
+    KEYCLOAK_TOKEN_PATH,
+    RUNNING_TEST,
+    STATUSES,
+    SUBSTATUSES,
+    TURNED_ON_ISO,
+    UNLICENSED,
+    FakeZvm,
+    json_bytes,
+    realistic_vms,
+    realistic_vpgs,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -203,6 +218,94 @@ def test_realistic_payloads() -> None:
     assert len(vms) == sum(v["VmsCount"] for v in vpgs) and all(1 <= v["VmsCount"] <= 4 for v in vpgs)
     assert all("ConfiguredRpoSeconds" not in vm and vm["Volumes"] for vm in vms)
     assert len({vm["VmIdentifier"] for vm in vms}) == len(vms)
+
+
+# ---- site health: alerts, VRAs, peer sites -------------------------------------------
+
+SITE_HEALTH = Path(__file__).resolve().parent / "fixtures" / "zerto-site-health.md"
+
+
+def _reference_example(endpoint: str) -> Any:
+    """The JSON block under the reference's "**`GET <endpoint>`**" example (section 8)."""
+    text = SITE_HEALTH.read_text(encoding="utf-8").split("## 8. Example payloads", 1)[1]
+    block = text.split(f"**`GET {endpoint}`**", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    return json.loads(block)
+
+
+def test_the_site_health_examples_are_the_references() -> None:
+    assert _reference_example("/v1/alerts") == EXAMPLE_ALERTS
+    assert _reference_example("/v1/vras") == EXAMPLE_VRAS
+    assert _reference_example("/v1/peersites") == EXAMPLE_PEERSITES
+    text = SITE_HEALTH.read_text(encoding="utf-8")
+    vpg = json.loads(text.split("**VPG with `LastTest`/`HistoryStatusApi`**", 1)[1]
+                     .split("```json\n", 1)[1].split("```", 1)[0])
+    assert vpg == EXAMPLE_VPG
+    assert UNLICENSED.decode() in text and '"Stage": "String content"' in text
+    assert RUNNING_TEST == {"Stage": "String content"}
+    # the ISO variant is the same instant as /Date(1531938627284)/
+    assert time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1531938627.284)) + ".284Z" == TURNED_ON_ISO
+
+
+@pytest.mark.parametrize("flavour", ["windows", "appliance"])
+def test_both_kinds_serve_alerts_vras_and_peer_sites(zvm_ca: trustme.CA, flavour: str) -> None:
+    with FakeZvm(flavour, ca=zvm_ca) as z:
+        auth = session(z, zvm_ca) if flavour == "windows" else bearer(password_grant(z, zvm_ca))
+        for path, value in (("/v1/alerts", EXAMPLE_ALERTS), ("/v1/vras", EXAMPLE_VRAS),
+                            ("/v1/peersites", EXAMPLE_PEERSITES)):
+            assert call(z, zvm_ca, "GET", path)[0] == 401
+            status, resp, body = call(z, zvm_ca, "GET", path, auth)
+            assert (status, resp.getheader("Content-Type")) == (200, "application/json; charset=utf-8")
+            assert body == json_bytes(value) and json.loads(body) == value
+        _, _, body = call(z, zvm_ca, "GET", "/v1/vras", auth)
+        assert b'"VraIdentifier":5377857665828093654,' in body  # the 64-bit number, as sent
+        status, _, body = call(z, zvm_ca, "GET", "/v1/localsite", auth)
+        assert status == 200 and json.loads(body)["UtcOffsetInMinutes"] == -240
+
+
+def test_site_health_filters(windows_zvm: FakeZvm) -> None:
+    z = windows_zvm
+    codes = lambda q: [a["HelpIdentifier"] for a in json.loads(z.body_of(f"/v1/alerts?{q}"))]  # noqa: E731
+    assert codes("isDismissed=false") == ["VPG0010"] and codes("isDismissed=true") == ["ZVM0003"]
+    assert codes("helpIdentifier=zvm0003") == ["ZVM0003"] and codes("level=error") == ["VPG0010"]
+    assert codes("siteIdentifier=057cab27-f02a-443a-989d-7f14341fa9c3") == ["ZVM0003"]
+    assert json.loads(z.body_of("/v1/vras?status=InstallationError")) == []
+    z.vras[0]["Status"] = 5
+    assert [v["Status"] for v in json.loads(z.body_of("/v1/vras?status=5"))] == [5]
+    assert json.loads(z.body_of("/v1/peersites?pairingStatus=Unpaired")) == []
+    z.peersites[0]["PairingStatus"] = 2
+    assert json.loads(z.body_of("/v1/peersites?pairingStatus=2"))[0]["PeerSiteName"] == "WCHL - CA"
+    with pytest.raises(ValueError):
+        z.body_of("/v1/peersites?pairingStatus=Unpairing")  # claranet's name: no such status
+    assert EXAMPLE_PEERSITES[0]["PairingStatus"] == 0  # the server works on its own copy
+
+
+@pytest.mark.parametrize("flavour", ["windows", "appliance"])
+def test_each_endpoint_can_answer_its_own_error(zvm_ca: trustme.CA, flavour: str) -> None:
+    with FakeZvm(flavour, ca=zvm_ca) as z:
+        auth = session(z, zvm_ca) if flavour == "windows" else bearer(password_grant(z, zvm_ca))
+        z.errors["/v1/alerts"] = (403, UNLICENSED)
+        z.errors["/v1/vras"] = (500, b"")
+        status, resp, body = call(z, zvm_ca, "GET", "/v1/alerts?isDismissed=false", auth)
+        assert (status, body, resp.getheader("Content-Type")) == (403, UNLICENSED, "application/json; charset=utf-8")
+        assert json.loads(body) == {"Message": "Valid License is not provided "}
+        status, resp, body = call(z, zvm_ca, "GET", "/v1/vras", auth)
+        assert (status, body, resp.getheader("Content-Type")) == (500, b"", None)
+        assert call(z, zvm_ca, "GET", "/v1/peersites", auth)[0] == 200
+        assert call(z, zvm_ca, "GET", "/v1/vpgs", auth)[0] == 200
+        del z.errors["/v1/alerts"]
+        assert call(z, zvm_ca, "GET", "/v1/alerts", auth)[0] == 200
+
+
+def test_vpgs_carry_their_last_test_and_a_running_test(windows_zvm: FakeZvm, zvm_ca: trustme.CA) -> None:
+    never = {**EXAMPLE_VPG, "VpgName": "Never", "VpgIdentifier": "v-never", "LastTest": None}
+    running = {**EXAMPLE_VPG, "VpgName": "Running", "VpgIdentifier": "v-running",
+               "ActiveProcessesApi": {"RunningFailOverTestApi": RUNNING_TEST}}
+    with FakeZvm("windows", ca=zvm_ca, vpgs=[EXAMPLE_VPG, never, running]) as z:
+        _, _, body = call(z, zvm_ca, "GET", "/v1/vpgs", session(z, zvm_ca))
+        served = {v["VpgName"]: v for v in json.loads(body)}
+    assert served["Exchange"]["LastTest"] == "2019-07-11T16:51:07.022Z" and served["Never"]["LastTest"] is None
+    assert served["Running"]["ActiveProcessesApi"]["RunningFailOverTestApi"] == {"Stage": "String content"}
+    assert all(v["ActiveProcessesApi"] == {"RunningFailOverTestApi": None} for v in windows_zvm.vpgs)
 
 
 def test_ensure_ascii_off_sends_raw_utf8(windows_zvm: FakeZvm) -> None:

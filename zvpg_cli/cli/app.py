@@ -17,8 +17,8 @@ from .framework import ClickException
 from .help import ZvpgGroup
 
 if TYPE_CHECKING:
-    from ..knowledge.model import KnowledgeBase
     from ..knowledge.alerts import SiteKnowledge
+    from ..knowledge.model import KnowledgeBase
 
 EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 

@@ -168,7 +168,8 @@ def check(doc: Any) -> tuple[dict[str, Any], list[Problem]]:
         note = _text(node, "note", problems, nullable=True)
         sources = _sources(node, known, problems)
         if len(sources) == 1 and not (isinstance(note, str) and f"only {sources[0]}" in note):
-            problems.append(Problem(_line(node, "note"), f"{code}: one source, so its note must say 'only {sources[0]}'"))
+            problems.append(Problem(_line(node, "note"),
+                                    f"{code}: one source, so its note must say 'only {sources[0]}'"))
         remarks = []
         for r in node.get("remarks") or []:
             if not isinstance(r, Map) or r.get("source") not in known or r.get("kind") not in REMARK_KINDS \
@@ -177,7 +178,7 @@ def check(doc: Any) -> tuple[dict[str, Any], list[Problem]]:
                                         f"a remark needs a known source, a kind ({', '.join(REMARK_KINDS)}) and text"))
                 continue
             remarks.append(Remark(r["source"], r["kind"], r["text"]))
-        if len(problems) == before:
+        if len(problems) == before and isinstance(code, str):
             alerts.append(Alert(code, title, level, alarm, sources, note, tuple(remarks)))
     out["alerts"] = tuple(alerts)
     for table in CODE_TABLES:
