@@ -109,7 +109,8 @@ def _run(nagios: bool) -> None:
     from ..base.writer import hold_errors
 
     hold_errors(nagios)  # under --nagios, warnings join the plugin output: nothing on stderr
-    if sys.argv[-1] in ("--show-completion", "--install-completion"):  # Click would not name the shells
+    if sys.argv[-1] in ("--show-completion", "--install-completion") and "--" not in sys.argv[1:-1]:
+        # Click would not name the shells (after "--" it is an argument: `zvpg explain -- --show-completion`)
         _fail(nagios, f"{sys.argv[-1]} needs a shell: bash, zsh or fish (e.g. zvpg {sys.argv[-1]} bash)", EXIT_USAGE)
     try:
         if nagios:
