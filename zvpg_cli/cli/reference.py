@@ -46,14 +46,15 @@ if TYPE_CHECKING:
 def explain(
     term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
                                "unambiguous prefix; or 'STATUS / SUBSTATUS' as triage prints it "
-                               "(none: no substatus), or two API codes.", autocompletion=complete_term),
+                               "(none: no substatus), or two API codes; or a ZVM alert code (HelpIdentifier: VPG0010).",
+                               autocompletion=complete_term),
     fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
     evidence: bool = typer.Option(False, "--evidence", "-e",
                                   help="Show the documentation sentences each fact rests on."),
     data: str | None = data_option(),
 ) -> None:
-    """Explain one status or substatus: meaning, failover, what to do, full description."""
+    """Explain one status or substatus: meaning, failover, what to do, full description; or an alert code."""
     use_data(data)
     fmt = pick_format(fmt, json_flag)
     from ..base.writer import write

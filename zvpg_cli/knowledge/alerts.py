@@ -18,9 +18,9 @@ from .kbyaml import Map, Problem, parse_file, quote
 
 #: The alarm-row severities the reference's table gives (E, W, E/W).
 LEVELS = ("Error", "Warning", "Error / Warning")
-#: What a remark is: what a peer tool does, the reference's own inference, or an
-#: unattributed source's disagreement.
-REMARK_KINDS = ("peer", "inference", "uncertain")
+#: What a remark is: what a peer tool does, a related fact, the reference's own
+#: inference, or an unattributed source's disagreement.
+REMARK_KINDS = ("peer", "related", "inference", "uncertain")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from ..knowledge.alerts import Alert, SiteKnowledge, alert_dict, source_text
 from .views import Section
 
 #: Whose words each kind of remark is.
-_REMARK_LABEL = {"peer": "What others do", "inference": "Inference", "uncertain": "Uncertain"}
+_REMARK_LABEL = {"peer": "What others do", "related": "Related", "inference": "Inference", "uncertain": "Uncertain"}
 
 
 def alert_sections(sk: SiteKnowledge, alert: Alert) -> list[Section]:
