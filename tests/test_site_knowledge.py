@@ -135,6 +135,16 @@ def test_a_broken_file_is_refused_with_its_line(tmp_path: Path, old: str, new: s
         alerts.load(str(path))
 
 
+def test_validate_checks_the_alerts_file(cli: Any, tmp_path: Path) -> None:
+    r = cli("validate", str(ROOT / "data" / "alerts.yaml"))
+    assert r.exit_code == 0 and r.stdout.endswith("alerts.yaml: valid\n")
+    bad = tmp_path / "alerts.yaml"
+    bad.write_text((ROOT / "data" / "alerts.yaml").read_text(encoding="utf-8")
+                   .replace('sources: [CL, LM], uncertain: true', 'sources: [], uncertain: true'), encoding="utf-8")
+    r = cli("validate", str(bad))
+    assert r.exit_code == 2 and re.search(r"alerts\.yaml:\d+: sources must be a non-empty list", r.stderr), r.stderr
+
+
 def test_the_file_ships_in_the_wheel() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     included = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]

@@ -335,6 +335,7 @@ def _decode_and_show(kb: "KnowledgeBase", status: str, substatus: str | None, fm
 @app.command(epilog="""Examples:
   zvpg validate                     # the knowledge base in use
   zvpg validate my-statuses.yaml
+  zvpg validate data/alerts.yaml    # the alert codes
   ZVPG_DATA=my-statuses.yaml zvpg explain Error""")
 def validate(
     path: str | None = typer.Argument(None, metavar="FILE",
@@ -344,11 +345,14 @@ def validate(
     """Check a knowledge-base file against the schema and list every problem."""
     use_data(data)
     from ..base.writer import error, write
+    from ..knowledge.alerts import check_if_alerts_file
     from ..knowledge.kb import resolve_path
     from ..knowledge.schema import check_file
 
     target = path or resolve_path(state["data"])
-    problems = check_file(target)
+    problems = check_if_alerts_file(target)
+    if problems is None:  # not data/alerts.yaml: a knowledge base of statuses
+        problems = check_file(target)
     if not problems:
         write(f"{target}: valid\n")
         return

@@ -207,6 +207,15 @@ def check_file(path: str) -> list[Problem]:
     return problems or check(doc)[1]
 
 
+def check_if_alerts_file(path: str) -> list[Problem] | None:
+    """`check_file` for a file with a top-level `alerts` key (`zvpg validate
+    data/alerts.yaml`); None for any other file (a statuses knowledge base)."""
+    doc, problems = parse_file(path)
+    if problems or not isinstance(doc, Map) or "alerts" not in doc:
+        return None
+    return check(doc)[1]
+
+
 @functools.cache
 def load(path: str | None = None) -> SiteKnowledge:
     """The site knowledge in `path` (default: the packaged file). Raises
