@@ -314,6 +314,90 @@ def realistic_vms(vpgs: list[dict[str, Any]], seed: int = 0) -> list[dict[str, A
     return out
 
 
+#: Alerts `realistic_alerts` deals: (HelpIdentifier, D's title, Level, Entity). Codes,
+#: titles and levels from the reference's table (a code whose alarm row says "Error /
+#: Warning" gets either); Entity names are K's enum (uncertain in the reference), and
+#: ZVM0006, whose row gives no level, is sent as Warning: both our choice.
+_ALERT_MIX: list[tuple[str, str, str, str]] = [
+    ("VPG0009", "VPG target RPO exceeded", "Warning", "Vpg"),
+    ("VPG0010", "VPG target RPO exceeded", "Error", "Vpg"),
+    ("VPG0003", "VPG has low journal history", "Warning", "Vpg"),
+    ("VPG0004", "VPG has low journal history", "Error", "Vpg"),
+    ("VPG0011", "VPG test overdue", "Warning", "Vpg"),
+    ("VRA0028", "VRA powered off", "Error", "Vra"),
+    ("VRA0039", "Journal reached configured limit", "Warning", "Vra"),
+    ("ZVM0002", "No connection to VRA", "Error", "Zvm"),
+    ("ZVM0003", "No connection to site", "Error", "Zvm"),
+    ("STR0004", "Datastore low in space", "Warning", "Storage"),
+    ("ZVM0006", "Upgrade available", "Warning", "Zvm"),
+]
+_BASE_MS = 1_718_000_000_000  # the fixed reference moment of realistic_vpgs, in ms
+
+
+def realistic_alerts(n: int, vpgs: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """`n` `/v1/alerts` objects shaped as the reference's example (deterministic for a
+    seed): VPG alerts name one of `vpgs` in AffectedVpgs; one in ten is dismissed, one
+    in eight comes from the peer site; TurnedOn in Windows `/Date(ms)/` form."""
+    rng = random.Random(f"alerts-{seed}")
+    local, peer = _uuid(rng), _uuid(rng)
+    out = []
+    for i in range(n):
+        code, title, level, entity = _ALERT_MIX[i % len(_ALERT_MIX)]
+        vpg = vpgs[rng.randrange(len(vpgs))] if vpgs and entity == "Vpg" else None
+        remote = rng.random() < 0.125
+        site_id = peer if remote else local
+        out.append({
+            "AffectedVpgs": [] if vpg is None else [{
+                "href": f"https://zvm.example:9669/v1/vpgs/{vpg['VpgIdentifier']}",
+                "identifier": vpg["VpgIdentifier"], "rel": None, "type": "VpgApi"}],
+            "AffectedZorgs": [], "Description": title, "Entity": entity, "HelpIdentifier": code,
+            "IsDismissed": rng.random() < 0.1, "Level": level,
+            "Link": {"href": f"https://zvm.example:9669/v1/alerts/alert-{i + 1:04d}",
+                     "identifier": f"alert-{i + 1:04d}", "rel": None, "type": "String content"},
+            "Site": {"href": f"https://zvm.example:9669/v1/{'peersites/' + peer if remote else 'localsite'}",
+                     "identifier": site_id, "rel": None, "type": "PeerSiteApi" if remote else "LocalSiteApi"},
+            "TurnedOn": f"/Date({_BASE_MS - rng.randrange(30 * 86_400_000)})/",
+        })
+    return out
+
+
+def realistic_vras(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`n` `/v1/vras` objects shaped as GetSingleVra.json, with 64-bit identifiers; one
+    in twenty in Status 5 (InstallationError), the rest Installed."""
+    rng = random.Random(f"vras-{seed}")
+    vcenter = _uuid(rng)
+    out = []
+    for i in range(n):
+        vra = copy.deepcopy(EXAMPLE_VRAS[0])
+        number = rng.randrange(2**62, 2**63)  # above 2**53, as the captured one
+        host = f"esx{i + 1:03d}.example"
+        vra.update({
+            "HostIdentifier": f"{vcenter}.host-{100 + i}", "IpAddress": f"10.0.{i // 250}.{i % 250 + 1}",
+            "Link": {**vra["Link"], "href": f"https://zvm.example:9669/v1/vras/{number}", "identifier": str(number)},
+            "Link_{0}": {**vra["Link_{0}"], "href": f"https://zvm.example:9669/v1/vras/{number}"},
+            "ProtectedCounters": {"Vms": rng.randrange(0, 20), "Volumes": rng.randrange(0, 40),
+                                  "Vpgs": rng.randrange(0, 8)},
+            "Status": 5 if i % 20 == 19 else 0,
+            "VraIdentifier": number, "VraIdentifierStr": str(number), "VraName": f"Z-VRA-{host}",
+        })
+        out.append(vra)
+    return out
+
+
+def realistic_peersites(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`n` `/v1/peersites` objects shaped as the reference's example, all Paired."""
+    rng = random.Random(f"peers-{seed}")
+    out = []
+    for i in range(n):
+        site_id = _uuid(rng)
+        peer = copy.deepcopy(EXAMPLE_PEERSITES[0])
+        peer.update({"Link": {**peer["Link"], "href": f"https://zvm.example:9669/v1/peersites/{site_id}",
+                              "identifier": site_id},
+                     "PeerSiteName": f"DR-Site-{i + 1:02d}", "SiteIdentifier": site_id})
+        out.append(peer)
+    return out
+
+
 # ---- the filters ----------------------------------------------------------------------
 
 class _BadFilter(ValueError):
@@ -1001,6 +1085,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latencies", default=None, metavar="S,S,...",
                         help="each server's own latency, in order (the last one for the servers after it)")
     parser.add_argument("--vpgs", type=int, default=12, help="VPGs per server")
+    parser.add_argument("--alerts", type=int, default=None,
+                        help="realistic alerts per server instead of the reference's two examples")
+    parser.add_argument("--vras", type=int, default=None, help="realistic VRAs per server")
+    parser.add_argument("--peers", type=int, default=None, help="realistic peer sites per server")
     parser.add_argument("--ca-dir", required=True, help="folder to write the CA certificate (ca.pem) into")
     parser.add_argument("--no-tls", action="store_true", help="plain http://")
     args = parser.parse_args(argv)
@@ -1019,7 +1107,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for i in range(args.count):
             vpgs = realistic_vpgs(args.vpgs, seed=i)
-            zvm = FakeZvm(args.flavour, ca=ca, vpgs=vpgs, vms=realistic_vms(vpgs, seed=i), tls=not args.no_tls)
+            zvm = FakeZvm(args.flavour, ca=ca, vpgs=vpgs, vms=realistic_vms(vpgs, seed=i), tls=not args.no_tls,
+                          alerts=None if args.alerts is None else realistic_alerts(args.alerts, vpgs, seed=i),
+                          vras=None if args.vras is None else realistic_vras(args.vras, seed=i),
+                          peersites=None if args.peers is None else realistic_peersites(args.peers, seed=i))
             zvm.latency = latencies[min(i, len(latencies) - 1)]
             servers.append(zvm.start())
             print(zvm.url)

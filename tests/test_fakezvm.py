@@ -33,8 +33,11 @@ from fakezvm import (
     UNLICENSED,
     FakeZvm,
     json_bytes,
+    realistic_alerts,
+    realistic_peersites,
     realistic_vms,
     realistic_vpgs,
+    realistic_vras,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -308,6 +311,31 @@ def test_vpgs_carry_their_last_test_and_a_running_test(windows_zvm: FakeZvm, zvm
     assert all(v["ActiveProcessesApi"] == {"RunningFailOverTestApi": None} for v in windows_zvm.vpgs)
 
 
+def test_realistic_site_health_payloads_are_shaped_as_the_examples() -> None:
+    from zvpg_cli.knowledge.alerts import load
+
+    vpgs = realistic_vpgs(50)
+    alerts = realistic_alerts(500, vpgs)
+    assert alerts == realistic_alerts(500, vpgs) != realistic_alerts(500, vpgs, seed=1)
+    assert all(a.keys() == EXAMPLE_ALERTS[0].keys() for a in alerts)
+    known = load()
+    for a in alerts:  # every code, title and level is one the reference's table gives
+        entry = known.alert(a["HelpIdentifier"])
+        assert entry is not None and a["Description"] == entry.title
+        assert a["Level"] in (entry.level or "Warning").split(" / ")
+    ids = {v["VpgIdentifier"] for v in vpgs}
+    assert all(link["identifier"] in ids for a in alerts for link in a["AffectedVpgs"])
+    assert any(a["IsDismissed"] for a in alerts) and any(a["Site"]["type"] == "PeerSiteApi" for a in alerts)
+    assert len({a["Link"]["identifier"] for a in alerts}) == 500
+    vras = realistic_vras(200)
+    assert all(v.keys() == EXAMPLE_VRAS[0].keys() for v in vras)
+    assert all(v["VraIdentifierStr"] == str(v["VraIdentifier"]) and v["VraIdentifier"] > 2**53 for v in vras)
+    assert len({v["VraIdentifierStr"] for v in vras}) == 200 and {v["Status"] for v in vras} == {0, 5}
+    peers = realistic_peersites(10)
+    assert all(p.keys() == EXAMPLE_PEERSITES[0].keys() and p["PairingStatus"] == 0 for p in peers)
+    assert len({p["PeerSiteName"] for p in peers}) == 10
+
+
 def test_ensure_ascii_off_sends_raw_utf8(windows_zvm: FakeZvm) -> None:
     windows_zvm.ensure_ascii = False
     body = windows_zvm.body_of("/v1/vpgs")
@@ -435,7 +463,8 @@ def test_script_mode(tmp_path: Path, ending: str) -> None:
         pytest.skip("SIGTERM is POSIX")
     script = Path(__file__).with_name("fakezvm.py")
     proc = subprocess.Popen([sys.executable, str(script), "--flavour", "windows", "--count", "2", "--vpgs", "3",
-                             "--latency", "0.05", "--ca-dir", str(tmp_path)],
+                             "--alerts", "5", "--vras", "4", "--peers", "2", "--latency", "0.05",
+                             "--ca-dir", str(tmp_path)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     timer = threading.Timer(10, proc.kill)
     timer.start()
@@ -449,8 +478,9 @@ def test_script_mode(tmp_path: Path, ending: str) -> None:
         conn.request("POST", "/v1/session/add", headers={"Authorization": BASIC})
         resp = conn.getresponse()
         resp.read()
-        conn.request("GET", "/v1/vpgs", headers={"x-zerto-session": resp.getheader("x-zerto-session") or ""})
-        assert len(json.loads(conn.getresponse().read())) == 3
+        for path, count in (("/v1/vpgs", 3), ("/v1/alerts", 5), ("/v1/vras", 4), ("/v1/peersites", 2)):
+            conn.request("GET", path, headers={"x-zerto-session": resp.getheader("x-zerto-session") or ""})
+            assert len(json.loads(conn.getresponse().read())) == count, path
         conn.close()
         if ending == "stdin":
             proc.stdin.close()
