@@ -251,7 +251,8 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
-    from ..triage.report import Options, report
+    from ..triage.report import Options
+    from ..triage.report import run as run_triage
     from ..triage.rows import parse_thresholds
 
     use_data(data)
@@ -274,11 +275,12 @@ def triage(
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
-    # a monitoring file says a ZVM is down (site_up 0, a fresh run time) rather than go stale
+    # one unreadable site fails as many do, in every format: a report that names it (a monitoring
+    # file says the ZVM is down, site_up 0, a fresh run time, rather than go stale)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
-                       keep_failures=chosen in (TriageFormat.prometheus, TriageFormat.checkmk))
+                       keep_failures=True)
     try:
-        result = report(kb, reads, options)
+        result = run_triage(kb, reads, options)
     except Exception as exc:
         from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
 

@@ -22,6 +22,16 @@ class Read(NamedTuple):
     url: str | None = None
     error: str | None = None  # one line, when it could not be read
 
+
+class SiteOutcome(NamedTuple):
+    """How reading one site went: `error` is one line, None when it was read;
+    `objects`: how many it answered."""
+
+    name: str
+    url: str
+    error: str | None
+    objects: int = 0
+
 #: Input is read in pieces of this size: memory grows with what arrives, never
 #: with the --max-bytes limit, and the first piece shows whether it can be JSON.
 CHUNK = 1 << 20

@@ -231,6 +231,8 @@ class Row(NamedTuple):
     severity: Severity
     reasons: tuple[str, ...]
     failover: Failover
+    #: the RPO thresholds it was judged by (--rpo-warning/--rpo-critical): see `rpo_limits`
+    thresholds: Thresholds = NO_THRESHOLDS
     #: how long it has been in its state (zvpg_cli.triage.timing.Timed), with --state
     timed: Any = None
 
@@ -264,6 +266,17 @@ class Row(NamedTuple):
                 "recovery_condition": None if self.failover.condition is None else DOCUMENTATION,
                 "protection_halted": None if v.protection_halted is None else DOCUMENTATION,
                 "grace_until": ZVPG if t is not None and t.grace_until is not None else None}
+
+    @property
+    def rpo_limits(self) -> tuple[float | None, float | None]:
+        """The RPO (seconds) above which this row is a warning, and critical, as
+        it was judged and as performance data shows them: --rpo-warning (or,
+        where the status claims the RPO SLA is met, ConfiguredRpoSeconds) and
+        --rpo-critical."""
+        c, t = self.configured_rpo, self.thresholds
+        warn = t.warning.limit(c) if t.warning else (c if c and c > 0 and self.verdict.rpo_sla_met else None)
+        crit = t.critical.limit(c) if t.critical else None
+        return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
 
     @property
     def rpo_text(self) -> str:
@@ -326,7 +339,7 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
                     raised[memo] = found
             severity, reasons = found
         add(make(Row, (index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured,
-                       progress, verdict, severity, reasons, failover, None)))
+                       progress, verdict, severity, reasons, failover, thresholds, None)))
     return out
 
 
@@ -351,17 +364,6 @@ def _rpo_rules(verdict: Verdict, actual: float, configured: float | None,
     if severity is verdict.severity and len(reasons) == len(verdict.reasons):
         return verdict.severity, verdict.reasons
     return severity, tuple(reasons)
-
-
-def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | None]:
-    """The RPO (seconds) above which `row` is a warning, and critical, as
-    performance data shows them: --rpo-warning (or, where the status claims the
-    RPO SLA is met, ConfiguredRpoSeconds) and --rpo-critical."""
-    c = row.configured_rpo
-    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and c > 0 and row.verdict.rpo_sla_met
-                                                                   else None)
-    crit = thresholds.critical.limit(c) if thresholds.critical else None
-    return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
 
 
 def threshold_text(t: Threshold, configured: float | None) -> str:
