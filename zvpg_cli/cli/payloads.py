@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 from .zvm import Connection, one_site, watching, with_connection
 
@@ -19,7 +20,7 @@ class PayloadFormat(str, Enum):
     csv = "csv"
 
 
-MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
+MAX_BYTES_HELP = f"Refuse input larger than BYTES (default: {DEFAULT_MAX_BYTES_TEXT})."
 FILE_HELP = "A JSON array of API objects, or one object; - or none: stdin."
 
 
@@ -35,7 +36,7 @@ def exclude_option() -> Any:
 
 
 def max_bytes_option() -> Any:
-    return typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+    return typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                         help=MAX_BYTES_HELP)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import typer
 
+from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 
 if TYPE_CHECKING:
@@ -289,8 +290,8 @@ def fetch(
     vpg: str | None = typer.Option(
         None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
         "the ZVM compares without case)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP.format("512 MiB")),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP.format(DEFAULT_MAX_BYTES_TEXT)),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
