@@ -46,7 +46,7 @@ def _reader(fields: tuple[str, ...], each: bool = False) -> Any:
     """A function of a payload head (`payload.Payload.heads`) that gives each
     of `fields` (keys of `payload.SPELLINGS`) in the first spelling that is
     not None, as a tuple; with `each`, a function of all the heads that
-    yields each head and its fields. Written from SPELLINGS, the one list of
+    yields each head's index, the head and its fields. Written from SPELLINGS, the one list of
     spellings, once at import: the same conditional expressions a person
     would write, so a row costs no more than when they were written by hand."""
     def first(names: tuple[str, ...]) -> str:
@@ -57,7 +57,7 @@ def _reader(fields: tuple[str, ...], each: bool = False) -> Any:
         return expr
 
     values = ", ".join(first(SPELLINGS[f]) for f in fields)
-    source = (f"def read(heads):\n    return ((d, {values}) for d in heads)\n" if each
+    source = (f"def read(heads):\n    return ((i, d, {values}) for i, d in enumerate(heads))\n" if each
               else f"def read(d):\n    return ({values},)\n")
     scope: dict[str, Any] = {}
     exec(compile(source, f"<spellings of {', '.join(fields)}>", "exec"), scope)
@@ -330,7 +330,7 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
     make = tuple.__new__  # Row(...) without the generated __new__'s argument handling
     read, plain = _IDENTITY, _PLAIN
     # every spelling, first found wins (payload.SPELLINGS)
-    for index, (d, vpg_name, vpg_id, vm_name, vm_id, actual, configured, progress) in enumerate(read(payload.heads)):
+    for index, d, vpg_name, vpg_id, vm_name, vm_id, actual, configured, progress in read(payload.heads):
         key = (d.Status, d.SubStatus) if fast else pair_key(d)
         verdict = verdicts.get(key)
         if verdict is None:
