@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.sources.payload import parse
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.report import Options
+from zvpg_cli.triage.report import run as run_triage
 
 MATCHES = ["Not Meeting SLA / Delta Syncing", "Initial Sync", "History Not Meeting SLA", "Meeting SLA"]
 
@@ -90,10 +91,10 @@ def main() -> None:
         print(f"  with {args.rules:,} {kind}-scoped rules         {b * 1000:8.1f} ms   ({b / a:.2f}x)")
         for _ in range(args.repeat):
             start = time.perf_counter()
-            plain = report(kb, [Read(data)], Options())
+            plain = run_triage(kb, [Read(data)], Options())
             without.append(time.perf_counter() - start)
             start = time.perf_counter()
-            tuned = report(kb, [Read(data)], Options(policy=path))
+            tuned = run_triage(kb, [Read(data)], Options(policy=path))
             with_policy.append(time.perf_counter() - start)
     a, b = statistics.median(without), statistics.median(with_policy)
     print(f"the same in one process (triage.report, no start-up), medians of {args.repeat}:")

@@ -211,7 +211,8 @@ def test_round_trip_property(objs: list[dict[str, Any]], indent: bool) -> None:
         def flush(self) -> None:
             pass
 
-    if objs and not any("Status" in o or o.get("VpgName") is not None or o.get("VmName") is not None for o in objs):
+    if objs and not any("Status" in o or any(o.get(n) is not None for n in ("VpgName", "vpgName", "VmName", "vmName"))
+                        for o in objs):  # (every spelling of a name: payload.SPELLINGS)
         # neither a Status nor a name anywhere: data of another endpoint, refused
         with pytest.raises(PayloadError, match="does not look like VPG or VM data"):
             parse(text.encode())

@@ -23,7 +23,8 @@ from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.knowledge.model import Severity
 from zvpg_cli.sources.payload import parse
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.report import Options
+from zvpg_cli.triage.report import run as run_triage
 from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 T0 = 1_796_000_000.0
@@ -44,7 +45,7 @@ def vpg(status: int, sub: int, actual: float = 5, configured: float = 300, progr
 
 def at(db: Path, seconds: float, objs: list[dict[str, Any]], **options: Any) -> Any:
     payload = parse(json.dumps(objs).encode())
-    return report(load_kb(), [Read(payload)], Options(state=str(db), now=T0 + seconds, **options))
+    return run_triage(load_kb(), [Read(payload)], Options(state=str(db), now=T0 + seconds, **options))
 
 
 def one(db: Path, seconds: float, o: dict[str, Any], **options: Any) -> Any:

@@ -27,7 +27,8 @@ from zvpg_cli.knowledge.model import KnowledgeBase
 from zvpg_cli.output.nagios import nagios
 from zvpg_cli.output.report import hint
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.report import Options
+from zvpg_cli.triage.report import run as run_triage
 
 pytest_plugins = ["fakezvm"]
 
@@ -82,7 +83,7 @@ def test_plugin_output_stays_within_max_output_and_every_datum_parses(vpgs: list
     kb = the_kb()
     objects = [{"VpgName": n, "VpgIdentifier": f"id-{i}", "Status": s, "SubStatus": ss, "ActualRPO": rpo,
                 "ConfiguredRpoSeconds": 300} for i, (n, (s, ss), rpo) in enumerate(vpgs)]
-    result = report(kb, [Read(payload(kb, objects))])
+    result = run_triage(kb, [Read(payload(kb, objects))])
     text, code = nagios(result, max_output, ["zvpg: warning: a note held back from stderr"])
     assert len(text.encode("utf-8")) <= max_output
     data = check_grammar(text)
@@ -127,7 +128,8 @@ def test_nagios_unknown_writes_nothing_on_stderr(tmp_path: Path) -> None:
                  "--insecure", "--timeout", "2", env={"ZVPG_PASSWORD": "x", "ZVPG_CACHE_DIR": str(tmp_path)})
     assert p.returncode == 3 and p.stderr == b""
     first, _, rest = p.stdout.decode().partition("\n")
-    assert first.startswith("ZVPG UNKNOWN - cannot read 127.0.0.1:")
+    assert first.startswith("ZVPG UNKNOWN - no site could be read; 1 of 1 sites unreadable (127.0.0.1:")
+    assert first.endswith(" sites=1 sites_failed=1")  # the report, as for several sites
     assert "TLS certificate verification is off" in rest
 
 
@@ -141,10 +143,10 @@ def test_other_formats_still_warn_on_stderr(windows_zvm: FakeZvm) -> None:
 
 def test_an_empty_site_among_several_is_unknown_and_named(kb: KnowledgeBase) -> None:
     reads = [Read(payload(kb, site_vpgs()[:1]), "nyc", "https://nyc"), Read(payload(kb, []), "lon", "https://lon")]
-    result = report(kb, reads, Options(exclude=("Dev-*", "Test-*")))
+    result = run_triage(kb, reads, Options(exclude=("Dev-*", "Test-*")))
     assert result.summary.state.name == "UNKNOWN"
     assert result.summary.problem == "site lon answered no VPGs (--allow-empty: that is fine)"
-    ok = report(kb, reads, Options(exclude=("Dev-*",), allow_empty=True))
+    ok = run_triage(kb, reads, Options(exclude=("Dev-*",), allow_empty=True))
     assert ok.summary.state.name == "OK" and ok.summary.problem is None
 
 
@@ -152,7 +154,7 @@ def test_checkmk_says_an_empty_site_is_unknown(kb: KnowledgeBase) -> None:
     from zvpg_cli.output.checkmk import checkmk
 
     reads = [Read(payload(kb, site_vpgs()[:1]), "nyc", "https://nyc"), Read(payload(kb, []), "lon", "https://lon")]
-    lines = "".join(checkmk(report(kb, reads))).splitlines()
+    lines = "".join(checkmk(run_triage(kb, reads))).splitlines()
     assert '3 "Zerto site lon" - answered no VPGs' in lines
     assert '0 "Zerto site nyc" - read: 1 objects' in lines
 
@@ -213,7 +215,7 @@ def test_every_hint_zvpg_prints_runs(cli: Any, kb: KnowledgeBase, tmp_path: Path
 
 
 def test_the_hint_of_each_row_names_its_state(kb: KnowledgeBase) -> None:
-    result = report(kb, [Read(payload(kb, every_state(kb)))])
+    result = run_triage(kb, [Read(payload(kb, every_state(kb)))])
     by_name = {r.name: hint(r) for r in result.rows}
     assert by_name["v1"] == 'zvpg explain "Meeting SLA"'
     assert by_name[f"v{len(by_name) - 1}"] == 'zvpg explain "Meeting SLA"'  # SubStatus missing: the status alone

@@ -23,11 +23,12 @@ from zvpg_cli.output.checkmk import checkmk
 from zvpg_cli.output.prometheus import prometheus
 from zvpg_cli.sources.payload import PayloadError, parse
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Report, report
+from zvpg_cli.triage.report import Report
+from zvpg_cli.triage.report import run as run_triage
 
 
 def judged(payload: list[dict[str, Any]]) -> Report:
-    return report(load_kb(), [Read(parse(json.dumps(payload).encode()))])
+    return run_triage(load_kb(), [Read(parse(json.dumps(payload).encode()))])
 
 PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
 VMS = PAYLOADS / "vms.json"

@@ -363,14 +363,15 @@ def test_triage_json_in_chunks_is_one_valid_document(objs: list[dict[str, Any]],
     from zvpg_cli.output.report import json_chunks
     from zvpg_cli.sources.payload import PayloadError, parse
     from zvpg_cli.sources.read import Read
-    from zvpg_cli.triage.report import Options, report
+    from zvpg_cli.triage.report import Options
+    from zvpg_cli.triage.report import run as run_triage
     from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
     try:
         payload = parse(json.dumps(objs).encode())
     except PayloadError:
         return
-    r = report(load_kb(), [Read(payload)], Options(thresholds=Thresholds(warning and parse_threshold(warning))))
+    r = run_triage(load_kb(), [Read(payload)], Options(thresholds=Thresholds(warning and parse_threshold(warning))))
     whole = b"".join(json_chunks(r))
     assert b"".join(json_chunks(r, per_chunk=chunk)) == whole
     data = json.loads(whole)

@@ -29,7 +29,8 @@ from zvpg_cli.knowledge.model import Severity
 from zvpg_cli.sources.payload import parse
 from zvpg_cli.sources.read import Read
 from zvpg_cli.triage import state
-from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.report import Options
+from zvpg_cli.triage.report import run as run_triage
 from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 T0 = 1_796_000_000.0
@@ -38,7 +39,7 @@ MIN, HOUR = 60, 3600
 
 def judge(db: Path, seconds: float, *reads: tuple[str | None, list[dict[str, Any]]], **options: Any) -> Any:
     sources = [Read(parse(json.dumps(objs).encode()), site, site and f"https://{site}:9669") for site, objs in reads]
-    return report(load_kb(), sources, Options(state=str(db), now=T0 + seconds, **options))
+    return run_triage(load_kb(), sources, Options(state=str(db), now=T0 + seconds, **options))
 
 
 def cli_at(when: str, payload: Path, db: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -170,7 +171,7 @@ def _policy(tmp_path: Path, text: str) -> str:
 def test_a_policy_never_lowers_a_threshold_breach_nor_an_unknown_code(tmp_path: Path, run: Any) -> None:
     policy = _policy(tmp_path, '[[rule]]\nmatch = "Meeting SLA"\nseverity = "ok"\n')
     payload = parse(json.dumps([vpg(1, 0, 7200, name="X"), vpg(1, 99, name="Y"), vpg(1, 0, name="Z")]).encode())
-    r = report(load_kb(), [Read(payload)], Options(policy=policy, thresholds=Thresholds(
+    r = run_triage(load_kb(), [Read(payload)], Options(policy=policy, thresholds=Thresholds(
         None, parse_threshold("15m"))))
     assert [row.severity for row in r.rows] == [Severity.CRITICAL, Severity.WARNING, Severity.OK]
     p = run("triage", "--nagios", "--policy", policy, "--rpo-critical", "15m",

@@ -21,7 +21,8 @@ from zvpg_cli.output.nagios import nagios
 from zvpg_cli.output.prometheus import prometheus
 from zvpg_cli.sources.payload import parse
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Options, Report, report
+from zvpg_cli.triage.report import Options, Report
+from zvpg_cli.triage.report import run as run_triage
 from zvpg_cli.triage.rows import Thresholds, parse_threshold
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vpgs.json"
@@ -34,7 +35,7 @@ def vpg(name: str, status: Any, sub: Any = 0, actual: Any = 10, conf: Any = 300,
 
 
 def judge(objs: list[dict[str, Any]], **options: Any) -> Report:
-    return report(load_kb(), [Read(parse(json.dumps(objs).encode()))], Options(**options))
+    return run_triage(load_kb(), [Read(parse(json.dumps(objs).encode()))], Options(**options))
 
 
 def severities(r: Report) -> dict[str, str]:
@@ -282,11 +283,11 @@ def test_output_file_is_written_atomically(run: Any, tmp_path: Path) -> None:
 def test_many_unreadable_sites_stay_within_the_bound_and_are_never_ok() -> None:
     reads = [Read(None, f"site-{i}", f"https://zvm{i}:9669", "cannot connect: Connection refused")
              for i in range(10_000)]
-    r = report(load_kb(), reads)
+    r = run_triage(load_kb(), reads)
     text, code = nagios(r)
     assert code == 3 and len(text.encode()) <= 8192
     state, perf = check_nagios(text)
     assert state == "UNKNOWN" and perf["sites_failed"] == "10000"
     assert r.summary.problem == "no site could be read"
-    one_up = report(load_kb(), [*reads[:3], Read(parse(json.dumps([vpg("a", 1, 0)]).encode()), "up", "https://up")])
+    one_up = run_triage(load_kb(), [*reads[:3], Read(parse(json.dumps([vpg("a", 1, 0)]).encode()), "up", "https://up")])
     assert one_up.summary.state is Severity.UNKNOWN  # three sites down: nothing says they are fine

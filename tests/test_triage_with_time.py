@@ -17,7 +17,8 @@ from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.knowledge.model import Severity
 from zvpg_cli.sources.payload import parse
 from zvpg_cli.sources.read import Read
-from zvpg_cli.triage.report import Options, report
+from zvpg_cli.triage.report import Options
+from zvpg_cli.triage.report import run as run_triage
 
 T0 = 1_796_000_000.0
 
@@ -28,7 +29,7 @@ def obj(name: str, status: int, sub: int, progress: float | None = None, ident: 
 
 def at(path: Path, seconds: float, objs: list[dict[str, Any]], **options: Any) -> Any:
     payload = parse(json.dumps(objs).encode())
-    return report(load_kb(), [Read(payload)], Options(state=str(path), now=T0 + seconds, **options))
+    return run_triage(load_kb(), [Read(payload)], Options(state=str(path), now=T0 + seconds, **options))
 
 
 def test_a_delta_sync_does_not_page_in_its_grace_and_does_after(tmp_path: Path) -> None:
@@ -67,7 +68,7 @@ def test_a_policy_overrides_severity_without_state(tmp_path: Path) -> None:
     policy.write_text('[[rule]]\nmatch = "Initial Sync"\nvpg = "dev-*"\nseverity = "ok"\n')
     objs = json.dumps([obj("dev-1", 0, 1), obj("prod-1", 0, 1)])
     payload = parse(objs.encode())
-    r = report(load_kb(), [Read(payload)], Options(policy=str(policy)))
+    r = run_triage(load_kb(), [Read(payload)], Options(policy=str(policy)))
     assert [row.severity for row in r.rows] == [Severity.OK, Severity.WARNING]
     assert r.rows[0].timed is None  # no state file: nothing about time
 

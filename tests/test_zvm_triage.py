@@ -104,11 +104,17 @@ def test_only_critical_beats_a_dead_site(zvm_ca: trustme.CA, ca_file: str, tmp_p
         assert p.returncode == 3 and p.stdout.decode().startswith("ZVPG UNKNOWN - 1 of 2 sites unreadable (lon:")
 
 
-def test_a_single_dead_site_is_unknown(ca_file: str) -> None:
+def test_a_single_dead_site_fails_as_several_do(ca_file: str) -> None:
+    """One unreadable site is a report naming it, as two are: perfdata, a JSON document, exit 3/2."""
     p = zvpg("triage", "--zvm", _dead_url(), "--user", "monitor", "--ca-bundle", ca_file, "--nagios")
-    assert p.returncode == 3 and p.stdout.decode().startswith("ZVPG UNKNOWN - cannot read 127.0.0.1:")
-    q = zvpg("triage", "--zvm", _dead_url(), "--user", "monitor", "--ca-bundle", ca_file)
-    assert q.returncode == 2 and err(q).startswith("zvpg: cannot read 127.0.0.1:") and q.stdout == b""
+    first = p.stdout.decode().partition("\n")[0]
+    assert p.returncode == 3 and first.startswith("ZVPG UNKNOWN - no site could be read; 1 of 1 sites unreadable "
+                                                  "(127.0.0.1:")
+    assert first.endswith("| critical=0 warning=0 ok=0 unknown=0 total=0 sites=1 sites_failed=1")
+    q = zvpg("triage", "--zvm", _dead_url(), "--user", "monitor", "--ca-bundle", ca_file, "--json")
+    doc = json.loads(q.stdout)
+    assert q.returncode == 2 and err(q).startswith("zvpg: site 127.0.0.1:")
+    assert doc["summary"]["problem"] == "no site could be read" and [s["up"] for s in doc["sites"]] == [False]
 
 
 def test_wrong_password_under_nagios_is_unknown(windows_zvm: FakeZvm, ca_file: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 from .zvm import Connection, one_site, watching, with_connection
 
@@ -19,7 +20,7 @@ class PayloadFormat(str, Enum):
     csv = "csv"
 
 
-MAX_BYTES_HELP = "Refuse input larger than BYTES (default: 512 MiB)."
+MAX_BYTES_HELP = f"Refuse input larger than BYTES (default: {DEFAULT_MAX_BYTES_TEXT})."
 FILE_HELP = "A JSON array of API objects, or one object; - or none: stdin."
 
 
@@ -35,7 +36,7 @@ def exclude_option() -> Any:
 
 
 def max_bytes_option() -> Any:
-    return typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+    return typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                         help=MAX_BYTES_HELP)
 
 
@@ -251,7 +252,8 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
-    from ..triage.report import Options, report
+    from ..triage.report import Options
+    from ..triage.report import run as run_triage
     from ..triage.rows import parse_thresholds
 
     use_data(data)
@@ -274,11 +276,12 @@ def triage(
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
-    # a monitoring file says a ZVM is down (site_up 0, a fresh run time) rather than go stale
+    # one unreadable site fails as many do, in every format: a report that names it (a monitoring
+    # file says the ZVM is down, site_up 0, a fresh run time, rather than go stale)
     reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
-                       keep_failures=chosen in (TriageFormat.prometheus, TriageFormat.checkmk))
+                       keep_failures=True)
     try:
-        result = report(kb, reads, options)
+        result = run_triage(kb, reads, options)
     except Exception as exc:
         from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
 

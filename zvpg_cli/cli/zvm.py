@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import typer
 
+from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
 from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
 
 if TYPE_CHECKING:
@@ -165,75 +166,39 @@ def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthCh
                        client_secret_file: str | None = None, ca_bundle: str | None = None,
                        insecure: bool = False, allow_http: bool = False, timeout: float = 30.0,
                        site: str | None = None, required: bool = True, failer: Any = fail) -> "list[Site]":
-    """The sites the connection options name (the --sites file's first, then
-    each --zvm; only the one named `site` with --site), or exit 2 with one line. Warns on stderr, on every run, about
-    sites read without TLS verification or over plain http://."""
+    """The sites the connection options name (`zvm.selection.select_sites`),
+    or exit 2 with one line. Shows its warnings on stderr, on every run
+    (under --nagios they join the plugin's long text: `writer.hold_errors`)."""
     from ..base.sanitize import printable
-    from ..sources.zvm.sites import ConfigError, command_line_layer, load_sites, site_from_url
+    from ..base.writer import error
+    from ..sources.zvm.selection import select_sites
+    from ..sources.zvm.sites import ConfigError
 
-    if not zvm and not sites:
-        if required:
-            failer("give the ZVM to read: --zvm URL (or --sites FILE)", EXIT_USAGE)
+    if not zvm and not sites and not required:
         return []
-    kind = auth.value if isinstance(auth, AuthChoice) else str(auth)
     try:
-        base = command_line_layer(auth=kind, user=user, password_file=password_file, client_id=client_id,
-                                  client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure,
-                                  allow_http=allow_http, timeout=timeout)
-        found = load_sites(sites, base) if sites else []
-        found += [site_from_url(url, base) for url in zvm or []]
+        chosen = select_sites(zvm=zvm, sites=sites, auth=auth.value if isinstance(auth, AuthChoice) else str(auth),
+                              user=user, password_file=password_file, client_id=client_id,
+                              client_secret_file=client_secret_file, ca_bundle=ca_bundle, insecure=insecure,
+                              allow_http=allow_http, timeout=timeout, site=site)
     except ConfigError as exc:
         failer(printable(str(exc)), EXIT_USAGE)
-    if site is not None:
-        picked = [s for s in found if s.name == site]
-        if not picked:
-            shown = ", ".join(s.name for s in found[:10]) + (", ..." if len(found) > 10 else "")
-            failer(printable(f"--site {site}: no site of that name (there are: {shown})"), EXIT_USAGE)
-        found = picked
-    _check_proxies(found, failer)
-    names = [s.name for s in found]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        failer(printable(f"{twice[0]} is named twice: every site needs its own name"), EXIT_USAGE)
-    from ..base.writer import error
-
-    for s in found:
-        if s.insecure:
-            error(printable(f"zvpg: warning: {s.name}: TLS certificate verification is off (--insecure): "
-                            "anyone on the network path can read or change the password and the answers"))
-        if s.url.startswith("http://"):
-            error(printable(f"zvpg: warning: {s.name}: plain http:// (--allow-http): the credentials and the "
-                            "answers travel unencrypted"))
-    return found
-
-
-def _check_proxies(found: "list[Site]", failer: Any) -> None:
-    """A proxy URL in the environment that cannot be used is a usage error (exit 2), never shown."""
-    import os
-
-    if not any(name.lower().endswith("_proxy") for name in os.environ):
-        return
-    from urllib.parse import urlsplit
-
-    from ..sources.zvm.transport import TransportError, proxy_for
-
-    for site in found:
-        parts = urlsplit(site.url)
-        try:
-            proxy_for(parts.scheme, parts.hostname or "")
-        except TransportError as exc:
-            failer(f"proxy error: {exc.detail}", EXIT_USAGE)
+    for warning in chosen.warnings:
+        error(printable(f"zvpg: warning: {warning}"))
+    return chosen.sites
 
 
 def one_site(found: "list[Site]", command: str) -> "Site":
-    """The one site `command` reads; a usage error naming the sites to pick from when there are several."""
-    if len(found) != 1:
+    """The one site `command` reads (`zvm.selection.one_site`), or exit 2 naming the sites to pick from."""
+    from ..sources.zvm.selection import one_site as pick
+    from ..sources.zvm.sites import ConfigError
+
+    try:
+        return pick(found, command)
+    except ConfigError as exc:
         from ..base.sanitize import printable
 
-        names = ", ".join(s.name[:100] for s in found[:10]) + (", ..." if len(found) > 10 else "")
-        fail(printable(f"{command} reads one ZVM, not {len(found)}: pick one with --site NAME ({names}); "
-                       "triage reads several"), EXIT_USAGE)
-    return found[0]
+        fail(printable(str(exc)), EXIT_USAGE)
 
 
 @contextmanager
@@ -289,8 +254,8 @@ def fetch(
     vpg: str | None = typer.Option(
         None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
         "the ZVM compares without case)."),
-    max_bytes: int = typer.Option(512 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP.format("512 MiB")),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
+                                  help=MAX_BYTES_HELP.format(DEFAULT_MAX_BYTES_TEXT)),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from ..base.sanitize import printable
 from ..base.units import number
 from ..triage.report import Report
-from ..triage.rows import Row, rpo_limits
+from ..triage.rows import Row
 from .naming import unique
 from .report import state_text
 from .views import failover_text
@@ -44,9 +44,9 @@ def _text(text: str) -> str:
     return printable(text).replace("\\", "/")
 
 
-def _metrics(row: Row, report: Report) -> str:
+def _metrics(row: Row) -> str:
     a, c = row.actual_rpo, row.configured_rpo
-    warn, crit = rpo_limits(row, report.options.thresholds)
+    warn, crit = row.rpo_limits
     metrics = []
     if a is not None:
         metrics.append(f"actual_rpo={number(a)};{'' if warn is None else number(warn)};"
@@ -66,7 +66,7 @@ def checkmk(report: Report) -> Iterator[str]:
         shown = state_text(row)
         parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}",
                  *(r for r in row.reasons if r != shown)]
-        lines.append(f"{row.severity.code} \"{service}\" {_metrics(row, report)} "
+        lines.append(f"{row.severity.code} \"{service}\" {_metrics(row)} "
                      + " \\n".join(_text(p) for p in parts))
         if len(lines) >= 4096:
             yield "\n".join(lines) + "\n"
@@ -75,7 +75,7 @@ def checkmk(report: Report) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
     for site in report.summary.sites:
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
-        if site.error is None and not site.objects and not report.options.allow_empty:
+        if site.error is None and not site.objects and not report.summary.allow_empty:
             state, text = 3, "answered no VPGs"  # empty is unknown, as for the check as a whole
         yield f"{state} \"Zerto site {service_text(site.name)}\" - {_text(text)}\n"
     if report.summary.problem and not report.rows:

@@ -20,7 +20,7 @@ from ..base.sanitize import printable
 from ..base.units import number
 from ..knowledge.model import Severity
 from ..triage.report import Report
-from ..triage.rows import Row, rpo_limits
+from ..triage.rows import Row
 from .naming import unique
 from .report import COUNTS_ORDER, hint, one_line
 
@@ -70,10 +70,10 @@ def _label(text: str) -> str:
     return "'" + printable(text).replace("'", "_").replace("=", "_").replace("|", "_") + "'"
 
 
-def _perf(row: Row, label: str, report: Report) -> str | None:
+def _perf(row: Row, label: str) -> str | None:
     if row.actual_rpo is None:
         return None
-    warn, crit = rpo_limits(row, report.options.thresholds)
+    warn, crit = row.rpo_limits
     return f"{label}={number(row.actual_rpo)}s;{'' if warn is None else number(warn)};" \
            f"{'' if crit is None else number(crit)};0;"
 
@@ -139,7 +139,7 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
                                             lambda i: rows[i].identifier or f"#{rows[i].position}"), strict=True))
 
     def datum(r: Row) -> str | None:
-        return _perf(r, _label(labels[id(r)]), report)
+        return _perf(r, _label(labels[id(r)]))
 
     shown = sum(1 for r in worst if fits(_cut(_text(f"{r.severity.name}: {one_line(r)}"), LINE_BYTES), datum(r)))
     command = hint(worst[0]) if worst else None

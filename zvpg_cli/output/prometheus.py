@@ -102,7 +102,7 @@ def prometheus(report: Report, run: str | None = None) -> Iterator[str]:
                       f'substatus="{label(r.verdict.substatus_text)}",severity="{r.severity.value}",'
                       f'hint="{label(hint(r) or "")}"}} 1\n'
                       for r, lab in zip(rows[start:start + CHUNK], labels[start:start + CHUNK], strict=True))
-    gauges = _GAUGES + ([_AGE] if report.options.state else [])
+    gauges = _GAUGES + ([_AGE] if report.stateful else [])
     for name, help_text, value in gauges:
         yield _family(name, help_text)
         for start in range(0, len(rows), CHUNK):

@@ -9,7 +9,6 @@ numbers no float64 or int64 could hold.
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import Any, NamedTuple, Union
 
@@ -17,13 +16,8 @@ import msgspec
 
 from ..knowledge.decoding import DecodedPair, decode
 from ..knowledge.model import KnowledgeBase
-
-#: Input larger than this is refused (override with --max-bytes).
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-
-
-class PayloadError(Exception):
-    """Input that cannot be read; `str()` is one line saying what and where."""
+from .hygiene import MAX_DEPTH, decode_error, json_kind, nesting_depth, to_utf8, too_deep
+from .hygiene import PayloadError as PayloadError  # (raised by parse: read from here too)
 
 
 def camel(name: str) -> str:
@@ -91,76 +85,14 @@ class Payload(NamedTuple):
     suffix: bytes = b""
 
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def to_utf8(data: bytes) -> bytes:
-    """UTF-8 without a BOM, from UTF-8 (with or without a BOM) or UTF-16/32
-    with a BOM (Windows PowerShell's `Out-File` writes UTF-16 LE)."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom):]
-            if encoding == "utf-8":
-                _check_utf8(body)
-                return body
-            try:
-                return body.decode(encoding).encode("utf-8")
-            except UnicodeError:
-                raise PayloadError(f"input starts with a {encoding.upper()} byte-order mark but is not "
-                                   f"{encoding.upper()} text") from None
-    if b"\x00" in data[:1024]:  # JSON text never holds a NUL byte
-        raise PayloadError("input is not UTF-8 text: it looks like UTF-16 without a byte-order mark "
-                           "(save it as UTF-8, or with a BOM)")
-    _check_utf8(data)
-    return data
-
-
-def _check_utf8(data: bytes) -> None:
-    if data.isascii():  # the common case, checked without decoding
-        return
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = _line_col(data, exc.start)
-        raise PayloadError(f"input is not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at line {line}, "
-                           f"column {col}") from None
-
-
-def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, col
-
-
-def _decode_error(data: bytes, exc: Exception) -> PayloadError:
-    message = str(exc)
-    if "truncated" in message:
-        line, col = _line_col(data, len(data.rstrip()))
-        return PayloadError(f"invalid JSON at line {line}, column {col}: the input ends before the JSON does")
-    if "(byte " in message:
-        head, _, rest = message.rpartition("(byte ")
-        try:
-            offset = int(rest.rstrip(")"))
-        except ValueError:
-            return PayloadError(f"invalid JSON: {message}")
-        line, col = _line_col(data, offset)
-        reason = head.strip().removeprefix("JSON is malformed: ")
-        return PayloadError(f"invalid JSON at line {line}, column {col}: {reason}")
-    return PayloadError(f"invalid JSON: {message}")
-
-
-def parse(data: bytes) -> Payload:
+def parse(data: bytes, checked: bool = False) -> Payload:
     """Parse a JSON array of objects, one object, or an array wrapped the way
     Windows PowerShell writes it (`{"value": [...], "Count": N}`). Raises
     `PayloadError` for anything else, including data of other endpoints and
-    Zerto Analytics codes (a different numbering)."""
-    data = to_utf8(data)
+    Zerto Analytics codes (a different numbering). `checked`: the bytes
+    passed `hygiene.check_json` already (a ZVM's answer): their encoding and
+    nesting are not checked again."""
+    data = to_utf8(data, checked)
     start = data.lstrip()[:1]
     if not start:
         raise PayloadError("input is empty: expected a JSON array of API objects, or one object")
@@ -172,14 +104,14 @@ def parse(data: bytes) -> Payload:
             items = [msgspec.json.decode(data, type=msgspec.Raw)]
             single = True
     except msgspec.DecodeError as exc:
-        raise _decode_error(data, exc) from None
+        raise decode_error(data, exc) from None
     except RecursionError:  # msgspec's own limit, which depends on the Python version: always above MAX_DEPTH
-        raise _too_deep() from None
+        raise too_deep() from None
     # (an object of n bytes nests at most n/2 levels: most payloads need no scan)
-    if max(map(len, items), default=0) > 2 * MAX_DEPTH and nesting_depth(data) > MAX_DEPTH:
-        raise _too_deep()
+    if not checked and max(map(len, items), default=0) > 2 * MAX_DEPTH and nesting_depth(data) > MAX_DEPTH:
+        raise too_deep()
     if single and bytes(memoryview(items[0])[:1]) != b"{":
-        kind = _json_kind(bytes(memoryview(items[0])[:1]))
+        kind = json_kind(bytes(memoryview(items[0])[:1]))
         raise PayloadError(f"input is a JSON {kind}: expected a JSON array of API objects, or one object")
     prefix = suffix = b""
     wrapper = _unwrap(data) if single else None
@@ -211,63 +143,6 @@ def parse(data: bytes) -> Payload:
             f"{'s' if len(items) != 1 else ''} has a Status, VpgName or VmName (data of another endpoint, "
             "such as /v1/alerts, /v1/events or /v1/vras?)")
     return payload
-
-
-def check_json(data: bytes) -> None:
-    """Raise `PayloadError` unless `data` is one JSON value that passes the
-    checks `parse` makes of any input (encoding, syntax, nesting), whatever
-    its source: a file, stdin or a ZVM's answer."""
-    data = to_utf8(data)
-    try:
-        msgspec.json.decode(data, type=msgspec.Raw)
-    except msgspec.DecodeError as exc:
-        raise _decode_error(data, exc) from None
-    except RecursionError:
-        raise _too_deep() from None
-    if len(data) > 2 * MAX_DEPTH and nesting_depth(data) > MAX_DEPTH:
-        raise _too_deep()
-
-
-#: zvpg's own limit on nesting (arrays and objects inside each other), the same
-#: on every Python version: msgspec's limit comes from the interpreter's
-#: recursion limit (about 1,000 levels on Python 3.11, 10,000 on 3.13). API
-#: objects nest a few levels deep.
-MAX_DEPTH = 512
-
-
-def _too_deep() -> PayloadError:
-    return PayloadError(f"input is nested too deeply to read safely (more than {MAX_DEPTH} levels of arrays "
-                        "and objects)")
-
-
-_KEEP = b'"[]{}'
-_DELETE = bytes(b for b in range(256) if b not in _KEEP)
-_SAME_BRACKETS = bytes.maketrans(b"{}", b"[]")
-
-
-def nesting_depth(data: bytes) -> int:
-    """How deeply the arrays and objects of `data` (valid JSON) nest, at the
-    speed of a few passes of bytes methods: escapes dropped, then everything
-    but quotes and brackets; strings (adjacent quote pairs; any pair of
-    adjacent quotes can go, which keeps every other character inside or
-    outside a string) dropped; then each `replace("[]", "")` takes away
-    exactly one level; what is left after a few levels (a deep input) is
-    measured by a running sum."""
-    if b"\\" in data:
-        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")  # JSON escapes pair from the left, as replace does
-    s = data.translate(None, _DELETE).replace(b'""', b"")
-    if b'"' in s:  # strings with brackets in them (rare): drop them with a regular expression
-        s = re.sub(rb'"[^"]*"', b"", s)
-    s = s.translate(_SAME_BRACKETS)
-    depth = 0
-    while s and depth < 8:
-        s = s.replace(b"[]", b"")
-        depth += 1
-    if s:
-        from itertools import accumulate
-
-        depth += max(accumulate(1 if c == 0x5B else -1 for c in s))
-    return depth
 
 
 def _pascal(head: Any) -> Any:
@@ -374,12 +249,8 @@ def _item_error(items: list[msgspec.Raw], exc: Exception) -> PayloadError:
     if match is None:  # pragma: no cover - msgspec names the item
         return PayloadError(f"unexpected JSON: {exc}")
     index = int(match.group(1))
-    kind = _json_kind(bytes(memoryview(items[index])[:1]))
+    kind = json_kind(bytes(memoryview(items[index])[:1]))
     return PayloadError(f"item {index} of the array is a JSON {kind}, not an object")
-
-
-def _json_kind(first: bytes) -> str:
-    return {b"[": "array", b'"': "string", b"t": "boolean", b"f": "boolean", b"n": "null"}.get(first, "number")
 
 
 #: An integer code longer than this is kept as its text (Python refuses to

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 import sys
 from typing import Any, NamedTuple
 
-from .payload import _BOMS, DEFAULT_MAX_BYTES, PayloadError, _json_kind, parse
+from .hygiene import DEFAULT_MAX_BYTES, PayloadError, can_start_json
+from .payload import parse
 
 
 class Read(NamedTuple):
@@ -21,6 +21,16 @@ class Read(NamedTuple):
     site: str | None = None
     url: str | None = None
     error: str | None = None  # one line, when it could not be read
+
+
+class SiteOutcome(NamedTuple):
+    """How reading one site went: `error` is one line, None when it was read;
+    `objects`: how many it answered."""
+
+    name: str
+    url: str
+    error: str | None
+    objects: int = 0
 
 #: Input is read in pieces of this size: memory grows with what arrives, never
 #: with the --max-bytes limit, and the first piece shows whether it can be JSON.
@@ -59,7 +69,7 @@ def _read(stream: Any, max_bytes: int) -> bytes:
                            "(raise it with --max-bytes)")
     too_large = PayloadError(f"input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)")
     if size is not None and stream.seekable():  # a regular file: its size is known
-        _can_start_json(memoryview(stream.read(4097)))
+        can_start_json(memoryview(stream.read(4097)))
         stream.seek(0)
         data: bytes = stream.read(size + 1)  # one piece, as large as the file (not the limit)
         if len(data) > max_bytes:  # it grew meanwhile
@@ -74,77 +84,8 @@ def _read(stream: Any, max_bytes: int) -> bytes:
             raise too_large
         if not started:
             head = (head + chunk[:4097])[:4097]
-            started = _can_start_json(memoryview(head)) or buffer.tell() > 4096
+            started = can_start_json(memoryview(head)) or buffer.tell() > 4096
     return buffer.getvalue()
-
-
-_JSON_SPACE = b" \t\r\n"
-
-
-def _can_start_json(head: memoryview) -> bool:
-    """True when `head`, the first bytes of the input, starts like a JSON
-    array or object; False when only a byte-order mark and white space have
-    arrived so far. Raises `PayloadError` for anything else."""
-    data = bytes(head[:4096])
-    text: bytes | str = data
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom):]
-            if encoding == "utf-8":
-                text = body
-                break
-            width = 4 if "32" in encoding else 2
-            try:
-                text = body[:len(body) // width * width].decode(encoding)
-            except UnicodeError:
-                return True  # to_utf8 says what is wrong with it
-            break
-    if isinstance(text, str):
-        first = text.lstrip(" \t\r\n")[:1]
-        if not first:
-            return len(head) > 4096  # (4 KiB of white space: the parser takes it from here)
-        first_byte = first.encode("utf-8", "replace")[:1]
-    else:
-        rest = text.lstrip(_JSON_SPACE)
-        if not rest:
-            return len(head) > 4096
-        first_byte = rest[:1]
-        if first_byte == b"\x00" and rest[1:2] in (b"[", b"{"):
-            return True  # UTF-16 BE without a byte-order mark: to_utf8 explains
-    if first_byte in (b"[", b"{"):
-        return True
-    if first_byte in b'"-0123456789tfn':
-        word = (text.lstrip(" \t\r\n").encode("utf-8", "replace") if isinstance(text, str)
-                else text.lstrip(_JSON_SPACE))
-        scalar = _scalar(word, complete=len(head) > 4096)
-        if scalar is None:
-            return False  # the word has not ended yet: more bytes tell
-        if scalar:
-            raise PayloadError(f"input is a JSON {_json_kind(first_byte)}: expected a JSON array of API objects, "
-                               "or one object")
-        shown = repr(re.split(rb"\s", word, maxsplit=1)[0][:20].decode("utf-8", "replace"))
-    else:
-        shown = first_byte.decode("latin-1")
-        shown = repr(shown) if shown.isprintable() else f"the byte 0x{first_byte[0]:02x}"
-    raise PayloadError(f"input is not JSON: it starts with {shown} (expected a JSON array of API objects, "
-                       "or one object)")
-
-
-_NUMBER_SO_FAR = rb"-?[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?"
-_SCALAR = rb"true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
-
-
-def _scalar(word: bytes, complete: bool) -> bool | None:
-    """Whether `word` (the input from its first meaningful byte on) is a JSON
-    string, number, true, false or null; None when it cannot tell yet (it may
-    still become one: `nu`, `12`, and `complete` is false: more may come)."""
-    if word[:1] == b'"':
-        return True
-    if not complete and (re.fullmatch(_NUMBER_SO_FAR, word) or any(
-            literal.startswith(word) for literal in (b"true", b"false", b"null"))):
-        return None
-    found = re.match(_SCALAR, word)
-    return found is not None and word[found.end():found.end() + 1] in (b"", b" ", b"\t", b"\r", b"\n")
 
 
 def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
@@ -174,7 +115,7 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
             out.append(Read(None, site.name, site.url, result.error))
             continue
         try:
-            out.append(Read(parse(result.body), site.name, site.url))
+            out.append(Read(parse(result.body, checked=True), site.name, site.url))  # (the exchange checked it)
         except PayloadError as exc:
             out.append(Read(None, site.name, site.url, f"its answer to GET {path} cannot be read: {exc}"))
     return out

@@ -1,11 +1,13 @@
 """Triage: judge every VPG (or VM) that was read, and the run as a whole.
 
-`report(kb, reads, options)` is the whole of it: the rows of every source
-that could be read (`zvpg_cli.triage.rows`), filtered by name, judged by their RPOs
-(and, with a state file, by how long they have been in their state), and a
-summary whose state is the worst of the rows, of the sites that could not be
-read, and of having nothing to judge. Renderers (`zvpg_cli.output`) only
-show a `Report`.
+The judge is pure: `judge(kb, reads, options, policy)` gives every row of
+the sources that could be read (`zvpg_cli.triage.rows`), filtered by name,
+judged by its pair, its RPO and the policy; `report(judged, memories)` adds
+how long each has been in its state and sums the run up. Loading the policy
+(`policy.load_policy`) and remembering states (`state.remember`) are the
+caller's calls; `run(kb, reads, options)` makes them, in that order, for the
+command line and for Python users. Renderers (`zvpg_cli.output`) only show a
+`Report`: each row carries the thresholds it was judged by.
 
 Rules (docs/explain.md, "Severity", and docs/monitoring.md):
 - a row's severity comes from its Status/SubStatus pair (`rows.judge`), raised
@@ -23,10 +25,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..knowledge.model import KnowledgeBase, Severity
-from .rows import NO_THRESHOLDS, Row, Thresholds, rows, rpo_limits
+from ..sources.read import SiteOutcome
+from .rows import NO_THRESHOLDS, Row, Thresholds, rows
 
 if TYPE_CHECKING:
     from ..sources.read import Read
+    from .policy import Policy
+    from .state import Observed, Recall
 
 
 class Options(NamedTuple):
@@ -42,15 +47,6 @@ class Options(NamedTuple):
     now: float | None = None
 
 
-class SiteOutcome(NamedTuple):
-    """How reading one site went: `error` is one line, None when it was read."""
-
-    name: str
-    url: str
-    error: str | None
-    objects: int = 0
-
-
 class Summary(NamedTuple):
     total: int
     counts: dict[Severity, int]
@@ -61,6 +57,8 @@ class Summary(NamedTuple):
     problem: str | None = None
     #: "VPG", "VM" or "object": what the rows are
     noun: str = "VPG"
+    #: nothing to check (a site that answered nothing) is fine (--allow-empty)
+    allow_empty: bool = False
 
     @property
     def failed_sites(self) -> tuple[SiteOutcome, ...]:
@@ -75,7 +73,6 @@ class Summary(NamedTuple):
 class Report(NamedTuple):
     summary: Summary
     rows: list[Row]  # in input order (site by site)
-    options: Options
     #: when the run finished (epoch seconds)
     finished: float
     #: why the state file could not be used (the verdicts are then stateless)
@@ -84,6 +81,8 @@ class Report(NamedTuple):
     #: emptied or is gone, times later than now, a key given twice; objects a
     #: policy lowered
     notes: tuple[str, ...] = ()
+    #: a state file was asked for: rows say how long they have been in their state
+    stateful: bool = False
 
     def worst_first(self, limit: int | None = None) -> list[Row]:
         """The rows that are not ok, worst first: within a severity the largest
@@ -106,13 +105,13 @@ def state_key(row: Row, site: str | None = None) -> str:
     return "\x1f".join(parts)
 
 
-def _rpo_floor(row: Row, thresholds: Thresholds) -> Severity:
+def _rpo_floor(row: Row) -> Severity:
     """What neither a policy nor grace may lower a row below: its RPO threshold
     breach (--rpo-warning/--rpo-critical, and ActualRPO over ConfiguredRpoSeconds
     where the status says the SLA is met)."""
     if row.actual_rpo is None:
         return Severity.OK
-    warn, crit = rpo_limits(row, thresholds)
+    warn, crit = row.rpo_limits
     return (Severity.CRITICAL if crit is not None and row.actual_rpo > crit
             else Severity.WARNING if warn is not None and row.actual_rpo > warn else Severity.OK)
 
@@ -136,24 +135,27 @@ def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool,
             verdict.recovery == "not-possible", own == "critical", unknown)
 
 
-def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float,
-               read_site: dict[int, str] | None = None) -> tuple[list[Row], str | None, tuple[str, ...]]:
-    """The rows judged by the policy (severity overrides; with a state file,
-    grace, escalation, stuck syncs and flapping), why the state file could
-    not be used (None when it could), and what to say once about it.
-    Raises `policy.PolicyError`."""
-    from .policy import load_policy
-    from .timing import judge
+class _Pending(NamedTuple):
+    """What the timing rules need of a row judged by the policy."""
 
-    policy = load_policy(kb, options.policy)
+    site: str | None
+    key: str  # its state key ("" without a state file)
+    timing: Any  # policy.Timing
+    rpo_floor: Severity
+    demotable: bool
+
+
+def _with_policy(found: list[Row], policy: Policy, options: Options,
+                 read_site: dict[int, str]) -> tuple[list[Row], list[_Pending], tuple[str, ...]]:
+    """The rows judged by the policy's severity overrides, what the timing
+    rules need of each, and what to say once (objects the policy lowered)."""
     by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
-    sites = read_site or {}
     timings: dict[Any, Any] = {}
-    judged = []
+    judged, pending = [], []
     lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
     facts: dict[int, Any] = {}
     for r in found:
-        site = r.site or sites.get(id(r))
+        site = r.site or read_site.get(id(r))
         fact = facts.get(id(r.verdict))
         if fact is None:
             fact = facts[id(r.verdict)] = _pair_facts(r.verdict)
@@ -164,7 +166,7 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
             timing = timings[key] = policy.timing(status_name, sub_name, r.vpg_name, site,
                                                   status_wide_grace=quiet, unrecoverable=unrecoverable)
         # (needed only where a policy sets a severity, or a grace could lower it)
-        rpo_floor = _rpo_floor(r, options.thresholds) if timing.severity is not None or timing.grace else Severity.OK
+        rpo_floor = _rpo_floor(r) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
         severity, reasons = r.severity, r.reasons
         if timing.severity is not None and timing.severity is not severity:
@@ -180,38 +182,15 @@ def _with_time(kb: KnowledgeBase, found: list[Row], options: Options, now: float
                                      f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
                                      "nor a code the documentation does not know")
         demotable = timing.severity is None and not own_critical
-        judged.append((r, site, state_key(r, site) if options.state else "", timing, severity, reasons, rpo_floor,
-                       demotable))
-    memories: Any = {}
-    state_error = None
+        judged.append(r._replace(severity=severity, reasons=reasons))
+        pending.append(_Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
     notes: tuple[str, ...] = ()
-    if options.state:
-        from .state import Observed, StateError, remember
-
-        try:
-            memories = remember(options.state, [
-                Observed(skey, site, r.kind, r.name, r.vpg_name, r.state, r.progress, severity.rank)
-                for r, site, skey, _, severity, *_ in judged], now, policy.flap_window)
-            notes = memories.notes
-        except StateError as exc:
-            state_error = str(exc)
-        except Exception as exc:  # the state layer never turns a verdict into an internal error
-            from ..base.sanitize import printable
-
-            state_error = printable(f"cannot use state file {options.state}: {type(exc).__name__}: {exc}")[:300]
     if lowered_by:
         from ..base.sanitize import printable
 
         n = len(lowered_by)
-        notes = (*notes, printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"))
-    timed_too = options.state is not None and state_error is None
-    out = []
-    for r, _, skey, timing, severity, reasons, rpo_floor, demotable in judged:
-        memory = memories.get(skey) if timed_too else None
-        timed = judge(severity, r.state, timing, memory, now, policy, floor=rpo_floor, demotable=demotable)
-        out.append(r._replace(severity=timed.severity, reasons=reasons + timed.reasons,
-                              timed=timed if timed_too else None))
-    return out, state_error, notes
+        notes = (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
+    return judged, pending, notes
 
 
 def _badness(r: Row) -> tuple[int, float]:
@@ -257,8 +236,33 @@ def empty_sites(names: Sequence[str]) -> str:
     return f"site{'s' if len(names) != 1 else ''} {shown} answered no VPGs"
 
 
-def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:
-    """Judge everything that was read (see the module's docstring)."""
+class Judged(NamedTuple):
+    """Every row judged by its pair, its RPO and the policy, before time
+    (`report` adds it): what the state file is told (`observed`)."""
+
+    rows: list[Row]
+    sites: tuple[SiteOutcome, ...]
+    read_any: bool
+    found_any: bool
+    options: Options
+    now: float
+    policy: Policy | None = None
+    pending: tuple[_Pending, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def observed(self) -> list[Observed]:
+        """What `state.remember` is to record of this run, a row each."""
+        from .state import Observed
+
+        return [Observed(p.key, p.site, r.kind, r.name, r.vpg_name, r.state, r.progress, r.severity.rank)
+                for r, p in zip(self.rows, self.pending, strict=True)]
+
+
+def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(),
+          policy: Policy | None = None) -> Judged:
+    """Judge everything that was read by its pairs, its RPOs and `policy`
+    (`policy.load_policy`; None: no policy, as without --state and --policy).
+    Reads no file, writes none."""
     several = len(reads) > 1
     all_rows: list[Row] = []
     outcomes = []
@@ -274,16 +278,43 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
     found_any = bool(all_rows)
     all_rows = keep(all_rows, options.vpg, options.exclude)
     now = time.time() if options.now is None else options.now
-    state_error, notes = None, tuple[str, ...]()
-    if options.state or options.policy:
-        all_rows, state_error, notes = _with_time(kb, all_rows, options, now, read_site)
+    pending: list[_Pending] = []
+    notes: tuple[str, ...] = ()
+    if policy is not None:
+        all_rows, pending, notes = _with_policy(all_rows, policy, options, read_site)
+    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes)
+
+
+def report(judged: Judged, memories: Recall | None = None, state_error: str | None = None) -> Report:
+    """The report of a judged run: with a policy, each row judged by how long
+    it has been in its state (`memories`, what `state.remember` answered for
+    `judged.observed()`; None without a state file, or with `state_error`,
+    why it could not be used), and the run summed up (see the module's
+    docstring). Reads no file, writes none."""
+    options, now = judged.options, judged.now
+    all_rows = judged.rows
+    notes = judged.notes
+    if judged.policy is not None:
+        from .timing import judge as judge_time
+
+        if memories is not None:
+            notes = (*memories.notes, *notes)
+        out = []
+        for r, p in zip(all_rows, judged.pending, strict=True):
+            memory = memories.get(p.key) if memories is not None else None
+            timed = judge_time(r.severity, r.state, p.timing, memory, now, judged.policy, floor=p.rpo_floor,
+                               demotable=p.demotable)
+            out.append(r._replace(severity=timed.severity, reasons=r.reasons + timed.reasons,
+                                  timed=timed if memories is not None else None))
+        all_rows = out
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
     worst = max((s for s in Severity if counts[s]), default=Severity.OK)
     problem = None
+    outcomes = judged.sites
     empty = [o.name for o in outcomes if o.error is None and o.objects == 0]
-    if not read_any:
+    if not judged.read_any:
         problem = "no site could be read" if outcomes else "nothing could be read"
     elif options.allow_empty:
         pass
@@ -291,12 +322,38 @@ def report(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(
         # an empty answer is a ZVM's trouble (or a user who sees nothing), never the filters'
         problem = empty_sites(empty) + " (--allow-empty: that is fine)"
     elif not all_rows:
-        problem = (nothing_matches(options.vpg, options.exclude) if found_any
+        problem = (nothing_matches(options.vpg, options.exclude) if judged.found_any
                    else nothing_matches((), ())) + " (--allow-empty: that is fine)"
     failed = any(o.error is not None for o in outcomes)
     if problem is not None or failed:
         worst = max(worst, Severity.UNKNOWN)
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
-    summary = Summary(len(all_rows), counts, worst, tuple(outcomes), problem, noun)
-    return Report(summary, all_rows, options, now, state_error, notes)
+    summary = Summary(len(all_rows), counts, worst, outcomes, problem, noun, options.allow_empty)
+    return Report(summary, all_rows, now, state_error, notes, options.state is not None)
+
+
+def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:
+    """The whole of a triage run, as `zvpg triage` makes it: load the policy
+    (`options.policy`, or zvpg's defaults with a state file), judge, remember
+    the states in `options.state` (a state file that cannot be used leaves
+    the verdicts stateless, and says why), report. Raises `policy.PolicyError`."""
+    policy = None
+    if options.state or options.policy:
+        from .policy import load_policy
+
+        policy = load_policy(kb, options.policy)
+    judged = judge(kb, reads, options, policy)
+    memories, state_error = None, None
+    if options.state and policy is not None:
+        from .state import StateError, remember
+
+        try:
+            memories = remember(options.state, judged.observed(), judged.now, policy.flap_window)
+        except StateError as exc:
+            state_error = str(exc)
+        except Exception as exc:  # the state layer never turns a verdict into an internal error
+            from ..base.sanitize import printable
+
+            state_error = printable(f"cannot use state file {options.state}: {type(exc).__name__}: {exc}")[:300]
+    return report(judged, memories, state_error)

@@ -30,7 +30,7 @@ from ..knowledge.decoding import (
     undocumented_floor,
 )
 from ..knowledge.model import KnowledgeBase, Severity, Status, Substatus
-from ..sources.payload import Annotation, Payload, annotate_head, pair_key, show
+from ..sources.payload import SPELLINGS, Annotation, Payload, annotate_head, pair_key, show
 
 # ---- identity and numbers, in every spelling clients use (payload.SPELLINGS) ------
 
@@ -40,6 +40,35 @@ def text(value: object) -> str:
     if value is None:
         return ""
     return value if type(value) is str else str(value)
+
+
+def _reader(fields: tuple[str, ...], each: bool = False) -> Any:
+    """A function of a payload head (`payload.Payload.heads`) that gives each
+    of `fields` (keys of `payload.SPELLINGS`) in the first spelling that is
+    not None, as a tuple; with `each`, a function of all the heads that
+    yields each head's index, the head and its fields. Written from SPELLINGS, the one list of
+    spellings, once at import: the same conditional expressions a person
+    would write, so a row costs no more than when they were written by hand."""
+    def first(names: tuple[str, ...]) -> str:
+        *others, last = names
+        expr = f"d.{last}"
+        for name in reversed(others):
+            expr = f"(v if (v := d.{name}) is not None else {expr})"
+        return expr
+
+    values = ", ".join(first(SPELLINGS[f]) for f in fields)
+    source = (f"def read(heads):\n    return ((i, d, {values}) for i, d in enumerate(heads))\n" if each
+              else f"def read(d):\n    return ({values},)\n")
+    scope: dict[str, Any] = {}
+    exec(compile(source, f"<spellings of {', '.join(fields)}>", "exec"), scope)
+    return scope["read"]
+
+
+#: what every row reads of its object, and what it reads only where the object
+#: has no VPG name or identifier in any spelling (Zerto Analytics' plain names)
+_IDENTITY = _reader(("vpg_name", "vpg_identifier", "vm_name", "vm_identifier", "actual_rpo", "configured_rpo",
+                     "progress"), each=True)
+_PLAIN = _reader(("name", "identifier"))
 
 
 def checked_number(value: object) -> int | float | None:
@@ -231,6 +260,8 @@ class Row(NamedTuple):
     severity: Severity
     reasons: tuple[str, ...]
     failover: Failover
+    #: the RPO thresholds it was judged by (--rpo-warning/--rpo-critical): see `rpo_limits`
+    thresholds: Thresholds = NO_THRESHOLDS
     #: how long it has been in its state (zvpg_cli.triage.timing.Timed), with --state
     timed: Any = None
 
@@ -266,6 +297,17 @@ class Row(NamedTuple):
                 "grace_until": ZVPG if t is not None and t.grace_until is not None else None}
 
     @property
+    def rpo_limits(self) -> tuple[float | None, float | None]:
+        """The RPO (seconds) above which this row is a warning, and critical, as
+        it was judged and as performance data shows them: --rpo-warning (or,
+        where the status claims the RPO SLA is met, ConfiguredRpoSeconds) and
+        --rpo-critical."""
+        c, t = self.configured_rpo, self.thresholds
+        warn = t.warning.limit(c) if t.warning else (c if c and c > 0 and self.verdict.rpo_sla_met else None)
+        crit = t.critical.limit(c) if t.critical else None
+        return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
+
+    @property
     def rpo_text(self) -> str:
         """`RPO 620s of 300s`; a VM has no configured RPO: `RPO 5s`."""
         a, c = self.actual_rpo, self.configured_rpo
@@ -286,28 +328,23 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
     out: list[Row] = []
     add = out.append
     make = tuple.__new__  # Row(...) without the generated __new__'s argument handling
-    for index, d in enumerate(payload.heads):
+    read, plain = _IDENTITY, _PLAIN
+    # every spelling, first found wins (payload.SPELLINGS)
+    for index, d, vpg_name, vpg_id, vm_name, vm_id, actual, configured, progress in read(payload.heads):
         key = (d.Status, d.SubStatus) if fast else pair_key(d)
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = judge(kb, d)
-        # every spelling, first found wins (payload.SPELLINGS)
-        vpg_name = d.VpgName if d.VpgName is not None else d.vpgName
-        vpg_id = d.VpgIdentifier if d.VpgIdentifier is not None else d.vpgIdentifier
-        vm_name = d.VmName if d.VmName is not None else d.vmName
-        vm_id = d.VmIdentifier if d.VmIdentifier is not None else d.vmIdentifier
         if type(vpg_name) is not str:
-            vpg_name = text(vpg_name if vpg_name is not None or vm_name is not None or vm_id is not None else d.name)
+            vpg_name = text(vpg_name if vpg_name is not None or vm_name is not None or vm_id is not None
+                            else plain(d)[0])
         if type(vpg_id) is not str:
-            vpg_id = text(vpg_id if vpg_id is not None or vm_name is not None or vm_id is not None else d.identifier)
+            vpg_id = text(vpg_id if vpg_id is not None or vm_name is not None or vm_id is not None else plain(d)[1])
         if vm_name is None and vm_id is None:
             kind, name, ident = "vpg", vpg_name, vpg_id
         else:
             kind, vm_name, vm_id = "vm", text(vm_name), text(vm_id)
             name, ident = vm_name, vm_id
-        actual = d.ActualRPO if d.ActualRPO is not None else d.actualRPO if d.actualRPO is not None else d.actualRpo
-        configured = d.ConfiguredRpoSeconds if d.ConfiguredRpoSeconds is not None else d.configuredRpoSeconds
-        progress = d.ProgressPercentage if d.ProgressPercentage is not None else d.progressPercentage
         if type(actual) is not int or not -2**53 < actual < 2**53:
             actual = checked_number(actual)
         if type(configured) is not int or not -2**53 < configured < 2**53:
@@ -326,7 +363,7 @@ def rows(kb: KnowledgeBase, payload: Payload, site: str | None = None,
                     raised[memo] = found
             severity, reasons = found
         add(make(Row, (index, site, kind, name, ident, vpg_name, vpg_id, vm_name, vm_id, actual, configured,
-                       progress, verdict, severity, reasons, failover, None)))
+                       progress, verdict, severity, reasons, failover, thresholds, None)))
     return out
 
 
@@ -351,17 +388,6 @@ def _rpo_rules(verdict: Verdict, actual: float, configured: float | None,
     if severity is verdict.severity and len(reasons) == len(verdict.reasons):
         return verdict.severity, verdict.reasons
     return severity, tuple(reasons)
-
-
-def rpo_limits(row: Row, thresholds: Thresholds) -> tuple[float | None, float | None]:
-    """The RPO (seconds) above which `row` is a warning, and critical, as
-    performance data shows them: --rpo-warning (or, where the status claims the
-    RPO SLA is met, ConfiguredRpoSeconds) and --rpo-critical."""
-    c = row.configured_rpo
-    warn = thresholds.warning.limit(c) if thresholds.warning else (c if c and c > 0 and row.verdict.rpo_sla_met
-                                                                   else None)
-    crit = thresholds.critical.limit(c) if thresholds.critical else None
-    return (None if warn is None else round(warn, 3)), (None if crit is None else round(crit, 3))
 
 
 def threshold_text(t: Threshold, configured: float | None) -> str:

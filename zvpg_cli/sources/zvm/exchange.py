@@ -16,7 +16,7 @@ Choices (documented in the README):
   is ended with DELETE /v1/session.
 - Nothing from the ZVM is trusted: tokens and session ids must be visible
   ASCII, lifetimes are kept to a day, login answers to 64 KiB, and every
-  answer gets the checks a file gets (`payload.check_json`).
+  answer gets the checks a file gets (`hygiene.check_json`).
 """
 
 from __future__ import annotations
@@ -398,8 +398,8 @@ class Exchange:
         return ZvmError(self.site.name, f"the answer to {path} is larger than {limit} bytes: cut off{hint}")
 
     def _check_json(self, path: str, body: bytes, content_type: str) -> None:
-        """The checks every input gets (`payload.check_json`), whatever its source."""
-        from ..payload import PayloadError, check_json
+        """The checks every input gets (`hygiene.check_json`), whatever its source."""
+        from ..hygiene import PayloadError, check_json
 
         try:
             check_json(body)

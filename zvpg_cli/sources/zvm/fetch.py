@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from ..limits import DEFAULT_MAX_BYTES
 from .sites import ConfigError, NeedPrompt, Secret, Site, ZvmError, read_secret
 
 if TYPE_CHECKING:  # the network code is imported when a pool runs, not before
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # the network code is imported when a pool runs, not before
 #: exchange's own, more precise error normally comes first).
 GRACE = 0.5
 DEFAULT_PARALLEL = 32
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 #: An observer hears how the read goes at most this often (seconds).
 TICK = 0.25
 
