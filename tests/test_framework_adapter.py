@@ -3,15 +3,27 @@ Click's) internals: when a Typer release moves them, this test says so."""
 
 from __future__ import annotations
 
-import typer
+import os
+import subprocess
+import sys
 
-from zvpg_cli.cli.framework import ClickException
+
+def test_a_usage_error_from_the_framework_is_exit_2_without_a_traceback() -> None:
+    p = subprocess.run([sys.executable, "-m", "zvpg_cli", "explain", "--no-such-option"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "No such option: --no-such-option" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_typer_usage_errors_are_the_click_exception_zvpg_catches() -> None:
-    assert issubclass(typer.BadParameter, ClickException)
-    exc = ClickException("x")
-    assert exc.format_message() == "x" and hasattr(exc, "exit_code")
+def test_completion_code_is_loaded_only_when_a_shell_asks() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "_ZVPG_COMPLETE"}
+    plain = subprocess.run([sys.executable, "-X", "importtime", "-m", "zvpg_cli", "explain", "Bitmap Syncing",
+                            "--json"], capture_output=True, text=True, timeout=60, env=env)
+    assert plain.returncode == 0 and "zvpg_cli.cli.completion" not in plain.stderr
+    asked = subprocess.run([sys.executable, "-m", "zvpg_cli"], capture_output=True, text=True, timeout=60,
+                           env={**env, "_ZVPG_COMPLETE": "complete_bash", "COMP_WORDS": "zvpg expl",
+                                "COMP_CWORD": "1"})
+    assert asked.returncode == 0 and asked.stdout.split() == ["explain"]
 
 
 def test_the_completion_internals_zvpg_reads_are_there() -> None:

@@ -119,12 +119,12 @@ class Connection(NamedTuple):
         """Whether the command is to read from ZVMs (rather than a file)."""
         return bool(self.zvm or self.sites)
 
-    def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
+    def read_sites(self) -> "list[Site]":
         """The sites these options name; see `sites_from_options`."""
         options = self._asdict()
         for key in ("parallel", "vms", "quiet"):
             del options[key]
-        return sites_from_options(**options, required=required, failer=failer)
+        return sites_from_options(**options)
 
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])

@@ -26,11 +26,6 @@ class PayloadError(Exception):
     """Input that cannot be read; `str()` is one line saying what and where."""
 
 
-def camel(name: str) -> str:
-    """The camelCase spelling of a PascalCase API field (the 10.x swagger's)."""
-    return name[:1].lower() + name[1:]
-
-
 _RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
 _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
 #: Live ZVMs answer in PascalCase; the ZVM 10.x swagger documents camelCase.
