@@ -56,10 +56,9 @@ def history(
         within = f" within --since {since}" if since else ""
         fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)", 1)
     if json_flag:
-        from ..base.sanitize import json_safe
-        from ..output.jsonfmt import dumps
+        from ..base.sanitize import json_text
 
-        write(json_safe(dumps([_json(t) for t in transitions]).encode("utf-8")).decode("utf-8"))
+        write(json_text([_json(t) for t in transitions]))
     else:
         write(_table(transitions))
 
@@ -170,8 +169,8 @@ def policy(
     except PolicyError as exc:
         fail(str(exc), EXIT_USAGE)
     if json_flag:
-        from ..output.jsonfmt import dumps
+        from ..base.sanitize import json_text
 
-        write(dumps(policy_json(loaded, kb)))
+        write(json_text(policy_json(loaded, kb)))
     else:
         write(policy_text(loaded, kb))

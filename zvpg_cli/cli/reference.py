@@ -98,10 +98,10 @@ def explain(
     res = resolve_or_exit(kb, term)
     entry = res.entry
     if fmt is Format.json:
+        from ..base.sanitize import json_text
         from ..knowledge.serialize import entry_dict
-        from ..output.jsonfmt import dumps
 
-        write(dumps(entry_dict(kb, entry)))
+        write(json_text(entry_dict(kb, entry)))
     elif fmt is Format.yaml:
         from ..output.yamlfmt import entries_document
 
@@ -125,10 +125,10 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool =
     from ..base.writer import write
 
     if fmt is Format.json:
+        from ..base.sanitize import json_text
         from ..knowledge.serialize import pair_dict
-        from ..output.jsonfmt import dumps
 
-        write(dumps(pair_dict(kb, pair)))
+        write(json_text(pair_dict(kb, pair)))
         return
     if fmt is Format.yaml:
         from ..output.yamlfmt import entries_document
@@ -222,10 +222,10 @@ def list_(
     if kind is not None and status is None:
         title = "Zerto VPG statuses" if kind is Kind.status else "Zerto VPG substatuses"
     if fmt is Format.json:
+        from ..base.sanitize import json_text
         from ..knowledge.serialize import entry_dict
-        from ..output.jsonfmt import dumps
 
-        write(dumps([entry_dict(kb, e) for e in entries]))
+        write(json_text([entry_dict(kb, e) for e in entries]))
     elif fmt is Format.yaml:
         from ..output.yamlfmt import entries_document
 

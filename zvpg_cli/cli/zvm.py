@@ -393,8 +393,7 @@ def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict
 
 
 def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
-    import json
-
+    from ..base.sanitize import json_text
     from ..sources.zvm.codes import READING
 
     doc: dict[str, Any] = {"site": site.name, "url": site.url, "knowledge_base": kb_path, "reading": READING,
@@ -406,4 +405,4 @@ def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict
                             for d in c.differences]}
     for kind, why in unread.items():
         doc[_WHAT[kind].lower()] = {"error": why, "agree": False}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc)

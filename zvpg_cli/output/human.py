@@ -21,7 +21,8 @@ from ..knowledge.decoding import documented_failover
 from ..knowledge.model import Entry, KnowledgeBase, Status, Substatus
 from .views import Section, failover_text, listed_under, severity_word, substatus_count
 
-SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
+#: The colour of each severity, for people (every rich output reads it; None: the knowledge base has none).
+SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "unknown": "magenta", None: "magenta"}
 
 
 def console(stderr: bool = False) -> Console:

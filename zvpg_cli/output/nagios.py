@@ -18,11 +18,11 @@ from collections.abc import Sequence
 
 from ..base.sanitize import printable
 from ..base.units import number
-from ..knowledge.model import Severity
+from ..knowledge.model import COUNTS_ORDER, PERFDATA_ORDER, Severity
 from ..triage.report import Report
 from ..triage.rows import Row, rpo_limits
 from .naming import unique
-from .report import COUNTS_ORDER, hint, one_line
+from .report import hint, one_line
 
 #: Names on the first line at most (the line most pagers show alone).
 FIRST_LINE_NAMES = 3
@@ -101,7 +101,7 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
         head = f"{len(failed)} of {len(s.sites)} sites unreadable ({names}{more}); {head}"
     if s.problem:
         head = f"{s.problem}; {head}"
-    perf = " ".join(f"{k.value}={c[k]}" for k in (Severity.CRITICAL, Severity.WARNING, Severity.OK, Severity.UNKNOWN))
+    perf = " ".join(f"{k.value}={c[k]}" for k in PERFDATA_ORDER)
     perf += f" total={s.total}"
     if s.sites:
         perf += f" sites={len(s.sites)} sites_failed={len(failed)}"

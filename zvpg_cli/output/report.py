@@ -9,13 +9,10 @@ from typing import Any
 from ..base.sanitize import json_safe, printable
 from ..base.units import duration
 from ..knowledge.decoding import Decoded
-from ..knowledge.model import Severity
+from ..knowledge.model import COUNTS_ORDER, Severity
 from ..triage.report import Report
 from ..triage.rows import Row
 from .views import failover_text
-
-#: The order counts are shown in, worst first (as the JSON contract has always had them).
-COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
 
 
 def state_text(row: Row) -> str:
