@@ -43,3 +43,17 @@ def test_no_other_module_reaches_into_typer() -> None:
     for path in package.rglob("*.py"):
         if path.name != "framework.py":
             assert "typer._" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_run_imports_only_the_module_of_its_command() -> None:
+    code = ("import sys, runpy\n"
+            "sys.argv = ['zvpg', 'triage', '--nagios', '-']\n"
+            "try:\n    runpy.run_module('zvpg_cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "sys.stdout.flush()\n"
+            "sys.stderr.write(' '.join(sorted(sys.modules)))\n")
+    p = subprocess.run([sys.executable, "-c", code], input="[]", capture_output=True, text=True, timeout=60)
+    mods = set(p.stderr.split())
+    assert p.stdout.startswith("ZVPG ") and "zvpg_cli.cli.payloads" in mods
+    assert not mods & {"zvpg_cli.cli.reference", "zvpg_cli.cli.history", "zvpg_cli.cli.fetch",
+                       "zvpg_cli.cli.completion"}

@@ -7,19 +7,20 @@ that print them.
 """
 
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
 from .. import __version__
 from ..knowledge.kb import KBError, load_compiled, load_kb
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 from .framework import ClickException
-from .help import ZvpgGroup
+from .help import ZvpgCommand, ZvpgGroup
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
 
-EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 
 
 class Format(str, Enum):
@@ -48,7 +49,16 @@ class RecoveryChoice(str, Enum):
     unknown = "unknown"
 
 
-app = typer.Typer(
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Typer(typer.Typer):
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Callable[[_F], _F]:
+        """Every command's --help is formatted the same way (cli/help.py)."""
+        return super().command(*args, cls=cls or ZvpgCommand, **kwargs)
+
+
+app = _Typer(
     name="zvpg",
     help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
     "What a status or substatus means and whether a failover is possible, from the Zerto "

@@ -186,6 +186,13 @@ class ZvpgGroup(OwnCompletion, TyperGroup):
         _format_parameters(self, ctx, formatter)
         self.format_commands(ctx, formatter)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order cli/__init__.py's COMMANDS gives them."""
+        from . import COMMANDS
+
+        order = list(COMMANDS)
+        return sorted(super().list_commands(ctx), key=lambda n: order.index(n) if n in order else len(order))
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):

@@ -5,7 +5,8 @@ from enum import Enum
 
 import typer
 
-from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+from .app import app, data_option, fail, kb_or_exit, use_data
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 
 STATE_HELP = "The state file `zvpg triage --state` writes. Default: $ZVPG_STATE."
 POLICY_HELP = "A policy file (TOML) merged over zvpg's defaults. Default: $ZVPG_POLICY."
@@ -54,7 +55,8 @@ def history(
         fail(str(exc), EXIT_USAGE)
     if not transitions and pattern:
         within = f" within --since {since}" if since else ""
-        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)", 1)
+        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)",
+             EXIT_NOT_FOUND)
     if json_flag:
         from ..base.sanitize import json_text
 

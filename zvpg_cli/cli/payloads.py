@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+from .app import app, data_option, fail, kb_or_exit, use_data
+from .exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 from .zvm import Connection, one_site, watching, with_connection
 
 
@@ -351,4 +352,4 @@ def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run:
     summary = result.summary
     if summary.sites and not any(s.error is None for s in summary.sites):
         return EXIT_USAGE  # nothing could be read: the output above says which sites failed
-    return EXIT_NOT_FOUND if summary.problem else 0
+    return EXIT_NOT_FOUND if summary.problem else EXIT_OK

@@ -5,8 +5,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .app import (
-    EXIT_NOT_FOUND,
-    EXIT_USAGE,
     FORMAT_HELP,
     JSON_HELP,
     Format,
@@ -25,6 +23,7 @@ from .app import (
     state,
     use_data,
 )
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
