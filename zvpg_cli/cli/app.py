@@ -6,8 +6,8 @@ the light domain modules; JSON, YAML and rich are imported by the code paths
 that print them.
 """
 
-from enum import Enum
 from collections.abc import Callable
+from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer

@@ -15,10 +15,9 @@ the file, the rule and the key. TOML is imported only here, so triage without
 from __future__ import annotations
 
 import os
-import sys
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..base.globs import glob_match
 from ..base.units import duration, parse_duration
 from ..knowledge.model import Severity
 
@@ -78,9 +77,9 @@ class Rule(NamedTuple):
             return False
         if self.substatus is not None and self.substatus != substatus:
             return False
-        if self.vpg is not None and not fnmatchcase(name.casefold(), self.vpg.casefold()):
+        if self.vpg is not None and not glob_match(name, self.vpg):
             return False
-        return self.site is None or (site is not None and fnmatchcase(site.casefold(), self.site.casefold()))
+        return self.site is None or (site is not None and glob_match(site, self.site))
 
     @property
     def origin(self) -> str:
@@ -282,12 +281,10 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
     shown = printable(source)
     if text is None:
         text = _read(path, shown)
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
+    from ..base.tomltext import parse_toml
+
     try:
-        doc = tomllib.loads(text)
+        doc = parse_toml(text)
     except (ValueError, RecursionError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise PolicyError(f"{shown}: not valid TOML: {printable(str(exc))[:200]}") from None
     for key in doc:
