@@ -46,7 +46,10 @@ def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes; SIGINT
     and SIGTERM end in one answer too (zvpg_cli/base/signals.py)."""
     from ..base import signals
+    from ..base.writer import Environment, environment, use_environment
 
+    outer = environment()
+    use_environment(Environment(sys.stdout, sys.stderr))  # where this run writes, once
     args = sys.argv[1:]
     # Typer turns every registered command into a click command on every run;
     # building only the one that runs saves most of that (start-up is latency).
@@ -69,6 +72,7 @@ def main() -> None:
         _interrupted(nagios, signals.interrupted())  # Typer turned it into Exit(130) on its way out
     finally:
         app.registered_commands = registered
+        use_environment(outer)
         signals.settle()
 
 
