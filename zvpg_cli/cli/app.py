@@ -15,7 +15,7 @@ import typer
 from .. import __version__
 from ..knowledge.kb import KBError, load_compiled, load_kb
 from .exits import EXIT_NOT_FOUND, EXIT_USAGE
-from .framework import ClickException
+from .framework import ClickException, get_current_context
 from .help import ZvpgCommand, ZvpgGroup
 
 if TYPE_CHECKING:
@@ -89,8 +89,6 @@ or input that cannot be used (a knowledge base, a payload, a ZVM); --nagios:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-state: dict[str, Any] = {"data": None}
-
 DATA_HELP = "Knowledge-base YAML file to use instead of the packaged one."
 
 
@@ -102,10 +100,22 @@ def data_option() -> Any:
                         help=DATA_HELP + " Default: $ZVPG_DATA, else the packaged file.")
 
 
+def _settings() -> dict[str, Any]:
+    """This run's settings, on the root context (`ctx.obj`): {"data": the
+    knowledge base --data chose}. Empty outside a run."""
+    ctx = get_current_context(silent=True)
+    return {} if ctx is None else ctx.find_root().ensure_object(dict)
+
+
+def data_path() -> str | None:
+    """The knowledge base --data chose (None: $ZVPG_DATA, else the packaged one)."""
+    return _settings().get("data")
+
+
 def use_data(path: str | None) -> None:
     """Apply a command's own --data (it wins over one given before the command)."""
     if path is not None:
-        state["data"] = path
+        _settings()["data"] = path
 
 
 def kb_or_exit(what: str = "") -> "KnowledgeBase":
@@ -113,7 +123,7 @@ def kb_or_exit(what: str = "") -> "KnowledgeBase":
     where the knowledge base is not what the user is asking about, the line
     says what failed, as a monitoring status line must)."""
     try:
-        return load_kb(state["data"])
+        return load_kb(data_path())
     except KBError as exc:
         kb_failed(exc, what)
 
@@ -121,7 +131,7 @@ def kb_or_exit(what: str = "") -> "KnowledgeBase":
 def compiled_or_exit() -> dict[str, Any]:
     """The compiled knowledge base (plain data): enough for the fast paths."""
     try:
-        return load_compiled(state["data"])
+        return load_compiled(data_path())
     except KBError as exc:
         kb_failed(exc)
 
@@ -186,6 +196,7 @@ def _install_completion(value: Shell | None) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     data: str | None = typer.Option(
         None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True, help=DATA_HELP,
     ),
@@ -198,7 +209,7 @@ def _root(
         None, "--install-completion", metavar="SHELL", callback=_install_completion, is_eager=True,
         help="Install tab completion for SHELL (bash, zsh or fish) in your home folder and exit."),
 ) -> None:
-    state["data"] = data
+    ctx.ensure_object(dict)["data"] = data
 
 
 def complete_term(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from typer import _click as click
 from typer._click.exceptions import ClickException
+from typer._click.globals import get_current_context
 from typer._click.shell_completion import CompletionItem, _resolve_context, _resolve_incomplete
 from typer._completion_classes import BashComplete, FishComplete, ZshComplete
 
@@ -39,4 +40,4 @@ class OwnCompletion:
 
 
 __all__ = ["BashComplete", "ClickException", "CompletionItem", "FishComplete", "OwnCompletion", "ZshComplete",
-           "click", "complete_var_for", "resolve_context", "resolve_incomplete"]
+           "click", "complete_var_for", "get_current_context", "resolve_context", "resolve_incomplete"]

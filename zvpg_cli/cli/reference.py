@@ -16,11 +16,11 @@ from .app import (
     complete_status,
     complete_term,
     data_option,
+    data_path,
     fail,
     kb_or_exit,
     pick_format,
     resolve_or_exit,
-    state,
     use_data,
 )
 from .exits import EXIT_NOT_FOUND, EXIT_USAGE
@@ -311,7 +311,7 @@ def validate(
     from ..knowledge.kb import resolve_path
     from ..knowledge.schema import check_file
 
-    target = path or resolve_path(state["data"])
+    target = path or resolve_path(data_path())
     problems = check_file(target)
     if not problems:
         write(f"{target}: valid\n")
