@@ -19,6 +19,7 @@ from .framework import ClickException, get_current_context
 from .help import ZvpgCommand, ZvpgGroup
 
 if TYPE_CHECKING:
+    from ..knowledge.lookup import LookupError_
     from ..knowledge.model import KnowledgeBase
 
 
@@ -249,21 +250,29 @@ def pick_format(fmt: Format | None, json_flag: bool) -> Format:
 
 
 def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:
-    from ..knowledge.lookup import Ambiguous, NotFound, resolve
+    from ..knowledge.lookup import LookupError_, resolve
 
     try:
         return resolve(kb, term, kind)
-    except Ambiguous as exc:
-        from ..base.sanitize import printable
+    except LookupError_ as exc:
+        lookup_failed(exc)
 
+
+def lookup_failed(exc: "LookupError_") -> NoReturn:
+    """A term that resolves to nothing, or to several entries: one line, exit 1."""
+    from ..base.sanitize import printable
+    from ..knowledge.lookup import Ambiguous, CodeNotName
+
+    term = exc.term
+    if isinstance(exc, CodeNotName):
+        fail(f"no matches {term!r}: explain takes names; for an API code, "
+             f"run `zvpg decode {term}` (a status) or `zvpg decode STATUS {term}`.", EXIT_NOT_FOUND)
+    if isinstance(exc, Ambiguous):
         fail(f"{printable(repr(term))} is ambiguous: it could be {printable(', '.join(exc.suggestions))}. "
-              "Type more of the name.", EXIT_NOT_FOUND)
-    except NotFound as exc:
-        from ..base.sanitize import printable
-
-        what = f"{kind} " if kind else ""
-        hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."
-        fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
+             "Type more of the name.", EXIT_NOT_FOUND)
+    what = f"{exc.kind} " if exc.kind else ""
+    hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."
+    fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
 
 
 
