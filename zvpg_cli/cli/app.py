@@ -8,7 +8,7 @@ that print them.
 
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import typer
 
@@ -241,12 +241,50 @@ def _complete(ctx: typer.Context, incomplete: str, kind: str | None) -> list[tup
             if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
 
 
+def options_into(name: str, options: dict[str, tuple[Any, Any]], make: Callable[..., Any]) -> Callable[[_F], _F]:
+    """A decorator that declares options once for every command that takes
+    them: the command's parameter `name` becomes `options` (each parameter's
+    name -> its typer.Option and type), in its place in --help, and the command
+    is called with `make(**their values)` as `name`."""
+
+    def decorate(func: _F) -> _F:
+        import functools
+        import inspect
+
+        signature = inspect.signature(func)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index(name)
+        extra = [inspect.Parameter(n, params[at].kind, default=option, annotation=kind)
+                 for n, (option, kind) in options.items()]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = make(**{n: kwargs.pop(n) for n in options})
+            return func(*args, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params[:at] + extra + params[at + 1:])  # type: ignore[attr-defined]
+        annotations = {k: v for k, v in func.__annotations__.items() if k != name}
+        command.__annotations__ = {**annotations, **{n: kind for n, (_, kind) in options.items()}}
+        return cast(_F, command)
+
+    return decorate
+
+
 def pick_format(fmt: Format | None, json_flag: bool) -> Format:
     if json_flag:
         if fmt not in (None, Format.json):
             fail("--json and --format are exclusive", EXIT_USAGE)
         return Format.json
     return fmt or Format.table
+
+
+def output_options(func: _F) -> _F:
+    """--format/-f and --json, declared once: the command takes `fmt: Format`
+    (table, json, yaml or markdown; --json is --format json)."""
+    return options_into("fmt", {
+        "fmt": (typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP), Format | None),
+        "json_flag": (typer.Option(False, "--json", help=JSON_HELP), bool),
+    }, pick_format)(func)
 
 
 def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:

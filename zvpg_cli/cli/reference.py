@@ -5,8 +5,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .app import (
-    FORMAT_HELP,
-    JSON_HELP,
     Format,
     Kind,
     RecoveryChoice,
@@ -20,7 +18,7 @@ from .app import (
     fail,
     kb_or_exit,
     lookup_failed,
-    pick_format,
+    output_options,
     resolve_or_exit,
     use_data,
 )
@@ -41,19 +39,18 @@ if TYPE_CHECKING:
   zvpg explain "2 23"               # Status and SubStatus codes
   zvpg explain "ZVM paused protection" --evidence
   zvpg explain Initializing --json | jq .meaning""")
+@output_options
 def explain(
     term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
                                "unambiguous prefix; or 'STATUS / SUBSTATUS' as triage prints it "
                                "(none: no substatus), or two API codes.", autocompletion=complete_term),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     evidence: bool = typer.Option(False, "--evidence", "-e",
                                   help="Show the documentation sentences each fact rests on."),
     data: str | None = data_option(),
 ) -> None:
     """Explain one status or substatus: meaning, failover, what to do, full description."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
     from ..base.writer import write
     from ..knowledge.lookup import LookupError_, Resolution, find
 
@@ -91,6 +88,7 @@ def explain(
   zvpg list --kind substatus --recovery not-possible
   zvpg list --severity critical --json | jq -r '.[].name'
   zvpg list --search checkpoint""")
+@output_options
 def list_(
     status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
                                          help="Only the substatuses the documentation lists under this status.",
@@ -106,13 +104,11 @@ def list_(
         None, "--recovery", metavar="WHEN", help="Only substatuses during which a failover is: possible, "
         "last-checkpoint (possible to the last checkpoint), not-possible, or unknown (the documentation "
         "does not say)."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     data: str | None = data_option(),
 ) -> None:
     """List statuses and substatuses, optionally filtered."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
     kb = kb_or_exit()
     from ..base.writer import error, write
     from ..knowledge.lookup import select
@@ -136,18 +132,17 @@ def list_(
   zvpg decode 3                         # warns: some hand-written clients
                                         # number 3 and 4 the other way round
   zvpg decode 1 0 --json | jq .severity""")
+@output_options
 def decode(
     status: str = typer.Argument(..., metavar="STATUS",
                                  help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
     substatus: str | None = typer.Argument(None, metavar="SUBSTATUS",
                                            help="The VPG's SubStatus: a code (0 = none) or API name."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     data: str | None = data_option(),
 ) -> None:
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
     from ..knowledge.decoding import decode as decode_pair
 
     kb = kb_or_exit()

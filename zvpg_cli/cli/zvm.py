@@ -10,11 +10,11 @@ an eval each.)
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import typer
 
-from .app import fail
+from .app import fail, options_into
 from .exits import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -135,29 +135,8 @@ def with_connection(*, parallel: bool = False, payloads: bool = False) -> Callab
     `--user`, ... and, with `parallel`, `--parallel`; with `payloads`, `--vms`),
     declared once here: the command takes a `conn: Connection`
     parameter instead of a dozen."""
-    names = [n for n in ZVM_OPTIONS
-             if (parallel or n != "parallel") and (payloads or n != "vms")]
-
-    def decorate(func: _Command) -> _Command:
-        import functools
-        import inspect
-
-        signature = inspect.signature(func)
-        own = [p for p in signature.parameters.values() if p.name != "conn"]
-        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=ZVM_OPTIONS[n], annotation=_TYPES[n])
-                 for n in names]
-
-        @functools.wraps(func)
-        def command(*args: Any, **kwargs: Any) -> Any:
-            conn = Connection(**{n: kwargs.pop(n) for n in names})
-            return func(*args, conn=conn, **kwargs)
-
-        command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
-        command.__annotations__ = {**{k: v for k, v in func.__annotations__.items() if k != "conn"},
-                                   **{n: _TYPES[n] for n in names}}
-        return cast(_Command, command)
-
-    return decorate
+    return options_into("conn", {n: (option, _TYPES[n]) for n, option in ZVM_OPTIONS.items()
+                                 if (parallel or n != "parallel") and (payloads or n != "vms")}, Connection)
 
 
 def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthChoice | str = "auto",
