@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from .app import app, data_option, fail, kb_or_exit, use_data
-from .exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE, triage_exit
 from .zvm import Connection, one_site, watching, with_connection
 
 
@@ -302,7 +302,13 @@ def triage(
 
     try:
         with to_file(output):
-            code = _render(result, chosen, limit, max_output, run)
+            from ..base.writer import held_errors
+            from ..output.report import render
+
+            code = render(result, chosen.value, limit=limit or None, max_output=max_output, run=run,
+                          notes=held_errors())
+            if code is None:
+                code = triage_exit(result.summary)
     except OutputError as exc:
         if output is None:
             raise
@@ -315,41 +321,3 @@ def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> T
     if len(flags) > 1 or (flags and fmt not in (None, flags[0])):
         fail("--nagios, --json and --format are exclusive: give one", EXIT_USAGE)
     return flags[0] if flags else (fmt or TriageFormat.table)
-
-
-def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run: str | None = None) -> int:
-    """Write the report in the chosen format; the exit code."""
-    from ..base.writer import write, write_bytes
-
-    if chosen is TriageFormat.nagios:
-        from ..base.signals import settle
-        from ..base.writer import held_errors
-        from ..output.nagios import nagios
-
-        text, code = nagios(result, max_output, held_errors())
-        settle()  # the status line is the answer: a signal now cannot add a second one
-        write(text)
-        return code
-    if chosen is TriageFormat.json:
-        from ..output.report import json_chunks
-
-        for chunk in json_chunks(result):
-            write_bytes([chunk])
-    elif chosen is TriageFormat.checkmk:
-        from ..output.checkmk import checkmk
-
-        for text in checkmk(result):
-            write(text)
-    elif chosen is TriageFormat.prometheus:
-        from ..output.prometheus import prometheus
-
-        for text in prometheus(result, run):
-            write(text)
-    else:
-        from ..output.report import print_table
-
-        print_table(result, limit or None)
-    summary = result.summary
-    if summary.sites and not any(s.error is None for s in summary.sites):
-        return EXIT_USAGE  # nothing could be read: the output above says which sites failed
-    return EXIT_NOT_FOUND if summary.problem else EXIT_OK
