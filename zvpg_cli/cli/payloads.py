@@ -163,14 +163,7 @@ def annotate(
         fail(str(exc), EXIT_USAGE)
     rows = select(kb, payload, wanted, leave_out)
     report = _Reporter()
-    if chosen is PayloadFormat.json:
-        payloads.write_json(kb, payload, rows, report)
-    elif chosen is PayloadFormat.ndjson:
-        payloads.write_ndjson(kb, payload, rows, report)
-    elif chosen is PayloadFormat.csv:
-        payloads.write_csv(payload, rows, columns, report)
-    else:
-        payloads.write_table(payload, rows, columns, report)
+    payloads.render(kb, payload, rows, chosen.value, columns, report)
     report.finish()
     if not rows and (wanted or leave_out):
         from ..triage.report import nothing_matches

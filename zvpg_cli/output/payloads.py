@@ -431,3 +431,18 @@ class _Layout:
         return [(" " + (head[i] if i < len(head) else blank)
                  + ("   " + tail[i] if i < len(tail) and key else "")).rstrip()
                 for i in range(max(len(head), len(tail)))]
+
+
+#: annotate's formats, each with its writer (the one place a format is chosen).
+FORMATS: dict[str, Callable[[KnowledgeBase, Payload, list[Row], list[str], Reporter], None]] = {
+    "json": lambda kb, payload, rows, columns, report: write_json(kb, payload, rows, report),
+    "ndjson": lambda kb, payload, rows, columns, report: write_ndjson(kb, payload, rows, report),
+    "csv": lambda kb, payload, rows, columns, report: write_csv(payload, rows, columns, report),
+    "table": lambda kb, payload, rows, columns, report: write_table(payload, rows, columns, report),
+}
+
+
+def render(kb: KnowledgeBase, payload: Payload, rows: list[Row], fmt: str, columns: list[str],
+           report: Reporter) -> None:
+    """Write the annotated payload in `fmt` (a name in FORMATS); `columns` for table and csv."""
+    FORMATS[fmt](kb, payload, rows, columns, report)
