@@ -246,25 +246,11 @@ def triage(
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
     from ..triage.report import Options, report
-    from ..triage.rows import parse_thresholds
 
     use_data(data)
     chosen = _triage_format(fmt, nagios, json_flag)
-    if rpo_warning is not None and rpo_warning_ratio is not None:
-        fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
-    if rpo_warning_ratio is not None:
-        rpo_warning = repr(rpo_warning_ratio) if rpo_warning_ratio < 1e16 else format(rpo_warning_ratio, "f")
-    try:
-        thresholds = parse_thresholds(rpo_warning, rpo_critical)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
-    if output is not None and output != "-":  # refused before anything is read: a FIFO, a device, a folder
-        from ..base.writer import OutputError, destination
-
-        try:
-            destination(output)
-        except OutputError as exc:
-            fail(str(exc), EXIT_USAGE)
+    thresholds = _thresholds(rpo_warning, rpo_critical, rpo_warning_ratio)
+    _writable(output)
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
@@ -279,18 +265,12 @@ def triage(
         if not isinstance(exc, PolicyError):
             raise
         fail(str(exc), EXIT_USAGE)
-    if chosen is not TriageFormat.nagios:
-        from ..base.sanitize import printable
+    if chosen is not TriageFormat.nagios:  # (the plugin output carries them itself)
         from ..base.writer import error
+        from ..output.report import stderr_lines
 
-        for site in result.summary.failed_sites:
-            from ..output.progress import unreadable
-
-            error(f"zvpg: {unreadable(site.name, site.error or '')}")
-        if result.state_error:
-            error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
-        for note in result.notes:
-            error(printable(f"zvpg: note: {note}"))
+        for line in stderr_lines(result):
+            error(line)
     from ..base.writer import OutputError, to_file
 
     try:
@@ -307,6 +287,31 @@ def triage(
             raise
         fail(str(exc), EXIT_USAGE)
     raise typer.Exit(code)
+
+
+def _thresholds(rpo_warning: str | None, rpo_critical: str | None, rpo_warning_ratio: float | None) -> Any:
+    """--rpo-warning (or the older --rpo-warning-ratio) and --rpo-critical, parsed; a usage error otherwise."""
+    from ..triage.rows import parse_thresholds
+
+    if rpo_warning is not None and rpo_warning_ratio is not None:
+        fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
+    if rpo_warning_ratio is not None:
+        rpo_warning = repr(rpo_warning_ratio) if rpo_warning_ratio < 1e16 else format(rpo_warning_ratio, "f")
+    try:
+        return parse_thresholds(rpo_warning, rpo_critical)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _writable(output: str | None) -> None:
+    """--output's file refused before anything is read: a FIFO, a device, a folder (exit 2)."""
+    if output is not None and output != "-":
+        from ..base.writer import OutputError, destination
+
+        try:
+            destination(output)
+        except OutputError as exc:
+            fail(str(exc), EXIT_USAGE)
 
 
 def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> TriageFormat:

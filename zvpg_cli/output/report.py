@@ -241,3 +241,15 @@ def render(report: Report, fmt: str, *, limit: int | None = None, max_output: in
     --nagios, every series labelled `run` in Prometheus's. The plugin's exit
     code under nagios; None for the others (the caller's exit policy decides)."""
     return FORMATS[fmt](report, limit, max_output, run, notes)
+
+
+def stderr_lines(report: Report) -> list[str]:
+    """What a run says on stderr beside its report (--nagios puts them in its
+    long text instead): each site that could not be read, why the state file
+    was not used, the report's notes."""
+    from .progress import unreadable
+
+    lines = [f"zvpg: {unreadable(site.name, site.error or '')}" for site in report.summary.failed_sites]
+    if report.state_error:
+        lines.append(printable(f"zvpg: warning: state file not used: {report.state_error}"))
+    return lines + [printable(f"zvpg: note: {note}") for note in report.notes]
