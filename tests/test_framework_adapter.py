@@ -57,3 +57,15 @@ def test_a_run_imports_only_the_module_of_its_command() -> None:
     assert p.stdout.startswith("ZVPG ") and "zvpg_cli.cli.payloads" in mods
     assert not mods & {"zvpg_cli.cli.reference", "zvpg_cli.cli.history", "zvpg_cli.cli.fetch",
                        "zvpg_cli.cli.completion"}
+
+
+def test_every_command_is_in_the_table_that_loads_it_and_help_lists_them_in_its_order() -> None:
+    from zvpg_cli.cli import COMMANDS, load_commands
+
+    app = load_commands()
+    assert sorted(c.name or c.callback.__name__ for c in app.registered_commands) == sorted(COMMANDS)  # type: ignore[union-attr]
+    p = subprocess.run([sys.executable, "-m", "zvpg_cli", "--help"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "COLUMNS": "120"})
+    section = p.stdout.split("Commands:\n")[1].split("\n\n")[0]
+    listed = [line.split()[0] for line in section.splitlines() if not line.startswith("   ")]
+    assert listed == list(COMMANDS)
