@@ -11,7 +11,9 @@ import typer
 from readme_examples import WIDTH
 from typer.testing import CliRunner
 
-from zvpg_cli.cli import app
+from zvpg_cli.cli import load_commands
+
+app = load_commands()
 
 CLI_MD = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
@@ -24,7 +26,8 @@ def help_page(*args: str) -> str:
 
 
 def reference() -> str:
-    commands = list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    group = typer.main.get_command(app)
+    commands = group.list_commands(typer.Context(group))  # type: ignore[attr-defined]
     out = ["# CLI reference", "",
            "Every command's `--help`, generated from the command line itself by",
            "`python tests/cli_reference.py --update` (do not edit by hand: a test fails when this",

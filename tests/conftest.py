@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from zvpg_cli.cli import app, main  # noqa: F401 - app: some tests import it from here
+from zvpg_cli.cli import app, load_commands, main  # noqa: F401 - app: some tests import it from here
 from zvpg_cli.knowledge.kb import load_kb
 from zvpg_cli.knowledge.model import KnowledgeBase
 
+load_commands()  # every command: the tests that read `app` see them all
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = FIXTURES / "vpg-status-reference.txt"

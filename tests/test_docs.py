@@ -14,7 +14,6 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-import typer
 from cli_reference import CLI_MD, reference
 from readme_examples import README, WIDTH, examples, pages, run
 from rich.cells import cell_len
@@ -190,7 +189,3 @@ def test_version_agrees_in_the_program_the_package_and_the_changelog() -> None:
     newest, dated = sections[1]
     assert newest == __version__
     assert re.fullmatch(r" - \d{4}-\d{2}-\d{2}", dated), f"CHANGELOG's {newest} has no date"
-
-
-def test_typer_app_is_a_typer() -> None:
-    assert isinstance(app, typer.Typer)

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from test_schemas import validator
 
 from zvpg_cli.knowledge.model import KnowledgeBase, Severity
-from zvpg_cli.triage.policy import PolicyError, Timing, load_policy, policy_json
+from zvpg_cli.output.policy import policy_json
+from zvpg_cli.triage.policy import PolicyError, Timing, load_policy
 
 
 def _write(tmp_path: Path, text: str, name: str = "policy.toml") -> str:

@@ -44,3 +44,14 @@ def json_safe(data: bytes) -> bytes:
     if data.isascii() and b"\x7f" not in data:  # the common case, checked first
         return data
     return re.sub(_UNSAFE_UTF8, _json_escape, data)
+
+
+def json_text(value: object) -> str:
+    """The one JSON encoder of every command that prints JSON: UTF-8, indented
+    by 2, keys in the order given, with `json_safe`'s escapes."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    if text.isascii() and "\x7f" not in text:  # the common case
+        return text
+    return json_safe(text.encode("utf-8")).decode("utf-8")

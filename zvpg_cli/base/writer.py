@@ -12,9 +12,46 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import IO, TextIO
 
-_closed = False
-#: stderr lines held back (a monitoring check: `hold_errors`), None when they go to stderr
-_held: list[str] | None = None
+
+class Environment:
+    """Where a run writes, built once at the entry (the command line's `main`;
+    httpie's `Environment`) and read by every writer here and in output/: its
+    stdout and stderr (None: whatever sys.stdout and sys.stderr are at each
+    write, as under the importable API and test runners), whether a reader of
+    stdout went away, and the stderr lines held back (`hold_errors`). `to_file`
+    points its stdout at --output's file for the length of a block."""
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+        self.closed = False  # the reader of stdout went away: nothing more is written
+        self.held: list[str] | None = None  # stderr lines held back; None: they go to stderr
+
+    @property
+    def stdout(self) -> TextIO | None:
+        return sys.stdout if self._stdout is None else self._stdout
+
+    @stdout.setter
+    def stdout(self, stream: TextIO | None) -> None:
+        self._stdout = stream
+
+    @property
+    def stderr(self) -> TextIO | None:
+        return sys.stderr if self._stderr is None else self._stderr
+
+
+_env = Environment()
+
+
+def environment() -> Environment:
+    """The environment of this run (`use_environment`)."""
+    return _env
+
+
+def use_environment(env: Environment) -> None:
+    """Make `env` the environment every writer reads (the entry point calls it once)."""
+    global _env
+    _env = env
 
 
 class OutputError(Exception):
@@ -22,9 +59,10 @@ class OutputError(Exception):
 
 
 def _stdout() -> TextIO:
-    if sys.stdout is None:  # started with stdout closed (`zvpg list >&-`)
+    out = _env.stdout
+    if out is None:  # started with stdout closed (`zvpg list >&-`)
         raise OutputError("stdout is closed")
-    return sys.stdout
+    return out
 
 
 def _failed(exc: OSError) -> OutputError:
@@ -32,12 +70,11 @@ def _failed(exc: OSError) -> OutputError:
 
 
 def _silence_stdout() -> None:
-    global _closed
-    _closed = True
+    _env.closed = True
     # Point fd 1 at devnull so that the interpreter's final flush cannot fail.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, _env.stdout.fileno())  # type: ignore[union-attr]
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
@@ -45,7 +82,7 @@ def _silence_stdout() -> None:
 
 def write(text: str, stream: IO[str] | None = None) -> None:
     """Write `text` to stdout (or `stream`), tolerating a closed pipe."""
-    if _closed:
+    if _env.closed:
         return
     out = stream or _stdout()
     try:
@@ -61,7 +98,7 @@ def write(text: str, stream: IO[str] | None = None) -> None:
 
 def write_bytes(chunks: Sequence[bytes | memoryview]) -> None:
     """Write bytes to stdout's binary buffer, tolerating a closed pipe."""
-    if _closed:
+    if _env.closed:
         return
     out = _stdout()
     try:
@@ -86,30 +123,29 @@ def hold_errors(hold: bool = True) -> None:
     them (`hold` False: writes them again, and forgets those held): a monitoring
     check (--nagios) says everything in its own output, and Icinga 2 would show
     stderr before the status line."""
-    global _held
-    _held = [] if hold else None
+    _env.held = [] if hold else None
 
 
 def held_errors() -> list[str]:
     """The lines `error` held back so far (see `hold_errors`)."""
-    return list(_held or [])
+    return list(_env.held or [])
 
 
 def error(message: str) -> None:
     """One line on stderr (or held back: `hold_errors`)."""
-    if _held is not None:
-        _held.append(message.rstrip("\n"))
+    if _env.held is not None:
+        _env.held.append(message.rstrip("\n"))
         return
     try:
-        sys.stderr.write(message.rstrip("\n") + "\n")
-        sys.stderr.flush()
+        _env.stderr.write(message.rstrip("\n") + "\n")  # type: ignore[union-attr]
+        _env.stderr.flush()  # type: ignore[union-attr]
     except (OSError, ValueError, AttributeError):  # AttributeError: stderr closed (None)
         pass
 
 
 def stdout_is_terminal() -> bool:
     try:
-        return sys.stdout.isatty()
+        return _env.stdout.isatty()  # type: ignore[union-attr]
     except (AttributeError, ValueError):
         return False
 
@@ -183,7 +219,7 @@ def _sweep(folder: str) -> None:
 
 @contextmanager
 def to_file(path: str | None) -> Iterator[None]:
-    """Within the block, stdout is `path` (when given; `-` is stdout itself),
+    """Within the block, the environment's stdout is `path` (when given; `-` is stdout itself),
     written atomically: a temporary file in its folder, renamed over it when
     the block ends well; removed when it does not (an exception, SIGINT or
     SIGTERM). Only a regular file or a new path is written (`destination`): a
@@ -201,7 +237,7 @@ def to_file(path: str | None) -> Iterator[None]:
     target = destination(path)
     folder = os.path.dirname(os.path.abspath(target))
     _sweep(folder)
-    saved = sys.stdout
+    saved = _env.stdout
     temporary = None
     done = False
     try:
@@ -211,7 +247,7 @@ def to_file(path: str | None) -> Iterator[None]:
             except OSError as exc:
                 raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
         with open(fd, "w", encoding="utf-8", newline="") as out:
-            sys.stdout = out
+            _env.stdout = out
             yield
             out.flush()
             _keep_mode(out.fileno(), target)
@@ -223,7 +259,7 @@ def to_file(path: str | None) -> Iterator[None]:
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        sys.stdout = saved
+        _env.stdout = saved
         if not done and temporary is not None:
             with suppress(OSError):
                 os.unlink(temporary)

@@ -1,9 +1,10 @@
 """The command line: a thin Typer layer over the plain API (kb, lookup, decode,
 payload, triage) and the renderers in `zvpg_cli.output`.
 
-`app` holds the application and the helpers its commands share; `reference`
-(explain, list, decode, validate) and `payloads` (annotate, triage) add the
-commands to it.
+`app` holds the application and the helpers its commands share; the modules
+in `COMMANDS` add the commands to it when `load_commands` imports them. A run
+imports only the module of the command it runs (start-up is a check's latency);
+`load_commands()` adds them all (--help, completion, tests, Python callers).
 """
 
 import errno
@@ -12,30 +13,30 @@ import sys
 from typing import NoReturn
 
 import typer
-from typer.core import TyperCommand
 
 from ..base.writer import OutputError
 from ..knowledge.kb import KBError
-from . import history, payloads, reference, zvm  # noqa: F401 - importing them registers the commands
-from .app import EXIT_USAGE, Failure, app
+from .app import Failure, app
+from .exits import EXIT_INTERNAL, EXIT_NAGIOS_UNKNOWN, EXIT_OUTPUT, EXIT_USAGE, exit_signalled
 from .framework import ClickException
-from .help import ZvpgCommand
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "load_commands", "main"]
 
-# --help lists the commands in this order: the everyday ones first.
-_ORDER = ["explain", "decode", "list", "triage", "history", "policy", "annotate", "fetch", "codes", "validate"]
-app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or c.callback.__name__))  # type: ignore[union-attr]
-# Every command's --help is formatted the same way (cli/help.py).
-for _command in app.registered_commands:
-    if _command.cls in (None, TyperCommand):  # app.command()'s default
-        _command.cls = ZvpgCommand
+#: Every command and the module of this package that adds it, in the order
+#: --help lists them (the everyday ones first).
+COMMANDS = {"explain": "reference", "decode": "reference", "list": "reference", "triage": "payloads",
+            "history": "history", "policy": "history", "annotate": "payloads", "fetch": "fetch",
+            "codes": "fetch", "validate": "reference"}
 
 
-#: Output could not be written (stdout closed, disk full): sysexits' EX_IOERR.
-EXIT_OUTPUT = 74
-#: What a monitoring plugin exits with when it cannot judge (monitoring-plugins' UNKNOWN).
-EXIT_NAGIOS_UNKNOWN = 3
+def load_commands(name: str | None = None) -> typer.Typer:
+    """`app` with command `name` added (with every command when `name` is None or
+    no command's name: --help, completion, a usage error that lists them)."""
+    import importlib
+
+    for module in [COMMANDS[name]] if name in COMMANDS else dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(f"{__name__}.{module}")
+    return app
 
 
 _WRITE_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
@@ -45,12 +46,16 @@ def main() -> None:
     """Console-script entry point: one-line errors, sane exit codes; SIGINT
     and SIGTERM end in one answer too (zvpg_cli/base/signals.py)."""
     from ..base import signals
+    from ..base.writer import Environment, environment, use_environment
 
+    outer = environment()
+    use_environment(Environment(sys.stdout, sys.stderr))  # where this run writes, once
     args = sys.argv[1:]
     # Typer turns every registered command into a click command on every run;
     # building only the one that runs saves most of that (start-up is latency).
     registered = app.registered_commands
     name, at = (None, 0) if "_ZVPG_COMPLETE" in os.environ else _invoked(args)
+    load_commands(name)
     # Nagios mode: from the command in its place (`zvpg explain triage --nagios` is explain's usage error).
     nagios = name == "triage" and _asks_nagios(args[at + 1:])
     only = [c for c in registered if (c.name or c.callback.__name__) == name]  # type: ignore[union-attr]
@@ -67,6 +72,7 @@ def main() -> None:
         _interrupted(nagios, signals.interrupted())  # Typer turned it into Exit(130) on its way out
     finally:
         app.registered_commands = registered
+        use_environment(outer)
         signals.settle()
 
 
@@ -139,7 +145,7 @@ def _run(nagios: bool) -> None:
 def _internal_error(nagios: bool, exc: Exception) -> NoReturn:
     if os.environ.get("ZVPG_DEBUG"):
         raise exc
-    _fail(nagios, f"internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)", 70)
+    _fail(nagios, f"internal error: {type(exc).__name__}: {exc} (set ZVPG_DEBUG=1 for details)", EXIT_INTERNAL)
 
 
 def _interrupted(nagios: bool, signum: int | None) -> NoReturn:
@@ -148,7 +154,7 @@ def _interrupted(nagios: bool, signum: int | None) -> NoReturn:
 
     signum = signum or SIGINT
     what = "terminated" if signum == SIGTERM else "interrupted"
-    _fail(nagios, f"{what} ({NAMES.get(signum, signum)})" if nagios else what, 128 + signum)
+    _fail(nagios, f"{what} ({NAMES.get(signum, signum)})" if nagios else what, exit_signalled(signum))
 
 
 def _fail(nagios: bool, message: str, code: int) -> NoReturn:

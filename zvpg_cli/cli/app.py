@@ -6,21 +6,23 @@ the light domain modules; JSON, YAML and rich are imported by the code paths
 that print them.
 """
 
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import typer
 
 from .. import __version__
 from ..knowledge.kb import KBError, load_compiled, load_kb
-from .framework import ClickException
-from .help import ZvpgGroup
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
+from .framework import ClickException, get_current_context
+from .help import ZvpgCommand, ZvpgGroup
 
 if TYPE_CHECKING:
     from ..knowledge.alerts import SiteKnowledge
+    from ..knowledge.lookup import LookupError_
     from ..knowledge.model import KnowledgeBase
 
-EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 
 
 class Format(str, Enum):
@@ -49,7 +51,16 @@ class RecoveryChoice(str, Enum):
     unknown = "unknown"
 
 
-app = typer.Typer(
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Typer(typer.Typer):
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Callable[[_F], _F]:
+        """Every command's --help is formatted the same way (cli/help.py)."""
+        return super().command(*args, cls=cls or ZvpgCommand, **kwargs)
+
+
+app = _Typer(
     name="zvpg",
     help="Explain the statuses and substatuses of Zerto Virtual Protection Groups (VPGs).\n\n"
     "What a status or substatus means and whether a failover is possible, from the Zerto "
@@ -80,8 +91,6 @@ or input that cannot be used (a knowledge base, a payload, a ZVM); --nagios:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-state: dict[str, Any] = {"data": None}
-
 DATA_HELP = "Knowledge-base YAML file to use instead of the packaged one."
 
 
@@ -93,10 +102,22 @@ def data_option() -> Any:
                         help=DATA_HELP + " Default: $ZVPG_DATA, else the packaged file.")
 
 
+def _settings() -> dict[str, Any]:
+    """This run's settings, on the root context (`ctx.obj`): {"data": the
+    knowledge base --data chose}. Empty outside a run."""
+    ctx = get_current_context(silent=True)
+    return {} if ctx is None else ctx.find_root().ensure_object(dict)
+
+
+def data_path() -> str | None:
+    """The knowledge base --data chose (None: $ZVPG_DATA, else the packaged one)."""
+    return _settings().get("data")
+
+
 def use_data(path: str | None) -> None:
     """Apply a command's own --data (it wins over one given before the command)."""
     if path is not None:
-        state["data"] = path
+        _settings()["data"] = path
 
 
 def kb_or_exit(what: str = "") -> "KnowledgeBase":
@@ -104,7 +125,7 @@ def kb_or_exit(what: str = "") -> "KnowledgeBase":
     where the knowledge base is not what the user is asking about, the line
     says what failed, as a monitoring status line must)."""
     try:
-        return load_kb(state["data"])
+        return load_kb(data_path())
     except KBError as exc:
         kb_failed(exc, what)
 
@@ -112,7 +133,7 @@ def kb_or_exit(what: str = "") -> "KnowledgeBase":
 def compiled_or_exit() -> dict[str, Any]:
     """The compiled knowledge base (plain data): enough for the fast paths."""
     try:
-        return load_compiled(state["data"])
+        return load_compiled(data_path())
     except KBError as exc:
         kb_failed(exc)
 
@@ -187,6 +208,7 @@ def _install_completion(value: Shell | None) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     data: str | None = typer.Option(
         None, "--data", metavar="PATH", envvar="ZVPG_DATA", show_envvar=True, help=DATA_HELP,
     ),
@@ -199,7 +221,7 @@ def _root(
         None, "--install-completion", metavar="SHELL", callback=_install_completion, is_eager=True,
         help="Install tab completion for SHELL (bash, zsh or fish) in your home folder and exit."),
 ) -> None:
-    state["data"] = data
+    ctx.ensure_object(dict)["data"] = data
 
 
 def complete_term(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
@@ -230,6 +252,35 @@ def _complete(ctx: typer.Context, incomplete: str, kind: str | None) -> list[tup
             if (kind is None or e.kind == kind) and normalize(e.name).startswith(key)]
 
 
+def options_into(name: str, options: dict[str, tuple[Any, Any]], make: Callable[..., Any]) -> Callable[[_F], _F]:
+    """A decorator that declares options once for every command that takes
+    them: the command's parameter `name` becomes `options` (each parameter's
+    name -> its typer.Option and type), in its place in --help, and the command
+    is called with `make(**their values)` as `name`."""
+
+    def decorate(func: _F) -> _F:
+        import functools
+        import inspect
+
+        signature = inspect.signature(func)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index(name)
+        extra = [inspect.Parameter(n, params[at].kind, default=option, annotation=kind)
+                 for n, (option, kind) in options.items()]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = make(**{n: kwargs.pop(n) for n in options})
+            return func(*args, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params[:at] + extra + params[at + 1:])  # type: ignore[attr-defined]
+        annotations = {k: v for k, v in func.__annotations__.items() if k != name}
+        command.__annotations__ = {**annotations, **{n: kind for n, (_, kind) in options.items()}}
+        return cast(_F, command)
+
+    return decorate
+
+
 def pick_format(fmt: Format | None, json_flag: bool) -> Format:
     if json_flag:
         if fmt not in (None, Format.json):
@@ -238,22 +289,39 @@ def pick_format(fmt: Format | None, json_flag: bool) -> Format:
     return fmt or Format.table
 
 
+def output_options(func: _F) -> _F:
+    """--format/-f and --json, declared once: the command takes `fmt: Format`
+    (table, json, yaml or markdown; --json is --format json)."""
+    return options_into("fmt", {
+        "fmt": (typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP), Format | None),
+        "json_flag": (typer.Option(False, "--json", help=JSON_HELP), bool),
+    }, pick_format)(func)
+
+
 def resolve_or_exit(kb: "KnowledgeBase", term: str, kind: str | None = None) -> Any:
-    from ..knowledge.lookup import Ambiguous, NotFound, resolve
+    from ..knowledge.lookup import LookupError_, resolve
 
     try:
         return resolve(kb, term, kind)
-    except Ambiguous as exc:
-        from ..base.sanitize import printable
+    except LookupError_ as exc:
+        lookup_failed(exc)
 
+
+def lookup_failed(exc: "LookupError_") -> NoReturn:
+    """A term that resolves to nothing, or to several entries: one line, exit 1."""
+    from ..base.sanitize import printable
+    from ..knowledge.lookup import Ambiguous, CodeNotName
+
+    term = exc.term
+    if isinstance(exc, CodeNotName):
+        fail(f"no matches {term!r}: explain takes names; for an API code, "
+             f"run `zvpg decode {term}` (a status) or `zvpg decode STATUS {term}`.", EXIT_NOT_FOUND)
+    if isinstance(exc, Ambiguous):
         fail(f"{printable(repr(term))} is ambiguous: it could be {printable(', '.join(exc.suggestions))}. "
-              "Type more of the name.", EXIT_NOT_FOUND)
-    except NotFound as exc:
-        from ..base.sanitize import printable
-
-        what = f"{kind} " if kind else ""
-        hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."
-        fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
+             "Type more of the name.", EXIT_NOT_FOUND)
+    what = f"{exc.kind} " if exc.kind else ""
+    hint = f" Did you mean: {printable(', '.join(exc.suggestions))}?" if exc.suggestions else " Try `zvpg list`."
+    fail(f"no {what}matches {printable(repr(term[:200]))}.{hint}", EXIT_NOT_FOUND)
 
 
 

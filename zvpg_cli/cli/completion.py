@@ -35,6 +35,7 @@ from .framework import (
     FishComplete,
     ZshComplete,
     click,
+    complete_var_for,
     resolve_context,
     resolve_incomplete,
 )
@@ -194,10 +195,6 @@ class _Fish(_Joined, FishComplete):
 
 
 CLASSES: dict[str, type[BashComplete | ZshComplete | FishComplete]] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}
-
-
-def complete_var_for(prog_name: str) -> str:
-    return f"_{prog_name}_COMPLETE".replace("-", "_").upper()
 
 
 def script(shell: str, prog_name: str = "zvpg") -> str:

@@ -24,12 +24,11 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-from collections.abc import MutableMapping
 from typing import Any
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from .framework import click
+from .framework import OwnCompletion, click
 
 _CODE = re.compile(r"`([^`\n]+)`")
 
@@ -172,7 +171,7 @@ class ZvpgCommand(TyperCommand):
         _format_epilog(self, formatter)
 
 
-class ZvpgGroup(TyperGroup):
+class ZvpgGroup(OwnCompletion, TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _name_parameters(self.params)
@@ -187,6 +186,13 @@ class ZvpgGroup(TyperGroup):
         _format_parameters(self, ctx, formatter)
         self.format_commands(ctx, formatter)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order cli/__init__.py's COMMANDS gives them."""
+        from . import COMMANDS
+
+        order = list(COMMANDS)
+        return sorted(super().list_commands(ctx), key=lambda n: order.index(n) if n in order else len(order))
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -199,10 +205,3 @@ class ZvpgGroup(TyperGroup):
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_epilog(self, formatter)
-
-    def _main_shell_completion(self, ctx_args: MutableMapping[str, Any], prog_name: str,
-                               complete_var: str | None = None) -> None:
-        """Tab completion with zvpg's own shell scripts (cli/completion.py)."""
-        from .completion import complete_from_environment
-
-        complete_from_environment(self, ctx_args, prog_name, complete_var)

@@ -5,7 +5,8 @@ from enum import Enum
 
 import typer
 
-from .app import EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+from .app import app, data_option, fail, kb_or_exit, use_data
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 
 STATE_HELP = "The state file `zvpg triage --state` writes. Default: $ZVPG_STATE."
 POLICY_HELP = "A policy file (TOML) merged over zvpg's defaults. Default: $ZVPG_POLICY."
@@ -54,77 +55,11 @@ def history(
         fail(str(exc), EXIT_USAGE)
     if not transitions and pattern:
         within = f" within --since {since}" if since else ""
-        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)", 1)
-    if json_flag:
-        from ..base.sanitize import json_safe
-        from ..output.jsonfmt import dumps
+        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)",
+             EXIT_NOT_FOUND)
+    from ..output.history import history_json, history_table
 
-        write(json_safe(dumps([_json(t) for t in transitions]).encode("utf-8")).decode("utf-8"))
-    else:
-        write(_table(transitions))
-
-
-def _iso(epoch: float) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _json(t: object) -> dict[str, object]:
-    from ..triage.state import Transition, key_parts
-
-    assert isinstance(t, Transition)
-    _, _, vpg_identifier, identifier = key_parts(t.key)
-    return {
-        "at": _iso(t.at), "site": t.site, "kind": t.kind, "name": t.name, "vpg": t.vpg_name, "key": t.key,
-        "from": t.from_state, "to": t.to_state, "lasted_seconds": round(t.lasted, 3), "current": t.current,
-        "gone_since": None if t.gone_since is None else _iso(t.gone_since),
-        "identifier": identifier, "vpg_identifier": vpg_identifier,
-    }
-
-
-#: The width `history`'s table keeps to.
-WIDTH = 80
-
-
-def _table(transitions: list) -> str:  # type: ignore[type-arg]
-    """A table within WIDTH columns: names and states wrap at spaces (a word
-    longer than its column is cut), the time and how long never do."""
-    from textwrap import wrap
-
-    from ..base.sanitize import printable
-    from ..base.units import duration
-
-    if not transitions:
-        return "No changes recorded.\n"
-    rows = [("WHEN (UTC)", "VPG / VM", "STATE", "LASTED")]
-    gone: dict[int, str] = {}  # row -> a line of its own under it
-    for t in transitions:
-        who = t.name if t.kind == "vpg" or t.name == t.vpg_name else f"{t.name} (VPG {t.vpg_name})"
-        if t.site:
-            who += f" @ {t.site}"
-        lasted = duration(t.lasted)
-        if t.current and t.gone_since:
-            gone[len(rows)] = "(gone since " + _iso(t.gone_since).replace("T", " ")[:16] + ")"
-        elif t.current:
-            lasted += " (now)"
-        state = t.to_state if t.from_state is not None else f"{t.to_state} (first seen)"
-        rows.append((_iso(t.at).replace("T", " ")[:16], printable(who), printable(state), lasted))
-    natural = [max(len(r[i]) for r in rows) for i in range(4)]
-    widths = list(natural)
-    room = WIDTH - widths[0] - widths[3] - 6
-    if natural[1] + natural[2] > room:  # share what is left between the name and the state
-        widths[1] = min(natural[1], max(room // 2, room - natural[2]))
-        widths[2] = room - widths[1]
-    out = []
-    for number, r in enumerate(rows):
-        cells = [wrap(text, widths[i], break_on_hyphens=False) or [""] for i, text in enumerate(r)]
-        for n in range(max(map(len, cells))):
-            parts = [c[n] if n < len(c) else "" for c in cells]
-            out.append("  ".join(f"{p:<{widths[i]}}" for i, p in enumerate(parts[:3])) + "  " + parts[3])
-        if number in gone:
-            out.append(" " * (widths[0] + 2) + gone[number])
-    return "".join(line.rstrip() + "\n" for line in out)
+    write(history_json(transitions) if json_flag else history_table(transitions))
 
 
 class PolicyAction(str, Enum):
@@ -161,7 +96,8 @@ def policy(
 ) -> None:
     """Show the policy in force: grace periods, escalations, stuck syncs, flapping; defaults marked."""
     from ..base.writer import write
-    from ..triage.policy import PolicyError, load_policy, policy_json, policy_text
+    from ..output.policy import policy_json, policy_text
+    from ..triage.policy import PolicyError, load_policy
 
     use_data(data)
     kb = kb_or_exit()
@@ -170,8 +106,8 @@ def policy(
     except PolicyError as exc:
         fail(str(exc), EXIT_USAGE)
     if json_flag:
-        from ..output.jsonfmt import dumps
+        from ..base.sanitize import json_text
 
-        write(dumps(policy_json(loaded, kb)))
+        write(json_text(policy_json(loaded, kb)))
     else:
         write(policy_text(loaded, kb))

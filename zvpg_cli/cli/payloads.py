@@ -9,7 +9,8 @@ from typing import Any
 import typer
 
 from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
-from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+from .app import app, data_option, fail, kb_or_exit, use_data
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE, triage_exit
 from .zvm import Connection, one_site, watching, with_connection
 
 
@@ -163,14 +164,7 @@ def annotate(
         fail(str(exc), EXIT_USAGE)
     rows = select(kb, payload, wanted, leave_out)
     report = _Reporter()
-    if chosen is PayloadFormat.json:
-        payloads.write_json(kb, payload, rows, report)
-    elif chosen is PayloadFormat.ndjson:
-        payloads.write_ndjson(kb, payload, rows, report)
-    elif chosen is PayloadFormat.csv:
-        payloads.write_csv(payload, rows, columns, report)
-    else:
-        payloads.write_table(payload, rows, columns, report)
+    payloads.render(kb, payload, rows, chosen.value, columns, report)
     report.finish()
     if not rows and (wanted or leave_out):
         from ..triage.report import nothing_matches
@@ -254,25 +248,11 @@ def triage(
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
     from ..triage.report import Options
     from ..triage.report import run as run_triage
-    from ..triage.rows import parse_thresholds
 
     use_data(data)
     chosen = _triage_format(fmt, nagios, json_flag)
-    if rpo_warning is not None and rpo_warning_ratio is not None:
-        fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
-    if rpo_warning_ratio is not None:
-        rpo_warning = repr(rpo_warning_ratio) if rpo_warning_ratio < 1e16 else format(rpo_warning_ratio, "f")
-    try:
-        thresholds = parse_thresholds(rpo_warning, rpo_critical)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
-    if output is not None and output != "-":  # refused before anything is read: a FIFO, a device, a folder
-        from ..base.writer import OutputError, destination
-
-        try:
-            destination(output)
-        except OutputError as exc:
-            fail(str(exc), EXIT_USAGE)
+    thresholds = _thresholds(rpo_warning, rpo_critical, rpo_warning_ratio)
+    _writable(output)
     kb = kb_or_exit("cannot read knowledge base: ")
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
                       state_path or None, policy_path or None)
@@ -288,23 +268,23 @@ def triage(
         if not isinstance(exc, PolicyError):
             raise
         fail(str(exc), EXIT_USAGE)
-    if chosen is not TriageFormat.nagios:
-        from ..base.sanitize import printable
+    if chosen is not TriageFormat.nagios:  # (the plugin output carries them itself)
         from ..base.writer import error
+        from ..output.report import stderr_lines
 
-        for site in result.summary.failed_sites:
-            from ..output.progress import unreadable
-
-            error(f"zvpg: {unreadable(site.name, site.error or '')}")
-        if result.state_error:
-            error(printable(f"zvpg: warning: state file not used: {result.state_error}"))
-        for note in result.notes:
-            error(printable(f"zvpg: note: {note}"))
+        for line in stderr_lines(result):
+            error(line)
     from ..base.writer import OutputError, to_file
 
     try:
         with to_file(output):
-            code = _render(result, chosen, limit, max_output, run)
+            from ..base.writer import held_errors
+            from ..output.report import render
+
+            code = render(result, chosen.value, limit=limit or None, max_output=max_output, run=run,
+                          notes=held_errors())
+            if code is None:
+                code = triage_exit(result.summary)
     except OutputError as exc:
         if output is None:
             raise
@@ -312,46 +292,33 @@ def triage(
     raise typer.Exit(code)
 
 
+def _thresholds(rpo_warning: str | None, rpo_critical: str | None, rpo_warning_ratio: float | None) -> Any:
+    """--rpo-warning (or the older --rpo-warning-ratio) and --rpo-critical, parsed; a usage error otherwise."""
+    from ..triage.rows import parse_thresholds
+
+    if rpo_warning is not None and rpo_warning_ratio is not None:
+        fail("--rpo-warning and --rpo-warning-ratio are the same option: give one", EXIT_USAGE)
+    if rpo_warning_ratio is not None:
+        rpo_warning = repr(rpo_warning_ratio) if rpo_warning_ratio < 1e16 else format(rpo_warning_ratio, "f")
+    try:
+        return parse_thresholds(rpo_warning, rpo_critical)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _writable(output: str | None) -> None:
+    """--output's file refused before anything is read: a FIFO, a device, a folder (exit 2)."""
+    if output is not None and output != "-":
+        from ..base.writer import OutputError, destination
+
+        try:
+            destination(output)
+        except OutputError as exc:
+            fail(str(exc), EXIT_USAGE)
+
+
 def _triage_format(fmt: TriageFormat | None, nagios: bool, json_flag: bool) -> TriageFormat:
     flags = [f for f, given in ((TriageFormat.nagios, nagios), (TriageFormat.json, json_flag)) if given]
     if len(flags) > 1 or (flags and fmt not in (None, flags[0])):
         fail("--nagios, --json and --format are exclusive: give one", EXIT_USAGE)
     return flags[0] if flags else (fmt or TriageFormat.table)
-
-
-def _render(result: Any, chosen: TriageFormat, limit: int, max_output: int, run: str | None = None) -> int:
-    """Write the report in the chosen format; the exit code."""
-    from ..base.writer import write, write_bytes
-
-    if chosen is TriageFormat.nagios:
-        from ..base.signals import settle
-        from ..base.writer import held_errors
-        from ..output.nagios import nagios
-
-        text, code = nagios(result, max_output, held_errors())
-        settle()  # the status line is the answer: a signal now cannot add a second one
-        write(text)
-        return code
-    if chosen is TriageFormat.json:
-        from ..output.report import json_chunks
-
-        for chunk in json_chunks(result):
-            write_bytes([chunk])
-    elif chosen is TriageFormat.checkmk:
-        from ..output.checkmk import checkmk
-
-        for text in checkmk(result):
-            write(text)
-    elif chosen is TriageFormat.prometheus:
-        from ..output.prometheus import prometheus
-
-        for text in prometheus(result, run):
-            write(text)
-    else:
-        from ..output.report import print_table
-
-        print_table(result, limit or None)
-    summary = result.summary
-    if summary.sites and not any(s.error is None for s in summary.sites):
-        return EXIT_USAGE  # nothing could be read: the output above says which sites failed
-    return EXIT_NOT_FOUND if summary.problem else 0

@@ -5,10 +5,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .app import (
-    EXIT_NOT_FOUND,
-    EXIT_USAGE,
-    FORMAT_HELP,
-    JSON_HELP,
     Format,
     Kind,
     RecoveryChoice,
@@ -18,14 +14,16 @@ from .app import (
     complete_status,
     complete_term,
     data_option,
+    data_path,
     fail,
     kb_or_exit,
-    pick_format,
+    lookup_failed,
+    output_options,
     resolve_or_exit,
     site_knowledge_or_exit,
-    state,
     use_data,
 )
+from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
@@ -43,22 +41,21 @@ if TYPE_CHECKING:
   zvpg explain "ZVM paused protection" --evidence
   zvpg explain Initializing --json | jq .meaning
   zvpg explain VPG0010              # a ZVM alert code (HelpIdentifier)""")
+@output_options
 def explain(
     term: str = typer.Argument(..., metavar="TERM", help="A status or substatus: name, alias, API name or "
                                "unambiguous prefix; or 'STATUS / SUBSTATUS' as triage prints it "
                                "(none: no substatus), or two API codes; or a ZVM alert code (HelpIdentifier: VPG0010).",
                                autocompletion=complete_term),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     evidence: bool = typer.Option(False, "--evidence", "-e",
                                   help="Show the documentation sentences each fact rests on."),
     data: str | None = data_option(),
 ) -> None:
     """Explain one status or substatus: meaning, failover, what to do, full description; or an alert code."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
     from ..base.writer import write
-    from ..knowledge.lookup import Ambiguous, LookupError_, NotFound, api_values, find, looks_like_alert_code, resolve
+    from ..knowledge.lookup import LookupError_, Resolution, find, looks_like_alert_code
 
     if looks_like_alert_code(term):  # a HelpIdentifier: "VPG0010"
         sk = site_knowledge_or_exit()
@@ -81,84 +78,19 @@ def explain(
             write(compiled["json"][hit.position])
             return
     kb = kb_or_exit()
+    from ..knowledge.decoding import explain_term
+    from ..output.entries import render_entry, render_pair
 
-    pair = None
-    sides = api_values(term)
-    if sides is not None:  # what triage and the alerts print: "2 23", "RPO Not Meeting SLA / none"
-        status, substatus = ((side.text if side.raw else resolve_or_exit(kb, side.text, kind).entry.api_name)
-                             for side, kind in zip(sides, ("status", "substatus"), strict=True))
-        _decode_and_show(kb, status, substatus, fmt, evidence=evidence)
-        return
-    if "/" in term:
-        try:
-            resolve(kb, term)
-        except NotFound:
-            left, _, right = term.partition("/")
-            st = resolve_or_exit(kb, left.strip(), "status").entry
-            sub = resolve_or_exit(kb, right.strip(), "substatus").entry
-            from ..knowledge.decoding import decode
-
-            pair = decode(kb, st.api_name, sub.api_name)
-        except Ambiguous:  # reported below, through the normal path
-            pass
-    if pair is not None:
-        _print_pair(kb, pair, fmt, evidence=evidence)
-        return
-    if term.strip().isascii() and term.strip().isdigit():
-        fail(f"no matches {term.strip()!r}: explain takes names; for an API code, "
-             f"run `zvpg decode {term.strip()}` (a status) or `zvpg decode STATUS {term.strip()}`.", EXIT_NOT_FOUND)
-    res = resolve_or_exit(kb, term)
-    entry = res.entry
-    if fmt is Format.json:
-        from ..knowledge.serialize import entry_dict
-        from ..output.jsonfmt import dumps
-
-        write(dumps(entry_dict(kb, entry)))
-    elif fmt is Format.yaml:
-        from ..output.yamlfmt import entries_document
-
-        write(entries_document(kb, [entry]))
+    try:
+        answer, as_decode = explain_term(kb, term)
+    except LookupError_ as exc:
+        lookup_failed(exc)
+    if as_decode:
+        _decode_and_show(kb, answer, fmt, evidence=evidence)
+    elif isinstance(answer, Resolution):
+        render_entry(kb, answer.entry, fmt.value, evidence=evidence, resolution=answer)
     else:
-        from ..output.views import api_text, entry_sections
-
-        secs = entry_sections(kb, entry, evidence=evidence, resolution=res)
-        subtitle = f"{entry.kind} · API {api_text(entry)}"
-        if fmt is Format.markdown:
-            from ..output.markdown import sections
-
-            write(sections(entry.name, subtitle, secs))
-        else:
-            from ..output.human import print_sections
-
-            print_sections(entry.name, subtitle, secs)
-
-
-def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool = False) -> None:
-    from ..base.writer import write
-
-    if fmt is Format.json:
-        from ..knowledge.serialize import pair_dict
-        from ..output.jsonfmt import dumps
-
-        write(dumps(pair_dict(kb, pair)))
-        return
-    if fmt is Format.yaml:
-        from ..output.yamlfmt import entries_document
-
-        write(entries_document(kb, [d.entry for d in (pair.status, pair.substatus) if d is not None and d.entry]))
-        return
-    from ..output.views import pair_sections, pair_subtitle, pair_title
-
-    secs = pair_sections(kb, pair, evidence=evidence)
-    title, subtitle = pair_title(pair), pair_subtitle(pair)
-    if fmt is Format.markdown:
-        from ..output.markdown import sections
-
-        write(sections(title, subtitle, secs))
-    else:
-        from ..output.human import print_sections
-
-        print_sections(title, subtitle, secs)
+        render_pair(kb, answer, fmt.value, evidence=evidence)
 
 
 @app.command("list", epilog="""Examples:
@@ -169,6 +101,7 @@ def _print_pair(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool =
   zvpg list --severity critical --json | jq -r '.[].name'
   zvpg list --search checkpoint
   zvpg list --alerts --search journal  # ZVM alert codes""")
+@output_options
 def list_(
     status: str | None = typer.Option(None, "--status", "-s", metavar="NAME",
                                          help="Only the substatuses the documentation lists under this status.",
@@ -186,80 +119,31 @@ def list_(
         "does not say)."),
     alerts: bool = typer.Option(False, "--alerts", "-a",
                                 help="List the ZVM alert codes (HelpIdentifier) instead; --search filters them."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     data: str | None = data_option(),
 ) -> None:
     """List statuses and substatuses, optionally filtered; or alert codes (--alerts)."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
     if alerts:
         if status or kind or severity or recovery:
             fail("--alerts takes only --search (and a format)", EXIT_USAGE)
         _list_alerts(search_text, fmt)
         return
     kb = kb_or_exit()
-    from ..knowledge.lookup import search, words
-    from ..knowledge.model import Status, Substatus
-
-    entries = list(kb.entries)
-    note = None
-    title = "Zerto VPG statuses and substatuses"
-    if status is not None:
-        st = resolve_or_exit(kb, status, "status").entry
-        assert isinstance(st, Status)
-        entries = list(kb.substatuses_of(st))
-        title = f"Substatuses of {st.name}"
-        if st.substatuses_from:
-            note = (f"The documentation lists no substatuses of its own under {st.name}: it refers to "
-                    f"{st.substatuses_from} ({st.substatus_note}). These are {st.substatuses_from}'s.")
-        elif not entries:
-            note = f"The documentation lists no substatus under {st.name}."
-    if kind is not None:
-        entries = [e for e in entries if e.kind == kind.value]
-    if search_text is not None:
-        found = set(map(id, search(kb, search_text)))
-        entries = [e for e in entries if id(e) in found]
-    if severity is not None:
-        want = None if severity is SeverityChoice.unknown else severity.value
-        entries = [e for e in entries if e.severity == want]
-    if recovery is not None:
-        want = None if recovery is RecoveryChoice.unknown else recovery.value
-        entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
     from ..base.writer import error, write
+    from ..knowledge.lookup import select
+    from ..output.entries import render_entries
 
-    if not entries and (status is None or kind or search_text or severity or recovery):
+    chosen = select(kb, status=None if status is None else resolve_or_exit(kb, status, "status").entry,
+                    kind=kind and kind.value, text=search_text, severity=severity and severity.value,
+                    recovery=recovery and recovery.value)
+    if chosen.none_match is not None:
         if fmt is Format.json:
             write("[]\n")
-        why = ""
-        if recovery and kind is Kind.status:
-            why = " (only substatuses have a recovery)"
-        elif search_text is not None and not words(search_text):
-            from ..base.sanitize import printable
-
-            why = f": {printable(repr(search_text[:200]))} has no letter or digit to search for"
-        fail(f"no entries match{why}. Try zvpg list.", EXIT_NOT_FOUND)
-    if kind is not None and status is None:
-        title = "Zerto VPG statuses" if kind is Kind.status else "Zerto VPG substatuses"
-    if fmt is Format.json:
-        from ..knowledge.serialize import entry_dict
-        from ..output.jsonfmt import dumps
-
-        write(dumps([entry_dict(kb, e) for e in entries]))
-    elif fmt is Format.yaml:
-        from ..output.yamlfmt import entries_document
-
-        write(entries_document(kb, entries))
-    elif fmt is Format.markdown:
-        from ..output.markdown import entries_table, md
-
-        write((f"*{md(note)}*\n\n" if note else "") + entries_table(kb, entries, title))
-    else:
-        from ..output.human import print_entries
-
-        print_entries(kb, entries, title, note, show_listed=status is None)
-    if note and fmt in (Format.json, Format.yaml):
-        error(f"zvpg: note: {note}")
+        fail(f"no entries match{chosen.none_match}. Try zvpg list.", EXIT_NOT_FOUND)
+    render_entries(kb, chosen, fmt.value, show_listed=status is None)
+    if chosen.note and fmt in (Format.json, Format.yaml):
+        error(f"zvpg: note: {chosen.note}")
 
 
 def _list_alerts(search_text: str | None, fmt: Format) -> None:
@@ -283,53 +167,42 @@ def _list_alerts(search_text: str | None, fmt: Format) -> None:
   zvpg decode 3                         # warns: some hand-written clients
                                         # number 3 and 4 the other way round
   zvpg decode 1 0 --json | jq .severity""")
+@output_options
 def decode(
     status: str = typer.Argument(..., metavar="STATUS",
                                  help="The VPG's Status: a ZVM REST API code (0-8) or API name."),
     substatus: str | None = typer.Argument(None, metavar="SUBSTATUS",
                                            help="The VPG's SubStatus: a code (0 = none) or API name."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
-    json_flag: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fmt: Format = Format.table,  # given by output_options
     data: str | None = data_option(),
 ) -> None:
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
     use_data(data)
-    fmt = pick_format(fmt, json_flag)
-    _decode_and_show(kb_or_exit(), status, substatus, fmt)
-
-
-def _decode_and_show(kb: "KnowledgeBase", status: str, substatus: str | None, fmt: Format, *,
-                     evidence: bool = False) -> None:
-    """`zvpg decode STATUS SUBSTATUS`: what is known shown, what is not a usage error (exit 1)."""
-    from ..base.sanitize import printable
     from ..knowledge.decoding import decode as decode_pair
 
-    pair = decode_pair(kb, status, substatus)
+    kb = kb_or_exit()
+    _decode_and_show(kb, decode_pair(kb, status, substatus), fmt)
+
+
+def _decode_and_show(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool = False) -> None:
+    """`zvpg decode STATUS SUBSTATUS`: what is known shown, what is not a usage error (exit 1)."""
+    from ..knowledge.decoding import unknown_values
+    from ..output.entries import render_pair
+
     if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
         from ..base.writer import error
 
         for w in pair.warnings:
             error(f"zvpg: caution: {w}")
-    unknown = [d for d in (pair.status, pair.substatus) if d is not None and not d.known]
+    unknown = unknown_values(kb, pair)
     if len(unknown) < (1 if pair.substatus is None else 2) or fmt is Format.json:
         # what was decoded, in every format (the JSON contract: an unknown value is {"known": false, ...})
-        _print_pair(kb, pair, fmt, evidence=evidence)
+        render_pair(kb, pair, fmt.value, evidence=evidence)
     if unknown:
-        parts = []
-        for d in unknown:
-            hint = ""
-            if d.code is None:
-                import difflib
+        from ..base.sanitize import printable
 
-                names = [str(e.api_name) for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
-                folded = {n.casefold(): n for n in names}
-                close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
-                hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
-            elif d.kind == "status":
-                hint = "".join(f" ({o.system} uses {o.code} for {o.name}: a different API, not decoded here)"
-                               for o in kb.other_statuses if o.code == d.code)
-            parts.append(f"unknown {d.kind} {printable(repr(d.value))}{printable(hint)}")
-        fail("; ".join(parts) + ". Codes follow the ZVM REST API numbering (see zvpg list).", EXIT_NOT_FOUND)
+        fail(printable("; ".join(unknown)) + ". Codes follow the ZVM REST API numbering (see zvpg list).",
+             EXIT_NOT_FOUND)
 
 
 @app.command(epilog="""Examples:
@@ -349,7 +222,7 @@ def validate(
     from ..knowledge.kb import resolve_path
     from ..knowledge.schema import check_file
 
-    target = path or resolve_path(state["data"])
+    target = path or resolve_path(data_path())
     problems = check_if_alerts_file(target)
     if problems is None:  # not data/alerts.yaml: a knowledge base of statuses
         problems = check_file(target)

@@ -1,5 +1,5 @@
-"""Commands that read a ZVM directly (fetch, codes) and the connection options
-that every such command shares (annotate and triage take them too).
+"""The connection options that every command reading ZVMs shares (annotate,
+triage, and fetch and codes in cli/fetch.py), declared once.
 
 Nothing here imports the network code or the zvm package at start-up: `explain` and
 `list` must not pay for them. (No `from __future__ import annotations`: Typer
@@ -10,16 +10,15 @@ an eval each.)
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import typer
 
-from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
-from .app import EXIT_NOT_FOUND, EXIT_USAGE, app, data_option, fail, kb_or_exit, use_data
+from .app import fail, options_into
+from .exits import EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..output.progress import Progress
-    from ..sources.zvm.fetch import SiteResult
     from ..sources.zvm.sites import Site
 
 PANEL = "ZVM connection"
@@ -120,12 +119,12 @@ class Connection(NamedTuple):
         """Whether the command is to read from ZVMs (rather than a file)."""
         return bool(self.zvm or self.sites)
 
-    def read_sites(self, *, required: bool = True, failer: Any = fail) -> "list[Site]":
+    def read_sites(self) -> "list[Site]":
         """The sites these options name; see `sites_from_options`."""
         options = self._asdict()
         for key in ("parallel", "vms", "quiet"):
             del options[key]
-        return sites_from_options(**options, required=required, failer=failer)
+        return sites_from_options(**options)
 
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -136,29 +135,8 @@ def with_connection(*, parallel: bool = False, payloads: bool = False) -> Callab
     `--user`, ... and, with `parallel`, `--parallel`; with `payloads`, `--vms`),
     declared once here: the command takes a `conn: Connection`
     parameter instead of a dozen."""
-    names = [n for n in ZVM_OPTIONS
-             if (parallel or n != "parallel") and (payloads or n != "vms")]
-
-    def decorate(func: _Command) -> _Command:
-        import functools
-        import inspect
-
-        signature = inspect.signature(func)
-        own = [p for p in signature.parameters.values() if p.name != "conn"]
-        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=ZVM_OPTIONS[n], annotation=_TYPES[n])
-                 for n in names]
-
-        @functools.wraps(func)
-        def command(*args: Any, **kwargs: Any) -> Any:
-            conn = Connection(**{n: kwargs.pop(n) for n in names})
-            return func(*args, conn=conn, **kwargs)
-
-        command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
-        command.__annotations__ = {**{k: v for k, v in func.__annotations__.items() if k != "conn"},
-                                   **{n: _TYPES[n] for n in names}}
-        return cast(_Command, command)
-
-    return decorate
+    return options_into("conn", {n: (option, _TYPES[n]) for n, option in ZVM_OPTIONS.items()
+                                 if (parallel or n != "parallel") and (payloads or n != "vms")}, Connection)
 
 
 def sites_from_options(*, zvm: list[str] | None, sites: str | None, auth: AuthChoice | str = "auto",
@@ -223,152 +201,3 @@ def watching(found: "list[Site]", *, quiet: bool = False, nagios: bool = False) 
         yield progress
     finally:
         progress.close()
-
-
-def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes: int, quiet: bool,
-         partial: bool = False) -> "list[SiteResult]":
-    from ..sources.zvm.fetch import fetch_each
-
-    with watching(found, quiet=quiet) as observer:
-        return fetch_each(found, gets, parallel=8, max_bytes=max_bytes, partial=partial, observer=observer)
-
-
-class FetchWhat(str, Enum):
-    vpgs = "vpgs"
-    vms = "vms"
-
-
-MAX_BYTES_HELP = "Refuse an answer larger than BYTES (default: {}); an endless answer is cut off there."
-
-
-@app.command(epilog="""Examples:
-  ZVPG_PASSWORD=... zvpg fetch vpgs --zvm https://zvm01:9669 \\
-      --user monitor > vpgs.json
-  zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP \\
-      --ca-bundle zvma01-ca.pem
-
-Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
-@with_connection()
-def fetch(
-    what: FetchWhat = typer.Argument(..., help="vpgs (GET /v1/vpgs) or vms (GET /v1/vms)."),
-    vpg: str | None = typer.Option(
-        None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
-        "the ZVM compares without case)."),
-    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP.format(DEFAULT_MAX_BYTES_TEXT)),
-    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
-) -> None:
-    """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
-    site = one_site(conn.read_sites(), "fetch")
-    params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
-    result = _run([site], [(f"/v1/{what.value}", params)], max_bytes, conn.quiet)[0]
-    if result.body is None:
-        from ..base.sanitize import printable
-
-        fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
-    from ..base.writer import write_bytes
-
-    write_bytes([result.body])
-
-
-@app.command(epilog="""Examples:
-  zvpg codes --zvm https://zvma01 --user monitor
-  zvpg codes --zvm https://zvm01:9669 --user monitor --json \\
-      | jq .statuses.differences
-
-Exit codes: 0 the ZVM's lists agree with the knowledge base, 1 they differ (or one of them could not be
-read: the other is still compared), 2 usage, configuration, credentials or no usable answer.""")
-@with_connection()
-def codes(
-    json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
-    max_bytes: int = typer.Option(16 * 1024 * 1024, "--max-bytes", min=1, metavar="BYTES", show_default=False,
-                                  help=MAX_BYTES_HELP.format("16 MiB")),
-    data: str | None = data_option(),
-    conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
-) -> None:
-    """Compare a ZVM's own lists of statuses and substatuses (read by position: position = code) with the
-    knowledge base's codes."""
-    use_data(data)
-    kb = kb_or_exit()
-    site = one_site(conn.read_sites(), "codes")
-    from ..base.sanitize import printable
-    from ..sources.zvm.codes import compare, parse_names
-
-    lists = (("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus"))
-    result = _run([site], [(path, {}) for path, _ in lists], max_bytes, conn.quiet, partial=True)[0]
-    if result.error is not None:
-        fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
-    comparisons: list[Any] = []
-    unread: dict[str, str] = {}  # kind -> why it could not be read
-    for (path, kind), body, error in zip(lists, result.bodies, result.errors, strict=True):
-        names = parse_names(body) if error is None else None
-        if error is None and names is None:
-            error = f"the answer to GET {path} is not a JSON array of names"
-        if error is not None:
-            unread[kind] = error
-        else:
-            comparisons.append(compare(kb, kind, names or []))
-    if not comparisons:
-        fail(printable(f"{site.name}: {unread['status']}"), EXIT_USAGE)
-    from ..base.writer import error as warn
-    from ..base.writer import write
-
-    for why in unread.values():
-        warn(printable(f"zvpg: warning: {site.name}: {why}: that list is not compared"))
-    write(_codes_json(site, kb.path, comparisons, unread) if json_flag
-          else _codes_text(site, kb.path, comparisons, unread))
-    if unread or not all(c.agree for c in comparisons):
-        raise typer.Exit(EXIT_NOT_FOUND)
-
-
-_WHAT = {"status": "Statuses", "substatus": "Substatuses"}
-
-
-def _codes_text(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
-    from ..base.sanitize import printable
-    from ..knowledge.kb import default_path
-    from ..sources.zvm.codes import READING
-
-    kb = "the knowledge base installed with zvpg" if kb_path == default_path() else f"the knowledge base ({kb_path})"
-    lines = [printable(f"{site.name}: the ZVM's own lists compared with {kb}."), f"Read by {READING}.", ""]
-    for c in comparisons:
-        verdict = "they agree." if c.agree else f"{len(c.differences)} difference" + \
-            ("s:" if len(c.differences) != 1 else ":")
-        lines.append(f"{_WHAT[c.kind]}: {len(c.zvm)} on the ZVM, {c.kb_count} in the knowledge base: {verdict}")
-        for d in c.differences:
-            name = printable(d.name)
-            if d.kind == "moved" and d.kb_code is None:
-                lines.append(f"  {name}: code {d.zvm_code} on the ZVM; the knowledge base knows the name "
-                             "but no code")
-            elif d.kind == "moved":
-                lines.append(f"  {name}: code {d.zvm_code} on the ZVM, {d.kb_code} in the knowledge base")
-            elif d.kind == "zvm_only":
-                lines.append(f"  {name}: code {d.zvm_code} on the ZVM, not in the knowledge base")
-            else:
-                where = f"code {d.kb_code} in the knowledge base" if d.kb_code is not None else \
-                    "in the knowledge base (no code)"
-                lines.append(f"  {name}: {where}, not in the ZVM's list")
-    for kind, why in unread.items():
-        lines.append(printable(f"{_WHAT[kind]}: not compared: {why}"))
-    from ..output.human import console, wrap
-
-    width = console().width  # each line wrapped at spaces, its continuation indented
-    return "".join("\n".join(wrap(line, width, indent=len(line) - len(line.lstrip(" ")) + 2)) + "\n"
-                   for line in lines)
-
-
-def _codes_json(site: "Site", kb_path: str, comparisons: list[Any], unread: dict[str, str]) -> str:
-    import json
-
-    from ..sources.zvm.codes import READING
-
-    doc: dict[str, Any] = {"site": site.name, "url": site.url, "knowledge_base": kb_path, "reading": READING,
-                           "agree": not unread and all(c.agree for c in comparisons)}
-    for c in comparisons:
-        doc[_WHAT[c.kind].lower()] = {
-            "zvm": list(c.zvm), "zvm_count": len(c.zvm), "knowledge_base_count": c.kb_count, "agree": c.agree,
-            "differences": [{"difference": d.kind, "name": d.name, "zvm_code": d.zvm_code, "kb_code": d.kb_code}
-                            for d in c.differences]}
-    for kind, why in unread.items():
-        doc[_WHAT[kind].lower()] = {"error": why, "agree": False}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

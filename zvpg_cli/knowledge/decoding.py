@@ -8,9 +8,12 @@ A value the knowledge base does not know is reported as unknown, never guessed.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import Entry, KnowledgeBase, Listing, Status, Substatus, severity_rank
+
+if TYPE_CHECKING:
+    from .lookup import Resolution
 
 
 class Decoded(NamedTuple):
@@ -227,3 +230,53 @@ def _severity_from(status: Status | None, sub: Decoded | None, severity: str | N
     if sub_severity is None or sub_severity != severity:
         return "status"
     return "both" if status.severity == severity else "substatus"
+
+
+def explain_term(kb: KnowledgeBase, term: str) -> tuple[Resolution | DecodedPair, bool]:
+    """What `zvpg explain TERM` answers: an entry (a `Resolution`) or a decoded
+    pair, and whether it is shown as `zvpg decode` shows it (codes, or a side
+    zvpg does not know: cautions and unknown values). A pair is what triage and
+    the alerts print: "2 23", "RPO Not Meeting SLA / none", "Not Meeting SLA /
+    Bitmap Syncing". Raises `NotFound` (`CodeNotName` for a bare code) or `Ambiguous`."""
+    from .lookup import Ambiguous, CodeNotName, NotFound, api_values, resolve
+
+    sides = api_values(term)
+    if sides is not None:
+        status, substatus = ((side.text if side.raw else resolve(kb, side.text, kind).entry.api_name)
+                             for side, kind in zip(sides, ("status", "substatus"), strict=True))
+        return decode(kb, status, substatus), True
+    if "/" in term:
+        try:
+            return resolve(kb, term), False
+        except NotFound:
+            left, _, right = term.partition("/")
+            st = resolve(kb, left.strip(), "status").entry
+            sub = resolve(kb, right.strip(), "substatus").entry
+            return decode(kb, st.api_name, sub.api_name), False
+        except Ambiguous:  # reported below, through the normal path
+            pass
+    if term.strip().isascii() and term.strip().isdigit():
+        raise CodeNotName(term.strip(), [])
+    return resolve(kb, term), False
+
+
+def unknown_values(kb: KnowledgeBase, pair: DecodedPair) -> list[str]:
+    """Each value of `pair` the knowledge base does not know, with a hint:
+    close API names for a name, another API's meaning for a status code."""
+    import difflib
+
+    parts = []
+    for d in (pair.status, pair.substatus):
+        if d is None or d.known:
+            continue
+        hint = ""
+        if d.code is None:
+            names = [str(e.api_name) for e in (kb.statuses if d.kind == "status" else kb.substatuses)]
+            folded = {n.casefold(): n for n in names}
+            close = [folded[n] for n in difflib.get_close_matches(str(d.value).casefold(), list(folded), 3, 0.7)]
+            hint = f" (did you mean: {', '.join(close)}?)" if close else f" (API names: {', '.join(names)})"
+        elif d.kind == "status":
+            hint = "".join(f" ({o.system} uses {o.code} for {o.name}: a different API, not decoded here)"
+                           for o in kb.other_statuses if o.code == d.code)
+        parts.append(f"unknown {d.kind} {d.value!r}{hint}")
+    return parts

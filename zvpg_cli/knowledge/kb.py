@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the model is imported where it is built, off the fast path
 __all__ = ["CACHE_FORMAT", "MAX_KB_BYTES", "KBError", "build", "cache_dir", "default_path", "load_compiled",
            "load_kb", "read_source", "resolve_path"]
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # 5: the JSON texts escape what json_safe escapes
 #: A cache entry larger than this is not read (the compiled form of the
 #: largest knowledge base is a few times its size).
 MAX_CACHE_BYTES = 16 * MAX_KB_BYTES
@@ -252,8 +252,7 @@ def _compile(path: str, raw: bytes) -> dict[str, Any]:
 def compile_data(path: str, data: dict[str, Any]) -> dict[str, Any]:
     """The compiled form (what the cache holds) of validated data: the data,
     the lookup index and each entry's JSON."""
-    import json
-
+    from ..base.sanitize import json_text
     from .lookup import build_index
     from .serialize import entry_dict
 
@@ -261,7 +260,7 @@ def compile_data(path: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": data,
         "index": build_index(kb),
-        "json": [json.dumps(entry_dict(kb, e), ensure_ascii=False, indent=2) + "\n" for e in kb.entries],
+        "json": [json_text(entry_dict(kb, e)) for e in kb.entries],
     }
 
 

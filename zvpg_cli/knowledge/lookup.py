@@ -86,10 +86,11 @@ class Resolution(NamedTuple):
 class LookupError_(Exception):
     """Base of lookup failures; `suggestions` are names worth trying."""
 
-    def __init__(self, term: str, suggestions: list[str]) -> None:
+    def __init__(self, term: str, suggestions: list[str], kind: str | None = None) -> None:
         super().__init__(term)
         self.term = term
         self.suggestions = suggestions
+        self.kind = kind  # what was looked for: "status", "substatus", or None (either)
 
 
 class NotFound(LookupError_):
@@ -98,6 +99,10 @@ class NotFound(LookupError_):
 
 class Ambiguous(LookupError_):
     pass
+
+
+class CodeNotName(NotFound):
+    """`zvpg explain 23`: explain takes names; a code is `zvpg decode`'s."""
 
 
 def _pick(term: str, hits: list[Term], prefix: bool) -> Hit:
@@ -142,7 +147,11 @@ def resolve(kb: KnowledgeBase, term: str, kind: str | None = None) -> Resolution
 
     Raises `NotFound` (with suggestions) or `Ambiguous` (with the candidates).
     """
-    hit = find(kb.terms, term, kind)
+    try:
+        hit = find(kb.terms, term, kind)
+    except LookupError_ as exc:
+        exc.kind = kind
+        raise
     entries = kb.entries
     return Resolution(entries[hit.position], hit.via, hit.matched, tuple(entries[p] for p in hit.others))
 
@@ -244,3 +253,58 @@ def looks_like_alert_code(term: str) -> bool:
     (zvpg_cli.knowledge.alerts), not among the statuses. Cheap: no data loaded."""
     code = term.strip()
     return len(code) == 7 and code.isascii() and code[:3].isalpha() and code[3:].isdigit()
+
+
+class Selection(NamedTuple):
+    """What `zvpg list` shows: the entries, a title, a note on the documentation's
+    own words (or None), and, when nothing matched a filter, why (None: no such
+    failure; "" when there is no more to say)."""
+
+    entries: list[Entry]
+    title: str
+    note: str | None
+    none_match: str | None
+
+
+def select(kb: KnowledgeBase, *, status: Entry | None = None, kind: str | None = None, text: str | None = None,
+           severity: str | None = None, recovery: str | None = None) -> Selection:
+    """The entries of `kb` the filters keep, in the knowledge base's order:
+    the substatuses listed under `status`, of `kind`, whose words match the
+    full-text search `text`, of `severity` and of `recovery` ("unknown": none
+    of its own / the documentation does not say)."""
+    from .model import Status, Substatus
+
+    entries = list(kb.entries)
+    note = None
+    title = "Zerto VPG statuses and substatuses"
+    if isinstance(status, Status):
+        entries = list(kb.substatuses_of(status))
+        title = f"Substatuses of {status.name}"
+        if status.substatuses_from:
+            note = (f"The documentation lists no substatuses of its own under {status.name}: it refers to "
+                    f"{status.substatuses_from} ({status.substatus_note}). These are {status.substatuses_from}'s.")
+        elif not entries:
+            note = f"The documentation lists no substatus under {status.name}."
+    elif kind is not None:
+        title = "Zerto VPG statuses" if kind == "status" else "Zerto VPG substatuses"
+    if kind is not None:
+        entries = [e for e in entries if e.kind == kind]
+    if text is not None:
+        found = set(map(id, search(kb, text)))
+        entries = [e for e in entries if id(e) in found]
+    if severity is not None:
+        want = None if severity == "unknown" else severity
+        entries = [e for e in entries if e.severity == want]
+    if recovery is not None:
+        want = None if recovery == "unknown" else recovery
+        entries = [e for e in entries if isinstance(e, Substatus) and e.recovery == want]
+    none_match = None
+    if not entries and (status is None or kind or text or severity or recovery):
+        none_match = ""
+        if recovery and kind == "status":
+            none_match = " (only substatuses have a recovery)"
+        elif text is not None and not words(text):
+            from ..base.sanitize import printable
+
+            none_match = f": {printable(repr(text[:200]))} has no letter or digit to search for"
+    return Selection(entries, title, note, none_match)

@@ -59,6 +59,12 @@ class Severity(Enum):
         return _RANKS[self] >= _RANKS[other]
 
 
+#: The order counts of each severity are listed in (triage's JSON summary, the first line of
+#: --nagios, the tables): worst first by what needs people, as the JSON contract has always had them.
+COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
+#: The order of --nagios's count performance data (unchanged since the first release).
+PERFDATA_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.OK, Severity.UNKNOWN)
+
 _CODES = {Severity.OK: 0, Severity.WARNING: 1, Severity.CRITICAL: 2, Severity.UNKNOWN: 3}
 _RANKS = {s: rank for rank, s in enumerate(Severity)}
 

@@ -3,7 +3,7 @@
 Only YAML's safe subset is accepted (PyYAML's SafeLoader, its C version when
 available): a tag such as ``!!python/object/apply`` is an error, never a call.
 Every mapping remembers the line of each key, so every problem names the file
-and the line. `check_file` returns all problems; `compile_file` returns the
+and the line. `check_file` returns all problems; `compile_source` returns the
 validated plain data (what `zvpg_cli.knowledge.kb.build` turns into domain objects) or
 raises `KBError` naming the first problem.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .kbsource import KBError, read_source
+from .kbsource import KBError
 from .kbyaml import MAX_CODE, UNREADABLE, Map, Problem, int_text, parse_file, parse_source, quote
 from .lookup import normalize
 from .model import FACT_FIELDS, RECOVERY_VALUES, SEVERITIES
@@ -411,11 +411,6 @@ def _compile(doc: Any, problems: list[Problem]) -> tuple[dict[str, Any] | None, 
 def check_file(path: str) -> list[Problem]:
     """Every problem of the file at `path`, by line (empty when it is valid)."""
     return _compile(*parse_file(path))[1]
-
-
-def compile_file(path: str) -> dict[str, Any]:
-    """The validated plain data of `path`; `KBError` names the first problem."""
-    return compile_source(path, read_source(path))
 
 
 def compile_source(path: str, raw: bytes) -> dict[str, Any]:

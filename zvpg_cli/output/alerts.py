@@ -90,9 +90,9 @@ def show_alerts(sk: SiteKnowledge, alerts: list[Alert], fmt: str) -> None:
 
 def _dump(value: Any, fmt: str) -> None:
     if fmt == "json":
-        from .jsonfmt import dumps
+        from ..base.sanitize import json_text
 
-        write(dumps(value))
+        write(json_text(value))
     else:
         import yaml
 

@@ -80,7 +80,6 @@ def fragment(kb: KnowledgeBase, row: Row) -> bytes:
 _EMPTY_OBJECT = re.compile(rb"\{\s*\}")
 _LEADING_WS = re.compile(rb"\{([ \t\r\n]*)")
 _WS = frozenset(b" \t\r\n")
-_WS_OR_OPEN = frozenset(b" \t\r\n{")
 
 
 def pieces(raw: bytes, fragment: bytes) -> tuple[bytes | memoryview, ...]:

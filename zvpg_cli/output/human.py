@@ -4,7 +4,6 @@ COLUMNS itself; off a terminal it writes plain text without escape codes."""
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -16,16 +15,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.sanitize import printable
-from ..base.writer import OutputError, write
+from ..base.writer import OutputError, environment, write
 from ..knowledge.decoding import documented_failover
 from ..knowledge.model import Entry, KnowledgeBase, Status, Substatus
 from .views import Section, failover_text, listed_under, severity_word, substatus_count
 
-SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", None: "magenta"}
+#: The colour of each severity, for people (every rich output reads it; None: the knowledge base has none).
+SEVERITY_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "unknown": "magenta", None: "magenta"}
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
+    env = environment()
+    return Console(file=env.stderr if stderr else env.stdout, highlight=False, soft_wrap=False)
 
 
 def emit(*renderables: Any) -> None:

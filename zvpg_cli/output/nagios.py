@@ -18,11 +18,11 @@ from collections.abc import Sequence
 
 from ..base.sanitize import printable
 from ..base.units import number
-from ..knowledge.model import Severity
+from ..knowledge.model import COUNTS_ORDER, PERFDATA_ORDER, Severity
 from ..triage.report import Report
 from ..triage.rows import Row
 from .naming import unique
-from .report import COUNTS_ORDER, hint, one_line
+from .report import hint, one_line
 
 #: Names on the first line at most (the line most pagers show alone).
 FIRST_LINE_NAMES = 3
@@ -32,8 +32,6 @@ NAME_CHARS = 60
 FIRST_LINE_BYTES = 700
 #: A line of long text is cut at this many bytes.
 LINE_BYTES = 1000
-#: The smallest --max-output: room for the first line and its performance data.
-MIN_OUTPUT = 1024
 
 
 def _text(text: str) -> str:
@@ -79,8 +77,9 @@ def _perf(row: Row, label: str) -> str | None:
 
 
 def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) -> tuple[str, int]:
-    """The plugin output and its exit code, at most `max_output` bytes (at
-    least MIN_OUTPUT). The first line, its count performance data and what was
+    """The plugin output and its exit code, at most `max_output` bytes (the
+    CLI's --max-output is at least 1024: room for the first line and its
+    performance data). The first line, its count performance data and what was
     left out always; then, while they fit: `notes` (warnings held back from
     stderr, and why the state file was not used), then each VPG that needs
     attention, worst first, as a line of long text with its RPO datum on the
@@ -102,13 +101,13 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
         head = f"{len(failed)} of {len(s.sites)} sites unreadable ({names}{more}); {head}"
     if s.problem:
         head = f"{s.problem}; {head}"
-    perf = " ".join(f"{k.value}={c[k]}" for k in (Severity.CRITICAL, Severity.WARNING, Severity.OK, Severity.UNKNOWN))
+    perf = " ".join(f"{k.value}={c[k]}" for k in PERFDATA_ORDER)
     perf += f" total={s.total}"
     if s.sites:
         perf += f" sites={len(s.sites)} sites_failed={len(failed)}"
     first = f"{_cut(_text(f'ZVPG {s.state.name} - {head}'), FIRST_LINE_BYTES)} | {perf}"
     # 160: the line that says what was left out
-    room = max(max_output, MIN_OUTPUT) - 160 - len(first.encode("utf-8")) - 1
+    room = max_output - 160 - len(first.encode("utf-8")) - 1
     texts = [_note(n) for n in notes]
     if report.state_error:
         texts.append(_note(f"warning: state file not used: {report.state_error}"))

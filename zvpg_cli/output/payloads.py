@@ -271,14 +271,14 @@ def write_table(payload: Payload, rows: list[Row], columns: list[str], report: R
 
     from rich.cells import cell_len
 
-    from .human import console, fit
+    from .human import SEVERITY_STYLE, console, fit
 
     out = console()
     styled = _Styler(out)
     headers = [printable(HEADERS.get(c, c)) for c in columns]
 
     def style(column: str, text: str) -> str:
-        return text if column != "severity" else styled(text, SEVERITY_STYLES.get(text, ""))
+        return text if column != "severity" else styled(text, SEVERITY_STYLE.get(text, ""))
 
     texts = cells(payload, _reported(rows, report), columns)
     sample = []
@@ -344,9 +344,6 @@ def _write_header(columns: list[str], headers: list[str], widths: list[int], sty
     header = _Layout(widths, columns, cell_len, lambda c, text: styled(text, "table.header")).lines(headers)
     rule = " " + styled("─" * (sum(widths) + 3 * (len(widths) - 1)), "table.header")
     write("\n" + "\n".join([*header, rule]) + "\n")
-
-
-SEVERITY_STYLES = {"ok": "green", "warning": "yellow", "critical": "bold red", "unknown": "magenta"}
 
 
 class _Styler:
@@ -434,3 +431,18 @@ class _Layout:
         return [(" " + (head[i] if i < len(head) else blank)
                  + ("   " + tail[i] if i < len(tail) and key else "")).rstrip()
                 for i in range(max(len(head), len(tail)))]
+
+
+#: annotate's formats, each with its writer (the one place a format is chosen).
+FORMATS: dict[str, Callable[[KnowledgeBase, Payload, list[Row], list[str], Reporter], None]] = {
+    "json": lambda kb, payload, rows, columns, report: write_json(kb, payload, rows, report),
+    "ndjson": lambda kb, payload, rows, columns, report: write_ndjson(kb, payload, rows, report),
+    "csv": lambda kb, payload, rows, columns, report: write_csv(payload, rows, columns, report),
+    "table": lambda kb, payload, rows, columns, report: write_table(payload, rows, columns, report),
+}
+
+
+def render(kb: KnowledgeBase, payload: Payload, rows: list[Row], fmt: str, columns: list[str],
+           report: Reporter) -> None:
+    """Write the annotated payload in `fmt` (a name in FORMATS); `columns` for table and csv."""
+    FORMATS[fmt](kb, payload, rows, columns, report)

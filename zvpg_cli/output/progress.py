@@ -17,13 +17,12 @@ Ctrl-C it says how many sites had answered.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..base.sanitize import printable
-from ..base.writer import error
+from ..base.writer import environment, error
 
 if TYPE_CHECKING:
     from ..sources.zvm.fetch import SiteResult
@@ -45,7 +44,7 @@ def unreadable(name: str, why: str) -> str:
 def terminal_mode(stream: Any = None) -> str | None:
     """"live" (a terminal), "plain" (TERM=dumb or unknown) or None (not a terminal)."""
     try:
-        if not (stream or sys.stderr).isatty():
+        if not (stream or environment().stderr).isatty():  # type: ignore[union-attr]
             return None
     except (AttributeError, ValueError):  # stderr closed
         return None
@@ -174,7 +173,7 @@ class Progress:
         if self.live is None:
             from rich.live import Live
 
-            console = Console(file=sys.stderr, highlight=False)
+            console = Console(file=environment().stderr, highlight=False)
             # stderr's other lines (warnings from the sites' threads) are printed above the display
             self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False)
             self.shown = True

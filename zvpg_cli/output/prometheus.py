@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from ..base.sanitize import printable
 from ..base.units import number
 from ..knowledge.decoding import failover_source
+from ..knowledge.model import COUNTS_ORDER
 from ..triage.report import Report
 from ..triage.rows import Row
 from .naming import unique
-from .report import COUNTS_ORDER, hint
+from .report import hint
 
 
 def label(value: str) -> str:

@@ -1,21 +1,20 @@
 """A triage report for people (a table, worst first) and as JSON (the JSON
-contract: README, "JSON contract"; schemas/triage.schema.json)."""
+contract: README, "JSON contract"; schemas/triage.schema.json); FORMATS, the
+one table of triage's formats and their renderers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..base.sanitize import json_safe, printable
 from ..base.units import duration
+from ..base.writer import write, write_bytes
 from ..knowledge.decoding import Decoded
-from ..knowledge.model import Severity
+from ..knowledge.model import COUNTS_ORDER, Severity
 from ..triage.report import Report
 from ..triage.rows import Row
 from .views import failover_text
-
-#: The order counts are shown in, worst first (as the JSON contract has always had them).
-COUNTS_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.OK)
 
 
 def state_text(row: Row) -> str:
@@ -195,3 +194,62 @@ def print_table(report: Report, limit: int | None) -> None:
     else:
         parts.append(Text(f"Every {s.noun} is ok.", style="green"))
     emit(*parts)
+
+
+def _table(report: Report, limit: int | None, max_output: int, run: str | None, notes: Sequence[str]) -> None:
+    print_table(report, limit)
+
+
+def _json(report: Report, limit: int | None, max_output: int, run: str | None, notes: Sequence[str]) -> None:
+    for chunk in json_chunks(report):
+        write_bytes([chunk])
+
+
+def _nagios(report: Report, limit: int | None, max_output: int, run: str | None, notes: Sequence[str]) -> int:
+    from ..base.signals import settle
+    from .nagios import nagios
+
+    text, code = nagios(report, max_output, notes)
+    settle()  # the status line is the answer: a signal now cannot add a second one
+    write(text)
+    return code
+
+
+def _checkmk(report: Report, limit: int | None, max_output: int, run: str | None, notes: Sequence[str]) -> None:
+    from .checkmk import checkmk
+
+    for text in checkmk(report):
+        write(text)
+
+
+def _prometheus(report: Report, limit: int | None, max_output: int, run: str | None, notes: Sequence[str]) -> None:
+    from .prometheus import prometheus
+
+    for text in prometheus(report, run):
+        write(text)
+
+
+#: triage's formats, each with its renderer (the one place a format is chosen).
+FORMATS: dict[str, Callable[[Report, int | None, int, str | None, Sequence[str]], int | None]] = {
+    "table": _table, "json": _json, "nagios": _nagios, "checkmk": _checkmk, "prometheus": _prometheus}
+
+
+def render(report: Report, fmt: str, *, limit: int | None = None, max_output: int = 8192, run: str | None = None,
+           notes: Sequence[str] = ()) -> int | None:
+    """Write `report` in `fmt` (a name in FORMATS): `limit` VPGs in the table
+    (None: all), at most `max_output` bytes and `notes` as long text under
+    --nagios, every series labelled `run` in Prometheus's. The plugin's exit
+    code under nagios; None for the others (the caller's exit policy decides)."""
+    return FORMATS[fmt](report, limit, max_output, run, notes)
+
+
+def stderr_lines(report: Report) -> list[str]:
+    """What a run says on stderr beside its report (--nagios puts them in its
+    long text instead): each site that could not be read, why the state file
+    was not used, the report's notes."""
+    from .progress import unreadable
+
+    lines = [f"zvpg: {unreadable(site.name, site.error or '')}" for site in report.summary.failed_sites]
+    if report.state_error:
+        lines.append(printable(f"zvpg: warning: state file not used: {report.state_error}"))
+    return lines + [printable(f"zvpg: note: {note}") for note in report.notes]

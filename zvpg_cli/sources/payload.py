@@ -19,12 +19,6 @@ from ..knowledge.model import KnowledgeBase
 from .hygiene import MAX_DEPTH, decode_error, json_kind, nesting_depth, to_utf8, too_deep
 from .hygiene import PayloadError as PayloadError  # (raised by parse: read from here too)
 
-
-def camel(name: str) -> str:
-    """The camelCase spelling of a PascalCase API field (the 10.x swagger's)."""
-    return name[:1].lower() + name[1:]
-
-
 _RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
 _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
 #: Live ZVMs answer in PascalCase; the ZVM 10.x swagger documents camelCase.

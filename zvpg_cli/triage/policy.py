@@ -15,11 +15,10 @@ the file, the rule and the key. TOML is imported only here, so triage without
 from __future__ import annotations
 
 import os
-import sys
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..base.units import duration, parse_duration
+from ..base.globs import glob_match
+from ..base.units import parse_duration
 from ..knowledge.model import Severity
 
 if TYPE_CHECKING:
@@ -78,9 +77,9 @@ class Rule(NamedTuple):
             return False
         if self.substatus is not None and self.substatus != substatus:
             return False
-        if self.vpg is not None and not fnmatchcase(name.casefold(), self.vpg.casefold()):
+        if self.vpg is not None and not glob_match(name, self.vpg):
             return False
-        return self.site is None or (site is not None and fnmatchcase(site.casefold(), self.site.casefold()))
+        return self.site is None or (site is not None and glob_match(site, self.site))
 
     @property
     def origin(self) -> str:
@@ -282,12 +281,10 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
     shown = printable(source)
     if text is None:
         text = _read(path, shown)
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
+    from ..base.tomltext import parse_toml
+
     try:
-        doc = tomllib.loads(text)
+        doc = parse_toml(text)
     except (ValueError, RecursionError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise PolicyError(f"{shown}: not valid TOML: {printable(str(exc))[:200]}") from None
     for key in doc:
@@ -398,73 +395,3 @@ def silenced(kb: KnowledgeBase, policy: Policy) -> bool:
             if first is not Severity.OK:
                 return False
     return True
-
-
-def policy_json(policy: Policy, kb: KnowledgeBase | None = None) -> dict[str, Any]:
-    """The policy in force, for `zvpg policy show --json`; defaults marked."""
-    return {
-        "note": DEFAULTS_NOTE,
-        "file": policy.path,
-        "flap_changes": policy.flap_changes,
-        "flap_window": policy.flap_window,
-        "flap_default": all(policy.flap_default),
-        "rules": [
-            {
-                "source": r.source, "rule": r.number, "default": r.default, "match": r.match,
-                "status": r.status, "substatus": r.substatus, "vpg": r.vpg, "site": r.site,
-                "severity": r.severity.value if r.severity else None,
-                "grace": r.grace, "escalate_after": r.escalate_after, "stuck_after": r.stuck_after,
-                "why": r.why,
-            }
-            for r in policy.rules
-        ],
-        "escalate_unrecoverable": policy.escalate_unrecoverable,
-        "escalate_unrecoverable_default": policy.escalate_default,
-        "silences_every_state": kb is not None and silenced(kb, policy),
-    }
-
-
-def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
-    """The policy in force, for people: one line a rule, defaults marked; each
-    line within 80 columns where the rule's own text allows."""
-    import textwrap
-
-    from ..base.sanitize import printable
-
-    lines: list[str] = []
-    if kb is not None and silenced(kb, policy):
-        lines += [*textwrap.wrap("Warning: this policy makes every state ok: zvpg will never report a "
-                                "problem (only RPO thresholds and unknown codes still can).", 79), ""]
-    lines += [*textwrap.wrap(DEFAULTS_NOTE, 79), ""]
-    mark = " (default)" if all(policy.flap_default) else ""
-    lines.append(f"Flapping: {policy.flap_changes} changes of severity within {duration(policy.flap_window)}{mark}")
-    if policy.escalate_unrecoverable:
-        whose = "zvpg's choice" if policy.escalate_default else f"set by {policy.path}"
-        lines += textwrap.wrap(
-            "Escalation: a warning in a state in which the documentation says recovery is not possible "
-            f"becomes critical after {duration(policy.escalate_unrecoverable)} out of ok ({whose}), "
-            "unless a rule sets escalate_after for it; a sync that reports its progress is left to its "
-            "stuck rule.", 79)
-    else:
-        lines.append("Escalation of states in which recovery is not possible: off")
-    stuck = sorted({r.stuck_after for r in policy.rules if r.stuck_after})
-    for d in stuck:
-        lines += textwrap.wrap(STUCK_NOTE.format(d=duration(d), w=duration(d * 100)), 79)
-    lines += textwrap.wrap("Grace: counted from when the object left ok; never for a substatus critical on "
-                           "its own, an RPO threshold breach (--rpo-critical) or a severity a policy sets; a "
-                           "rule naming a status alone gives it only where the substatus is none or a sync.", 79)
-    lines.append("")
-    lines.append("Rules, tried in order (for each setting the first matching rule wins):")
-    for r in policy.rules:
-        parts = []
-        if r.severity is not None:
-            parts.append(f"severity {r.severity.value}")
-        for key in _DURATION_KEYS:
-            value = getattr(r, key)
-            if value is not None:
-                parts.append(f"{key.replace('_', ' ')} {duration(value) if value else 'off'}")
-        scope = "".join(f" {k} {getattr(r, k)!r}" for k in ("vpg", "site") if getattr(r, k) is not None)
-        origin = "default" if r.default else f"{r.source} rule {r.number}"
-        state = " / ".join(x for x in (r.status, r.substatus) if x)  # as resolved, not as typed
-        lines.append(printable(f"  {state}{scope}: {', '.join(parts)}  [{origin}]"))
-    return "\n".join(lines) + "\n"

@@ -202,10 +202,10 @@ def _badness(r: Row) -> tuple[int, float]:
 def matches(row: Row, patterns: Sequence[str]) -> bool:
     """Whether a pattern matches the row's VPG name (or, for a VM, its name),
     as shell-style globs, case-insensitively."""
-    from fnmatch import fnmatchcase
+    from ..base.globs import glob_match
 
-    names = [row.vpg_name.casefold()] + ([row.name.casefold()] if row.kind == "vm" else [])
-    return any(fnmatchcase(n, p.casefold()) for p in patterns for n in names)
+    names = [row.vpg_name] + ([row.name] if row.kind == "vm" else [])
+    return any(glob_match(n, p) for p in patterns for n in names)
 
 
 def keep(found: list[Row], vpg: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Row]:

@@ -17,7 +17,8 @@ def read(path: str, pattern: str | None, since: float | None, now: float) -> lis
     part of it), from `since` on. Read-only: a file the user may read but not
     write is read as it is on disk."""
     import sqlite3
-    from fnmatch import fnmatchcase
+
+    from ..base.globs import glob_match
 
     _short_enough(path)
     try:
@@ -49,7 +50,7 @@ def read(path: str, pattern: str | None, since: float | None, now: float) -> lis
         if folded is not None and not any(c in folded for c in "*?["):
             folded = f"*{folded}*"  # plain text: a part of the name
         for row in conn.execute("SELECT id, key, site, kind, name, vpg_name, gone_since FROM objects"):
-            if folded is None or any(fnmatchcase(str(v).casefold(), folded) for v in (row[4], row[5], row[2])
+            if folded is None or any(glob_match(str(v), folded) for v in (row[4], row[5], row[2])
                                      if v is not None):
                 objects[row[0]] = row
         # The change after one within the window is within it too: the window is all `lasted` needs.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ...knowledge.model import KnowledgeBase
 
 READING = "position = code: the name at position n (counting from 0) of the ZVM's list is code n"
@@ -82,3 +84,33 @@ def compare(kb: KnowledgeBase, kind: str, names: list[str]) -> Comparison:
 
     coded = sum(1 for _, code in known.values() if code is not None)
     return Comparison(kind, tuple(names), coded, tuple(sorted(diffs, key=order)))
+
+
+#: The ZVM's two lists: (path, kind).
+LISTS = (("/v1/vpgs/statuses", "status"), ("/v1/vpgs/substatuses", "substatus"))
+
+
+class Codes(NamedTuple):
+    """A ZVM's lists compared with the knowledge base: each list read, and why any was not."""
+
+    comparisons: tuple[Comparison, ...]
+    unread: dict[str, str]  # kind -> why that list could not be read
+
+    @property
+    def agree(self) -> bool:
+        return not self.unread and all(c.agree for c in self.comparisons)
+
+
+def compare_lists(kb: KnowledgeBase, bodies: Sequence[bytes | None], errors: Sequence[str | None]) -> Codes:
+    """The answers to `LISTS` (a body, or why there is none) compared with the knowledge base."""
+    comparisons: list[Comparison] = []
+    unread: dict[str, str] = {}
+    for (path, kind), body, error in zip(LISTS, bodies, errors, strict=True):
+        names = parse_names(body) if error is None and body is not None else None
+        if error is None and names is None:
+            error = f"the answer to GET {path} is not a JSON array of names"
+        if error is not None:
+            unread[kind] = error
+        else:
+            comparisons.append(compare(kb, kind, names or []))
+    return Codes(tuple(comparisons), unread)

@@ -372,11 +372,9 @@ def load_sites(path: str, base: Mapping[str, Any] | None = None) -> list[Site]:
     and each site's own table override it. Raises ConfigError."""
     data = _read_sites_file(path)
     try:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
-        doc = tomllib.loads(data)
+        from ...base.tomltext import parse_toml
+
+        doc = parse_toml(data)
     except UnicodeDecodeError:
         raise ConfigError(path, "not UTF-8 text") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
