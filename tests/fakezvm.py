@@ -660,6 +660,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_get(self) -> None:
         zvm = self.server.zvm
         zvm._count("api_requests")
+        if zvm.in_flight is not None and zvm.in_flight.held(zvm._stopping):
+            self.close_connection = True
+            return
         if zvm.latency > 0 and zvm._stopping.wait(zvm.latency):
             self.close_connection = True
             return
@@ -779,6 +782,29 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     return user, password
 
 
+
+class InFlight:
+    """API requests in flight across the servers that share it, and the most
+    there ever were at once: a test of concurrency that counts, not times.
+    Each request waits until `until` are in flight (or `patience` seconds have
+    passed, so a client that reads one site at a time is slow, not hung), then
+    answers."""
+
+    def __init__(self, until: int, patience: float = 10.0) -> None:
+        self.until, self.patience = until, patience
+        self.now = self.peak = 0
+        self._changed = threading.Condition()
+
+    def held(self, stopping: threading.Event) -> bool:
+        """Count this request in, wait as above, count it out; True when the server is stopping."""
+        with self._changed:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self.peak >= self.until or stopping.is_set(), self.patience)
+            self.now -= 1
+        return stopping.is_set()
+
 class FakeZvm:
     """A fake ZVM of one flavour ("windows" or "appliance") on https://127.0.0.1:PORT.
 
@@ -836,6 +862,8 @@ class FakeZvm:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         # switches
         self.latency = 0.0
+        #: shared by several servers: counts their API requests in flight (InFlight)
+        self.in_flight: InFlight | None = None
         self.access_token_lifetime = 300  # Keycloak's default (the reference)
         self.refresh_token_lifetime = 1800
         self.fail_next: list[int] = []

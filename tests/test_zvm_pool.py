@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from fakezvm import FakeZvm
+from fakezvm import FakeZvm, InFlight
 
 from zvpg_cli.sources.zvm import Site, fetch_all, site_from_url
 from zvpg_cli.sources.zvm.sites import command_line_layer
@@ -48,25 +48,23 @@ def dead_url() -> str:
 
 
 def test_sites_are_read_at_the_same_time_and_reported_in_order(fleet: list[FakeZvm], ca_file: str) -> None:
+    gauge = InFlight(until=6)
     for z in fleet:
-        z.latency = 0.4
-    started = time.monotonic()
+        z.in_flight = gauge
     results = fetch_all(sites_of(fleet, ca_file), "/v1/vpgs", {})
-    elapsed = time.monotonic() - started
     assert [r.site.name for r in results] == [f"site{i}" for i in range(6)]
     assert [r.body for r in results] == [z.body_of("/v1/vpgs") for z in fleet]
     assert all(r.error is None and r.ok for r in results)
-    assert elapsed < 0.4 * 2.5, elapsed  # the slowest site's time, not the sum (2.4 s)
+    assert gauge.peak == 6  # all six asked at once, not one after another
 
 
 def test_parallel_bounds_the_pool(fleet: list[FakeZvm], ca_file: str) -> None:
+    gauge = InFlight(until=3, patience=1.0)  # a third at once would be over the bound: never seen
     for z in fleet[:4]:
-        z.latency = 0.3
-    started = time.monotonic()
+        z.in_flight = gauge
     results = fetch_all(sites_of(fleet[:4], ca_file), "/v1/vpgs", {}, parallel=2)
-    elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
-    assert 0.6 <= elapsed < 1.5, elapsed  # two rounds of two
+    assert gauge.peak == 2  # two rounds of two
 
 
 def test_a_dead_site_is_named_and_the_others_are_read(fleet: list[FakeZvm], ca_file: str) -> None:
