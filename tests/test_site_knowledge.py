@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from zvpg_cli.base.tomltext import parse_toml
 from zvpg_cli.knowledge import alerts
 from zvpg_cli.knowledge.kbsource import KBError
 
@@ -146,7 +146,7 @@ def test_validate_checks_the_alerts_file(cli: Any, tmp_path: Path) -> None:
 
 
 def test_the_file_ships_in_the_wheel() -> None:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    config = parse_toml((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     included = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert included["data/alerts.yaml"] == "zvpg_cli/data/alerts.yaml"
 
