@@ -246,8 +246,8 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
+    from ..output.report import TriageError, answer
     from ..triage.report import Options
-    from ..triage.report import run as run_triage
 
     use_data(data)
     chosen = _triage_format(fmt, nagios, json_flag)
@@ -261,35 +261,11 @@ def triage(
     reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
                        keep_failures=True)
     try:
-        result = run_triage(kb, reads, options)
-    except Exception as exc:
-        from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
-
-        if not isinstance(exc, PolicyError):
-            raise
+        result, code = answer(kb, reads, options, chosen.value, output=output, limit=limit or None,
+                              max_output=max_output, run=run)
+    except TriageError as exc:
         fail(str(exc), EXIT_USAGE)
-    if chosen is not TriageFormat.nagios:  # (the plugin output carries them itself)
-        from ..base.writer import error
-        from ..output.report import stderr_lines
-
-        for line in stderr_lines(result):
-            error(line)
-    from ..base.writer import OutputError, to_file
-
-    try:
-        with to_file(output):
-            from ..base.writer import held_errors
-            from ..output.report import render
-
-            code = render(result, chosen.value, limit=limit or None, max_output=max_output, run=run,
-                          notes=held_errors())
-            if code is None:
-                code = triage_exit(result.summary)
-    except OutputError as exc:
-        if output is None:
-            raise
-        fail(str(exc), EXIT_USAGE)
-    raise typer.Exit(code)
+    raise typer.Exit(triage_exit(result.summary) if code is None else code)
 
 
 def _thresholds(rpo_warning: str | None, rpo_critical: str | None, rpo_warning_ratio: float | None) -> Any:
