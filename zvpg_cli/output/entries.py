@@ -152,10 +152,10 @@ def explain(term: str, fmt: str, *, evidence: bool = False, data: str | None = N
     from ..knowledge.decoding import explain_term
 
     answer, as_decode = explain_term(kb, term)
-    if as_decode:
-        show_decoded(kb, answer, fmt, evidence=evidence)
-    elif isinstance(answer, Resolution):
+    if isinstance(answer, Resolution):
         render_entry(kb, answer.entry, fmt, evidence=evidence, resolution=answer)
+    elif as_decode:  # codes, or a side zvpg does not know: as decode shows it
+        show_decoded(kb, answer, fmt, evidence=evidence)
     else:
         render_pair(kb, answer, fmt, evidence=evidence)
 
