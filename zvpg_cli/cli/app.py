@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 import typer
 
 from .. import __version__
-from ..knowledge.kb import KBError, load_compiled, load_kb
+from ..knowledge.kb import KBError, load_kb
 from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 from .framework import ClickException, get_current_context
 from .help import ZvpgCommand, ZvpgGroup
@@ -128,14 +128,6 @@ def kb_or_exit(what: str = "") -> "KnowledgeBase":
         return load_kb(data_path())
     except KBError as exc:
         kb_failed(exc, what)
-
-
-def compiled_or_exit() -> dict[str, Any]:
-    """The compiled knowledge base (plain data): enough for the fast paths."""
-    try:
-        return load_compiled(data_path())
-    except KBError as exc:
-        kb_failed(exc)
 
 
 def site_knowledge_or_exit() -> "SiteKnowledge":

@@ -33,33 +33,16 @@ def history(
     json_flag: bool = typer.Option(False, "--json", help="JSON output (schemas/history.schema.json)."),
 ) -> None:
     """Show how the states of VPGs and VMs changed across triage runs, and how long each lasted."""
-    import time
-
-    from ..base.units import parse_duration
-    from ..base.writer import write
-    from ..triage.state import StateError
-    from ..triage.state import history as read_history
-
     if not state_file:
         fail("give --state PATH (or set ZVPG_STATE): the file zvpg triage --state writes", EXIT_USAGE)
-    now = time.time()
-    start = None
-    if since is not None:
-        try:
-            start = now - parse_duration(since)
-        except ValueError as exc:
-            fail(f"--since: {exc}", EXIT_USAGE)
-    try:
-        transitions = read_history(state_file, pattern, start, now)
-    except StateError as exc:
-        fail(str(exc), EXIT_USAGE)
-    if not transitions and pattern:
-        within = f" within --since {since}" if since else ""
-        fail(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and site names)",
-             EXIT_NOT_FOUND)
-    from ..output.history import history_json, history_table
+    from ..output.history import HistoryError, NothingMatches, show
 
-    write(history_json(transitions) if json_flag else history_table(transitions))
+    try:
+        show(state_file, pattern, since, as_json=json_flag)
+    except NothingMatches as exc:
+        fail(str(exc), EXIT_NOT_FOUND)
+    except HistoryError as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 class PolicyAction(str, Enum):

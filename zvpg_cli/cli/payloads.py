@@ -51,32 +51,6 @@ def patterns(given: list[str] | None, flag: str) -> tuple[str, ...]:
     return tuple(given or ())
 
 
-class _Reporter:
-    """Warnings for objects zvpg cannot fully decode: the first few by index,
-    then a count, so a large payload cannot flood the terminal."""
-
-    SHOWN = 20
-
-    def __init__(self) -> None:
-        self.flagged = 0
-
-    def __call__(self, row: Any) -> None:
-        self.flagged += 1
-        if self.flagged <= self.SHOWN:
-            from ..base.sanitize import printable
-            from ..base.writer import error
-
-            error(printable(f"zvpg: warning: object {row.position}: {'; '.join(row.verdict.annotation.problems)} "
-                            "(kept as given, flagged \"known\": false)"))
-
-    def finish(self) -> None:
-        if self.flagged > self.SHOWN:
-            from ..base.writer import error
-
-            error(f"zvpg: warning: {self.flagged - self.SHOWN} more objects with unknown or missing codes "
-                  f"({self.flagged} in all)")
-
-
 def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
                command: str, nagios: bool = False, keep_failures: bool = False) -> list[Any]:
     """The sources a command reads (`sources.read.Read`): FILE or stdin, or the ZVMs
@@ -142,30 +116,20 @@ def annotate(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Add a decoded `zvpg` key to every object of a ZVM REST API payload (GET /v1/vpgs, /v1/vms)."""
-    from ..base import writer
-    from ..output import payloads
-    from ..triage.report import select
+    from ..base.writer import stdout_is_terminal
+    from ..output.payloads import FieldError, parse_fields
+    from ..output.payloads import annotate as write_annotated
 
     use_data(data)
     kb = kb_or_exit()
-    chosen = fmt or (PayloadFormat.table if writer.stdout_is_terminal() else PayloadFormat.json)
-    columns = []
-    if chosen in (PayloadFormat.table, PayloadFormat.csv):
-        try:
-            columns = payloads.parse_fields(fields_spec, table=chosen is PayloadFormat.table)
-        except ValueError as exc:
-            fail(str(exc), EXIT_USAGE)
-    wanted, leave_out = patterns(vpg, "--vpg"), patterns(exclude, "--exclude")
-    read = read_input(file, conn, wanted, max_bytes, "annotate")[0]
-    payload = read.payload
+    chosen = fmt or (PayloadFormat.table if stdout_is_terminal() else PayloadFormat.json)
     try:
-        payloads.check_fields(payload, columns)
-    except ValueError as exc:
+        columns = parse_fields(fields_spec, chosen.value)
+        wanted, leave_out = patterns(vpg, "--vpg"), patterns(exclude, "--exclude")
+        rows = write_annotated(kb, read_input(file, conn, wanted, max_bytes, "annotate")[0].payload, chosen.value,
+                               columns, wanted, leave_out)
+    except FieldError as exc:
         fail(str(exc), EXIT_USAGE)
-    rows = select(kb, payload, wanted, leave_out)
-    report = _Reporter()
-    payloads.render(kb, payload, rows, chosen.value, columns, report)
-    report.finish()
     if not rows and (wanted or leave_out):
         from ..triage.report import nothing_matches
 
@@ -246,8 +210,8 @@ def triage(
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
     """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
+    from ..output.report import TriageError, answer
     from ..triage.report import Options
-    from ..triage.report import run as run_triage
 
     use_data(data)
     chosen = _triage_format(fmt, nagios, json_flag)
@@ -261,35 +225,11 @@ def triage(
     reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
                        keep_failures=True)
     try:
-        result = run_triage(kb, reads, options)
-    except Exception as exc:
-        from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
-
-        if not isinstance(exc, PolicyError):
-            raise
+        result, code = answer(kb, reads, options, chosen.value, output=output, limit=limit or None,
+                              max_output=max_output, run=run)
+    except TriageError as exc:
         fail(str(exc), EXIT_USAGE)
-    if chosen is not TriageFormat.nagios:  # (the plugin output carries them itself)
-        from ..base.writer import error
-        from ..output.report import stderr_lines
-
-        for line in stderr_lines(result):
-            error(line)
-    from ..base.writer import OutputError, to_file
-
-    try:
-        with to_file(output):
-            from ..base.writer import held_errors
-            from ..output.report import render
-
-            code = render(result, chosen.value, limit=limit or None, max_output=max_output, run=run,
-                          notes=held_errors())
-            if code is None:
-                code = triage_exit(result.summary)
-    except OutputError as exc:
-        if output is None:
-            raise
-        fail(str(exc), EXIT_USAGE)
-    raise typer.Exit(code)
+    raise typer.Exit(triage_exit(result.summary) if code is None else code)
 
 
 def _thresholds(rpo_warning: str | None, rpo_critical: str | None, rpo_warning_ratio: float | None) -> Any:

@@ -1,21 +1,20 @@
 """Commands over the knowledge base: explain, list, decode, validate."""
 
-from typing import TYPE_CHECKING, Any
-
 import typer
 
+from ..knowledge.kb import KBError
 from .app import (
     Format,
     Kind,
     RecoveryChoice,
     SeverityChoice,
     app,
-    compiled_or_exit,
     complete_status,
     complete_term,
     data_option,
     data_path,
     fail,
+    kb_failed,
     kb_or_exit,
     lookup_failed,
     output_options,
@@ -24,10 +23,6 @@ from .app import (
     use_data,
 )
 from .exits import EXIT_NOT_FOUND, EXIT_USAGE
-
-if TYPE_CHECKING:
-    from ..knowledge.model import KnowledgeBase
-
 
 
 @app.command(epilog="""Examples:
@@ -54,43 +49,18 @@ def explain(
 ) -> None:
     """Explain one status or substatus: meaning, failover, what to do, full description; or an alert code."""
     use_data(data)
-    from ..base.writer import write
-    from ..knowledge.lookup import LookupError_, Resolution, find, looks_like_alert_code
-
-    if looks_like_alert_code(term):  # a HelpIdentifier: "VPG0010"
-        sk = site_knowledge_or_exit()
-        alert = sk.alert(term)
-        if alert is None:
-            fail(f"unknown alert code {term.strip().upper()}: see zvpg list --alerts", EXIT_NOT_FOUND)
-        from ..output.alerts import show_alert
-
-        show_alert(sk, alert, fmt.value)
-        return
-    if fmt is Format.json and "/" not in term:
-        # The fast path monitoring scripts use: the entry's JSON is compiled
-        # with the knowledge base, so neither the model nor json is loaded.
-        compiled = compiled_or_exit()
-        try:
-            hit = find(compiled["index"], term)
-        except LookupError_:
-            pass  # reported, with suggestions, below
-        else:
-            write(compiled["json"][hit.position])
-            return
-    kb = kb_or_exit()
-    from ..knowledge.decoding import explain_term
-    from ..output.entries import render_entry, render_pair
+    from ..knowledge.lookup import LookupError_
+    from ..output.entries import Unknown
+    from ..output.entries import explain as show
 
     try:
-        answer, as_decode = explain_term(kb, term)
+        show(term, fmt.value, evidence=evidence, data=data_path())
+    except KBError as exc:
+        kb_failed(exc)
     except LookupError_ as exc:
         lookup_failed(exc)
-    if as_decode:
-        _decode_and_show(kb, answer, fmt, evidence=evidence)
-    elif isinstance(answer, Resolution):
-        render_entry(kb, answer.entry, fmt.value, evidence=evidence, resolution=answer)
-    else:
-        render_pair(kb, answer, fmt.value, evidence=evidence)
+    except Unknown as exc:
+        fail(str(exc), EXIT_NOT_FOUND)
 
 
 @app.command("list", epilog="""Examples:
@@ -179,30 +149,13 @@ def decode(
     """Decode Status / SubStatus codes or API names from the ZVM REST API."""
     use_data(data)
     from ..knowledge.decoding import decode as decode_pair
+    from ..output.entries import Unknown, show_decoded
 
     kb = kb_or_exit()
-    _decode_and_show(kb, decode_pair(kb, status, substatus), fmt)
-
-
-def _decode_and_show(kb: "KnowledgeBase", pair: Any, fmt: Format, *, evidence: bool = False) -> None:
-    """`zvpg decode STATUS SUBSTATUS`: what is known shown, what is not a usage error (exit 1)."""
-    from ..knowledge.decoding import unknown_values
-    from ..output.entries import render_pair
-
-    if fmt in (Format.table, Format.markdown):  # JSON carries the cautions in "warnings"
-        from ..base.writer import error
-
-        for w in pair.warnings:
-            error(f"zvpg: caution: {w}")
-    unknown = unknown_values(kb, pair)
-    if len(unknown) < (1 if pair.substatus is None else 2) or fmt is Format.json:
-        # what was decoded, in every format (the JSON contract: an unknown value is {"known": false, ...})
-        render_pair(kb, pair, fmt.value, evidence=evidence)
-    if unknown:
-        from ..base.sanitize import printable
-
-        fail(printable("; ".join(unknown)) + ". Codes follow the ZVM REST API numbering (see zvpg list).",
-             EXIT_NOT_FOUND)
+    try:
+        show_decoded(kb, decode_pair(kb, status, substatus), fmt.value)
+    except Unknown as exc:
+        fail(str(exc), EXIT_NOT_FOUND)
 
 
 @app.command(epilog="""Examples:

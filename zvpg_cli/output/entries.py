@@ -98,6 +98,68 @@ def render_pair(kb: KnowledgeBase, pair: DecodedPair, fmt: str, *, evidence: boo
     _write(PAIR[fmt](kb, pair, fmt, evidence))
 
 
+class Unknown(Exception):
+    """explain's or decode's answer names what the knowledge base does not
+    know: an alert code, a code or API name (the command line: exit 1)."""
+
+
+def show_decoded(kb: KnowledgeBase, pair: DecodedPair, fmt: str, *, evidence: bool = False) -> None:
+    """`zvpg decode STATUS SUBSTATUS`: the cautions (on stderr; JSON carries
+    them in "warnings"), what is known in `fmt`; raises `Unknown` for what is not."""
+    from ..knowledge.decoding import unknown_values
+
+    if fmt in ("table", "markdown"):
+        from ..base.writer import error
+
+        for w in pair.warnings:
+            error(f"zvpg: caution: {w}")
+    unknown = unknown_values(kb, pair)
+    if len(unknown) < (1 if pair.substatus is None else 2) or fmt == "json":
+        # what was decoded, in every format (the JSON contract: an unknown value is {"known": false, ...})
+        render_pair(kb, pair, fmt, evidence=evidence)
+    if unknown:
+        from ..base.sanitize import printable
+
+        raise Unknown(printable("; ".join(unknown)) + ". Codes follow the ZVM REST API numbering (see zvpg list).")
+
+
+def explain(term: str, fmt: str, *, evidence: bool = False, data: str | None = None) -> None:
+    """`zvpg explain TERM` in `fmt`, with the knowledge base at `data` (None:
+    the one shipped): an alert code (HelpIdentifier), or what
+    `knowledge.decoding.explain_term` finds. Under json a plain term is
+    answered from the compiled knowledge base (neither the model nor json is
+    loaded: the fast path monitoring scripts use). Raises `KBError`, `LookupError_`, `Unknown`."""
+    from ..knowledge.lookup import LookupError_, Resolution, find, looks_like_alert_code
+
+    if looks_like_alert_code(term):  # a HelpIdentifier: "VPG0010"
+        from ..knowledge.alerts import load
+        from .alerts import show_alert
+
+        sk = load()
+        alert = sk.alert(term)
+        if alert is None:
+            raise Unknown(f"unknown alert code {term.strip().upper()}: see zvpg list --alerts")
+        return show_alert(sk, alert, fmt)
+    from ..knowledge.kb import load_compiled, load_kb
+
+    if fmt == "json" and "/" not in term:
+        compiled = load_compiled(data)
+        try:
+            return write(compiled["json"][find(compiled["index"], term).position])
+        except LookupError_:
+            pass  # reported, with suggestions, below
+    kb = load_kb(data)
+    from ..knowledge.decoding import explain_term
+
+    answer, as_decode = explain_term(kb, term)
+    if isinstance(answer, Resolution):
+        render_entry(kb, answer.entry, fmt, evidence=evidence, resolution=answer)
+    elif as_decode:  # codes, or a side zvpg does not know: as decode shows it
+        show_decoded(kb, answer, fmt, evidence=evidence)
+    else:
+        render_pair(kb, answer, fmt, evidence=evidence)
+
+
 def _list_json(kb: KnowledgeBase, chosen: Selection, show_listed: bool) -> str | None:
     from ..knowledge.serialize import entry_dict
 

@@ -71,3 +71,38 @@ def history_table(transitions: list) -> str:  # type: ignore[type-arg]
 
 def history_json(transitions: list) -> str:  # type: ignore[type-arg]
     return json_text([history_dict(t) for t in transitions])
+
+
+class HistoryError(Exception):
+    """A history request that cannot be answered: a --since that is not a
+    duration, a state file that cannot be read (the command line: exit 2)."""
+
+
+class NothingMatches(HistoryError):
+    """No remembered change matches the pattern (the command line: exit 1)."""
+
+
+def show(state_file: str, pattern: str | None = None, since: str | None = None, *, as_json: bool = False) -> None:
+    """A whole `zvpg history` request: the changes `state_file` remembers for
+    names matching `pattern`, within `since` (a duration) before now, newest
+    first, written as a table or JSON. Raises `HistoryError`, `NothingMatches`."""
+    import time
+
+    from ..base.units import parse_duration
+    from ..base.writer import write
+    from ..triage.state import StateError, history
+
+    now = time.time()
+    try:
+        start = None if since is None else now - parse_duration(since)
+    except ValueError as exc:
+        raise HistoryError(f"--since: {exc}") from exc
+    try:
+        transitions = history(state_file, pattern, start, now)
+    except StateError as exc:
+        raise HistoryError(str(exc)) from exc
+    if not transitions and pattern:
+        within = f" within --since {since}" if since else ""
+        raise NothingMatches(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and "
+                             "site names)")
+    write(history_json(transitions) if as_json else history_table(transitions))

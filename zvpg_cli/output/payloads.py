@@ -13,7 +13,7 @@ import msgspec
 
 from ..base.sanitize import json_safe, printable
 from ..base.units import number
-from ..base.writer import write, write_bytes
+from ..base.writer import error, write, write_bytes
 from ..knowledge.model import KnowledgeBase
 from ..sources.payload import _CODES, _IDENTITY, Payload
 from ..triage.rows import Row
@@ -127,16 +127,22 @@ _READ = frozenset((*_CODES, *_IDENTITY))
 _FIELD_NAME = re.compile(r'[^"\\\x00-\x1f\x7f-\x9f]{1,100}')
 
 
-def parse_fields(spec: str | None, table: bool = False) -> list[str]:
-    """The columns --fields names. Raises ValueError (a usage error to show)."""
+class FieldError(ValueError):
+    """--fields names no column, or a column no object has (a usage error to show)."""
+
+
+def parse_fields(spec: str | None, fmt: str) -> list[str]:
+    """The columns --fields names for `fmt` (none for json and ndjson). Raises FieldError."""
+    if fmt not in ("table", "csv"):
+        return []
     if spec is None:
-        return list(TABLE_FIELDS if table else DEFAULT_FIELDS)
+        return list(TABLE_FIELDS if fmt == "table" else DEFAULT_FIELDS)
     columns = [f.strip() for f in spec.split(",") if f.strip()]
     if not columns:
-        raise ValueError("--fields names no column (e.g. --fields name,status,severity,VpgIdentifier)")
+        raise FieldError("--fields names no column (e.g. --fields name,status,severity,VpgIdentifier)")
     for c in columns:
         if c not in _COMPUTED and (not _FIELD_NAME.fullmatch(c) or printable(c) != c):
-            raise ValueError(f"--fields: {printable(repr(c))} is not a column: give {', '.join(HEADERS)} "
+            raise FieldError(f"--fields: {printable(repr(c))} is not a column: give {', '.join(HEADERS)} "
                              "or a top-level API field such as VpgIdentifier")
     return columns
 
@@ -144,8 +150,7 @@ def parse_fields(spec: str | None, table: bool = False) -> list[str]:
 def check_fields(payload: Payload, columns: list[str]) -> None:
     """A column naming a field no object of the payload has, and none that
     zvpg reads either (`VmName` of a VPG list is an empty column), is a
-    misspelling: raises ValueError (a usage error to show) naming the columns
-    there are."""
+    misspelling: raises FieldError naming the columns there are."""
     own = [c for c in columns if c not in _COMPUTED and c not in _READ]
     if not own or not payload.items:
         return
@@ -161,7 +166,7 @@ def check_fields(payload: Payload, columns: list[str]) -> None:
         hints = [m for c in missing for m in difflib.get_close_matches(c.casefold(), list(close), 1, 0.6)]
         mean = f" (did you mean {', '.join(close[h] for h in hints)}?)" if hints else ""
         fields = ", ".join(list(present)[:40]) + (", ..." if len(present) > 40 else "")
-        raise ValueError(printable(f"--fields: no object has {', '.join(map(repr, missing))}{mean}; the columns are "
+        raise FieldError(printable(f"--fields: no object has {', '.join(map(repr, missing))}{mean}; the columns are "
                                    f"{', '.join(HEADERS)} and the objects' fields: {fields}"))
 
 
@@ -446,3 +451,39 @@ def render(kb: KnowledgeBase, payload: Payload, rows: list[Row], fmt: str, colum
            report: Reporter) -> None:
     """Write the annotated payload in `fmt` (a name in FORMATS); `columns` for table and csv."""
     FORMATS[fmt](kb, payload, rows, columns, report)
+
+
+class _Warnings:
+    """Warnings for objects zvpg cannot fully decode: the first few by index,
+    then a count, so a large payload cannot flood the terminal."""
+
+    SHOWN = 20
+
+    def __init__(self) -> None:
+        self.flagged = 0
+
+    def __call__(self, row: Row) -> None:
+        self.flagged += 1
+        if self.flagged <= self.SHOWN:
+            error(printable(f"zvpg: warning: object {row.position}: {'; '.join(row.verdict.annotation.problems)} "
+                            "(kept as given, flagged \"known\": false)"))
+
+    def finish(self) -> None:
+        if self.flagged > self.SHOWN:
+            error(f"zvpg: warning: {self.flagged - self.SHOWN} more objects with unknown or missing codes "
+                  f"({self.flagged} in all)")
+
+
+def annotate(kb: KnowledgeBase, payload: Payload, fmt: str, columns: list[str], vpg: tuple[str, ...] = (),
+             exclude: tuple[str, ...] = ()) -> list[Row]:
+    """A whole `zvpg annotate` request: the rows `vpg`/`exclude` keep, written
+    in `fmt` (`columns`: `parse_fields`), a warning on stderr for each object
+    zvpg cannot fully decode. The rows written; raises FieldError."""
+    from ..triage.report import select
+
+    check_fields(payload, columns)
+    rows = select(kb, payload, vpg, exclude)
+    warnings = _Warnings()
+    render(kb, payload, rows, fmt, columns, warnings)
+    warnings.finish()
+    return rows

@@ -253,3 +253,37 @@ def stderr_lines(report: Report) -> list[str]:
     if report.state_error:
         lines.append(printable(f"zvpg: warning: state file not used: {report.state_error}"))
     return lines + [printable(f"zvpg: note: {note}") for note in report.notes]
+
+
+class TriageError(Exception):
+    """A triage request that cannot be answered: a policy that cannot be used,
+    an --output file that cannot be written (the command line: exit 2)."""
+
+
+def answer(kb: Any, reads: Sequence[Any], options: Any, fmt: str, *, output: str | None = None,
+           limit: int | None = None, max_output: int = 8192, run: str | None = None) -> tuple[Report, int | None]:
+    """A whole `zvpg triage` request: judge `reads` (`triage.report.run`), say
+    `stderr_lines` (except under nagios: its output carries them), write the
+    report in `fmt` to `output` (atomically; None or -: stdout). The report and
+    `render`'s exit code. Raises `TriageError`."""
+    from ..base.writer import OutputError, error, held_errors, to_file
+    from ..triage.report import run as run_triage
+
+    try:
+        result = run_triage(kb, reads, options)
+    except Exception as exc:
+        from ..triage.policy import PolicyError  # (imported only when needed: checks start sooner)
+
+        if not isinstance(exc, PolicyError):
+            raise
+        raise TriageError(str(exc)) from exc
+    if fmt != "nagios":
+        for line in stderr_lines(result):
+            error(line)
+    try:
+        with to_file(output):
+            return result, render(result, fmt, limit=limit, max_output=max_output, run=run, notes=held_errors())
+    except OutputError as exc:
+        if output is None:
+            raise
+        raise TriageError(str(exc)) from exc
