@@ -65,12 +65,11 @@ def part_of(data: bytes, checked: bool = False) -> str:
             data, start = wrapper[1], b"["
     if start not in (b"[", b"{"):
         raise PayloadError(f"input is a JSON {json_kind(start)}: expected a JSON array of API objects, or one object")
-    single = start == b"{"
     try:
-        objects = msgspec.json.decode(data, type=dict[str, msgspec.Raw] if single else list[dict[str, msgspec.Raw]])
+        objects: list[dict[str, Any]] = msgspec.json.decode(b"[" + data + b"]" if start == b"{" else data,
+                                                            type=list[dict[str, msgspec.Raw]])
     except msgspec.ValidationError as exc:  # an item that is not an object
         raise PayloadError(f"input is not an array of objects ({exc})") from None
-    objects = [objects] if single else objects
     if not objects:
         raise PayloadError("input is an empty array: which part of a site it is cannot be told from no objects")
     parts = {_part(members, i, len(objects)) for i, members in enumerate(objects)}
