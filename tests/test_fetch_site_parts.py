@@ -84,7 +84,7 @@ def test_an_unlicensed_answer_names_the_part_the_site_and_the_zvms_message(
         zvm: FakeZvm, ca_file: str, what: str) -> None:
     zvm.errors[PARTS[what]] = (403, UNLICENSED)
     line = one_line_error(fetch(zvm, ca_file, what))
-    assert line == (f'zvpg: {site(zvm)}: {what}: GET {PARTS[what]} answered 403 Forbidden: '
+    assert line == (f'zvpg: {site(zvm)}: GET {PARTS[what]} answered 403 Forbidden: '
                     '"Valid License is not provided"\n')
 
 
@@ -92,7 +92,7 @@ def test_an_error_answer_without_a_message_still_names_the_part_and_the_site(
         windows_zvm: FakeZvm, ca_file: str) -> None:
     windows_zvm.errors["/v1/peersites"] = (400, b"<html>\x1b[31mno</html>")
     line = one_line_error(fetch(windows_zvm, ca_file, "peers"))
-    assert line == f"zvpg: {site(windows_zvm)}: peers: GET /v1/peersites answered 400 Bad Request\n"
+    assert line == f"zvpg: {site(windows_zvm)}: GET /v1/peersites answered 400 Bad Request\n"
 
 
 def test_a_hostile_message_reaches_no_terminal_as_control_codes(windows_zvm: FakeZvm, ca_file: str) -> None:

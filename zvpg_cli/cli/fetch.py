@@ -43,7 +43,8 @@ MAX_BYTES_HELP = "Refuse an answer larger than BYTES (default: {}); an endless a
       --user monitor > vpgs.json
   zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP \\
       --ca-bundle zvma01-ca.pem
-  zvpg fetch alerts --zvm https://zvma01 --user monitor --undismissed > alerts.json
+  zvpg fetch alerts --zvm https://zvma01 --user monitor --undismissed \\
+      > alerts.json
 
 Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
 @with_connection()
@@ -73,7 +74,7 @@ def fetch(
     if result.body is None:
         from ..base.sanitize import printable
 
-        fail(printable(f"{site.name}: {what.value}: {result.error}"), EXIT_USAGE)
+        fail(printable(f"{site.name}: {result.error}"), EXIT_USAGE)
     from ..base.writer import write_bytes
 
     write_bytes([result.body])
