@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..sources.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_TEXT
+from ..sources.shape import PARTS
 from .app import app, data_option, fail, kb_or_exit, use_data
 from .exits import EXIT_NOT_FOUND, EXIT_USAGE
 from .zvm import Connection, one_site, watching, with_connection
@@ -29,6 +30,9 @@ def _run(found: "list[Site]", gets: list[tuple[str, dict[str, str]]], max_bytes:
 class FetchWhat(str, Enum):
     vpgs = "vpgs"
     vms = "vms"
+    alerts = "alerts"
+    vras = "vras"
+    peers = "peers"
 
 
 MAX_BYTES_HELP = "Refuse an answer larger than BYTES (default: {}); an endless answer is cut off there."
@@ -39,22 +43,34 @@ MAX_BYTES_HELP = "Refuse an answer larger than BYTES (default: {}); an endless a
       --user monitor > vpgs.json
   zvpg fetch vms --zvm https://zvma01 --client-id zvpg-monitor --vpg ERP \\
       --ca-bundle zvma01-ca.pem
+  zvpg fetch alerts --zvm https://zvma01 --user monitor --undismissed \\
+      > alerts.json
 
 Exit codes: 0 the answer was printed, 2 usage, configuration, credentials or no usable answer.""")
 @with_connection()
 def fetch(
-    what: FetchWhat = typer.Argument(..., help="vpgs (GET /v1/vpgs) or vms (GET /v1/vms)."),
+    what: FetchWhat = typer.Argument(..., help="vpgs (GET /v1/vpgs), vms (GET /v1/vms), alerts (GET /v1/alerts), "
+                                     "vras (GET /v1/vras) or peers (GET /v1/peersites)."),
     vpg: str | None = typer.Option(
         None, "--vpg", metavar="NAME", help="Only this VPG (the API's name= filter for vpgs, vpgName= for vms; "
-        "the ZVM compares without case)."),
+        "the ZVM compares without case). vpgs and vms only."),
+    undismissed: bool = typer.Option(
+        False, "--undismissed", help="Only alerts nobody dismissed (the API's isDismissed=false filter; without "
+        "it a ZVM answers dismissed alerts too). alerts only."),
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", show_default=False,
                                   help=MAX_BYTES_HELP.format(DEFAULT_MAX_BYTES_TEXT)),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
-    """Print a ZVM's answer to GET /v1/vpgs or /v1/vms, byte for byte."""
+    """Print a ZVM's answer to GET /v1/vpgs, /v1/vms, /v1/alerts, /v1/vras or /v1/peersites, byte for byte."""
+    if vpg is not None and what not in (FetchWhat.vpgs, FetchWhat.vms):
+        fail(f"--vpg filters vpgs and vms only, not {what.value}", EXIT_USAGE)
+    if undismissed and what is not FetchWhat.alerts:
+        fail(f"--undismissed filters alerts only, not {what.value}", EXIT_USAGE)
     site = one_site(conn.read_sites(), "fetch")
     params = {} if vpg is None else {("name" if what is FetchWhat.vpgs else "vpgName"): vpg}
-    result = _run([site], [(f"/v1/{what.value}", params)], max_bytes, conn.quiet)[0]
+    if undismissed:
+        params["isDismissed"] = "false"
+    result = _run([site], [(PARTS[what.value], params)], max_bytes, conn.quiet)[0]
     if result.body is None:
         from ..base.sanitize import printable
 

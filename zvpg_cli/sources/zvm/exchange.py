@@ -361,7 +361,7 @@ class Exchange:
                         last = ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}")
                         continue
                     if status != 200:
-                        hint = " (is this a ZVM?)" if status == 404 else ""
+                        hint = " (is this a ZVM?)" if status == 404 else self._said(r, path)
                         raise ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}{hint}")
                     content_type = r.headers.get("content-type", "")
                     body = self._read(r, path)
@@ -393,6 +393,19 @@ class Exchange:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _said(self, response: Response, path: str) -> str:
+        """What an error answer says, where it is the API's `{"Message": "..."}` (an unlicensed
+        ZVM answers `{"Message":"Valid License is not provided "}`): `: "..."`, else nothing."""
+        import msgspec
+
+        try:
+            said = msgspec.json.decode(self._read(response, path, limit=SAID_LIMIT))
+        except (ZvmError, TransportError, msgspec.DecodeError, RecursionError):
+            return ""
+        if not isinstance(said, dict) or not isinstance(said.get("Message"), str) or not said["Message"].strip():
+            return ""
+        return f': "{clip(said["Message"].strip(), 120)}"'
+
     def _too_large(self, path: str, limit: int) -> ZvmError:
         hint = " (raise the limit with --max-bytes)" if limit == self.max_bytes else ""
         return ZvmError(self.site.name, f"the answer to {path} is larger than {limit} bytes: cut off{hint}")
@@ -410,6 +423,10 @@ class Exchange:
             what = clip(content_type.split(";")[0].strip(), 60) or "no content type"
             raise ZvmError(self.site.name, f"the answer to GET {path} is not JSON ({what}; {clip(message, 80)}): "
                            f"is {self.site.url} a ZVM?") from None
+
+
+#: The most of an error answer read for its message.
+SAID_LIMIT = 4096
 
 
 def _reason(status: int) -> str:

@@ -1,0 +1,101 @@
+"""Which part of a site a payload is: /v1/vpgs, /v1/vms, /v1/alerts, /v1/vras or
+/v1/peersites, told apart by the members its objects carry (the names of the
+reference's example payloads, zerto-site-health.md §8 and zerto-rest-api.md;
+PascalCase as live ZVMs answer, and camelCase where the ZVM 10.x swagger
+documents it: VPG and VM names only). A payload whose objects carry none of
+them, or the members of two parts, or that mixes parts, is refused and said
+so: never guessed.
+
+The input gets the checks every input gets (`hygiene.check_json`), and a file
+or stdin is read as every input is (`read.read_source`)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .hygiene import PayloadError, check_json, json_kind, to_utf8
+
+#: Each part of a site, by the name `zvpg fetch` gives it, and the API path it is read from.
+PARTS = {"vpgs": "/v1/vpgs", "vms": "/v1/vms", "alerts": "/v1/alerts", "vras": "/v1/vras", "peers": "/v1/peersites"}
+
+#: What one object of each part is called in a sentence.
+_OBJECT = {"vpgs": "VPG", "vms": "VM", "alerts": "alert", "vras": "VRA", "peers": "peer site"}
+
+
+@cache
+def markers() -> dict[str, frozenset[str]]:
+    """The members that mark an object of each part. A VM names its VPG too
+    (`VpgName`, `VpgIdentifier`): an object with a VM's members is a VM."""
+    from .payload import SPELLINGS
+
+    return {
+        "vms": frozenset(SPELLINGS["vm_name"] + SPELLINGS["vm_identifier"]),
+        "vpgs": frozenset(SPELLINGS["vpg_name"] + SPELLINGS["vpg_identifier"]),
+        "alerts": frozenset(("HelpIdentifier",)),
+        "vras": frozenset(("VraIdentifierStr", "VraIdentifier", "VraName")),
+        "peers": frozenset(("PeerSiteName", "PairingStatus")),
+    }
+
+
+def part_of_file(path: str | None, max_bytes: int) -> str:
+    """The part of a site FILE (stdin for None or "-") holds; `PayloadError` (one
+    line) when it cannot be read or its shape is not known."""
+    from .read import read_source
+
+    return part_of(read_source(path, max_bytes))
+
+
+def part_of(data: bytes, checked: bool = False) -> str:
+    """The part of a site (a key of PARTS) a payload is: a JSON array of its
+    objects, one object, or an array wrapped as Windows PowerShell writes it
+    (`{"value": [...], "Count": N}`). Raises `PayloadError` (one line) for
+    anything else. `checked`: the bytes passed `hygiene.check_json` already."""
+    import msgspec
+
+    from .payload import _unwrap
+
+    if not checked:
+        check_json(data)
+    data = to_utf8(data, checked=True)
+    start = data.lstrip()[:1]
+    if start == b"{":
+        wrapper = _unwrap(data)
+        if wrapper is not None and wrapper[3] == "value":
+            data, start = wrapper[1], b"["
+    if start not in (b"[", b"{"):
+        raise PayloadError(f"input is a JSON {json_kind(start)}: expected a JSON array of API objects, or one object")
+    try:
+        objects: list[dict[str, Any]] = msgspec.json.decode(b"[" + data + b"]" if start == b"{" else data,
+                                                            type=list[dict[str, msgspec.Raw]])
+    except msgspec.ValidationError as exc:  # an item that is not an object
+        raise PayloadError(f"input is not an array of objects ({exc})") from None
+    if not objects:
+        raise PayloadError("input is an empty array: which part of a site it is cannot be told from no objects")
+    parts = {_part(members, i, len(objects)) for i, members in enumerate(objects)}
+    if len(parts) > 1:
+        raise PayloadError(f"input mixes the objects of {_and(sorted(PARTS[p] for p in parts))}: "
+                           "expected the answer of one endpoint")
+    return parts.pop()
+
+
+def _part(members: dict[str, Any], index: int, count: int) -> str:
+    found = [part for part, names in markers().items() if not names.isdisjoint(members)]
+    if "vms" in found and "vpgs" in found:
+        found.remove("vpgs")
+    where = f"object {index + 1} of {count}" if count > 1 else "its object"
+    if not found:
+        raise PayloadError(f"input is not the answer of {_or(list(PARTS.values()))}: {where} carries none of the "
+                           "members that mark one (such as VpgName, VmName, HelpIdentifier, VraName or PeerSiteName)")
+    if len(found) > 1:
+        raise PayloadError(f"input is not one kind of object: {where} carries the members of "
+                           f"{_and([_OBJECT[p] for p in found])}")
+    return found[0]
+
+
+def _or(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1]
