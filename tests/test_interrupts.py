@@ -139,8 +139,24 @@ def test_ctrl_c_at_a_terminal_is_one_line_and_exit_130() -> None:
         return got
 
     out = read(b"end it with Ctrl-D")
-    os.write(master, b"\x03")  # the terminal sends SIGINT to its foreground process group
-    out += read(None)
+    # Under heavy load the pseudo-terminal now and then echoes ^C without the kernel
+    # sending SIGINT (seen: /proc showed zvpg's handler installed, nothing pending, the
+    # process asleep in its read, and the handler never ran): a key that never became a
+    # signal is typed again after 10 s of silence, as a person would. One answer is
+    # still required below.
+    for _ in range(3):
+        os.write(master, b"\x03")  # the terminal sends SIGINT to its foreground process group
+        while select.select([master], [], [], 10)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other end closed
+                chunk = b""
+            out += chunk
+            if not chunk:
+                break
+        if p.poll() is not None or b"zvpg: interrupted" in out:
+            break
+    out += read(None) if p.poll() is None and b"zvpg: interrupted" not in out else b""
     os.close(master)
     assert p.wait(timeout=60) == 130
     text = out.decode("utf-8", "replace")
