@@ -151,7 +151,8 @@ class _Index:
 
     def _for_state(self, status: str | None, substatus: str | None) -> Any:
         import re
-        from fnmatch import translate
+
+        from ..base.globs import compile_glob
 
         any_scope: list[tuple[int, Rule]] = []
         by_name: dict[str, list[tuple[int, Rule, Any]]] = {}
@@ -162,7 +163,7 @@ class _Index:
             if (rule.status is not None and rule.status != status) or (
                     rule.substatus is not None and rule.substatus != substatus):
                 continue
-            site = None if rule.site is None else re.compile(translate(rule.site.casefold()), re.S)
+            site = None if rule.site is None else compile_glob(rule.site)
             if rule.vpg is None and site is None:
                 any_scope.append((n, rule))
             elif rule.vpg is not None and not any(c in rule.vpg for c in "*?["):
@@ -172,7 +173,7 @@ class _Index:
                 prefix = "" if folded is None else re.split(r"[*?\[]", folded, maxsplit=1)[0]
                 # "web-*": the bucket of its prefix is the whole match, no expression needed
                 whole = folded is None or (folded == prefix + "*")
-                vpg = None if whole else re.compile(translate(folded), re.S)  # type: ignore[arg-type]
+                vpg = None if whole else compile_glob(folded)  # type: ignore[arg-type]
                 globbed.setdefault(prefix, []).append((n, rule, (vpg, site)))
         return any_scope, by_name, globbed
 
