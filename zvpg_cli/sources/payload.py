@@ -40,6 +40,10 @@ SPELLINGS = {
     "progress": ("ProgressPercentage", "progressPercentage"),
 }
 _IDENTITY = tuple(f for spellings in SPELLINGS.values() for f in spellings)
+#: What site health reads of a VPG besides its identity, kept raw and decoded
+#: only where it is needed (`zvpg_cli.triage.site`): its last failover test,
+#: a test running now, and the sites it replicates between.
+SITE_FIELDS = ("LastTest", "ActiveProcessesApi", "ProtectedSite", "RecoverySite", "SourceSite", "TargetSite")
 
 # The only fields zvpg decodes from every object (its codes, and the fields of
 # SPELLINGS), in one pass over the whole input; the rest of each object is
@@ -52,10 +56,11 @@ _IDENTITY = tuple(f for spellings in SPELLINGS.values() for f in spellings)
 # part of a reference cycle; untracked, 100,000 heads take 1.6 MB less and
 # decode faster.)
 _Head: Any = msgspec.defstruct(
-    "_Head", [(n, _CodeField, msgspec.UNSET) for n in _CODES] + [(f, Any, None) for f in _IDENTITY], gc=False)
+    "_Head", [(n, _CodeField, msgspec.UNSET) for n in _CODES] + [(f, Any, None) for f in _IDENTITY]
+    + [(f, msgspec.Raw, None) for f in SITE_FIELDS], gc=False)
 _RawHead: Any = msgspec.defstruct(
-    "_RawHead", [(n, _RawField, msgspec.UNSET) for n in _CODES] + [(f, msgspec.Raw, None) for f in _IDENTITY],
-    gc=False)
+    "_RawHead", [(n, _RawField, msgspec.UNSET) for n in _CODES] + [(f, msgspec.Raw, None) for f in _IDENTITY]
+    + [(f, msgspec.Raw, None) for f in SITE_FIELDS], gc=False)
 #: The names that make an object one of a VPG or a VM, in any spelling (a payload
 #: none of whose objects has a Status or any of these is data of another endpoint).
 _NAMES = ("VpgName", "vpgName", "VmName", "vmName")

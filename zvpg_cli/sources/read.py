@@ -21,6 +21,9 @@ class Read(NamedTuple):
     site: str | None = None
     url: str | None = None
     error: str | None = None  # one line, when it could not be read
+    #: which part of a site it is (a key of `shape.PARTS`): "vpgs" and "vms" are a
+    #: `payload.Payload`; "alerts", "vras" and "peers" a `parts.Part`
+    part: str = "vpgs"
 
 
 class SiteOutcome(NamedTuple):
@@ -31,6 +34,16 @@ class SiteOutcome(NamedTuple):
     url: str
     error: str | None
     objects: int = 0
+
+class PartOutcome(NamedTuple):
+    """A part of a site (alerts, vras, peers) that could not be read: `site`
+    None for a file; `error` one line."""
+
+    site: str | None
+    url: str | None
+    part: str
+    error: str
+
 
 #: Input is read in pieces of this size: memory grows with what arrives, never
 #: with the --max-bytes limit, and the first piece shows whether it can be JSON.

@@ -12,7 +12,7 @@ or stdin is read as every input is (`read.read_source`)."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .hygiene import PayloadError, check_json, json_kind, to_utf8
 
@@ -99,3 +99,39 @@ def _or(words: list[str]) -> str:
 
 def _and(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+class Part(NamedTuple):
+    """The answer of /v1/alerts, /v1/vras or /v1/peersites: its objects, decoded
+    as plain Python values (JSON integers stay exact: a 64-bit VraIdentifier is
+    never read as a float). `zvpg_cli.triage.site` judges them."""
+
+    name: str  # "alerts", "vras" or "peers"
+    objects: list[dict[str, Any]]
+
+
+def parse_any(data: bytes, part: str | None = None, checked: bool = False) -> tuple[str, Any]:
+    """The part of a site a payload is, and its content: a `payload.Payload`
+    for vpgs and vms, a `Part` for the others. `part`: what the payload must
+    be (a ZVM's answer to that part's path: an empty array is then fine);
+    None: told by its shape (`part_of`). Raises `PayloadError` (one line)."""
+    import msgspec
+
+    from .payload import parse
+
+    if not checked:
+        check_json(data)
+    found = part if part is not None else part_of(data, checked=True)
+    if found in ("vpgs", "vms"):
+        return found, parse(data, checked=True)
+    text = to_utf8(data, checked=True)
+    try:
+        value = msgspec.json.decode(text)
+    except msgspec.DecodeError as exc:  # (checked as JSON already; a number no Python value holds)
+        raise PayloadError(f"cannot read the answer: {exc}") from None
+    if isinstance(value, dict) and set(value) <= {"value", "Count"} and isinstance(value.get("value"), list):
+        value = value["value"]  # Windows PowerShell's wrapper
+    objects = value if isinstance(value, list) else [value]
+    if not all(isinstance(o, dict) for o in objects):
+        raise PayloadError(f"the answer of {PARTS[found]} is not an array of objects")
+    return found, Part(found, objects)

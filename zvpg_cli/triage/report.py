@@ -21,11 +21,12 @@ Rules (docs/explain.md, "Severity", and docs/monitoring.md):
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..knowledge.model import KnowledgeBase, Severity
-from ..sources.read import SiteOutcome
+from ..sources.read import PartOutcome, SiteOutcome
 from .rows import NO_THRESHOLDS, Row, Thresholds, rows
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Options(NamedTuple):
     policy: str | None = None
     #: the time of the run (epoch seconds; None: now)
     now: float | None = None
+    #: parts of the site left out (--skip): "alerts", "vras", "peers", "tests"
+    skip: tuple[str, ...] = ()
 
 
 class Summary(NamedTuple):
@@ -59,6 +62,10 @@ class Summary(NamedTuple):
     noun: str = "VPG"
     #: nothing to check (a site that answered nothing) is fine (--allow-empty)
     allow_empty: bool = False
+    #: the parts of sites (alerts, vras, peers) that could not be read
+    failed_parts: tuple[PartOutcome, ...] = ()
+    #: the findings (site.Finding) per severity, those counted on their own
+    finding_counts: Mapping[Severity, int] = MappingProxyType({})
 
     @property
     def failed_sites(self) -> tuple[SiteOutcome, ...]:
@@ -83,6 +90,16 @@ class Report(NamedTuple):
     notes: tuple[str, ...] = ()
     #: a state file was asked for: rows say how long they have been in their state
     stateful: bool = False
+    #: alerts, VRAs, peer sites and failover tests (`site.Finding`), in input order
+    findings: tuple[Any, ...] = ()
+    #: site-level causes that explain several VPG rows (`site.Cause`), worst first
+    causes: tuple[Any, ...] = ()
+
+    def findings_worst_first(self) -> list[Any]:
+        """The findings that count on their own and are not ok, worst first."""
+        found = [f for f in self.findings if f.counted and f.severity is not Severity.OK]
+        found.sort(key=lambda f: -f.severity.rank)
+        return found
 
     def worst_first(self, limit: int | None = None) -> list[Row]:
         """The rows that are not ok, worst first: within a severity the largest
@@ -249,6 +266,11 @@ class Judged(NamedTuple):
     policy: Policy | None = None
     pending: tuple[_Pending, ...] = ()
     notes: tuple[str, ...] = ()
+    #: each row's payload head (what site health reads of it), aligned with `rows`
+    heads: tuple[Any, ...] = ()
+    #: site health before time (`site.SiteHealth`; None: nothing to judge of it)
+    site: Any = None
+    failed_parts: tuple[PartOutcome, ...] = ()
 
     def observed(self) -> list[Observed]:
         """What `state.remember` is to record of this run, a row each."""
@@ -261,28 +283,49 @@ class Judged(NamedTuple):
 def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(),
           policy: Policy | None = None) -> Judged:
     """Judge everything that was read by its pairs, its RPOs and `policy`
-    (`policy.load_policy`; None: no policy, as without --state and --policy).
-    Reads no file, writes none."""
-    several = len(reads) > 1
-    all_rows: list[Row] = []
+    (`policy.load_policy`; None: no policy, as without --state and --policy),
+    and the site around the VPGs (`site.judge_site`: alerts, VRAs, peer sites,
+    failover tests). Reads no file, writes none."""
+    several = len({r.site for r in reads if r.site is not None}) > 1
+    found_rows: list[tuple[Row, Any]] = []
     outcomes = []
+    failed_parts = []
     read_site: dict[int, str] = {}  # the site of rows that do not show it (one site read): for state keys
     for r in reads:
+        if r.part not in ("vpgs", "vms"):
+            if r.error is not None and r.part not in options.skip:
+                failed_parts.append(PartOutcome(r.site, r.url, r.part, r.error))
+            continue
         found = [] if r.payload is None else rows(kb, r.payload, r.site if several else None, options.thresholds)
         if r.site is not None:
             outcomes.append(SiteOutcome(r.site, r.url or "", r.error, len(found)))
             if not several and options.state:
                 read_site.update((id(row), r.site) for row in found)
-        all_rows += found
+        if found:
+            heads = r.payload.heads
+            found_rows += [(row, heads[row.position]) for row in found]
     read_any = any(r.payload is not None for r in reads)
-    found_any = bool(all_rows)
-    all_rows = keep(all_rows, options.vpg, options.exclude)
+    found_any = bool(found_rows)
+    if options.vpg or options.exclude:
+        found_rows = [(row, head) for row, head in found_rows if keep([row], options.vpg, options.exclude)]
+    all_rows = [row for row, _ in found_rows]
+    heads = tuple(head for _, head in found_rows)
     now = time.time() if options.now is None else options.now
+    health = None
+    if len(options.skip) < 4:
+        from .site import TEST_MAX_AGE, judge_site
+
+        max_age = getattr(policy, "test_max_age", TEST_MAX_AGE) if policy is not None else TEST_MAX_AGE
+        parts = [r for r in reads if r.part not in ("vpgs", "vms")]
+        if parts or any(h.LastTest is not None for h in heads):
+            site_reads = [r._replace(site=r.site if several else None) for r in parts]
+            health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
     pending: list[_Pending] = []
     notes: tuple[str, ...] = ()
     if policy is not None:
         all_rows, pending, notes = _with_policy(all_rows, policy, options, read_site)
-    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes)
+    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes,
+                  heads, health, tuple(failed_parts))
 
 
 def report(judged: Judged, memories: Recall | None = None, state_error: str | None = None) -> Report:
@@ -307,10 +350,20 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
             out.append(r._replace(severity=timed.severity, reasons=r.reasons + timed.reasons,
                                   timed=timed if memories is not None else None))
         all_rows = out
+    findings: list[Any] = []
+    causes: list[Any] = []
+    if judged.site is not None:
+        all_rows, findings, causes = _site_health(judged, all_rows)
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
-    worst = max((s for s in Severity if counts[s]), default=Severity.OK)
+    finding_counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        if f.counted:
+            finding_counts[f.severity] += 1
+    worst = max((s for s in Severity if counts[s] or finding_counts[s]), default=Severity.OK)
+    if judged.failed_parts:
+        worst = max(worst, Severity.WARNING)  # a part that could not be read is never silently ok
     problem = None
     outcomes = judged.sites
     empty = [o.name for o in outcomes if o.error is None and o.objects == 0]
@@ -321,7 +374,7 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
     elif empty:
         # an empty answer is a ZVM's trouble (or a user who sees nothing), never the filters'
         problem = empty_sites(empty) + " (--allow-empty: that is fine)"
-    elif not all_rows:
+    elif not all_rows and not findings:
         problem = (nothing_matches(options.vpg, options.exclude) if judged.found_any
                    else nothing_matches((), ())) + " (--allow-empty: that is fine)"
     failed = any(o.error is not None for o in outcomes)
@@ -329,8 +382,29 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
         worst = max(worst, Severity.UNKNOWN)
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
-    summary = Summary(len(all_rows), counts, worst, outcomes, problem, noun, options.allow_empty)
-    return Report(summary, all_rows, now, state_error, notes, options.state is not None)
+    summary = Summary(len(all_rows), counts, worst, outcomes, problem, noun, options.allow_empty,
+                      judged.failed_parts, finding_counts)
+    return Report(summary, all_rows, now, state_error, notes, options.state is not None, tuple(findings),
+                  tuple(causes))
+
+
+def _site_health(judged: Judged, all_rows: list[Row]) -> tuple[list[Row], list[Any], list[Any]]:
+    """The rows with what the alerts that name them add (their reasons, and the
+    severity those alerts keep them at), the findings, and the causes that
+    explain several rows, each row pointing at its cause."""
+    from .site import causes as find_causes
+
+    health = judged.site
+    rows_out = list(all_rows)
+    for i, (why, floor) in health.attached.items():
+        r = rows_out[i]
+        rows_out[i] = r._replace(severity=max(r.severity, floor), reasons=r.reasons + why)
+    found = find_causes(health.findings, rows_out, judged.heads)
+    for cause in found:
+        for i in cause.members:
+            r = rows_out[i]
+            rows_out[i] = r._replace(reasons=(*r.reasons, f"explained by: {cause.text}"))
+    return rows_out, health.findings, found
 
 
 def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:
