@@ -11,8 +11,9 @@ zvpg is installed in, with the test extra (trustme):
 1. `zvpg triage --sites FILE` over 20 sites answering after 200 ms each
    (sessions cached) vs the same over one of them: the run takes the slowest
    site's time, not the sum (target <= 1.5x).
-2. A warm run (sessions cached) makes exactly one HTTP request per site,
-   counted by the servers.
+2. A warm run (sessions cached) makes exactly one HTTP request per part of
+   each site it reads (GET /v1/vpgs, /v1/alerts, /v1/vras, /v1/peersites: 4),
+   in one session, counted by the servers.
 3. `zvpg triage --zvm URL` of 50 VPGs from a local site (no latency, session
    cached) vs `zvpg triage FILE` of the same payload (target <= 1.5x); and
    `zvpg fetch` against reading the file, for information.
@@ -41,6 +42,8 @@ from run import prepare, run_once, verdict  # noqa: E402
 BIN = Path(sys.executable).parent
 ZVPG = shutil.which("zvpg", path=str(BIN)) or shutil.which("zvpg") or "zvpg"
 PASSWORD = "pa55-W0rd!x"
+#: The parts of a site triage reads by default: /v1/vpgs, /v1/alerts, /v1/vras, /v1/peersites.
+PARTS_READ = 4
 
 
 def compare(label: str, base: tuple[str, list[str]], subject: tuple[str, list[str]], runs: int,
@@ -102,10 +105,11 @@ def many_sites(runs: int, count: int, folder: Path, ca_path: Path, ca: object) -
         before = [len(z.requests) for z in zvms]
         run_checked(triage_all)
         per_site = [len(z.requests) - b for z, b in zip(zvms, before, strict=True)]
-        exact = all(n == 1 for n in per_site) and sum(z.logins for z in zvms) == logins
+        exact = all(n == PARTS_READ for n in per_site) and sum(z.logins for z in zvms) == logins
         print(f"\nWarm run over {count} sites: {sum(per_site)} HTTP requests ({min(per_site)}-{max(per_site)} per "
-              f"site), no login   target: exactly 1 per site  {'MET' if exact else 'NOT MET'}")
-        out.append({"label": "warm run: one request per site", "met": exact})
+              f"site), no login   target: exactly {PARTS_READ} per site (one per part)  "
+              f"{'MET' if exact else 'NOT MET'}")
+        out.append({"label": "warm run: one request per part of each site", "met": exact})
     finally:
         for z in zvms:
             z.stop()

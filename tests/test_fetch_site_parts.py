@@ -80,11 +80,11 @@ def test_a_filter_for_another_part_is_a_usage_error(windows_zvm: FakeZvm, ca_fil
 
 
 @pytest.mark.parametrize("what", ["alerts", "vras", "peers"])
-def test_an_unlicensed_answer_names_the_part_the_site_and_the_zvms_message(
+def test_an_unlicensed_answer_names_the_licence_the_part_the_site_and_the_zvms_message(
         zvm: FakeZvm, ca_file: str, what: str) -> None:
     zvm.errors[PARTS[what]] = (403, UNLICENSED)
     line = one_line_error(fetch(zvm, ca_file, what))
-    assert line == (f'zvpg: {site(zvm)}: GET {PARTS[what]} answered 403 Forbidden: '
+    assert line == (f'zvpg: {site(zvm)}: the ZVM has no valid licence: GET {PARTS[what]} answered 403 Forbidden: '
                     '"Valid License is not provided"\n')
 
 

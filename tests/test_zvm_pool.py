@@ -123,5 +123,5 @@ def test_benchmark_script_runs() -> None:
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "zvm.py"
     p = subprocess.run([sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert "Warm run over 3 sites: 3 HTTP requests (1-1 per site), no login" in p.stdout
+    assert "Warm run over 3 sites: 12 HTTP requests (4-4 per site), no login" in p.stdout
     assert "Warm zvpg fetch: 1 HTTP request(s)" in p.stdout

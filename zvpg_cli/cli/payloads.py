@@ -51,40 +51,44 @@ def patterns(given: list[str] | None, flag: str) -> tuple[str, ...]:
     return tuple(given or ())
 
 
-def read_input(file: str | None, conn: Connection, names: tuple[str, ...], max_bytes: int,
-               command: str, nagios: bool = False, keep_failures: bool = False) -> list[Any]:
-    """The sources a command reads (`sources.read.Read`): FILE or stdin, or the ZVMs
-    the connection options name (with progress on a terminal, not under
+def read_input(files: list[str], conn: Connection, names: tuple[str, ...], max_bytes: int,
+               command: str, nagios: bool = False, keep_failures: bool = False,
+               parts: tuple[str, ...] = ()) -> list[Any]:
+    """The sources a command reads (`sources.read.Read`): FILE or stdin (triage:
+    FILEs, each a part of a site told by its shape), or the ZVMs the connection
+    options name, with their `parts` too (with progress on a terminal, not under
     --nagios); exit 2 with one line where none can be used (`keep_failures`:
     a single ZVM that cannot be read is returned as such)."""
     import sys
 
     from ..base.sanitize import printable
     from ..sources.payload import PayloadError
-    from ..sources.read import read_file, read_sites
+    from ..sources.read import named, read_file, read_files, read_sites
 
     if conn.given:
-        if file is not None:
+        if files:
             fail("give a FILE or --zvm/--sites, not both", EXIT_USAGE)
         found = conn.read_sites()
         if command == "annotate":
             one_site(found, command)
         with watching(found, quiet=conn.quiet, nagios=nagios) as observer:
-            reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel, observer)
-        if len(reads) == 1 and reads[0].error is not None and not keep_failures:
+            reads = read_sites(found, conn.vms, names, max_bytes, conn.parallel, observer, parts)
+        if len(found) == 1 and reads[0].error is not None and not keep_failures:
             fail(printable(f"cannot read {reads[0].site}: {reads[0].error}"), EXIT_USAGE)
         return reads
-    if file in (None, "-") and sys.stdin is not None and sys.stdin.isatty():
+    if files.count("-") > 1:
+        fail("- (stdin) is given more than once: it can be read once", EXIT_USAGE)
+    if (not files or "-" in files) and sys.stdin is not None and sys.stdin.isatty():
         from ..base.writer import error  # a person at a terminal would otherwise wait for a silent prompt
 
         error(f"zvpg: reading a JSON payload from standard input (end it with Ctrl-D); "
               f"give a FILE or pipe one in (zvpg {command} --help)")
     try:
-        return [read_file(file, max_bytes)]
+        if command == "annotate":
+            return [read_file(files[0] if files else None, max_bytes)]
+        return read_files(files or [None], max_bytes)
     except PayloadError as exc:
-        where = "stdin" if file in (None, "-") else file
-        text = str(exc)
-        fail(printable(text if text.startswith(f"cannot read {where}") else f"{where}: {text}"), EXIT_USAGE)
+        fail(printable(named(files[0] if files else None, exc) if command == "annotate" else str(exc)), EXIT_USAGE)
 
 
 @app.command(epilog="""Examples:
@@ -126,8 +130,8 @@ def annotate(
     try:
         columns = parse_fields(fields_spec, chosen.value)
         wanted, leave_out = patterns(vpg, "--vpg"), patterns(exclude, "--exclude")
-        rows = write_annotated(kb, read_input(file, conn, wanted, max_bytes, "annotate")[0].payload, chosen.value,
-                               columns, wanted, leave_out)
+        [source] = read_input([] if file is None else [file], conn, wanted, max_bytes, "annotate")
+        rows = write_annotated(kb, source.payload, chosen.value, columns, wanted, leave_out)
     except FieldError as exc:
         fail(str(exc), EXIT_USAGE)
     if not rows and (wanted or leave_out):
@@ -144,8 +148,22 @@ class TriageFormat(str, Enum):
     prometheus = "prometheus"
 
 
+class SkipWhat(str, Enum):
+    """The parts of a site --skip leaves out (`triage.site.SKIPPABLE`)."""
+
+    alerts = "alerts"
+    vras = "vras"
+    peers = "peers"
+    tests = "tests"
+
+
+TRIAGE_FILES_HELP = ("Saved answers of a ZVM, each told by its shape: /v1/vpgs or /v1/vms, /v1/alerts, /v1/vras, "
+                     "/v1/peersites (zvpg fetch saves each); - or none: stdin.")
+
+
 @app.command(epilog="""Examples:
   zvpg triage vpgs.json
+  zvpg triage vpgs.json alerts.json vras.json peers.json
   # a Nagios check (exit 0/1/2/3), then a Checkmk local check:
   zvpg triage --nagios --zvm https://zvm01:9669 --user monitor \\
       --password-file pw --vpg 'ERP*' --rpo-critical 15m
@@ -163,7 +181,7 @@ report was written, 1 nothing to check (an empty payload, or --vpg/--exclude
 match nothing; --allow-empty: 0), 2 usage or nothing could be read.""")
 @with_connection(parallel=True, payloads=True)
 def triage(
-    file: str | None = typer.Argument(None, metavar="FILE", help=FILE_HELP),
+    files: list[str] | None = typer.Argument(None, metavar="FILE", help=TRIAGE_FILES_HELP, show_default=False),
     fmt: TriageFormat | None = typer.Option(
         None, "--format", "-f", metavar="FORMAT", help="table (for people), json, nagios, checkmk (local checks) "
         "or prometheus (textfile collector)."),
@@ -172,6 +190,10 @@ def triage(
     json_flag: bool = typer.Option(False, "--json", help="Shorthand for --format json."),
     vpg: list[str] | None = vpg_option(),
     exclude: list[str] | None = exclude_option(),
+    skip: list[SkipWhat] | None = typer.Option(
+        None, "--skip", metavar="PART", case_sensitive=False,
+        help="Leave this part of the site out: alerts (GET /v1/alerts), vras (/v1/vras), peers (/v1/peersites), "
+        "tests (the VPGs' last failover tests). Repeatable; a part left out is not asked of a ZVM."),
     allow_empty: bool = typer.Option(False, "--allow-empty",
                                      help="Nothing to check (no VPGs, or none matches --vpg) is OK, not UNKNOWN."),
     rpo_warning: str | None = typer.Option(
@@ -218,12 +240,13 @@ def triage(
     thresholds = _thresholds(rpo_warning, rpo_critical, rpo_warning_ratio)
     _writable(output)
     kb = kb_or_exit("cannot read knowledge base: ")
+    skipped = tuple(dict.fromkeys(s.value for s in skip or ()))
     options = Options(patterns(vpg, "--vpg"), patterns(exclude, "--exclude"), allow_empty, thresholds,
-                      state_path or None, policy_path or None)
+                      state_path or None, policy_path or None, skip=skipped)
     # one unreadable site fails as many do, in every format: a report that names it (a monitoring
     # file says the ZVM is down, site_up 0, a fresh run time, rather than go stale)
-    reads = read_input(file, conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
-                       keep_failures=True)
+    reads = read_input(files or [], conn, options.vpg, max_bytes, "triage", chosen is TriageFormat.nagios,
+                       keep_failures=True, parts=tuple(p for p in ("alerts", "vras", "peers") if p not in skipped))
     try:
         result, code = answer(kb, reads, options, chosen.value, output=output, limit=limit or None,
                               max_output=max_output, run=run)

@@ -8,6 +8,7 @@ import io
 import os
 import stat
 import sys
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .hygiene import DEFAULT_MAX_BYTES, PayloadError, can_start_json
@@ -107,22 +108,80 @@ def read_file(path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     return Read(parse(read_source(path, max_bytes)))
 
 
+def named(path: str | None, exc: PayloadError) -> str:
+    """A PayloadError of FILE (stdin for None or "-") as one line that names it."""
+    where = "stdin" if path in (None, "-") else path
+    text = str(exc)
+    return text if text.startswith(f"cannot read {where}") else f"{where}: {text}"
+
+
+def read_files(paths: Sequence[str | None], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Read]:
+    """Each FILE (stdin for None or "-"), a part of a site told by its shape
+    (`shape.parse_any`): a `Read` each, with its `part`. One FILE whose
+    shape is not known is read as VPG (or VM) data, as zvpg always read one;
+    of several, it is refused, except an empty array (an empty answer, which
+    adds nothing). Each part once (VPGs or VMs, not both). Raises
+    PayloadError, one line that names the file."""
+    from .shape import Empty, parse_any
+
+    out: list[Read] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        where = "stdin" if path in (None, "-") else str(path)
+        try:
+            data = read_source(path, max_bytes)
+            try:
+                part, payload = parse_any(data)
+            except PayloadError as exc:
+                if len(paths) == 1:
+                    part, payload = "vpgs", parse(data)
+                elif isinstance(exc, Empty):
+                    continue
+                else:
+                    raise
+        except PayloadError as exc:
+            raise PayloadError(named(path, exc)) from None
+        slot = "vpgs" if part == "vms" else part
+        if slot in seen:
+            from .shape import PARTS
+
+            what = "VPG or VM data" if slot == "vpgs" else f"the answer of {PARTS[part]}"
+            raise PayloadError(f"{seen[slot]} and {where} both hold {what}: give each part of a site once")
+        seen[slot] = where
+        out.append(Read(payload, part=part))
+    return out
+
+
+#: The parts of a site `zvpg triage` reads besides its VPGs (or VMs), in this
+#: order, and the filter each is read with: alerts nobody dismissed.
+SITE_PARTS: dict[str, dict[str, str]] = {"alerts": {"isDismissed": "false"}, "vras": {}, "peers": {}}
+
+
 def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: int, parallel: int,
-               observer: Any = None) -> list[Any]:
+               observer: Any = None, parts: Sequence[str] = ()) -> list[Read]:
     """GET /v1/vpgs (or /v1/vms) from every site (`zvm.sites.Site`),
     concurrently, each answer parsed like a file; a site that cannot be read,
     or whose answer is not VPG data, gets a one-line error instead. `names`:
     the --vpg patterns; one plain name is also sent as `GET /v1/vpgs`' own
     `name=` filter, which ZVMs match without regard to case. (Not for /v1/vms:
-    there a pattern may match the VM's name, which `vpgName=` would not.)"""
+    there a pattern may match the VM's name, which `vpgName=` would not.)
+
+    `parts` (keys of SITE_PARTS): read too, in the same exchange (one login,
+    one connection, the same --timeout), a `Read` per part per site after
+    the site's VPGs; a part that cannot be read is `Read(None, site, url,
+    error, part)` and leaves the VPGs judged. A site whose VPGs cannot be read
+    is that site's one `Read`."""
+    from .shape import PARTS, parse_any
     from .zvm.fetch import fetch_each
 
     path = "/v1/vms" if vms else "/v1/vpgs"
     params = {}
     if not vms and len(names) == 1 and not any(c in names[0] for c in "*?["):
         params = {"name": names[0]}
+    wanted = [p for p in SITE_PARTS if p in parts]
+    gets = [(path, params)] + [(PARTS[p], SITE_PARTS[p]) for p in wanted]
     out = []
-    for result in fetch_each(found, [(path, params)], parallel=parallel, max_bytes=max_bytes, observer=observer):
+    for result in fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=True, observer=observer):
         site = result.site
         if result.body is None:
             out.append(Read(None, site.name, site.url, result.error))
@@ -131,4 +190,13 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
             out.append(Read(parse(result.body, checked=True), site.name, site.url))  # (the exchange checked it)
         except PayloadError as exc:
             out.append(Read(None, site.name, site.url, f"its answer to GET {path} cannot be read: {exc}"))
+            continue
+        for part, body, error in zip(wanted, result.bodies[1:], result.errors[1:], strict=True):
+            if error is None:
+                try:
+                    out.append(Read(parse_any(body, part, checked=True)[1], site.name, site.url, part=part))
+                    continue
+                except PayloadError as exc:
+                    error = f"its answer to GET {PARTS[part]} cannot be read: {exc}"
+            out.append(Read(None, site.name, site.url, error, part=part))
     return out

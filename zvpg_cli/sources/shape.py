@@ -23,6 +23,10 @@ PARTS = {"vpgs": "/v1/vpgs", "vms": "/v1/vms", "alerts": "/v1/alerts", "vras": "
 _OBJECT = {"vpgs": "VPG", "vms": "VM", "alerts": "alert", "vras": "VRA", "peers": "peer site"}
 
 
+class Empty(PayloadError):
+    """An empty array (an empty answer): its part cannot be told."""
+
+
 @cache
 def markers() -> dict[str, frozenset[str]]:
     """The members that mark an object of each part. A VM names its VPG too
@@ -71,7 +75,7 @@ def part_of(data: bytes, checked: bool = False) -> str:
     except msgspec.ValidationError as exc:  # an item that is not an object
         raise PayloadError(f"input is not an array of objects ({exc})") from None
     if not objects:
-        raise PayloadError("input is an empty array: which part of a site it is cannot be told from no objects")
+        raise Empty("input is an empty array: which part of a site it is cannot be told from no objects")
     parts = {_part(members, i, len(objects)) for i, members in enumerate(objects)}
     if len(parts) > 1:
         raise PayloadError(f"input mixes the objects of {_and(sorted(PARTS[p] for p in parts))}: "

@@ -28,7 +28,7 @@ from typing import Any
 
 from ... import __version__
 from . import cache
-from .failures import clip, describe
+from .failures import clip, describe, unlicensed
 from .sites import ConfigError, Secret, Site, ZvmError, read_secret
 from .tls import new_context, ssl_context
 from .transport import Client, Response, TransportError
@@ -109,7 +109,7 @@ class Exchange:
                 out: list[bytes | ZvmError] = []
                 for path, params in gets:
                     try:
-                        out.append(self._get_authorized(path, params))
+                        out.append(self._get_authorized(path, params, forget=not out))
                     except ZvmError as exc:
                         if not (partial and out) or isinstance(exc, ConfigError):
                             raise
@@ -328,7 +328,10 @@ class Exchange:
         return (f"{method} {path} answered {response.status_code} {_reason(response.status_code)}, a redirect to "
                 f"{clip(where, 100)}: zvpg follows no redirects (give the ZVM's own URL)")
 
-    def _get_authorized(self, path: str, params: Mapping[str, str]) -> bytes:
+    def _get_authorized(self, path: str, params: Mapping[str, str], forget: bool = True) -> bytes:
+        """GET `path`, logging in again once on a 401. `forget`: a 401 after the
+        new login ends the session, and the next run logs in anew (not for a
+        GET after one the session answered: that session works, the path is refused)."""
         try:
             return self._get(path, params)
         except _Unauthorized:
@@ -337,8 +340,9 @@ class Exchange:
         try:
             return self._get(path, params)
         except _Unauthorized:
-            self._logout()
-            self.state = None  # forget it: the next run logs in anew
+            if forget:
+                self._logout()
+                self.state = None  # forget it: the next run logs in anew
             who = f"client {self.site.client_id}" if self.site.client_id else f"user {self.site.user}"
             raise ZvmError(self.site.name, f"GET {path} answered 401 Unauthorized again after a new login: "
                            f"may {clip(who)} use the REST API?") from None
@@ -355,14 +359,18 @@ class Exchange:
             try:
                 with self._call("GET", path, params=params, headers=self._auth_headers()) as r:
                     status = r.status_code
+                    said = self._said(r, path) if status != 200 else None
+                    answered = f"GET {path} answered {status} {_reason(status)}"
+                    if said is not None and unlicensed(said):  # whatever the status: no retry, no new login
+                        raise ZvmError(self.site.name, f'the ZVM has no valid licence: {answered}: "{said}"')
                     if status == 401:
                         raise _Unauthorized
                     if status in RETRY_STATUSES:
-                        last = ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}")
+                        last = ZvmError(self.site.name, answered)
                         continue
                     if status != 200:
-                        hint = " (is this a ZVM?)" if status == 404 else self._said(r, path)
-                        raise ZvmError(self.site.name, f"GET {path} answered {status} {_reason(status)}{hint}")
+                        hint = " (is this a ZVM?)" if status == 404 else f': "{said}"' if said else ""
+                        raise ZvmError(self.site.name, answered + hint)
                     content_type = r.headers.get("content-type", "")
                     body = self._read(r, path)
             except ZvmError as exc:
@@ -393,18 +401,18 @@ class Exchange:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _said(self, response: Response, path: str) -> str:
+    def _said(self, response: Response, path: str) -> str | None:
         """What an error answer says, where it is the API's `{"Message": "..."}` (an unlicensed
-        ZVM answers `{"Message":"Valid License is not provided "}`): `: "..."`, else nothing."""
+        ZVM answers `{"Message":"Valid License is not provided "}`): its text, clipped; else None."""
         import msgspec
 
         try:
             said = msgspec.json.decode(self._read(response, path, limit=SAID_LIMIT))
         except (ZvmError, TransportError, msgspec.DecodeError, RecursionError):
-            return ""
+            return None
         if not isinstance(said, dict) or not isinstance(said.get("Message"), str) or not said["Message"].strip():
-            return ""
-        return f': "{clip(said["Message"].strip(), 120)}"'
+            return None
+        return clip(said["Message"].strip(), 120)
 
     def _too_large(self, path: str, limit: int) -> ZvmError:
         hint = " (raise the limit with --max-bytes)" if limit == self.max_bytes else ""

@@ -16,6 +16,16 @@ def clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: What an unlicensed ZVM's error answer says, its `{"Message"}` (zerto-site-health.md
+#: section 3, from ZertoApiWrapper issue #95; the HTTP status is not known).
+UNLICENSED = "Valid License is not provided"
+
+
+def unlicensed(message: str) -> bool:
+    """Whether an error answer's message is an unlicensed ZVM's, in any case."""
+    return message.strip().casefold().startswith(UNLICENSED.casefold())
+
+
 def _host(site: Site) -> str:
     return site.url.split("://", 1)[1].split("/", 1)[0]
 
