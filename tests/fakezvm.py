@@ -683,6 +683,9 @@ class _Handler(BaseHTTPRequestHandler):
         if zvm.unauthorized_forever or not zvm._authorised(self.headers):
             self._send(401)  # minimal (our choice): no body
             return
+        if urlsplit(self.path).path.rstrip("/").lower() in zvm.dropped:
+            self._reset()
+            return
         status, body = zvm._answer(self.path)
         if status == 200 and zvm.deep_nesting:
             body = b"[" * zvm.deep_nesting + b"]" * zvm.deep_nesting
@@ -818,6 +821,7 @@ class FakeZvm:
     latency (seconds to wait) -> reset_next (drop the connection, RST, no answer) ->
     fail_next (answer the first status of the list, no body) -> redirect_to (302) ->
     authorisation (401; unauthorized_forever: always, though logins and logouts work) ->
+    dropped (the paths whose every GET is dropped like reset_next) ->
     deep_nesting (n: the body is n `[` then n `]`) -> truncate (Content-Length larger
     than the body, then close), endless (a chunked JSON array that never ends),
     bad_chunking (True: a chunk whose size line is not hexadecimal; bytes: that size
@@ -876,6 +880,8 @@ class FakeZvm:
         #: per API path (lower case, no query): the (status, body) it answers instead, every time,
         #: e.g. {"/v1/alerts": (403, UNLICENSED), "/v1/vras": (500, b"")}
         self.errors: dict[str, tuple[int, bytes]] = {}
+        #: API paths (lower case, no query) whose every authorised GET is dropped (RST, no answer)
+        self.dropped: set[str] = set()
         self.deep_nesting = 0
         self.bad_chunking: bool | bytes = False
         self.drip = 0.0

@@ -58,7 +58,7 @@ def test_closed_stdin_is_unreadable_input() -> None:
     ("zvpg triage --nagios --bogus", b"ZVPG UNKNOWN - usage: No such option: --bogus"),
     ("zvpg triage --limit x --nagios", b"ZVPG UNKNOWN - usage: Invalid value for '--limit': "),
     ("zvpg triage -f nagios --rpo-warning-ratio -1", b"ZVPG UNKNOWN - usage: Invalid value for '--rpo-warning-ratio'"),
-    ("zvpg triage --format=nagios a b", b"ZVPG UNKNOWN - usage: Got unexpected extra argument"),
+    ("zvpg triage --format=nagios a b", b"ZVPG UNKNOWN - cannot read a: No such file or directory"),
     ("zvpg triage --nagios --format json", b"ZVPG UNKNOWN - --nagios, --json and --format are exclusive"),
 ])
 def test_nagios_usage_and_input_errors_are_unknown_with_a_status_line(command: str, stdout: bytes) -> None:

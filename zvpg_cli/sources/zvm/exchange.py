@@ -385,20 +385,27 @@ class Exchange:
         raise ZvmError(self.site.name, f"{last.message} ({tries} {plural})")
 
     def _read(self, response: Response, path: str, limit: int | None = None) -> bytes:
-        """The body, cut off at `limit` (--max-bytes by default) and at the deadline."""
+        """The body, cut off at `limit` (--max-bytes by default) and at the deadline. An
+        answer cut off ends its connection (the rest is never read: a ZVM that sends
+        slowly would hold the next request, of a part, beyond the deadline)."""
         limit = self.max_bytes if limit is None else limit
         length = response.headers.get("content-length", "")
-        if length.isascii() and length.isdigit() and int(length) > limit:  # ("²".isdigit() is true)
-            raise self._too_large(path, limit)
         chunks = []
         total = 0
-        for chunk in response.iter_bytes():
-            total += len(chunk)
-            if total > limit:
+        try:
+            if length.isascii() and length.isdigit() and int(length) > limit:  # ("²".isdigit() is true)
                 raise self._too_large(path, limit)
-            if self.deadline.remaining() <= 0:
-                raise self._timed_out()
-            chunks.append(chunk)
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > limit:
+                    raise self._too_large(path, limit)
+                if self.deadline.remaining() <= 0:
+                    raise self._timed_out()
+                chunks.append(chunk)
+        except ZvmError:
+            if self.client is not None:
+                self.client.close()
+            raise
         return b"".join(chunks)
 
     def _said(self, response: Response, path: str) -> str | None:
