@@ -44,6 +44,10 @@ _IDENTITY = tuple(f for spellings in SPELLINGS.values() for f in spellings)
 #: only where it is needed (`zvpg_cli.triage.site`): its last failover test,
 #: a test running now, and the sites it replicates between.
 SITE_FIELDS = ("LastTest", "ActiveProcessesApi", "ProtectedSite", "RecoverySite", "SourceSite", "TargetSite")
+#: The members that mark an object of another part of a site (an alert, a VRA, a
+#: peer site: `shape.markers`), kept raw (None where missing): the payload's part is
+#: then told from the heads of the one decode that reads it (`shape.parse_any`).
+OTHER_MARKERS = ("HelpIdentifier", "VraIdentifierStr", "VraIdentifier", "VraName", "PeerSiteName", "PairingStatus")
 
 # The only fields zvpg decodes from every object (its codes, and the fields of
 # SPELLINGS), in one pass over the whole input; the rest of each object is
@@ -57,10 +61,10 @@ SITE_FIELDS = ("LastTest", "ActiveProcessesApi", "ProtectedSite", "RecoverySite"
 # decode faster.)
 _Head: Any = msgspec.defstruct(
     "_Head", [(n, _CodeField, msgspec.UNSET) for n in _CODES] + [(f, Any, None) for f in _IDENTITY]
-    + [(f, msgspec.Raw, None) for f in SITE_FIELDS], gc=False)
+    + [(f, msgspec.Raw, None) for f in SITE_FIELDS + OTHER_MARKERS], gc=False)
 _RawHead: Any = msgspec.defstruct(
     "_RawHead", [(n, _RawField, msgspec.UNSET) for n in _CODES] + [(f, msgspec.Raw, None) for f in _IDENTITY]
-    + [(f, msgspec.Raw, None) for f in SITE_FIELDS], gc=False)
+    + [(f, msgspec.Raw, None) for f in SITE_FIELDS + OTHER_MARKERS], gc=False)
 #: The names that make an object one of a VPG or a VM, in any spelling (a payload
 #: none of whose objects has a Status or any of these is data of another endpoint).
 _NAMES = ("VpgName", "vpgName", "VmName", "vmName")

@@ -31,15 +31,30 @@ class Empty(PayloadError):
 def markers() -> dict[str, frozenset[str]]:
     """The members that mark an object of each part. A VM names its VPG too
     (`VpgName`, `VpgIdentifier`): an object with a VM's members is a VM."""
-    from .payload import SPELLINGS
+    from .payload import OTHER_MARKERS, SPELLINGS
 
-    return {
+    found = {
         "vms": frozenset(SPELLINGS["vm_name"] + SPELLINGS["vm_identifier"]),
         "vpgs": frozenset(SPELLINGS["vpg_name"] + SPELLINGS["vpg_identifier"]),
         "alerts": frozenset(("HelpIdentifier",)),
         "vras": frozenset(("VraIdentifierStr", "VraIdentifier", "VraName")),
         "peers": frozenset(("PeerSiteName", "PairingStatus")),
     }
+    assert set().union(found["alerts"], found["vras"], found["peers"]) == set(OTHER_MARKERS)
+    return found
+
+
+@cache
+def _marks() -> tuple[tuple[str, ...], Any]:
+    """Every member that marks a part, and a struct that decodes those alone (each
+    raw, unset where the object does not carry it)."""
+    from typing import Union
+
+    import msgspec
+
+    names = tuple(sorted(set().union(*markers().values())))
+    field = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads it at run time
+    return names, msgspec.defstruct("_Marks", [(n, field, msgspec.UNSET) for n in names], gc=False)
 
 
 def part_of_file(path: str | None, max_bytes: int) -> str:
@@ -69,21 +84,22 @@ def part_of(data: bytes, checked: bool = False) -> str:
             data, start = wrapper[1], b"["
     if start not in (b"[", b"{"):
         raise PayloadError(f"input is a JSON {json_kind(start)}: expected a JSON array of API objects, or one object")
-    try:
-        objects: list[dict[str, Any]] = msgspec.json.decode(b"[" + data + b"]" if start == b"{" else data,
-                                                            type=list[dict[str, msgspec.Raw]])
+    names, marks = _marks()
+    try:  # (only the members that mark a part are decoded: the rest of each object is skipped)
+        objects = msgspec.json.decode(b"[" + data + b"]" if start == b"{" else data, type=list[marks])
     except msgspec.ValidationError as exc:  # an item that is not an object
         raise PayloadError(f"input is not an array of objects ({exc})") from None
     if not objects:
         raise Empty("input is an empty array: which part of a site it is cannot be told from no objects")
-    parts = {_part(members, i, len(objects)) for i, members in enumerate(objects)}
+    unset = msgspec.UNSET
+    parts = {_part({n for n in names if getattr(o, n) is not unset}, i, len(objects)) for i, o in enumerate(objects)}
     if len(parts) > 1:
         raise PayloadError(f"input mixes the objects of {_and(sorted(PARTS[p] for p in parts))}: "
                            "expected the answer of one endpoint")
     return parts.pop()
 
 
-def _part(members: dict[str, Any], index: int, count: int) -> str:
+def _part(members: set[str], index: int, count: int) -> str:
     found = [part for part, names in markers().items() if not names.isdisjoint(members)]
     if "vms" in found and "vpgs" in found:
         found.remove("vpgs")
@@ -123,6 +139,10 @@ def parse_any(data: bytes, part: str | None = None, checked: bool = False) -> tu
 
     from .payload import parse
 
+    if part is None and not checked:
+        told = _vpg_data(data)
+        if told is not None:
+            return told
     if not checked:
         check_json(data)
     found = part if part is not None else part_of(data, checked=True)
@@ -139,3 +159,35 @@ def parse_any(data: bytes, part: str | None = None, checked: bool = False) -> tu
     if not all(isinstance(o, dict) for o in objects):
         raise PayloadError(f"the answer of {PARTS[found]} is not an array of objects")
     return found, Part(found, objects)
+
+
+def _vpg_data(data: bytes) -> tuple[str, Any] | None:
+    """VPG or VM data told from the heads of the one decode that reads it
+    (`payload.parse`), as `part_of` tells it: every object carries a VPG's
+    name or identifier (or a VM's, for every object) and no member of another
+    part. None for anything else, then told the long way. (A member whose value
+    is null is missing here: such a payload is told the long way too, unless
+    every object is still a VPG's, or a VM's, by the members it carries.)"""
+    from operator import attrgetter
+
+    from .payload import OTHER_MARKERS, parse
+
+    try:
+        payload = parse(data)
+    except PayloadError:
+        return None
+    marks = markers()
+    # (each getter gives a tuple of the members' values: its count of None says how many are missing)
+    other, vms, vpgs = (attrgetter(*names) for names in (OTHER_MARKERS, marks["vms"], marks["vpgs"]))
+    n_other, n_vms, n_vpgs = len(OTHER_MARKERS), len(marks["vms"]), len(marks["vpgs"])
+    kinds = set()
+    for head in payload.heads:
+        if other(head).count(None) != n_other:
+            return None
+        if vms(head).count(None) != n_vms:
+            kinds.add("vms")
+        elif vpgs(head).count(None) != n_vpgs:
+            kinds.add("vpgs")
+        else:
+            return None
+    return (kinds.pop(), payload) if len(kinds) == 1 else None
