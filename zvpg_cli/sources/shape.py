@@ -84,6 +84,7 @@ def part_of(data: bytes, checked: bool = False) -> str:
             data, start = wrapper[1], b"["
     if start not in (b"[", b"{"):
         raise PayloadError(f"input is a JSON {json_kind(start)}: expected a JSON array of API objects, or one object")
+    marks: Any
     names, marks = _marks()
     try:  # (only the members that mark a part are decoded: the rest of each object is skipped)
         objects = msgspec.json.decode(b"[" + data + b"]" if start == b"{" else data, type=list[marks])
