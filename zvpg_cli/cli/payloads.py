@@ -231,7 +231,8 @@ def triage(
     data: str | None = data_option(),
     conn: Connection = None,  # type: ignore[assignment]  # given by with_connection
 ) -> None:
-    """Judge every VPG of a REST API payload by status, substatus and RPO; summaries for people and monitoring."""
+    """Judge every VPG by status, substatus and RPO, with the site's alerts, VRAs, peer sites and failover tests;
+    summaries for people and monitoring."""
     from ..output.report import TriageError, answer
     from ..triage.report import Options
 
