@@ -91,7 +91,7 @@ def test_usage_lines(pages: dict[str, str]) -> None:
     assert usage[""] == "Usage: zvpg [OPTIONS] COMMAND [ARGS]..."
     assert usage["explain"] == "Usage: zvpg explain [OPTIONS] TERM"
     assert usage["decode"] == "Usage: zvpg decode [OPTIONS] STATUS [SUBSTATUS]"
-    assert usage["triage"] == "Usage: zvpg triage [OPTIONS] [FILE]"
+    assert usage["triage"] == "Usage: zvpg triage [OPTIONS] [FILE...]"
     assert usage["annotate"] == "Usage: zvpg annotate [OPTIONS] [FILE]"
     assert usage["validate"] == "Usage: zvpg validate [OPTIONS] [FILE]"
 

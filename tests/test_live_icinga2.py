@@ -72,8 +72,8 @@ def icinga(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFa
         pytest.skip("the Icinga Template Library is not installed: apt-get install icinga2-common")
     binary = zvpg_binary()
     tmp = tmp_path_factory.mktemp("icinga2")
-    nyc = FakeZvm("windows", ca=zvm_ca, vpgs=site_vpgs()).start()
-    lon = FakeZvm("windows", ca=zvm_ca, vpgs=[]).start()  # a ZVM that answers no VPGs
+    nyc = FakeZvm("windows", ca=zvm_ca, vpgs=site_vpgs(), alerts=[]).start()
+    lon = FakeZvm("windows", ca=zvm_ca, vpgs=[], alerts=[]).start()  # a ZVM that answers no VPGs
     daemon = None
     try:
         for name in FOLDERS:

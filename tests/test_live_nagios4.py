@@ -82,7 +82,7 @@ def nagios(zvm_ca: trustme.CA, ca_file: str, tmp_path_factory: pytest.TempPathFa
         pytest.skip(f"no {STOCK}/templates.cfg: apt-get install nagios4-core")
     binary = zvpg_binary()
     tmp = tmp_path_factory.mktemp("nagios4")
-    zvm = FakeZvm("windows", ca=zvm_ca, vpgs=site_vpgs()).start()
+    zvm = FakeZvm("windows", ca=zvm_ca, vpgs=site_vpgs(), alerts=[]).start()
     daemon = None
     try:
         (tmp / "checkresults").mkdir()
