@@ -122,6 +122,7 @@ def test_a_site_is_read_whole_in_one_session_by_default(zvm_ca: trustme.CA, ca_f
         assert nagios_state(first) == "OK"
         assert gets(zvm) == WHOLE_SITE
         assert zvm.logins == 1 and len(zvm.requests) == 1 + len(WHOLE_SITE)  # one login, then the four GETs
+        assert zvm.connections == 1  # over one connection
         header = "x-zerto-session" if flavour == "windows" else "authorization"
         assert len({headers[header] for method, _, headers in zvm.requests if method == "GET"}) == 1
         before = len(zvm.requests)
