@@ -24,8 +24,11 @@ import trustme
 from conftest import run_zvpg
 from fakezvm import EXAMPLE_ALERTS, EXAMPLE_PEERSITES, EXAMPLE_VRAS, UNLICENSED, FakeZvm, InFlight
 from formats import check_nagios
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from zvpg_cli.sources.read import PartOutcome, read_sites
+from zvpg_cli.sources.shape import markers
 from zvpg_cli.sources.zvm.sites import command_line_layer, site_from_url
 
 pytest_plugins = ["fakezvm"]  # zvm_ca, ca_file, windows_zvm, appliance_zvm
@@ -451,3 +454,35 @@ def test_annotate_takes_one_file(tmp_path: Path) -> None:
     vpgs.write_text(json.dumps(healthy_vpgs()))
     p = zvpg("annotate", str(vpgs), str(vpgs))
     assert p.returncode == 2 and "unexpected extra argument" in p.stderr.decode()
+
+
+# ---- telling a saved part fast: as `part_of` tells it ----------------------------------------
+
+_MEMBERS = sorted(set().union(*markers().values()))
+_VALUES = st.one_of(st.integers(-3, 2**64), st.text(max_size=8), st.booleans(), st.none())
+_OBJECTS = st.dictionaries(st.sampled_from([*_MEMBERS, "Status", "SubStatus", "Other"]), _VALUES, max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_OBJECTS, max_size=4))
+@example([{"VpgName": "ERP", "VmName": None, "Status": 1}])  # null marks nothing: a VPG
+@example([{"VpgName": "ERP", "Status": 1}, {"VraName": "Z-VRA", "Status": 0}])  # mixed
+def test_a_saved_answer_is_told_the_same_by_its_one_decode_as_by_its_members(objects: list[dict[str, Any]]) -> None:
+    """`parse_any` tells VPG and VM data from the heads it decodes anyway; on any
+    objects it agrees with `part_of`, which reads only the marking members (or
+    refuses them: VPG data must also have a Status or a name, `payload.parse`)."""
+    from zvpg_cli.sources.hygiene import PayloadError
+    from zvpg_cli.sources.shape import parse_any, part_of
+
+    data = json.dumps(objects).encode()
+    try:
+        expected: str | None = part_of(data)
+    except PayloadError:
+        expected = None
+    try:
+        told: str | None = parse_any(data)[0]
+    except PayloadError:
+        told = None
+    assert told in (expected, None)
+    if expected is None or expected not in ("vpgs", "vms"):
+        assert told == expected

@@ -1,5 +1,5 @@
 """Which part of a site a payload is: /v1/vpgs, /v1/vms, /v1/alerts, /v1/vras or
-/v1/peersites, told apart by the members its objects carry (the names of the
+/v1/peersites, told apart by the members its objects carry a value in (the names of the
 reference's example payloads, zerto-site-health.md §8 and zerto-rest-api.md;
 PascalCase as live ZVMs answer, and camelCase where the ZVM 10.x swagger
 documents it: VPG and VM names only). A payload whose objects carry none of
@@ -92,12 +92,19 @@ def part_of(data: bytes, checked: bool = False) -> str:
         raise PayloadError(f"input is not an array of objects ({exc})") from None
     if not objects:
         raise Empty("input is an empty array: which part of a site it is cannot be told from no objects")
-    unset = msgspec.UNSET
-    parts = {_part({n for n in names if getattr(o, n) is not unset}, i, len(objects)) for i, o in enumerate(objects)}
+    parts = {_part(_carried(o, names), i, len(objects)) for i, o in enumerate(objects)}
     if len(parts) > 1:
         raise PayloadError(f"input mixes the objects of {_and(sorted(PARTS[p] for p in parts))}: "
                            "expected the answer of one endpoint")
     return parts.pop()
+
+
+def _carried(marks: Any, names: tuple[str, ...]) -> set[str]:
+    """The marking members an object carries a value in (null marks nothing)."""
+    import msgspec
+
+    unset = msgspec.UNSET
+    return {n for n in names if (v := getattr(marks, n)) is not unset and bytes(v) != b"null"}
 
 
 def _part(members: set[str], index: int, count: int) -> str:
@@ -166,9 +173,7 @@ def _vpg_data(data: bytes) -> tuple[str, Any] | None:
     """VPG or VM data told from the heads of the one decode that reads it
     (`payload.parse`), as `part_of` tells it: every object carries a VPG's
     name or identifier (or a VM's, for every object) and no member of another
-    part. None for anything else, then told the long way. (A member whose value
-    is null is missing here: such a payload is told the long way too, unless
-    every object is still a VPG's, or a VM's, by the members it carries.)"""
+    part. None for anything else, then told the long way."""
     from operator import attrgetter
 
     from .payload import OTHER_MARKERS, parse
