@@ -14,8 +14,9 @@ zvpg is installed in, with the test extra (trustme):
 2. A warm run (sessions cached) makes exactly one HTTP request per part of
    each site it reads (GET /v1/vpgs, /v1/alerts, /v1/vras, /v1/peersites: 4),
    in one session, counted by the servers.
-3. `zvpg triage --zvm URL` of 50 VPGs from a local site (no latency, session
-   cached) vs `zvpg triage FILE` of the same payload (target <= 1.5x); and
+3. `zvpg triage --zvm URL` of 50 VPGs and the site's parts from a local site
+   (no latency, session cached) vs `zvpg triage FILE...` of the same answers
+   (target <= 1.5x); and
    `zvpg fetch` against reading the file, for information.
 """
 
@@ -129,8 +130,13 @@ def one_local_site(runs: int, folder: Path, ca_path: Path, ca: object) -> list[d
         run_checked(fetch)
         print(f"\nWarm zvpg fetch: {len(z.requests) - before} HTTP request(s)")
         live = [ZVPG, "triage", "--zvm", z.url, "--user", "monitor", "--ca-bundle", str(ca_path)]
-        out.append(compare("triage 50 VPGs from a local ZVM (session cached) vs triage of the same payload from a "
-                           "file", ("zvpg triage FILE", [ZVPG, "triage", str(payload)]),
+        saved = [str(payload)]
+        for name, path in (("alerts", "/v1/alerts?isDismissed=false"), ("vras", "/v1/vras"),
+                           ("peers", "/v1/peersites")):  # the site's other parts, as triage reads them
+            saved.append(str(folder / f"{name}.json"))
+            Path(saved[-1]).write_bytes(z.body_of(path))
+        out.append(compare("triage 50 VPGs and the site's parts from a local ZVM (session cached) vs triage of the "
+                           "same answers from files", ("zvpg triage FILE...", [ZVPG, "triage", *saved]),
                            ("zvpg triage --zvm URL", live), runs, "<= 1.5x", lambda r: r <= 1.5))
         out.append(compare("fetch 50 VPGs from a local ZVM (session cached) vs annotate the same payload from a file",
                            ("zvpg annotate FILE", [ZVPG, "annotate", str(payload)]),
