@@ -174,7 +174,8 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
     from .shape import PARTS, parse_any
     from .zvm.fetch import fetch_each
 
-    path = "/v1/vms" if vms else "/v1/vpgs"
+    first = "vms" if vms else "vpgs"
+    path = PARTS[first]
     params = {}
     if not vms and len(names) == 1 and not any(c in names[0] for c in "*?["):
         params = {"name": names[0]}
@@ -184,12 +185,12 @@ def read_sites(found: list[Any], vms: bool, names: tuple[str, ...], max_bytes: i
     for result in fetch_each(found, gets, parallel=parallel, max_bytes=max_bytes, partial=True, observer=observer):
         site = result.site
         if result.body is None:
-            out.append(Read(None, site.name, site.url, result.error))
+            out.append(Read(None, site.name, site.url, result.error, part=first))
             continue
-        try:
-            out.append(Read(parse(result.body, checked=True), site.name, site.url))  # (the exchange checked it)
+        try:  # (the exchange checked it)
+            out.append(Read(parse(result.body, checked=True), site.name, site.url, part=first))
         except PayloadError as exc:
-            out.append(Read(None, site.name, site.url, f"its answer to GET {path} cannot be read: {exc}"))
+            out.append(Read(None, site.name, site.url, f"its answer to GET {path} cannot be read: {exc}", part=first))
             continue
         for part, body, error in zip(wanted, result.bodies[1:], result.errors[1:], strict=True):
             if error is None:
