@@ -64,6 +64,8 @@ def one_line(row: Row) -> str:
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
     timed += "".join(f"; {r}" for r in row.reasons if r.startswith("policy: "))  # an override is always named
+    # what the site around it says of it: an alert that names it, the cause that explains it
+    timed += "".join(f"; {r}" for r in row.reasons if r.startswith(("alert ", "explained by: ")))
     failover = failover_text(row.failover, short=True)
     return printable(f"{row.label}: {state}; failover possible: {failover}; {row.rpo_text}{timed}")
 
@@ -88,11 +90,32 @@ def row_json(row: Row) -> dict[str, Any]:
         "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
         "label": row.label, "state": row.state, "progress": row.progress, "basis": row.basis,
     }
-    t = row.timed
-    out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
-               stuck=t and t.stuck, flapping=t and t.flapping, out_of_ok_since=t and t.out_of_ok_since,
-               out_of_ok_seconds=t and t.out_of_ok_seconds)
+    out.update(_timed_json(row.timed))
     return out
+
+
+def _timed_json(t: Any) -> dict[str, Any]:
+    """The time fields of a row or finding judged with --state (null without)."""
+    return {"since": t and t.since, "age_seconds": t and t.age_seconds, "grace_until": t and t.grace_until,
+            "stuck": t and t.stuck, "flapping": t and t.flapping, "out_of_ok_since": t and t.out_of_ok_since,
+            "out_of_ok_seconds": t and t.out_of_ok_seconds}
+
+
+def finding_json(f: Any) -> dict[str, Any]:
+    """A finding (`triage.site.Finding`): an alert, a VRA, a peer site or a VPG's last failover test."""
+    out = {"kind": f.kind, "site": f.site, "name": f.name, "identifier": f.identifier, "code": f.code,
+           "label": f.label, "state": f.state, "severity": f.severity.value, "reasons": list(f.reasons),
+           "since": f.since, "about": f.about, "vpgs": list(f.vpgs), "attached": list(f.attached),
+           "counted": f.counted, "facts": {k: v for k, v in f.facts.items() if k != "rows"},
+           "basis": {"severity": "zvpg", "reasons": "zvpg"}}
+    if f.timed is not None:
+        out.update({k: v for k, v in _timed_json(f.timed).items() if k != "since"}, state_since=f.timed.since)
+    return out
+
+
+def cause_json(c: Any) -> dict[str, Any]:
+    return {"text": c.text, "severity": c.severity.value, "site": c.site, "rows": list(c.rows),
+            "linked_by": c.linked_by}
 
 
 def summary_json(report: Report) -> dict[str, Any]:
@@ -100,9 +123,14 @@ def summary_json(report: Report) -> dict[str, Any]:
     return {
         "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
                     "problem": s.problem, "state_error": report.state_error,
-                    "notes": list(report.notes)},
+                    "notes": list(report.notes),
+                    "findings": {sev.value: s.finding_counts.get(sev, 0) for sev in COUNTS_ORDER},
+                    "failed_parts": [{"site": p.site, "url": p.url, "part": p.part, "error": p.error}
+                                     for p in s.failed_parts]},
         "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
                    "objects": site.objects} for site in s.sites],
+        "causes": [cause_json(c) for c in report.causes],
+        "findings": [finding_json(f) for f in report.findings],
     }
 
 

@@ -66,6 +66,9 @@ class Summary(NamedTuple):
     failed_parts: tuple[PartOutcome, ...] = ()
     #: the findings (site.Finding) per severity, those counted on their own
     finding_counts: Mapping[Severity, int] = MappingProxyType({})
+    #: the parts of sites (alerts, vras, peers) that were read, as (site, part):
+    #: a part read and empty is known from one skipped or not given
+    parts_read: tuple[tuple[str | None, str], ...] = ()
 
     @property
     def failed_sites(self) -> tuple[SiteOutcome, ...]:
@@ -271,6 +274,7 @@ class Judged(NamedTuple):
     #: site health before time (`site.SiteHealth`; None: nothing to judge of it)
     site: Any = None
     failed_parts: tuple[PartOutcome, ...] = ()
+    parts_read: tuple[tuple[str | None, str], ...] = ()
 
     def observed(self) -> list[Observed]:
         """What `state.remember` is to record of this run, a row each."""
@@ -290,11 +294,14 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
     found_rows: list[tuple[Row, Any]] = []
     outcomes = []
     failed_parts = []
+    parts_read: list[tuple[str | None, str]] = []
     read_site: dict[int, str] = {}  # the site of rows that do not show it (one site read): for state keys
     for r in reads:
         if r.part not in ("vpgs", "vms"):
             if r.error is not None and r.part not in options.skip:
                 failed_parts.append(PartOutcome(r.site, r.url, r.part, r.error))
+            elif r.payload is not None and r.part not in options.skip:
+                parts_read.append((r.site, r.part))
             continue
         found = [] if r.payload is None else rows(kb, r.payload, r.site if several else None, options.thresholds)
         if r.site is not None:
@@ -325,7 +332,7 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
     if policy is not None:
         all_rows, pending, notes = _with_policy(all_rows, policy, options, read_site)
     return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes,
-                  heads, health, tuple(failed_parts))
+                  heads, health, tuple(failed_parts), tuple(parts_read))
 
 
 def report(judged: Judged, memories: Recall | None = None, state_error: str | None = None) -> Report:
@@ -383,7 +390,7 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
     summary = Summary(len(all_rows), counts, worst, outcomes, problem, noun, options.allow_empty,
-                      judged.failed_parts, finding_counts)
+                      judged.failed_parts, finding_counts, judged.parts_read)
     return Report(summary, all_rows, now, state_error, notes, options.state is not None, tuple(findings),
                   tuple(causes))
 
