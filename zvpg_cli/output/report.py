@@ -161,14 +161,86 @@ WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or
          "so; where not stated, look at the RPO and the last checkpoint.")
 
 
-def print_table(report: Report, limit: int | None) -> None:
-    """The summary for people: counts, unreadable sites, what needs attention."""
+def _fitted_or_stacked(title: str, headers: Sequence[str], whole: Sequence[str], cells: list[tuple[Any, ...]],
+                       stack: Callable[[tuple[Any, ...]], Any]) -> list[Any]:
+    """A table of `cells` under `title` where it fits the width without
+    breaking a word (`whole` columns never wrap), else each row stacked: its
+    first cell beside `stack(row)`, the rest under one another."""
     from rich import box
-    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
-    from .human import SEVERITY_STYLE, console, emit, fitted
+    from .human import console, fitted
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header, overflow="fold", no_wrap=header in whole)
+    for row in cells:
+        table.add_row(*row)
+    if fitted(table, console().width):
+        return [table]
+    stacked = Table.grid(padding=(0, 2))  # too narrow for the words side by side
+    stacked.add_column(no_wrap=True)
+    stacked.add_column(overflow="fold")
+    for row in cells:
+        stacked.add_row(row[0], stack(row))
+    return [Text(title, style="table.title"), stacked]
+
+
+#: Names of a cause's VPGs shown under it, at most.
+CAUSE_NAMES = 8
+
+
+def site_section(report: Report, limit: int | None) -> list[Any]:
+    """What surrounds the VPGs, for people: parts of sites that could not be
+    read, causes ("One cause for 20 VPGs: ..."), then the findings that are
+    not ok, worst first (at most `limit`)."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from . import health
+    from .human import SEVERITY_STYLE
+
+    s = report.summary
+    parts: list[Any] = []
+    if not health.judged_site(report):
+        return parts
+    fc = s.finding_counts
+    parts.append(Text.assemble(("Site health: ", "bold"),
+                               *[(f"{fc.get(k, 0)} {k.value}  ", SEVERITY_STYLE.get(k.value, "") if fc.get(k) else "dim")
+                                 for k in COUNTS_ORDER],
+                               ("(alerts, VRAs, peer sites, failover tests)", "dim")))
+    for p in s.failed_parts:
+        text = health.part_text(p)
+        parts.append(Text(printable(text[:1].upper() + text[1:]), style="bold magenta"))
+    for cause in report.causes:
+        n = len(cause.rows)
+        names = ", ".join(cause.rows[:CAUSE_NAMES]) + (f", +{n - CAUSE_NAMES} more" if n > CAUSE_NAMES else "")
+        site = f"[{cause.site}] " if cause.site else ""
+        parts.append(Text.assemble((f"One cause for {s.objects(n)}: ", "bold"),
+                                   (printable(site + cause.text), SEVERITY_STYLE.get(cause.severity.value, ""))))
+        parts.append(Padding(Text(printable(f"{names} (linked by {cause.linked_by})"), style="dim"), (0, 0, 0, 2)))
+    found = health.not_ok(report)
+    shown = found if limit is None else found[:limit]
+    if shown:
+        cells = [(Text(f.severity.value, style=SEVERITY_STYLE.get(f.severity.value, "magenta")),
+                  Text(printable(f.label)), Text(printable(f.state)), Text(printable("; ".join(f.reasons))))
+                 for f in shown]
+        parts += _fitted_or_stacked(
+            "Site health, worst first", ("Severity", "What", "State", "Why"), ("Severity",), cells,
+            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2], row[3]]))
+        if len(shown) < len(found):
+            parts.append(Text(f"... and {len(found) - len(shown)} more (--limit 0 shows all)", style="dim"))
+    return parts
+
+
+def print_table(report: Report, limit: int | None) -> None:
+    """The summary for people: counts, unreadable sites, what surrounds the
+    VPGs (`site_section`), what needs attention."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from .human import SEVERITY_STYLE, console, emit
 
     s = report.summary
     head = Text.assemble(("Triage: ", "bold"), (f"{s.objects()}  ", ""),
@@ -184,30 +256,19 @@ def print_table(report: Report, limit: int | None) -> None:
         parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
     for note in report.notes:
         parts.append(Text(printable(f"Note: {note}"), style="yellow"))
+    parts += site_section(report, limit)
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
     if problems:
-        title = "Needs attention, worst first"
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
-        for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
-            table.add_column(header, overflow="fold", no_wrap=header in ("Severity", "RPO"))
         cells = [(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
                   Text(printable(r.label)), Text(printable(state_text(r))),
                   Text(failover_text(r.failover, short=True)), Text(r.rpo_text.removeprefix("RPO ")))
                  for r in problems]
-        for row in cells:
-            table.add_row(*row)
-        if fitted(table, console().width):
-            parts.append(table)
-        else:  # too narrow for the words side by side: each VPG's facts under its name
-            stacked = Table.grid(padding=(0, 2))
-            stacked.add_column(no_wrap=True)
-            stacked.add_column(overflow="fold")
-            for severity, name, state, failover, rpo in cells:
-                stacked.add_row(severity, Text("\n").join([Text.assemble(name, style="bold"), state,
-                                                           Text.assemble("failover now: ", failover),
-                                                           Text.assemble("RPO ", rpo)]))
-            parts += [Text(title, style="table.title"), stacked]
+        parts += _fitted_or_stacked(
+            "Needs attention, worst first", ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"),
+            ("Severity", "RPO"), cells,
+            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2],
+                                         Text.assemble("failover now: ", row[3]), Text.assemble("RPO ", row[4])]))
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
         parts.append(Text(WHOSE, style="dim"))
