@@ -71,7 +71,7 @@ def checkmk(report: Report) -> Iterator[str]:
         shown = state_text(row)
         cause = "".join(f"; {r}" for r in row.reasons if r.startswith("explained by: "))
         parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}{cause}",
-                 *(r for r in row.reasons if r != shown)]
+                 *(r for r in row.reasons if r != shown and not r.startswith("explained by: "))]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row)} "
                      + " \\n".join(_text(p) for p in parts))
         if len(lines) >= 4096:
