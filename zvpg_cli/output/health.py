@@ -76,9 +76,21 @@ def test_name(f: Any) -> str:
     return (f"[{f.site}] " if f.site else "") + f"{f.name or f.identifier} ({f.state})"
 
 
-def counts_of(findings: Sequence[Any]) -> dict[str, int]:
+#: The part of a site each kind of finding comes from.
+KIND_PART = {"alert": "alerts", "vra": "vras", "peer": "peers", "test": "tests"}
+
+
+def parts_judged(report: Report) -> set[str]:
+    """The parts of the site this run judged, "alerts", "vras", "peers" and
+    "tests": read (empty or not), unreadable, or with findings."""
+    s = report.summary
+    return ({part for _, part in s.parts_read} | {p.part for p in s.failed_parts}
+            | {KIND_PART[f.kind] for f in report.findings if f.kind in KIND_PART})
+
+
+def counts_of(findings: Sequence[Any], parts: Sequence[str] | set[str] = tuple(KIND_PART.values())) -> dict[str, int]:
     """What the monitoring formats count of the findings (stable names, each
-    always present when the run judged a site; docs/monitoring.md):
+    present when its part of the site was judged, `parts`; docs/monitoring.md):
     alerts_critical and alerts_warning (alerts not dismissed, by zvpg's
     severity, also those counted on the VPGs they name), vras_not_installed
     (a VRA Status other than 0 Installed, or none), peers_unpaired
@@ -100,7 +112,7 @@ def counts_of(findings: Sequence[Any]) -> dict[str, int]:
             out["tests_overdue"] += f.severity is not Severity.OK
             out["tests_never"] += bool(f.facts.get("never"))
             out["tests_running"] += bool(f.facts.get("running"))
-    return out
+    return {k: v for k, v in out.items() if k.split("_")[0] in parts}
 
 
 def judged_site(report: Report) -> bool:

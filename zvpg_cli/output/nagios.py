@@ -127,7 +127,7 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     if s.sites:
         perf += f" sites={len(s.sites)} sites_failed={len(failed)}"
     if health.judged_site(report):
-        perf += "".join(f" {k}={v}" for k, v in health.counts_of(report.findings).items())
+        perf += "".join(f" {k}={v}" for k, v in health.counts_of(report.findings, health.parts_judged(report)).items())
         perf += f" parts_failed={len(s.failed_parts)} causes={len(report.causes)}"
     # the text is cut where the performance data and the line of what was left out (160) would not fit
     cut = min(FIRST_LINE_BYTES, max_output - 160 - len(perf) - 4)

@@ -164,6 +164,7 @@ def _site_health(report: Report, own: str, labels: list[str]) -> Iterator[str]:
     if not health.judged_site(report):
         return
     s = report.summary
+    parts = health.parts_judged(report)
     findings = list(report.findings)
     vras = [f for f in findings if f.kind == "vra"]
     peers = [f for f in findings if f.kind == "peer"]
@@ -179,47 +180,53 @@ def _site_health(report: Report, own: str, labels: list[str]) -> Iterator[str]:
             f"{name}{{{lab}}} {number(v)}\n" for f, lab in zip(found, labs, strict=True)
             if (v := value(f)) is not None)
 
-    yield family("zvpg_vra_status", "Status of the VRA as the ZVM gives it (0 Installed, 5 InstallationError, "
-                 "...; -1 when missing or not a number).", vras, vra_labels, lambda f: _int_code(f.code))
-    yield family("zvpg_vra_severity", "zvpg's severity of the VRA: 0 ok, 1 warning, 2 critical, 3 unknown.",
-                 vras, vra_labels, lambda f: f.severity.code)
-    yield family("zvpg_peer_pairing_status", "PairingStatus of the peer site as the ZVM gives it (0 Paired, "
-                 "1 Pairing, 2 Unpaired; -1 when missing or not a number).", peers, peer_labels,
-                 lambda f: _int_code(f.code))
-    yield family("zvpg_peer_severity", "zvpg's severity of the peer site: 0 ok, 1 warning, 2 critical, 3 unknown.",
-                 peers, peer_labels, lambda f: f.severity.code)
-    yield _family("zvpg_alert_info", "An alert that is not dismissed: its HelpIdentifier (code), Level, title, "
-                  "zvpg's severity, and whether it counts on its own (counted=\"false\": on the VPGs it names) "
-                  "(value always 1).") + "".join(
-        f'zvpg_alert_info{{{lab},code="{label(f.name)}",level="{label(f.facts.get("level") or "")}",'
-        f'title="{label(f.facts.get("title") or "")}",severity="{f.severity.value}",'
-        f'counted="{str(f.counted).lower()}"}} 1\n'
-        for f, lab in zip(alerts, _objects(alerts, lambda f: "", own), strict=True))
-    several = health.several(report)
-    keys: list[str | None] = [site.name for site in s.sites] if several else [None]
-    yield _family("zvpg_alerts", "Alerts that are not dismissed, per zvpg severity (also those counted on the VPGs "
-                  "they name).") + "".join(
-        f'zvpg_alerts{{{own}{_site_labels(key)}severity="{sev.value}"}} '
-        f'{sum(1 for f in alerts if f.severity is sev and (f.site == key or not several))}\n'
-        for key in keys for sev in COUNTS_ORDER)
-    yield family("zvpg_vpg_last_test_timestamp_seconds", "When the VPG's last failover test was (LastTest), in "
-                 "seconds since the epoch; no sample when it was never tested (zvpg_vpg_never_tested).",
-                 tests, test_labels, lambda f: None if f.since is None else round(f.since, 3))
-    yield family("zvpg_vpg_last_test_age_seconds", "Seconds since the VPG's last failover test; no sample when it "
-                 "was never tested (zvpg_vpg_never_tested).", tests, test_labels, lambda f: f.facts.get("age_seconds"))
-    yield family("zvpg_vpg_never_tested", "1 when the VPG's LastTest is null (never tested), else 0.", tests,
-                 test_labels, lambda f: int(bool(f.facts.get("never"))))
-    yield family("zvpg_vpg_test_running", "1 when a failover test of the VPG is running now, else 0.", tests,
-                 test_labels, lambda f: int(bool(f.facts.get("running"))))
-    yield family("zvpg_vpg_test_severity", "zvpg's severity of the VPG's last failover test (never tested, older "
-                 "than test_max_age, Zerto's own overdue alert): 0 ok, 1 warning, 2 critical, 3 unknown.", tests,
-                 test_labels, lambda f: f.severity.code)
-    parts = dict.fromkeys((site, part, 1) for site, part in s.parts_read)
-    parts.update(dict.fromkeys((p.site, p.part, 0) for p in s.failed_parts))
-    yield _family("zvpg_site_part_up", "1 when zvpg could read the part of the site (alerts, vras, peers), 0 when "
-                  "not.") + "".join(
-        f'zvpg_site_part_up{{{own}{_site_labels(site)}part="{label(part)}"}} {up}\n'
-        for site, part, up in parts if up or (site, part, 1) not in parts)
+    if "vras" in parts:
+        yield family("zvpg_vra_status", "Status of the VRA as the ZVM gives it (0 Installed, 5 InstallationError, "
+                     "...; -1 when missing or not a number).", vras, vra_labels, lambda f: _int_code(f.code))
+        yield family("zvpg_vra_severity", "zvpg's severity of the VRA: 0 ok, 1 warning, 2 critical, 3 unknown.",
+                     vras, vra_labels, lambda f: f.severity.code)
+    if "peers" in parts:
+        yield family("zvpg_peer_pairing_status", "PairingStatus of the peer site as the ZVM gives it (0 Paired, "
+                     "1 Pairing, 2 Unpaired; -1 when missing or not a number).", peers, peer_labels,
+                     lambda f: _int_code(f.code))
+        yield family("zvpg_peer_severity", "zvpg's severity of the peer site: 0 ok, 1 warning, 2 critical, "
+                     "3 unknown.", peers, peer_labels, lambda f: f.severity.code)
+    if "alerts" in parts:
+        yield _family("zvpg_alert_info", "An alert that is not dismissed: its HelpIdentifier (code), Level, title, "
+                      "zvpg's severity, and whether it counts on its own (counted=\"false\": on the VPGs it "
+                      "names) (value always 1).") + "".join(
+            f'zvpg_alert_info{{{lab},code="{label(f.name)}",level="{label(f.facts.get("level") or "")}",'
+            f'title="{label(f.facts.get("title") or "")}",severity="{f.severity.value}",'
+            f'counted="{str(f.counted).lower()}"}} 1\n'
+            for f, lab in zip(alerts, _objects(alerts, lambda f: "", own), strict=True))
+        several = health.several(report)
+        keys: list[str | None] = [site.name for site in s.sites] if several else [None]
+        yield _family("zvpg_alerts", "Alerts that are not dismissed, per zvpg severity (also those counted on the "
+                      "VPGs they name).") + "".join(
+            f'zvpg_alerts{{{own}{_site_labels(key)}severity="{sev.value}"}} '
+            f'{sum(1 for f in alerts if f.severity is sev and (f.site == key or not several))}\n'
+            for key in keys for sev in COUNTS_ORDER)
+    if "tests" in parts:
+        yield family("zvpg_vpg_last_test_timestamp_seconds", "When the VPG's last failover test was (LastTest), in "
+                     "seconds since the epoch; no sample when it was never tested (zvpg_vpg_never_tested).",
+                     tests, test_labels, lambda f: None if f.since is None else round(f.since, 3))
+        yield family("zvpg_vpg_last_test_age_seconds", "Seconds since the VPG's last failover test; no sample when "
+                     "it was never tested (zvpg_vpg_never_tested).", tests, test_labels,
+                     lambda f: f.facts.get("age_seconds"))
+        yield family("zvpg_vpg_never_tested", "1 when the VPG's LastTest is null (never tested), else 0.", tests,
+                     test_labels, lambda f: int(bool(f.facts.get("never"))))
+        yield family("zvpg_vpg_test_running", "1 when a failover test of the VPG is running now, else 0.", tests,
+                     test_labels, lambda f: int(bool(f.facts.get("running"))))
+        yield family("zvpg_vpg_test_severity", "zvpg's severity of the VPG's last failover test (never tested, "
+                     "older than test_max_age, Zerto's own overdue alert): 0 ok, 1 warning, 2 critical, 3 unknown.",
+                     tests, test_labels, lambda f: f.severity.code)
+    up = dict.fromkeys((site, part, 1) for site, part in s.parts_read)
+    up.update(dict.fromkeys((p.site, p.part, 0) for p in s.failed_parts))
+    if up:
+        yield _family("zvpg_site_part_up", "1 when zvpg could read the part of the site (alerts, vras, peers), 0 "
+                      "when not.") + "".join(
+            f'zvpg_site_part_up{{{own}{_site_labels(site)}part="{label(part)}"}} {value}\n'
+            for site, part, value in up)
     causes = list(report.causes)
     yield family("zvpg_cause_vpgs", "How many VPGs (or VMs) a site-level cause explains (the cause: zvpg's "
                  "wording, linked only where the data links them).", causes,
