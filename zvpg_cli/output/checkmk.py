@@ -144,7 +144,8 @@ def _site_health(report: Report) -> Iterator[str]:
             overdue = health.overdue(tests)
             running = [f for f in tests if f.facts.get("running")]
             worst = max((f.severity for f in overdue), default=Severity.OK)
-            text = health.tests_text(overdue) if overdue else f"every VPG tested in time ({len(tests)})"
+            text = health.tests_text(overdue) if overdue else \
+                f"{'all ' if len(tests) > 1 else ''}{len(tests)} VPG{'s' if len(tests) != 1 else ''} tested in time"
             if running:
                 text += f"; {len(running)} test{'s' if len(running) != 1 else ''} running now"
             found = health.counts_of(tests)

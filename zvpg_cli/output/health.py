@@ -15,7 +15,8 @@ from ..triage.report import Report
 #: Within a severity: VRAs, peer sites, alerts, then failover tests (there is one per VPG).
 KIND_ORDER = {"vra": 0, "peer": 1, "alert": 2, "test": 3}
 #: The parts of a site, as people name them.
-PART_NAMES = {"alerts": "alerts", "vras": "VRAs", "peers": "peer sites", "vpgs": "VPGs", "vms": "VMs"}
+PART_NAMES = {"alerts": "alerts", "vras": "VRAs", "peers": "peer sites", "tests": "failover tests", "vpgs": "VPGs",
+              "vms": "VMs"}
 
 
 def not_ok(report: Report) -> list[Any]:
