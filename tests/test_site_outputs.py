@@ -132,6 +132,7 @@ def test_an_unreadable_part_alone_is_a_warning_never_ok() -> None:
     text, code = nagios_text(report)
     state, perf = check_nagios(text)
     assert (state, code) == ("WARNING", 1), text
+    assert perf["parts_failed"] == "1"
     assert text.startswith("ZVPG WARNING - 0 critical, 0 warning, 46 ok; alerts of site lab unreadable: ")
 
 

@@ -207,11 +207,12 @@ def site_section(report: Report, limit: int | None) -> list[Any]:
         return parts
     fc = s.finding_counts
     judged = health.parts_judged(report)
-    parts.append(Text.assemble(("Site health: ", "bold"),
-                               *[(f"{fc.get(k, 0)} {k.value}  ", SEVERITY_STYLE.get(k.value, "") if fc.get(k) else "dim")
-                                 for k in COUNTS_ORDER],
-                               (f"({', '.join(health.PART_NAMES[p] for p in health.KIND_PART.values() if p in judged)})",
-                                "dim")))
+    what = ", ".join(health.PART_NAMES[p] for p in health.KIND_PART.values() if p in judged)
+    parts.append(Text.assemble(
+        ("Site health: ", "bold"),
+        *[(f"{fc.get(k, 0)} {k.value}  ", SEVERITY_STYLE.get(k.value, "") if fc.get(k) else "dim")
+          for k in COUNTS_ORDER],
+        (f"({what})", "dim")))
     for p in s.failed_parts:
         text = health.part_text(p)
         parts.append(Text(printable(text[:1].upper() + text[1:]), style="bold magenta"))
