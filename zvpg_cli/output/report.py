@@ -101,12 +101,17 @@ def _timed_json(t: Any) -> dict[str, Any]:
             "out_of_ok_seconds": t and t.out_of_ok_seconds}
 
 
+#: What JSON leaves out of a finding's facts: the rows' places in this run, and
+#: an age that depends on the moment of the run (`since` is the time itself).
+_NOT_FACTS = frozenset({"rows", "age_seconds"})
+
+
 def finding_json(f: Any) -> dict[str, Any]:
     """A finding (`triage.site.Finding`): an alert, a VRA, a peer site or a VPG's last failover test."""
     out = {"kind": f.kind, "site": f.site, "name": f.name, "identifier": f.identifier, "code": f.code,
            "label": f.label, "state": f.state, "severity": f.severity.value, "reasons": list(f.reasons),
            "since": f.since, "about": f.about, "vpgs": list(f.vpgs), "attached": list(f.attached),
-           "counted": f.counted, "facts": {k: v for k, v in f.facts.items() if k != "rows"},
+           "counted": f.counted, "facts": {k: v for k, v in f.facts.items() if k not in _NOT_FACTS},
            "basis": {"severity": "zvpg", "reasons": "zvpg"}}
     if f.timed is not None:
         out.update({k: v for k, v in _timed_json(f.timed).items() if k != "since"}, state_since=f.timed.since)
