@@ -19,6 +19,8 @@ import pytest
 import yaml
 from conftest import ROOT
 from formats import check_checkmk, check_nagios
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from live import tool
 from prometheus_client.parser import text_string_to_metric_families
 from test_human_output_fits_the_width import assert_fits
@@ -58,19 +60,20 @@ def site_parts(**changes: Any) -> dict[str, Any]:
     return parts
 
 
-def site_report(two_sites: bool = True, **changes: Any) -> Report:
+def site_report(two_sites: bool = True, now: float | None = NOW, **changes: Any) -> Report:
     """examples/site with an unpaired peer, read from site nyc; with
-    `two_sites`, also from site lab, whose alerts could not be read."""
+    `two_sites`, also from site lab, whose alerts could not be read; judged at
+    `now` (None: now)."""
     if not _KB:
         from zvpg_cli.knowledge.kb import load_kb
 
         _KB.append(load_kb())
     if not two_sites:
-        return run(_KB[0], reads_of(None, site_parts(**changes)), Options(now=NOW))
+        return run(_KB[0], reads_of(None, site_parts(**changes)), Options(now=now))
     lab = {k: v for k, v in site_parts(**changes).items() if k != "alerts"}
     reads = [*reads_of("nyc", site_parts(**changes)), *reads_of("lab", lab),
              Read(None, "lab", "https://lab.example:9669", LICENCE, part="alerts")]
-    return run(_KB[0], reads, Options(now=NOW))
+    return run(_KB[0], reads, Options(now=now))
 
 
 def nagios_text(report: Report, max_output: int = 8192) -> tuple[str, int]:
@@ -438,3 +441,39 @@ def _expected(found: dict[str, list[Any]], alert: str) -> list[dict[str, str]]:
     if alert == "ZvpgFailoverTestOverdue":
         return [labels(s, "warning") for s in found["zvpg_vpg_test_severity"] if s.value >= 1]
     return [labels(s, "warning") for s in found["zvpg_site_part_up"] if s.value == 0]
+
+
+# ---- any names, any codes ------------------------------------------------------------------------
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+CODE = st.one_of(st.none(), st.integers(-3, 12), st.integers(2**53, 2**64), st.text(max_size=6), st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(vra=TEXT, host=TEXT, peer=TEXT, code=TEXT, title=TEXT, status=CODE, pairing=CODE, two_sites=st.booleans(),
+       max_output=st.integers(1024, 6000))
+def test_any_names_and_codes_keep_every_format_in_its_grammar(vra: str, host: str, peer: str, code: str, title: str,
+                                                              status: Any, pairing: Any, two_sites: bool,
+                                                              max_output: int) -> None:
+    """Names with quotes, `|`, `=`, newlines, control characters; codes of any
+    type: each format stays within its grammar (and --max-output), and the
+    Prometheus series stay unique (prometheus_client's parser; promtool runs
+    on the fixed report above)."""
+    report = site_report(
+        two_sites,
+        vras=[{"VraName": vra, "VraIdentifierStr": vra, "HostDisplayName": host, "Status": status,
+               "ProtectedCounters": {"Vpgs": 1}},
+              {"VraName": vra, "VraIdentifierStr": vra, "HostDisplayName": host, "Status": 5}],
+        peers=[{"PeerSiteName": peer, "SiteIdentifier": peer, "PairingStatus": pairing}],
+        alerts=[{"HelpIdentifier": code, "Level": "Error", "IsDismissed": False, "Description": title,
+                 "TurnedOn": "/Date(1796605960000)/", "Site": {"identifier": peer}, "AffectedVpgs": []}])
+    text, _ = nagios_text(report, max_output)
+    assert len(text.encode("utf-8")) <= max_output
+    check_nagios(text)
+    checkmk_lines(report)
+    found = samples(prometheus_text(report))
+    for name in ("zvpg_vra_status", "zvpg_peer_pairing_status", "zvpg_alert_info"):
+        keys = [tuple(sorted(s.labels.items())) for s in found[name]]
+        assert len(keys) == len(set(keys)), name
+    assert {s.value for s in found["zvpg_vra_status"]} <= {-1, *range(-3, 13)}
+    validator("triage.schema.json").validate(json_of(report))
