@@ -167,10 +167,11 @@ WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or
 
 
 def _fitted_or_stacked(title: str, headers: Sequence[str], whole: Sequence[str], cells: list[tuple[Any, ...]],
-                       stack: Callable[[tuple[Any, ...]], Any]) -> list[Any]:
+                       stack: Callable[[tuple[Any, ...]], Any], least: Sequence[int] = ()) -> list[Any]:
     """A table of `cells` under `title` where it fits the width without
-    breaking a word (`whole` columns never wrap), else each row stacked: its
-    first cell beside `stack(row)`, the rest under one another."""
+    breaking a word (`whole` columns never wrap) and each column keeps `least`
+    cells (a sentence in a column a word wide reads badly), else each row
+    stacked: its first cell beside `stack(row)`, the rest under one another."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -182,7 +183,8 @@ def _fitted_or_stacked(title: str, headers: Sequence[str], whole: Sequence[str],
         table.add_column(header, overflow="fold", no_wrap=header in whole)
     for row in cells:
         table.add_row(*row)
-    if fitted(table, console().width):
+    if fitted(table, console().width) and all((c.width or 0) >= n for c, n in zip(table.columns, least,
+                                                                                   strict=False)):
         return [table]
     stacked = Table.grid(padding=(0, 2))  # too narrow for the words side by side
     stacked.add_column(no_wrap=True)
@@ -236,7 +238,7 @@ def site_section(report: Report, limit: int | None) -> list[Any]:
                  for f in shown]
         parts += _fitted_or_stacked(
             "Site health, worst first", ("Severity", "What", "State", "Why"), ("Severity",), cells,
-            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2], row[3]]))
+            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2], row[3]]), least=(0, 16, 12, 24))
         if len(shown) < len(found):
             parts.append(Text(f"... and {len(found) - len(shown)} more (--limit 0 shows all)", style="dim"))
     return parts
