@@ -477,3 +477,37 @@ def test_any_names_and_codes_keep_every_format_in_its_grammar(vra: str, host: st
         assert len(keys) == len(set(keys)), name
     assert {s.value for s in found["zvpg_vra_status"]} <= {-1, *range(-3, 13)}
     validator("triage.schema.json").validate(json_of(report))
+
+
+# ---- through the installed CLI -----------------------------------------------------------------
+
+def at_now(*args: str) -> subprocess.CompletedProcess[str]:
+    """`zvpg ARGS` run as a user runs it, its clock at NOW (libfaketime)."""
+    import os
+    import sys
+    from datetime import datetime, timezone
+
+    faketime = tool("faketime", "faketime")
+    moment = datetime.fromtimestamp(NOW, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return subprocess.run([faketime, "-f", f"@{moment}", sys.executable, "-m", "zvpg_cli", *args],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env={**os.environ, "TZ": "UTC"})
+
+
+def test_the_cli_checks_a_sites_vpgs_their_cause_and_their_tests() -> None:
+    """examples/site/vpgs.json alone: the lost peer is named from the VPGs' own
+    sites, and the tests are judged, in each monitoring format."""
+    p = at_now("triage", str(SITE / "vpgs.json"), "--nagios")
+    state, perf = check_nagios(p.stdout)
+    assert (state, p.returncode, p.stderr) == ("CRITICAL", 2, "")
+    assert p.stdout.startswith("ZVPG CRITICAL - no connection between sites NYC - Prod and WCHL - CA (substatus "
+                               "Site disconnection): 20 VPGs; 20 critical, 0 warning, 3 ok; 2 VPGs "), p.stdout
+    assert (perf["tests_overdue"], perf["tests_never"], perf["causes"]) == ("2", "1", "1")
+    assert "alerts_critical" not in perf and "vras_not_installed" not in perf, "parts not read are not counted"
+    cmk = at_now("triage", str(SITE / "vpgs.json"), "--format", "checkmk").stdout
+    lines = {m.group(2): m for m in check_checkmk(cmk, 24)}
+    assert lines["Zerto failover tests"].group(1) == "1"
+    assert "Zerto alerts" not in lines, "no service for a part that was not read"
+    prom = at_now("triage", str(SITE / "vpgs.json"), "--format", "prometheus").stdout
+    promtool_lint(prom)
+    assert 'zvpg_cause_vpgs{cause="no connection between sites NYC - Prod and WCHL - CA (substatus Site ' \
+           'disconnection)"} 20' in prom
