@@ -3,7 +3,8 @@ were read, and for what surrounds the VPGs stable services only: one per VRA
 (`Zerto VRA NAME`), one per peer site (`Zerto peer site NAME`), and per site
 `Zerto alerts` and `Zerto failover tests` (with the site's name after
 `Zerto` when a run reads several). A part that could not be read is UNKNOWN
-on the service it would feed (the VRAs' and peer sites' on the site's). Format (Checkmk's local check syntax):
+on the service it would feed (the VRAs' and peer sites' on the site's).
+Format (Checkmk's local check syntax):
 
     <state> "<service name>" <metrics> <text>
 
