@@ -162,14 +162,42 @@ class _Pending(NamedTuple):
     demotable: bool
 
 
-def _with_policy(found: list[Row], policy: Policy, options: Options,
-                 read_site: dict[int, str]) -> tuple[list[Row], list[_Pending], tuple[str, ...]]:
-    """The rows judged by the policy's severity overrides, what the timing
-    rules need of each, and what to say once (objects the policy lowered)."""
+def _override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: Severity, label: str,
+              lowered_by: list[str]) -> tuple[Severity, tuple[str, ...]]:
+    """A severity and its reasons once the policy's severity (`timing.severity`)
+    is applied: never below `floor` (an RPO threshold breach; a warning for a
+    code the documentation does not know). What it lowers is added to `lowered_by`."""
+    if timing.severity is None or timing.severity is severity:
+        return severity, reasons
+    lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
+    if lowered is severity:
+        return severity, (*reasons, f"policy: severity {timing.severity.value} not applied "
+                                    f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
+                                    "nor a code the documentation does not know")
+    why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
+    if lowered < severity:
+        lowered_by.append(f"{label}: {why}")
+    return lowered, (*reasons, f"policy: {why}")
+
+
+def _lowered_note(lowered_by: list[str]) -> tuple[str, ...]:
+    """`the policy lowered 3 objects (first: ...)`, once a run."""
+    if not lowered_by:
+        return ()
+    from ..base.sanitize import printable
+
+    n = len(lowered_by)
+    return (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
+
+
+def _with_policy(found: list[Row], policy: Policy, options: Options, read_site: dict[int, str],
+                 lowered_by: list[str]) -> tuple[list[Row], list[_Pending]]:
+    """The rows judged by the policy's severity overrides, and what the timing
+    rules need of each; the objects the policy lowered added to `lowered_by`
+    ("ERP: severity ok instead of warning (p.toml rule 1)")."""
     by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
     timings: dict[Any, Any] = {}
     judged, pending = [], []
-    lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
     facts: dict[int, Any] = {}
     for r in found:
         site = r.site or read_site.get(id(r))
@@ -185,29 +213,69 @@ def _with_policy(found: list[Row], policy: Policy, options: Options,
         # (needed only where a policy sets a severity, or a grace could lower it)
         rpo_floor = _rpo_floor(r) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
-        severity, reasons = r.severity, r.reasons
-        if timing.severity is not None and timing.severity is not severity:
-            lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
-            if lowered is not severity:
-                why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
-                reasons = (*reasons, f"policy: {why}")
-                if lowered < severity:
-                    lowered_by.append(f"{r.label}: {why}")
-                severity = lowered
-            else:
-                reasons = (*reasons, f"policy: severity {timing.severity.value} not applied "
-                                     f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
-                                     "nor a code the documentation does not know")
+        severity, reasons = _override(r.severity, r.reasons, timing, floor, r.label, lowered_by)
         demotable = timing.severity is None and not own_critical
         judged.append(r._replace(severity=severity, reasons=reasons))
         pending.append(_Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
-    notes: tuple[str, ...] = ()
-    if lowered_by:
-        from ..base.sanitize import printable
+    return judged, pending
 
-        n = len(lowered_by)
-        notes = (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
-    return judged, pending, notes
+
+def _finding_facts(f: Any) -> tuple[tuple[str, ...], bool, str]:
+    """What the policy and the state file need of a finding (`site.Finding`):
+    what a rule's `code` is tried against, whether its code is one zvpg does
+    not know (a policy never lowers it below a warning), and its state as the
+    state file remembers it (without its age, which changes every run)."""
+    facts = f.facts
+    if f.kind == "alert":
+        level = facts.get("level") or "no Level"
+        return (f.name,), not facts.get("known", True), f"{facts.get('title') or f.name} ({level})"
+    if f.kind in ("vra", "peer"):
+        name = facts.get("status_name" if f.kind == "vra" else "pairing_name")
+        codes = tuple(str(c) for c in (f.code, name) if c is not None)
+        return codes, name is None, f.state
+    state = ("failover test running now" if facts.get("running") else "never tested" if facts.get("never")
+             else "last test time unreadable" if f.since is None
+             else "last test older than test_max_age" if f.severity is not Severity.OK else "tested")
+    return (), False, state
+
+
+def finding_key(f: Any, site: str | None = None) -> str:
+    """Who a finding (`site.Finding`) is across runs, as `state_key` for rows:
+    the site it was read from, its kind and its identifier. An alert is keyed
+    by its code and what it is about (its Site's identifier and AffectedVpgs;
+    its own Link.identifier where it names neither), not by its own
+    identifier: an alert raised again is the same problem again (grace and
+    flapping count across its returns)."""
+    if f.kind == "alert":
+        about = " ".join(x for x in (f.facts.get("site_identifier"), ",".join(sorted(f.vpgs))) if x)
+        ident = f"{f.name} {about or f.identifier}"
+    else:
+        ident = f.identifier or f.name
+    return "\x1f".join((f.site or site or "", f.kind, ident))
+
+
+def _findings_with_policy(findings: list[Any], policy: Policy, options: Options, site: str | None,
+                          lowered_by: list[str]) -> tuple[list[Any], list[_Pending], list[str]]:
+    """The findings judged by the policy's rules for findings (`kind = ...`),
+    what the timing rules need of each, and their states for the state file.
+    `site`: the one site read, for findings that do not show it."""
+    judged, pending, states = [], [], []
+    keys: dict[str, int] = {}
+    for f in findings:
+        codes, unknown, state = _finding_facts(f)
+        where = f.site or site
+        timing = policy.finding_timing(f.kind, codes, f.name, where)
+        floor = Severity.WARNING if unknown else Severity.OK
+        severity, reasons = _override(f.severity, f.reasons, timing, floor, f.label, lowered_by)
+        key = finding_key(f, site) if options.state else ""
+        keys[key] = keys.get(key, 0) + 1
+        judged.append(f._replace(severity=severity, reasons=reasons))
+        pending.append(_Pending(where, key, timing, floor, timing.severity is None))
+        states.append(state)
+    if options.state:  # two alerts of one code about the same: each its own, by its Link.identifier
+        pending = [p._replace(key=f"{p.key} {f.identifier}") if keys[p.key] > 1 and f.kind == "alert" else p
+                   for f, p in zip(findings, pending, strict=True)]
+    return judged, pending, states
 
 
 def _badness(r: Row) -> tuple[int, float]:
@@ -268,16 +336,30 @@ class Judged(NamedTuple):
     notes: tuple[str, ...] = ()
     #: each row's payload head (what site health reads of it), aligned with `rows`
     heads: tuple[Any, ...] = ()
-    #: site health before time (`site.SiteHealth`; None: nothing to judge of it)
+    #: site health before time (`site.SiteHealth`; None: nothing to judge of it),
+    #: its findings judged by the policy
     site: Any = None
     failed_parts: tuple[PartOutcome, ...] = ()
+    #: what the timing rules need of each finding, and its state for the state
+    #: file, aligned with `site.findings` (empty without a policy)
+    finding_pending: tuple[_Pending, ...] = ()
+    finding_states: tuple[str, ...] = ()
+    #: key prefixes of the findings read whole in this run (the alerts of a
+    #: site): one remembered there and missing now has cleared (`state.remember`)
+    complete: tuple[str, ...] = ()
 
     def observed(self) -> list[Observed]:
-        """What `state.remember` is to record of this run, a row each."""
+        """What `state.remember` is to record of this run, a row or finding each."""
         from .state import Observed
 
-        return [Observed(p.key, p.site, r.kind, r.name, r.vpg_name, r.state, r.progress, r.severity.rank)
-                for r, p in zip(self.rows, self.pending, strict=True)]
+        out = [Observed(p.key, p.site, r.kind, r.name, r.vpg_name, r.state, r.progress, r.severity.rank)
+               for r, p in zip(self.rows, self.pending, strict=True)]
+        if self.finding_pending:
+            out += [Observed(p.key, p.site, f.kind, f.own_label, f.name if f.kind == "test" else "", state, None,
+                             f.severity.rank)
+                    for f, p, state in zip(self.site.findings, self.finding_pending, self.finding_states,
+                                           strict=True)]
+        return out
 
 
 def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(),
@@ -315,17 +397,28 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
     if len(options.skip) < 4:
         from .site import TEST_MAX_AGE, judge_site
 
-        max_age = getattr(policy, "test_max_age", TEST_MAX_AGE) if policy is not None else TEST_MAX_AGE
+        max_age = policy.test_max_age if policy is not None else TEST_MAX_AGE
         parts = [r for r in reads if r.part not in ("vpgs", "vms")]
         if parts or any(h.LastTest is not None for h in heads):
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
             health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
     pending: list[_Pending] = []
-    notes: tuple[str, ...] = ()
+    lowered_by: list[str] = []
+    finding_pending: list[_Pending] = []
+    states: list[str] = []
+    complete: tuple[str, ...] = ()
     if policy is not None:
-        all_rows, pending, notes = _with_policy(all_rows, policy, options, read_site)
-    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes,
-                  heads, health, tuple(failed_parts))
+        all_rows, pending = _with_policy(all_rows, policy, options, read_site, lowered_by)
+        if health is not None:
+            one_site = None if several else next((r.site for r in reads if r.site is not None), None)
+            findings, finding_pending, states = _findings_with_policy(health.findings, policy, options, one_site,
+                                                                      lowered_by)
+            health = health._replace(findings=findings)
+            complete = tuple(f"{r.site or ''}\x1falert\x1f" for r in reads if r.part == "alerts"
+                             and r.payload is not None and "alerts" not in options.skip)
+    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending),
+                  _lowered_note(lowered_by), heads, health, tuple(failed_parts), tuple(finding_pending),
+                  tuple(states), complete)
 
 
 def report(judged: Judged, memories: Recall | None = None, state_error: str | None = None) -> Report:
@@ -353,7 +446,7 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
     findings: list[Any] = []
     causes: list[Any] = []
     if judged.site is not None:
-        all_rows, findings, causes = _site_health(judged, all_rows)
+        all_rows, findings, causes = _site_health(judged, all_rows, memories)
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
@@ -388,17 +481,37 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
                   tuple(causes))
 
 
-def _site_health(judged: Judged, all_rows: list[Row]) -> tuple[list[Row], list[Any], list[Any]]:
-    """The rows with what the alerts that name them add (their reasons, and the
-    severity those alerts keep them at), the findings, and the causes that
-    explain several rows, each row pointing at its cause."""
+def _site_health(judged: Judged, all_rows: list[Row], memories: Recall | None) -> tuple[list[Row], list[Any], list[Any]]:
+    """The findings judged by how long each has lasted (as rows are), the rows
+    with what the alerts that name them add (their reasons, and the severity
+    those alerts keep them at: as the policy and time judged the alerts), and
+    the causes that explain several rows, each row pointing at its cause."""
+    from .site import COVERED_BY_VPG_STATE
     from .site import causes as find_causes
 
     health = judged.site
+    findings = health.findings
+    floors = {i: floor for i, (_, floor) in health.attached.items()}
+    if judged.finding_pending:
+        from .timing import judge as judge_time
+
+        findings = []
+        for f, p, state in zip(health.findings, judged.finding_pending, judged.finding_states, strict=True):
+            memory = memories.get(p.key) if memories is not None else None
+            timed = judge_time(f.severity, state, p.timing, memory, judged.now, judged.policy, floor=p.rpo_floor,
+                               demotable=p.demotable)
+            findings.append(f._replace(severity=timed.severity, reasons=f.reasons + timed.reasons,
+                                       timed=timed if memories is not None else None))
+        floors = {}  # what the alerts keep their rows at, as judged now
+        for f in findings:
+            if f.kind == "alert" and f.name not in COVERED_BY_VPG_STATE:
+                for i in f.facts.get("rows", ()):
+                    floors[i] = max(floors.get(i, Severity.OK), f.severity)
+        health = health._replace(findings=findings)
     rows_out = list(all_rows)
-    for i, (why, floor) in health.attached.items():
+    for i, (why, _) in health.attached.items():
         r = rows_out[i]
-        rows_out[i] = r._replace(severity=max(r.severity, floor), reasons=r.reasons + why)
+        rows_out[i] = r._replace(severity=max(r.severity, floors.get(i, Severity.OK)), reasons=r.reasons + why)
     found = find_causes(health.findings, rows_out, judged.heads)
     for cause in found:
         for i in cause.members:
@@ -423,7 +536,7 @@ def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) 
         from .state import StateError, remember
 
         try:
-            memories = remember(options.state, judged.observed(), judged.now, policy.flap_window)
+            memories = remember(options.state, judged.observed(), judged.now, policy.flap_window, judged.complete)
         except StateError as exc:
             state_error = str(exc)
         except Exception as exc:  # the state layer never turns a verdict into an internal error
