@@ -209,7 +209,7 @@ def test_policy_show_names_a_wrong_file_in_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, '[[rule]]\nmatch = "Error"\ngracee = "5m"\n')
     code, out, err = _zvpg("policy", "show", "--policy", path)
     assert code == 2 and out == ""
-    assert err == f"zvpg: {path}: rule 1: unknown key 'gracee' (known: match, vpg, site, severity, grace, " \
+    assert err == f"zvpg: {path}: rule 1: unknown key 'gracee' (known: match, kind, code, vpg, site, severity, grace, " \
         "escalate_after, stuck_after, why)\n"
 
 

@@ -36,10 +36,6 @@ _DURATION_KEYS = ("grace", "escalate_after", "stuck_after")
 _TEXT_KEYS = ("match", "kind", "code", "vpg", "site", "why")
 #: What a rule's `kind` may name: the findings of site health (`triage.site.Finding.kind`).
 FINDING_KINDS = ("alert", "vra", "peer", "test")
-#: What a finding rule's `code` is matched against, for `policy show` and errors.
-CODE_HELP = {"alert": "the alert's HelpIdentifier (VPG0010, LIC*)",
-             "vra": "the VRA's Status, as its number or its name (5, InstallationError)",
-             "peer": "the peer site's PairingStatus, as its number or its name (2, Unpaired)"}
 _MAX_RULES = 10_000
 
 
@@ -80,7 +76,8 @@ class Rule(NamedTuple):
     default: bool
     #: a rule for findings (FINDING_KINDS; None: a rule for VPG and VM states, by `match`)
     kind: str | None = None
-    #: a glob on the finding's code (CODE_HELP; None: any)
+    #: a glob on the finding's code: an alert's HelpIdentifier, a VRA's Status or a peer's
+    #: PairingStatus as its number or its name (None: any)
     code: str | None = None
 
     def matches(self, status: str | None, substatus: str | None, name: str, site: str | None) -> bool:
@@ -349,7 +346,7 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
     if "test_max_age" in doc:  # "off" (or "0s"): the tests' age is not judged
         value = doc["test_max_age"]
         off = isinstance(value, str) and value.strip().lower() == "off"
-        flap["test_max_age"] = 0 if off else _duration(value, f"{shown}: test_max_age")
+        flap["test_max_age"] = 0 if off else _duration(value, f"{shown}: test_max_age (or \"off\")")
     raw_rules = doc.get("rule", [])
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise PolicyError(f"{shown}: 'rule' must be a list of tables ([[rule]])")
@@ -396,10 +393,11 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
         severity = Severity(value.strip().lower())
     durations = {key: _duration(raw[key], f"{where}: {key}") if key in raw else None for key in _DURATION_KEYS}
     if severity is None and all(v is None for v in durations.values()):
-        raise PolicyError(f"{where}: sets nothing (give severity, grace, escalate_after or stuck_after)")
+        keys = "grace or escalate_after" if kind else "grace, escalate_after or stuck_after"
+        raise PolicyError(f"{where}: sets nothing (give severity, {keys})")
     return Rule(match, status, substatus, raw.get("vpg"), raw.get("site"), severity,
                 durations["grace"], durations["escalate_after"], durations["stuck_after"],
-                raw.get("why"), source, number, default, kind, raw.get("code"))
+                raw.get("why"), source, number, default, kind, raw["code"].strip() if "code" in raw else None)
 
 
 def _finding_rule(raw: dict[str, Any], kind: str, where: str) -> None:
@@ -412,7 +410,7 @@ def _finding_rule(raw: dict[str, Any], kind: str, where: str) -> None:
     if "match" in raw:
         raise PolicyError(f"{where}: match is for VPG states; a rule with a kind names its findings by code")
     if "stuck_after" in raw:
-        raise PolicyError(f"{where}: stuck_after is for syncs with a progress, not for a {kind} finding")
+        raise PolicyError(f"{where}: stuck_after is for syncs with a progress, not for findings (kind)")
     if "vpg" in raw and kind != "test":
         raise PolicyError(f"{where}: vpg is for kind = \"test\" (the VPG whose test it is), not {kind}")
     if "code" in raw and kind == "test":

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..sources.read import Read
     from .policy import Policy
     from .state import Observed, Recall
+    from .timing import Pending
 
 
 class Options(NamedTuple):
@@ -152,49 +153,13 @@ def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool,
             verdict.recovery == "not-possible", own == "critical", unknown)
 
 
-class _Pending(NamedTuple):
-    """What the timing rules need of a row judged by the policy."""
-
-    site: str | None
-    key: str  # its state key ("" without a state file)
-    timing: Any  # policy.Timing
-    rpo_floor: Severity
-    demotable: bool
-
-
-def _override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: Severity, label: str,
-              lowered_by: list[str]) -> tuple[Severity, tuple[str, ...]]:
-    """A severity and its reasons once the policy's severity (`timing.severity`)
-    is applied: never below `floor` (an RPO threshold breach; a warning for a
-    code the documentation does not know). What it lowers is added to `lowered_by`."""
-    if timing.severity is None or timing.severity is severity:
-        return severity, reasons
-    lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
-    if lowered is severity:
-        return severity, (*reasons, f"policy: severity {timing.severity.value} not applied "
-                                    f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
-                                    "nor a code the documentation does not know")
-    why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
-    if lowered < severity:
-        lowered_by.append(f"{label}: {why}")
-    return lowered, (*reasons, f"policy: {why}")
-
-
-def _lowered_note(lowered_by: list[str]) -> tuple[str, ...]:
-    """`the policy lowered 3 objects (first: ...)`, once a run."""
-    if not lowered_by:
-        return ()
-    from ..base.sanitize import printable
-
-    n = len(lowered_by)
-    return (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
-
-
 def _with_policy(found: list[Row], policy: Policy, options: Options, read_site: dict[int, str],
-                 lowered_by: list[str]) -> tuple[list[Row], list[_Pending]]:
+                 lowered_by: list[str]) -> tuple[list[Row], list[Pending]]:
     """The rows judged by the policy's severity overrides, and what the timing
     rules need of each; the objects the policy lowered added to `lowered_by`
     ("ERP: severity ok instead of warning (p.toml rule 1)")."""
+    from .timing import Pending, override
+
     by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
     timings: dict[Any, Any] = {}
     judged, pending = [], []
@@ -213,69 +178,11 @@ def _with_policy(found: list[Row], policy: Policy, options: Options, read_site: 
         # (needed only where a policy sets a severity, or a grace could lower it)
         rpo_floor = _rpo_floor(r) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
-        severity, reasons = _override(r.severity, r.reasons, timing, floor, r.label, lowered_by)
+        severity, reasons = override(r.severity, r.reasons, timing, floor, r.label, lowered_by)
         demotable = timing.severity is None and not own_critical
         judged.append(r._replace(severity=severity, reasons=reasons))
-        pending.append(_Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
+        pending.append(Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
     return judged, pending
-
-
-def _finding_facts(f: Any) -> tuple[tuple[str, ...], bool, str]:
-    """What the policy and the state file need of a finding (`site.Finding`):
-    what a rule's `code` is tried against, whether its code is one zvpg does
-    not know (a policy never lowers it below a warning), and its state as the
-    state file remembers it (without its age, which changes every run)."""
-    facts = f.facts
-    if f.kind == "alert":
-        level = facts.get("level") or "no Level"
-        return (f.name,), not facts.get("known", True), f"{facts.get('title') or f.name} ({level})"
-    if f.kind in ("vra", "peer"):
-        name = facts.get("status_name" if f.kind == "vra" else "pairing_name")
-        codes = tuple(str(c) for c in (f.code, name) if c is not None)
-        return codes, name is None, f.state
-    state = ("failover test running now" if facts.get("running") else "never tested" if facts.get("never")
-             else "last test time unreadable" if f.since is None
-             else "last test older than test_max_age" if f.severity is not Severity.OK else "tested")
-    return (), False, state
-
-
-def finding_key(f: Any, site: str | None = None) -> str:
-    """Who a finding (`site.Finding`) is across runs, as `state_key` for rows:
-    the site it was read from, its kind and its identifier. An alert is keyed
-    by its code and what it is about (its Site's identifier and AffectedVpgs;
-    its own Link.identifier where it names neither), not by its own
-    identifier: an alert raised again is the same problem again (grace and
-    flapping count across its returns)."""
-    if f.kind == "alert":
-        about = " ".join(x for x in (f.facts.get("site_identifier"), ",".join(sorted(f.vpgs))) if x)
-        ident = f"{f.name} {about or f.identifier}"
-    else:
-        ident = f.identifier or f.name
-    return "\x1f".join((f.site or site or "", f.kind, ident))
-
-
-def _findings_with_policy(findings: list[Any], policy: Policy, options: Options, site: str | None,
-                          lowered_by: list[str]) -> tuple[list[Any], list[_Pending], list[str]]:
-    """The findings judged by the policy's rules for findings (`kind = ...`),
-    what the timing rules need of each, and their states for the state file.
-    `site`: the one site read, for findings that do not show it."""
-    judged, pending, states = [], [], []
-    keys: dict[str, int] = {}
-    for f in findings:
-        codes, unknown, state = _finding_facts(f)
-        where = f.site or site
-        timing = policy.finding_timing(f.kind, codes, f.name, where)
-        floor = Severity.WARNING if unknown else Severity.OK
-        severity, reasons = _override(f.severity, f.reasons, timing, floor, f.label, lowered_by)
-        key = finding_key(f, site) if options.state else ""
-        keys[key] = keys.get(key, 0) + 1
-        judged.append(f._replace(severity=severity, reasons=reasons))
-        pending.append(_Pending(where, key, timing, floor, timing.severity is None))
-        states.append(state)
-    if options.state:  # two alerts of one code about the same: each its own, by its Link.identifier
-        pending = [p._replace(key=f"{p.key} {f.identifier}") if keys[p.key] > 1 and f.kind == "alert" else p
-                   for f, p in zip(findings, pending, strict=True)]
-    return judged, pending, states
 
 
 def _badness(r: Row) -> tuple[int, float]:
@@ -332,7 +239,7 @@ class Judged(NamedTuple):
     options: Options
     now: float
     policy: Policy | None = None
-    pending: tuple[_Pending, ...] = ()
+    pending: tuple[Pending, ...] = ()
     notes: tuple[str, ...] = ()
     #: each row's payload head (what site health reads of it), aligned with `rows`
     heads: tuple[Any, ...] = ()
@@ -342,7 +249,7 @@ class Judged(NamedTuple):
     failed_parts: tuple[PartOutcome, ...] = ()
     #: what the timing rules need of each finding, and its state for the state
     #: file, aligned with `site.findings` (empty without a policy)
-    finding_pending: tuple[_Pending, ...] = ()
+    finding_pending: tuple[Pending, ...] = ()
     finding_states: tuple[str, ...] = ()
     #: key prefixes of the findings read whole in this run (the alerts of a
     #: site): one remembered there and missing now has cleared (`state.remember`)
@@ -402,22 +309,26 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
         if parts or any(h.LastTest is not None for h in heads):
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
             health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
-    pending: list[_Pending] = []
+    pending: list[Pending] = []
     lowered_by: list[str] = []
-    finding_pending: list[_Pending] = []
+    finding_pending: list[Pending] = []
     states: list[str] = []
     complete: tuple[str, ...] = ()
     if policy is not None:
         all_rows, pending = _with_policy(all_rows, policy, options, read_site, lowered_by)
         if health is not None:
             one_site = None if several else next((r.site for r in reads if r.site is not None), None)
-            findings, finding_pending, states = _findings_with_policy(health.findings, policy, options, one_site,
-                                                                      lowered_by)
+            from .sitetime import with_policy
+
+            findings, finding_pending, states = with_policy(health.findings, policy, one_site, lowered_by,
+                                                            remembered=options.state is not None)
             health = health._replace(findings=findings)
             complete = tuple(f"{r.site or ''}\x1falert\x1f" for r in reads if r.part == "alerts"
                              and r.payload is not None and "alerts" not in options.skip)
+    from .timing import lowered_note
+
     return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending),
-                  _lowered_note(lowered_by), heads, health, tuple(failed_parts), tuple(finding_pending),
+                  lowered_note(lowered_by), heads, health, tuple(failed_parts), tuple(finding_pending),
                   tuple(states), complete)
 
 
@@ -481,32 +392,21 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
                   tuple(causes))
 
 
-def _site_health(judged: Judged, all_rows: list[Row], memories: Recall | None) -> tuple[list[Row], list[Any], list[Any]]:
+def _site_health(judged: Judged, all_rows: list[Row],
+                 memories: Recall | None) -> tuple[list[Row], list[Any], list[Any]]:
     """The findings judged by how long each has lasted (as rows are), the rows
     with what the alerts that name them add (their reasons, and the severity
     those alerts keep them at: as the policy and time judged the alerts), and
     the causes that explain several rows, each row pointing at its cause."""
-    from .site import COVERED_BY_VPG_STATE
     from .site import causes as find_causes
 
     health = judged.site
-    findings = health.findings
     floors = {i: floor for i, (_, floor) in health.attached.items()}
-    if judged.finding_pending:
-        from .timing import judge as judge_time
+    if judged.finding_pending and judged.policy is not None:
+        from .sitetime import with_time
 
-        findings = []
-        for f, p, state in zip(health.findings, judged.finding_pending, judged.finding_states, strict=True):
-            memory = memories.get(p.key) if memories is not None else None
-            timed = judge_time(f.severity, state, p.timing, memory, judged.now, judged.policy, floor=p.rpo_floor,
-                               demotable=p.demotable)
-            findings.append(f._replace(severity=timed.severity, reasons=f.reasons + timed.reasons,
-                                       timed=timed if memories is not None else None))
-        floors = {}  # what the alerts keep their rows at, as judged now
-        for f in findings:
-            if f.kind == "alert" and f.name not in COVERED_BY_VPG_STATE:
-                for i in f.facts.get("rows", ()):
-                    floors[i] = max(floors.get(i, Severity.OK), f.severity)
+        findings, floors = with_time(health.findings, judged.finding_pending, judged.finding_states, memories,
+                                     judged.now, judged.policy)
         health = health._replace(findings=findings)
     rows_out = list(all_rows)
     for i, (why, _) in health.attached.items():
