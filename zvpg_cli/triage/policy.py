@@ -158,8 +158,11 @@ class Policy(NamedTuple):
         each key the first matching rule that sets it. `codes`: what a rule's
         `code` glob is tried against (an alert's HelpIdentifier; a VRA's or a
         peer's status number and name); `name`: the VPG's name of a test."""
+        rules = (self.index if self.index is not None else _Index(self.rules)).for_findings
+        if not rules:
+            return _NO_TIMING
         found: dict[str, Any] = {}
-        for rule in (self.index if self.index is not None else _Index(self.rules)).for_findings:
+        for rule in rules:
             if rule.kind != kind or (rule.code is not None and not any(glob_match(c, rule.code) for c in codes)):
                 continue
             if (rule.vpg is not None and not glob_match(name, rule.vpg)) or (
@@ -173,6 +176,9 @@ class Policy(NamedTuple):
                         found["severity_from"] = rule.origin
         return Timing(found.get("severity"), found.get("grace"), found.get("escalate_after"), None,
                       found.get("severity_from"))
+
+
+_NO_TIMING = Timing(None, None, None, None)
 
 
 class _Index:

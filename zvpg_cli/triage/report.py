@@ -178,7 +178,7 @@ def _with_policy(found: list[Row], policy: Policy, options: Options, read_site: 
         # (needed only where a policy sets a severity, or a grace could lower it)
         rpo_floor = _rpo_floor(r) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
-        severity, reasons = override(r.severity, r.reasons, timing, floor, r.label, lowered_by)
+        severity, reasons = override(r.severity, r.reasons, timing, floor, r, lowered_by)
         demotable = timing.severity is None and not own_critical
         judged.append(r._replace(severity=severity, reasons=reasons))
         pending.append(Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))

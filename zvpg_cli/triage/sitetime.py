@@ -68,10 +68,10 @@ def with_policy(findings: list[Any], policy: Policy, site: str | None, lowered_b
         where = f.site or site
         timing = policy.finding_timing(f.kind, codes, f.name, where)
         floor = Severity.WARNING if unknown else Severity.OK
-        severity, reasons = override(f.severity, f.reasons, timing, floor, f.label, lowered_by)
+        severity, reasons = override(f.severity, f.reasons, timing, floor, f, lowered_by)
         key = finding_key(f, site) if remembered else ""
         keys[key] = keys.get(key, 0) + 1
-        judged.append(f._replace(severity=severity, reasons=reasons))
+        judged.append(f if reasons is f.reasons else f._replace(severity=severity, reasons=reasons))
         pending.append(Pending(where, key, timing, floor, timing.severity is None))
         states.append(state)
     if remembered:  # two alerts of one code about the same: each its own, by its Link.identifier

@@ -105,11 +105,12 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
     return Timed(result, tuple(reasons), memory.since, age, grace_until, stuck, flapping, left, out)
 
 
-def override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: Severity, label: str,
+def override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: Severity, who: Any,
               lowered_by: list[str]) -> tuple[Severity, tuple[str, ...]]:
     """A severity and its reasons once the policy's severity (`timing.severity`)
     is applied: never below `floor` (an RPO threshold breach; a warning for a
-    code the documentation does not know). What it lowers is added to `lowered_by`."""
+    code the documentation does not know). What it lowers (`who`: a row or a
+    finding) is added to `lowered_by`, by its label."""
     if timing.severity is None or timing.severity is severity:
         return severity, reasons
     lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
@@ -119,7 +120,7 @@ def override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: S
                                     "nor a code the documentation does not know")
     why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
     if lowered < severity:
-        lowered_by.append(f"{label}: {why}")
+        lowered_by.append(f"{who.label}: {why}")
     return lowered, (*reasons, f"policy: {why}")
 
 
