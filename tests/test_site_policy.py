@@ -290,3 +290,17 @@ def test_a_wrong_test_max_age_names_the_file_and_the_key(tmp_path: Path) -> None
     path.write_text('test_max_age = "soon"\n')
     p = run_zvpg("policy", "show", "--policy", str(path))
     assert p.returncode == 2 and p.stderr.decode().startswith(f"zvpg: {path}: test_max_age (or \"off\"): 'soon'")
+
+
+def test_the_policies_docs_show_for_findings_are_policies_zvpg_accepts(tmp_path: Path) -> None:
+    import re
+
+    from zvpg_cli.triage.policy import load_policy
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    shown = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "kind =" in b]
+    assert shown
+    for n, block in enumerate(shown):
+        path = tmp_path / f"{n}.toml"
+        path.write_text(block)
+        assert any(r.kind for r in load_policy(load_kb(), str(path)).rules)
