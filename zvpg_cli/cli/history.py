@@ -84,7 +84,7 @@ zvpg's defaults; for each setting the first matching rule wins):
 
   [[rule]]                      # alerts, VRAs, peer sites, failover tests
   kind = "alert"                # alert, vra, peer or test
-  code = "ZVM0003"              # glob: HelpIdentifier; VRA/peer: status number or name
+  code = "ZVM0003"              # glob on HelpIdentifier (VRA, peer: status)
   grace = "10m"
 
 and optionally flap_changes = 6, flap_window = "1h", test_max_age = "180d"
