@@ -236,7 +236,7 @@ def test_a_test_rule_grace_and_the_tests_history_through_the_cli(tmp_path: Path)
     shown = _faked("2030-01-02 00:02:00", "history", "--state", "s.db", "--kind", "test", "--json", cwd=tmp_path)
     assert [(t["name"], t["vpg"], t["from"], t["to"], t["identifier"]) for t in json.loads(shown.stdout)] == [
         (f"failover test of VPG {EXAMPLE_VPG['VpgName']}", EXAMPLE_VPG["VpgName"], None,
-         "last test older than test_max_age", VPG_ID)]
+         "test overdue", VPG_ID)]
 
 
 def test_policy_show_says_whose_choice_test_max_age_and_the_rules_for_findings_are(tmp_path: Path) -> None:

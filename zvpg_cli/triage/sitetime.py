@@ -34,7 +34,7 @@ def finding_facts(f: Any) -> tuple[tuple[str, ...], bool, str]:
         return codes, name is None, f.state
     state = ("failover test running now" if facts.get("running") else "never tested" if facts.get("never")
              else "last test time unreadable" if f.since is None
-             else "last test older than test_max_age" if f.severity is not Severity.OK else "tested")
+             else "test overdue" if f.severity is not Severity.OK else "tested")
     return (), False, state
 
 
