@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from conftest import run_zvpg
 from fakezvm import EXAMPLE_ALERTS, EXAMPLE_VPG, EXAMPLE_VRAS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_schemas import validator
 
 from zvpg_cli.knowledge.kb import load_kb
@@ -26,6 +28,7 @@ from zvpg_cli.knowledge.model import Severity
 from zvpg_cli.sources.read import Read
 from zvpg_cli.sources.shape import parse_any
 from zvpg_cli.triage import state
+from zvpg_cli.triage.policy import PolicyError, load_policy
 from zvpg_cli.triage.report import Options, run
 
 T0 = 1_796_000_000.0  # 2026-11-30 (UTC)
@@ -295,8 +298,6 @@ def test_a_wrong_test_max_age_names_the_file_and_the_key(tmp_path: Path) -> None
 def test_the_policies_docs_show_for_findings_are_policies_zvpg_accepts(tmp_path: Path) -> None:
     import re
 
-    from zvpg_cli.triage.policy import load_policy
-
     text = (Path(__file__).resolve().parent.parent / "docs" / "monitoring.md").read_text(encoding="utf-8")
     shown = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "kind =" in b]
     assert shown
@@ -304,3 +305,33 @@ def test_the_policies_docs_show_for_findings_are_policies_zvpg_accepts(tmp_path:
         path = tmp_path / f"{n}.toml"
         path.write_text(block)
         assert any(r.kind for r in load_policy(load_kb(), str(path)).rules)
+
+
+_FINDING_KEYS = st.sampled_from(["kind", "code", "vpg", "site", "severity", "grace", "escalate_after", "stuck_after",
+                                 "match", "why"])
+_FINDING_VALUES = st.one_of(
+    st.text(max_size=12), st.integers(), st.booleans(),
+    st.sampled_from(["alert", "vra", "peer", "test", "ALERT", " vra ", "LIC*", "VPG001?", "[", "5", "Unpaired",
+                     "installationerror", "ok", "warning", "10m", "0s", "off", "Delta Syncing"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(_FINDING_KEYS, _FINDING_VALUES, max_size=5), max_size=3),
+       st.one_of(st.none(), _FINDING_VALUES))
+def test_any_rule_for_findings_loads_and_judges_or_fails_in_one_line(tmp_path: Path, rules: list[dict[str, Any]],
+                                                                     max_age: Any) -> None:
+    lines = [] if max_age is None else [f"test_max_age = {json.dumps(max_age)}"]
+    for rule in rules:
+        lines += ["[[rule]]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in rule.items())]
+    path = tmp_path / "policy.toml"
+    path.write_text("\n".join(lines) + "\n")
+    try:
+        policy = load_policy(load_kb(), str(path))
+    except PolicyError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+        return
+    assert policy.test_max_age is None or policy.test_max_age > 0
+    for kind, codes in (("alert", ("LIC0001",)), ("vra", ("5", "InstallationError")), ("peer", ("2", "Unpaired")),
+                        ("test", ())):
+        timing = policy.finding_timing(kind, codes, "ERP", "lab-1")
+        assert timing.stuck_after is None
