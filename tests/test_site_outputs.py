@@ -511,3 +511,17 @@ def test_the_cli_checks_a_sites_vpgs_their_cause_and_their_tests() -> None:
     promtool_lint(prom)
     assert 'zvpg_cause_vpgs{cause="no connection between sites NYC - Prod and WCHL - CA (substatus Site ' \
            'disconnection)"} 20' in prom
+
+
+def test_json_of_findings_judged_with_a_state_file_carries_their_time(tmp_path: Path) -> None:
+    from zvpg_cli.knowledge.kb import load_kb
+
+    reads = reads_of(None, site_parts())
+    state = str(tmp_path / "state.db")
+    for now in (NOW, NOW + 600):
+        report = run(load_kb(), reads, Options(now=now, state=state))
+    doc = json_of(report)
+    validator("triage.schema.json").validate(doc)
+    vra = next(f for f in doc["findings"] if f["kind"] == "vra" and f["name"] == "Z-VRA-esx03.nyc.example")
+    assert (vra["state_since"], vra["age_seconds"]) == (NOW, 600)
+    assert "state_since" not in json_of(site_report(two_sites=False))["findings"][0], "time fields only when timed"
