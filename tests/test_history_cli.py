@@ -83,7 +83,7 @@ def test_since_keeps_the_recent_changes_and_the_state_file_comes_from_the_enviro
     assert _zvpg("history", "--since", "1s", "--state", path)[1] == "No changes recorded.\n"
     code, out, err = _zvpg("history", "nothing-like-it", "--state", path)
     assert (code, out) == (1, "") and err == (f"zvpg: nothing in {path} matches 'nothing-like-it' "
-                                              "(history matches VPG, VM and site names)\n")
+                                              "(history matches VPG, VM and site names, and the labels of findings)\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -220,3 +220,30 @@ def test_several_zvpg_files_share_the_folder_and_each_is_watched(prom: Prometheu
     prom.until("the old file's series gone", lambda: len(prom.query("zvpg_run_timestamp_seconds")) == 2)
     prom.evaluated()
     assert [a["state"] for a in prom.alerts("ZvpgDataStale", run="old")] == ["firing"]
+
+
+def test_site_health_is_scraped_and_its_alerts_fire(prom: Prometheus) -> None:
+    """zvpg's site series (examples/site read from nyc, and from lab whose
+    alerts could not be read), written as a textfile of its own: node_exporter
+    reads it without error, the VRA's Status is what the ZVM gave, and the
+    unpaired peer and the unreadable part page."""
+    from test_site_outputs import site_report
+
+    from zvpg_cli.output.prometheus import prometheus
+
+    site = prom.folder / "zvpg-site.prom"
+    site.write_text("".join(prometheus(site_report(now=None), "site")), encoding="utf-8")
+    try:
+        vra = prom.until("the VRA's status", lambda: prom.query(
+            'zvpg_vra_status{run="site",site="nyc",vra="Z-VRA-esx03.nyc.example"}'))
+        assert [(r["metric"]["id"], r["value"][1]) for r in vra] == [("8501166845681512322", "5")]
+        assert [r["value"][1] for r in prom.query("node_textfile_scrape_error")] == ["0"]
+        for name, labels in (("ZvpgPeerUnpaired", {"site": "nyc", "peer": "DR-Site-02"}),
+                             ("ZvpgSitePartUnreadable", {"site": "lab", "part": "alerts"}),
+                             ("ZvpgVraNotInstalled", {"site": "lab", "host": "esx03.nyc.example"})):
+            prom.until(f"{name} firing", lambda n=name, la=labels: [
+                a for a in prom.alerts(n, run="site", **la) if a["state"] == "firing"])
+        assert not prom.alerts("ZvpgPeerUnpaired", run="site", peer="WCHL - CA")
+    finally:
+        site.unlink()
+        prom.until("the site file's series gone", lambda: not prom.query('zvpg_vra_status{run="site"}'))

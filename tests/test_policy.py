@@ -209,8 +209,8 @@ def test_policy_show_names_a_wrong_file_in_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, '[[rule]]\nmatch = "Error"\ngracee = "5m"\n')
     code, out, err = _zvpg("policy", "show", "--policy", path)
     assert code == 2 and out == ""
-    assert err == f"zvpg: {path}: rule 1: unknown key 'gracee' (known: match, vpg, site, severity, grace, " \
-        "escalate_after, stuck_after, why)\n"
+    assert err == f"zvpg: {path}: rule 1: unknown key 'gracee' (known: match, kind, code, vpg, site, severity, " \
+        "grace, escalate_after, stuck_after, why)\n"
 
 
 _PATTERNS = ["web-*", "*-db", "w?b*", "web-01", "WEB-02", "[ab]*", "*", "db[0-9]*", "web-0*"]

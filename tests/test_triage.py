@@ -179,7 +179,7 @@ def test_nagios_output_is_bounded(run: Any) -> None:
 
 def test_checkmk(run: Any) -> None:
     p = run("triage", "--format", "checkmk", str(EXAMPLE))
-    ms = check_checkmk(p.stdout.decode(), 7)
+    ms = check_checkmk(p.stdout.decode(), 8)  # a service per VPG, and their failover tests
     by_service = {m.group(2): m for m in ms}
     assert by_service["Zerto VPG FileServer"].group(1) == "2"  # Meeting SLA, but protection halted
     assert by_service["Zerto VPG ERP-Prod"].group(1) == "0"

@@ -195,5 +195,5 @@ def test_triage_of_a_zvm_remembers_states_across_runs(windows_zvm: FakeZvm, ca_f
     assert [v["since"] for v in first["vpgs"]] == [v["since"] for v in second["vpgs"]]  # the same states, remembered
     assert all(v["age_seconds"] >= 1 for v in second["vpgs"])
     assert state.stat().st_mode & 0o777 == 0o600
-    history = zvpg("history", "--state", str(state), "--json")
+    history = zvpg("history", "--state", str(state), "--kind", "vpg", "--json")
     assert history.returncode == 0 and len(json.loads(history.stdout)) == len(second["vpgs"])

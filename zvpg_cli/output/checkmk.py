@@ -1,5 +1,10 @@
-"""Checkmk local checks: one line per VPG (or VM), and one per site when ZVMs
-were read. Format (Checkmk's local check syntax):
+"""Checkmk local checks: one line per VPG (or VM), one per site when ZVMs
+were read, and for what surrounds the VPGs stable services only: one per VRA
+(`Zerto VRA NAME`), one per peer site (`Zerto peer site NAME`), and per site
+`Zerto alerts` and `Zerto failover tests` (with the site's name after
+`Zerto` when a run reads several). A part that could not be read is UNKNOWN
+on the service it would feed (the VRAs' and peer sites' on the site's).
+Format (Checkmk's local check syntax):
 
     <state> "<service name>" <metrics> <text>
 
@@ -15,6 +20,7 @@ from ..base.sanitize import printable
 from ..base.units import number
 from ..triage.report import Report
 from ..triage.rows import Row
+from . import health
 from .naming import unique
 from .report import state_text
 from .views import failover_text
@@ -64,8 +70,9 @@ def checkmk(report: Report) -> Iterator[str]:
     lines = []
     for row, service in zip(report.rows, names, strict=True):
         shown = state_text(row)
-        parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}",
-                 *(r for r in row.reasons if r != shown)]
+        cause = "".join(f"; {r}" for r in row.reasons if r.startswith("explained by: "))
+        parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}{cause}",
+                 *(r for r in row.reasons if r != shown and not r.startswith("explained by: "))]
         lines.append(f"{row.severity.code} \"{service}\" {_metrics(row)} "
                      + " \\n".join(_text(p) for p in parts))
         if len(lines) >= 4096:
@@ -73,10 +80,77 @@ def checkmk(report: Report) -> Iterator[str]:
             lines.clear()
     if lines:
         yield "\n".join(lines) + "\n"
+    yield from _site_health(report)
     for site in report.summary.sites:
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
         if site.error is None and not site.objects and not report.summary.allow_empty:
             state, text = 3, "answered no VPGs"  # empty is unknown, as for the check as a whole
+        for part in report.summary.failed_parts:
+            if part.site == site.name and part.part in ("vras", "peers"):  # no service of their own to say it
+                state = 3
+                text += f"; {health.part_text(part)}"
         yield f"{state} \"Zerto site {service_text(site.name)}\" - {_text(text)}\n"
     if report.summary.problem and not report.rows:
         yield f"3 \"Zerto triage\" - {_text(report.summary.problem)}\n"
+
+
+def _line(state: int, service: str, metrics: str, parts: list[str]) -> str:
+    return f"{state} \"{service}\" {metrics} " + " \\n".join(_text(p) for p in parts) + "\n"
+
+
+def _site_health(report: Report) -> Iterator[str]:
+    """The services of what surrounds the VPGs (see the module's docstring)."""
+    from ..knowledge.model import Severity
+
+    if not health.judged_site(report):
+        return
+    s = report.summary
+    objects = [f for f in report.findings if f.kind in ("vra", "peer")]
+    names = unique([("Zerto " + (f"{service_text(f.site)} " if f.site else "")
+                     + ("VRA " if f.kind == "vra" else "peer site ")
+                     + (service_text(f.name) or service_text(f.identifier) or "(no name)")) for f in objects],
+                   lambda i: service_text(objects[i].identifier) or f"#{i}")
+    for f, service in zip(objects, names, strict=True):
+        about = f"; host {f.about}" if f.kind == "vra" and f.about else ""
+        yield _line(f.severity.code, service, "-", [f"{f.state}{about}", *f.reasons])
+    several = health.several(report)
+    keys: list[str | None] = [site.name for site in s.sites] if several else [None]
+    for key in keys:
+        prefix = f"Zerto {service_text(key)} " if key else "Zerto "
+
+        def mine(site: str | None, key: str | None = key) -> bool:
+            return site == key or not several
+
+        failed = [p for p in s.failed_parts if p.part == "alerts" and mine(p.site)]
+        alerts = [f for f in report.findings if f.kind == "alert" and mine(f.site)]
+        if failed:
+            yield _line(3, f"{prefix}alerts", "-", [health.part_text(p) for p in failed])
+        elif any(part == "alerts" and mine(site) for site, part in s.parts_read):
+            counted = sorted((f for f in alerts if f.counted and f.severity is not Severity.OK),
+                             key=lambda f: -f.severity.rank)
+            worst = counted[0].severity if counted else Severity.OK
+            n = len(alerts)
+            text = f"{n} alert{'s' if n != 1 else ''} not dismissed, {len(counted)} not ok on its own"
+            if counted:
+                text += f"; worst: {health.finding_text(counted[0])}"
+            on_vpgs = [f for f in alerts if not f.counted]
+            found = health.counts_of(alerts)
+            yield _line(worst.code, f"{prefix}alerts",
+                        f"alerts_critical={found['alerts_critical']}|alerts_warning={found['alerts_warning']}",
+                        [text, *(f"{f.severity.name}: {health.finding_text(f)}; {'; '.join(f.reasons)}"
+                                 for f in counted),
+                         *(f"{health.finding_text(f)}: counted on {', '.join(f.attached)}" for f in on_vpgs)])
+        tests = [f for f in report.findings if f.kind == "test" and mine(f.site)]
+        if tests:
+            overdue = health.overdue(tests)
+            running = [f for f in tests if f.facts.get("running")]
+            worst = max((f.severity for f in overdue), default=Severity.OK)
+            text = health.tests_text(overdue) if overdue else \
+                f"{'all ' if len(tests) > 1 else ''}{len(tests)} VPG{'s' if len(tests) != 1 else ''} tested in time"
+            if running:
+                text += f"; {len(running)} test{'s' if len(running) != 1 else ''} running now"
+            found = health.counts_of(tests)
+            yield _line(worst.code, f"{prefix}failover tests",
+                        "|".join(f"{k}={found[k]}" for k in ("tests_overdue", "tests_never", "tests_running")),
+                        [text, *(health.test_name(f) for f in overdue),
+                         *(f"running now: {health.test_name(f)}" for f in running)])

@@ -39,10 +39,12 @@ def history_table(transitions: list) -> str:  # type: ignore[type-arg]
 
     if not transitions:
         return "No changes recorded.\n"
-    rows = [("WHEN (UTC)", "VPG / VM", "STATE", "LASTED")]
+    rows = [("WHEN (UTC)", "VPG / VM" if all(t.kind in ("vpg", "vm") for t in transitions) else "OBJECT",
+             "STATE", "LASTED")]
     gone: dict[int, str] = {}  # row -> a line of its own under it
     for t in transitions:
-        who = t.name if t.kind == "vpg" or t.name == t.vpg_name else f"{t.name} (VPG {t.vpg_name})"
+        # (a finding's name is its label: "alert ZVM0003 (No connection to site)", "failover test of VPG x")
+        who = t.name if t.kind != "vm" or t.name == t.vpg_name else f"{t.name} (VPG {t.vpg_name})"
         if t.site:
             who += f" @ {t.site}"
         lasted = duration(t.lasted)
@@ -82,10 +84,16 @@ class NothingMatches(HistoryError):
     """No remembered change matches the pattern (the command line: exit 1)."""
 
 
-def show(state_file: str, pattern: str | None = None, since: str | None = None, *, as_json: bool = False) -> None:
+#: What `history --kind` may name: rows, and the findings of site health.
+KINDS = ("vpg", "vm", "alert", "vra", "peer", "test")
+
+
+def show(state_file: str, pattern: str | None = None, since: str | None = None, *, as_json: bool = False,
+         kinds: tuple[str, ...] = ()) -> None:
     """A whole `zvpg history` request: the changes `state_file` remembers for
-    names matching `pattern`, within `since` (a duration) before now, newest
-    first, written as a table or JSON. Raises `HistoryError`, `NothingMatches`."""
+    names matching `pattern`, of `kinds` (KINDS; none: all), within `since` (a
+    duration) before now, newest first, written as a table or JSON. Raises
+    `HistoryError`, `NothingMatches`."""
     import time
 
     from ..base.units import parse_duration
@@ -98,11 +106,13 @@ def show(state_file: str, pattern: str | None = None, since: str | None = None, 
     except ValueError as exc:
         raise HistoryError(f"--since: {exc}") from exc
     try:
-        transitions = history(state_file, pattern, start, now)
+        transitions = history(state_file, pattern, start, now, kinds)
     except StateError as exc:
         raise HistoryError(str(exc)) from exc
-    if not transitions and pattern:
+    if not transitions and (pattern or kinds):
         within = f" within --since {since}" if since else ""
-        raise NothingMatches(f"nothing in {state_file} matches {pattern!r}{within} (history matches VPG, VM and "
-                             "site names)")
+        what = " and ".join(x for x in (f"{pattern!r}" if pattern else "",
+                                        f"--kind {','.join(kinds)}" if kinds else "") if x)
+        raise NothingMatches(f"nothing in {state_file} matches {what}{within} (history matches VPG, VM and "
+                             "site names, and the labels of findings)")
     write(history_json(transitions) if as_json else history_table(transitions))

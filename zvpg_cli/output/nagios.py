@@ -84,16 +84,37 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     stderr, and why the state file was not used), then each VPG that needs
     attention, worst first, as a line of long text with its RPO datum on the
     first line, then the RPO data of the ok VPGs."""
+    from . import health
+
     s = report.summary
     c = s.counts
     counts = [f"{c[k]} {k.value}" for k in COUNTS_ORDER
               if c[k] or k in (Severity.CRITICAL, Severity.WARNING, Severity.OK)]
     worst = report.worst_first()
-    head = ", ".join(counts)
-    if worst:
-        named = [f"{_short(worst[0].label)} ({worst[0].state})", *(_short(r.label) for r in worst[1:FIRST_LINE_NAMES])]
-        left = len(worst) - FIRST_LINE_NAMES
-        head += ": " + ", ".join(named) + (f", +{left} more" if left > 0 else "")
+    explained = {id(report.rows[i]) for cause in report.causes for i in cause.members}
+    named_rows = [r for r in worst if id(r) not in explained]  # those a cause explains are said by it
+    vpg_text = ", ".join(counts)
+    if named_rows:
+        first_row = named_rows[0]
+        named = [f"{_short(first_row.label)} ({first_row.state})",
+                 *(_short(r.label) for r in named_rows[1:FIRST_LINE_NAMES])]
+        left = len(named_rows) - FIRST_LINE_NAMES
+        vpg_text += ": " + ", ".join(named) + (f", +{left} more" if left > 0 else "")
+    findings = health.not_ok(report)
+    tests = health.overdue(findings)
+    others = [f for f in findings if f.kind != "test"]
+    found = [f"{_short(health.finding_what(f))}: {f.state}" for f in others[:FIRST_LINE_NAMES]]
+    if len(others) > FIRST_LINE_NAMES:
+        found[-1] += f", +{len(others) - FIRST_LINE_NAMES} more"
+    found_text = ", ".join(found)
+    segments = [health.cause_text(cause, s.noun) for cause in report.causes]
+    # what needs attention leads: the VPGs' counts after the findings when every VPG is ok
+    order = [vpg_text, found_text] if worst or not findings else [found_text, vpg_text]
+    segments += [t for t in order if t]
+    if tests:
+        segments.append(health.tests_text(tests))
+    segments += [_cut(health.part_text(p), 2 * NAME_CHARS) for p in s.failed_parts]
+    head = "; ".join(segments)
     failed = s.failed_sites
     if failed:
         names = "; ".join(f"{_short(f.name)}: {f.error}" for f in failed[:FIRST_LINE_NAMES])
@@ -105,7 +126,12 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     perf += f" total={s.total}"
     if s.sites:
         perf += f" sites={len(s.sites)} sites_failed={len(failed)}"
-    first = f"{_cut(_text(f'ZVPG {s.state.name} - {head}'), FIRST_LINE_BYTES)} | {perf}"
+    if health.judged_site(report):
+        perf += "".join(f" {k}={v}" for k, v in health.counts_of(report.findings, health.parts_judged(report)).items())
+        perf += f" parts_failed={len(s.failed_parts)} causes={len(report.causes)}"
+    # the text is cut where the performance data and the line of what was left out (160) would not fit
+    cut = min(FIRST_LINE_BYTES, max_output - 160 - len(perf) - 4)
+    first = f"{_cut(_text(f'ZVPG {s.state.name} - {head}'), cut)} | {perf}"
     # 160: the line that says what was left out
     room = max_output - 160 - len(first.encode("utf-8")) - 1
     texts = [_note(n) for n in notes]
@@ -133,6 +159,17 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
         return True
 
     left_notes = len(texts) - sum(1 for t in texts if fits(t, None, stop=False))
+    for cause in report.causes:
+        fits(_cut(_text(f"{cause.severity.name}: {health.cause_text(cause, s.noun)}: {', '.join(cause.rows)} "
+                        f"(linked by {cause.linked_by})"), LINE_BYTES), None, stop=False)
+    for p in s.failed_parts:
+        fits(_cut(_text(f"UNKNOWN: {health.part_text(p)}"), LINE_BYTES), None, stop=False)
+    left_found = len(others) - sum(
+        1 for f in others
+        if fits(_cut(_text(f"{f.severity.name}: {'; '.join([health.finding_text(f), *f.reasons])}"), LINE_BYTES), None))
+    if tests and not fits(_cut(_text(f"{max(t.severity for t in tests).name}: {health.tests_text(tests)}: "
+                                     + ", ".join(health.test_name(t) for t in tests)), LINE_BYTES), None):
+        left_found += len(tests)
     rows = report.rows
     labels = dict(zip(map(id, rows), unique([f"{r.label} rpo" for r in rows],
                                             lambda i: rows[i].identifier or f"#{rows[i].position}"), strict=True))
@@ -150,6 +187,7 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     left_rows = len(worst) - shown
     left_perf = sum(1 for r in rows if r.actual_rpo is not None) - len(data)
     omitted = [text for n, text in ((left_notes, f"{left_notes} warning{'s' if left_notes != 1 else ''}"),
+                                    (left_found, f"{left_found} finding{'s' if left_found != 1 else ''}"),
                                     (left_rows, f"{s.objects(left_rows)} needing attention"),
                                     (left_perf, f"{left_perf} RPO value{'s' if left_perf != 1 else ''}")) if n]
     if omitted:

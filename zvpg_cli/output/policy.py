@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.units import duration
 from ..triage.policy import _DURATION_KEYS, DEFAULTS_NOTE, STUCK_NOTE, Policy, silenced
+from ..triage.site import NOTICE, UPGRADE_AVAILABLE
+
+#: The alert codes shown but never raised by default (`triage.site.alert_severity`).
+NEVER_RAISED = (f"{NOTICE}*", UPGRADE_AVAILABLE)
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
@@ -25,13 +29,16 @@ def policy_json(policy: Policy, kb: KnowledgeBase | None = None) -> dict[str, An
                 "status": r.status, "substatus": r.substatus, "vpg": r.vpg, "site": r.site,
                 "severity": r.severity.value if r.severity else None,
                 "grace": r.grace, "escalate_after": r.escalate_after, "stuck_after": r.stuck_after,
-                "why": r.why,
+                "why": r.why, "kind": r.kind, "code": r.code,
             }
             for r in policy.rules
         ],
         "escalate_unrecoverable": policy.escalate_unrecoverable,
         "escalate_unrecoverable_default": policy.escalate_default,
         "silences_every_state": kb is not None and silenced(kb, policy),
+        "test_max_age": policy.test_max_age,
+        "test_max_age_default": policy.test_max_age_default,
+        "never_raised": list(NEVER_RAISED),
     }
 
 
@@ -64,6 +71,17 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
     lines += textwrap.wrap("Grace: counted from when the object left ok; never for a substatus critical on "
                            "its own, an RPO threshold breach (--rpo-critical) or a severity a policy sets; a "
                            "rule naming a status alone gives it only where the substatus is none or a sync.", 79)
+    whose = ("zvpg's choice, the Zabbix template's 6 months" if policy.test_max_age_default
+             else f"set by {policy.path}")
+    if policy.test_max_age:
+        lines += textwrap.wrap(f"Failover tests: a VPG last tested more than {duration(policy.test_max_age)} ago, "
+                               f"or never, is a warning (test_max_age: {whose}); a test running now never "
+                               "pages.", 79)
+    else:
+        lines.append(f"Failover tests: their age is not judged (test_max_age off: {whose})")
+    lines += textwrap.wrap(f"Alerts: {' and '.join(NEVER_RAISED)} (licence and upgrade notices) are shown, never "
+                           "raised (zvpg's choice); a rule with kind = \"alert\" and their code sets their "
+                           "severity. A rule never lowers a code zvpg does not know below warning.", 79)
     lines.append("")
     lines.append("Rules, tried in order (for each setting the first matching rule wins):")
     for r in policy.rules:
@@ -76,6 +94,9 @@ def policy_text(policy: Policy, kb: KnowledgeBase | None = None) -> str:
                 parts.append(f"{key.replace('_', ' ')} {duration(value) if value else 'off'}")
         scope = "".join(f" {k} {getattr(r, k)!r}" for k in ("vpg", "site") if getattr(r, k) is not None)
         origin = "default" if r.default else f"{r.source} rule {r.number}"
-        state = " / ".join(x for x in (r.status, r.substatus) if x)  # as resolved, not as typed
+        if r.kind is not None:
+            state = r.kind + (f" {r.code}" if r.code is not None else "")
+        else:
+            state = " / ".join(x for x in (r.status, r.substatus) if x)  # as resolved, not as typed
         lines.append(printable(f"  {state}{scope}: {', '.join(parts)}  [{origin}]"))
     return "\n".join(lines) + "\n"

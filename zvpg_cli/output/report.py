@@ -64,6 +64,8 @@ def one_line(row: Row) -> str:
     state = state_text(row)
     timed = "".join(f"; {r}" for r in row.timed.reasons if r != state) if row.timed is not None else ""
     timed += "".join(f"; {r}" for r in row.reasons if r.startswith("policy: "))  # an override is always named
+    # what the site around it says of it: an alert that names it, the cause that explains it
+    timed += "".join(f"; {r}" for r in row.reasons if r.startswith(("alert ", "explained by: ")))
     failover = failover_text(row.failover, short=True)
     return printable(f"{row.label}: {state}; failover possible: {failover}; {row.rpo_text}{timed}")
 
@@ -88,11 +90,37 @@ def row_json(row: Row) -> dict[str, Any]:
         "actual_rpo": row.actual_rpo, "configured_rpo": row.configured_rpo, "reasons": list(row.reasons),
         "label": row.label, "state": row.state, "progress": row.progress, "basis": row.basis,
     }
-    t = row.timed
-    out.update(since=t and t.since, age_seconds=t and t.age_seconds, grace_until=t and t.grace_until,
-               stuck=t and t.stuck, flapping=t and t.flapping, out_of_ok_since=t and t.out_of_ok_since,
-               out_of_ok_seconds=t and t.out_of_ok_seconds)
+    out.update(_timed_json(row.timed))
     return out
+
+
+def _timed_json(t: Any) -> dict[str, Any]:
+    """The time fields of a row or finding judged with --state (null without)."""
+    return {"since": t and t.since, "age_seconds": t and t.age_seconds, "grace_until": t and t.grace_until,
+            "stuck": t and t.stuck, "flapping": t and t.flapping, "out_of_ok_since": t and t.out_of_ok_since,
+            "out_of_ok_seconds": t and t.out_of_ok_seconds}
+
+
+#: What JSON leaves out of a finding's facts: the rows' places in this run, and
+#: an age that depends on the moment of the run (`since` is the time itself).
+_NOT_FACTS = frozenset({"rows", "age_seconds"})
+
+
+def finding_json(f: Any) -> dict[str, Any]:
+    """A finding (`triage.site.Finding`): an alert, a VRA, a peer site or a VPG's last failover test."""
+    out = {"kind": f.kind, "site": f.site, "name": f.name, "identifier": f.identifier, "code": f.code,
+           "label": f.label, "state": f.state, "severity": f.severity.value, "reasons": list(f.reasons),
+           "since": f.since, "about": f.about, "vpgs": list(f.vpgs), "attached": list(f.attached),
+           "counted": f.counted, "facts": {k: v for k, v in f.facts.items() if k not in _NOT_FACTS},
+           "basis": {"severity": "zvpg", "reasons": "zvpg"}}
+    if f.timed is not None:
+        out.update({k: v for k, v in _timed_json(f.timed).items() if k != "since"}, state_since=f.timed.since)
+    return out
+
+
+def cause_json(c: Any) -> dict[str, Any]:
+    return {"text": c.text, "severity": c.severity.value, "site": c.site, "rows": list(c.rows),
+            "linked_by": c.linked_by}
 
 
 def summary_json(report: Report) -> dict[str, Any]:
@@ -100,9 +128,14 @@ def summary_json(report: Report) -> dict[str, Any]:
     return {
         "summary": {"total": s.total, **{sev.value: s.counts[sev] for sev in COUNTS_ORDER}, "state": s.state.name,
                     "problem": s.problem, "state_error": report.state_error,
-                    "notes": list(report.notes)},
+                    "notes": list(report.notes),
+                    "findings": {sev.value: s.finding_counts.get(sev, 0) for sev in COUNTS_ORDER},
+                    "failed_parts": [{"site": p.site, "url": p.url, "part": p.part, "error": p.error}
+                                     for p in s.failed_parts]},
         "sites": [{"name": site.name, "url": site.url, "up": site.error is None, "error": site.error,
                    "objects": site.objects} for site in s.sites],
+        "causes": [cause_json(c) for c in report.causes],
+        "findings": [finding_json(f) for f in report.findings],
     }
 
 
@@ -133,14 +166,91 @@ WHOSE = ("Severity is zvpg's judgement. Failover: the documentation's answer, or
          "so; where not stated, look at the RPO and the last checkpoint.")
 
 
-def print_table(report: Report, limit: int | None) -> None:
-    """The summary for people: counts, unreadable sites, what needs attention."""
+def _fitted_or_stacked(title: str, headers: Sequence[str], whole: Sequence[str], cells: list[tuple[Any, ...]],
+                       stack: Callable[[tuple[Any, ...]], Any], least: Sequence[int] = ()) -> list[Any]:
+    """A table of `cells` under `title` where it fits the width without
+    breaking a word (`whole` columns never wrap) and each column keeps `least`
+    cells (a sentence in a column a word wide reads badly), else each row
+    stacked: its first cell beside `stack(row)`, the rest under one another."""
     from rich import box
-    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
-    from .human import SEVERITY_STYLE, console, emit, fitted
+    from .human import console, fitted
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header, overflow="fold", no_wrap=header in whole)
+    for row in cells:
+        table.add_row(*row)
+    if fitted(table, console().width) and all((c.width or 0) >= n for c, n in zip(table.columns, least,
+                                                                                   strict=False)):
+        return [table]
+    stacked = Table.grid(padding=(0, 2))  # too narrow for the words side by side
+    stacked.add_column(no_wrap=True)
+    stacked.add_column(overflow="fold")
+    for row in cells:
+        stacked.add_row(row[0], stack(row))
+    return [Text(title, style="table.title"), stacked]
+
+
+#: Names of a cause's VPGs shown under it, at most.
+CAUSE_NAMES = 8
+
+
+def site_section(report: Report, limit: int | None) -> list[Any]:
+    """What surrounds the VPGs, for people: parts of sites that could not be
+    read, causes ("One cause for 20 VPGs: ..."), then the findings that are
+    not ok, worst first (at most `limit`)."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from . import health
+    from .human import SEVERITY_STYLE
+
+    s = report.summary
+    parts: list[Any] = []
+    if not health.judged_site(report):
+        return parts
+    fc = s.finding_counts
+    judged = health.parts_judged(report)
+    what = ", ".join(health.PART_NAMES[p] for p in health.KIND_PART.values() if p in judged)
+    parts.append(Text.assemble(
+        ("Site health: ", "bold"),
+        *[(f"{fc.get(k, 0)} {k.value}  ", SEVERITY_STYLE.get(k.value, "") if fc.get(k) else "dim")
+          for k in COUNTS_ORDER],
+        (f"({what})", "dim")))
+    for p in s.failed_parts:
+        text = health.part_text(p)
+        parts.append(Text(printable(text[:1].upper() + text[1:]), style="bold magenta"))
+    for cause in report.causes:
+        n = len(cause.rows)
+        names = ", ".join(cause.rows[:CAUSE_NAMES]) + (f", +{n - CAUSE_NAMES} more" if n > CAUSE_NAMES else "")
+        site = f"[{cause.site}] " if cause.site else ""
+        parts.append(Text.assemble((f"One cause for {s.objects(n)}: ", "bold"),
+                                   (printable(site + cause.text), SEVERITY_STYLE.get(cause.severity.value, ""))))
+        parts.append(Padding(Text(printable(f"{names} (linked by {cause.linked_by})"), style="dim"), (0, 0, 0, 2)))
+    found = health.not_ok(report)
+    shown = found if limit is None else found[:limit]
+    if shown:
+        cells = [(Text(f.severity.value, style=SEVERITY_STYLE.get(f.severity.value, "magenta")),
+                  Text(printable(f.label)), Text(printable(f.state)), Text(printable("; ".join(f.reasons))))
+                 for f in shown]
+        parts += _fitted_or_stacked(
+            "Site health, worst first", ("Severity", "What", "State", "Why"), ("Severity",), cells,
+            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2], row[3]]), least=(0, 16, 12, 24))
+        if len(shown) < len(found):
+            parts.append(Text(f"... and {len(found) - len(shown)} more (--limit 0 shows all)", style="dim"))
+    return parts
+
+
+def print_table(report: Report, limit: int | None) -> None:
+    """The summary for people: counts, unreadable sites, what surrounds the
+    VPGs (`site_section`), what needs attention."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from .human import SEVERITY_STYLE, console, emit
 
     s = report.summary
     head = Text.assemble(("Triage: ", "bold"), (f"{s.objects()}  ", ""),
@@ -156,30 +266,19 @@ def print_table(report: Report, limit: int | None) -> None:
         parts.append(Text(printable(f"State file not used: {report.state_error}"), style="bold magenta"))
     for note in report.notes:
         parts.append(Text(printable(f"Note: {note}"), style="yellow"))
+    parts += site_section(report, limit)
     problems = report.worst_first(limit)
     not_ok = s.total - s.counts[Severity.OK]
     if problems:
-        title = "Needs attention, worst first"
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
-        for header in ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"):
-            table.add_column(header, overflow="fold", no_wrap=header in ("Severity", "RPO"))
         cells = [(Text(r.severity.value, style=SEVERITY_STYLE.get(r.severity.value, "magenta")),
                   Text(printable(r.label)), Text(printable(state_text(r))),
                   Text(failover_text(r.failover, short=True)), Text(r.rpo_text.removeprefix("RPO ")))
                  for r in problems]
-        for row in cells:
-            table.add_row(*row)
-        if fitted(table, console().width):
-            parts.append(table)
-        else:  # too narrow for the words side by side: each VPG's facts under its name
-            stacked = Table.grid(padding=(0, 2))
-            stacked.add_column(no_wrap=True)
-            stacked.add_column(overflow="fold")
-            for severity, name, state, failover, rpo in cells:
-                stacked.add_row(severity, Text("\n").join([Text.assemble(name, style="bold"), state,
-                                                           Text.assemble("failover now: ", failover),
-                                                           Text.assemble("RPO ", rpo)]))
-            parts += [Text(title, style="table.title"), stacked]
+        parts += _fitted_or_stacked(
+            "Needs attention, worst first", ("Severity", "Name", "Status / substatus", "Failover now?", "RPO"),
+            ("Severity", "RPO"), cells,
+            lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2],
+                                         Text.assemble("failover now: ", row[3]), Text.assemble("RPO ", row[4])]))
         if len(problems) < not_ok:
             parts.append(Text(f"... and {not_ok - len(problems)} more (--limit 0 shows all)", style="dim"))
         parts.append(Text(WHOSE, style="dim"))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..base.globs import glob_match
 from ..base.units import parse_duration
 from ..knowledge.model import Severity
+from .site import TEST_MAX_AGE
 
 if TYPE_CHECKING:
     from ..knowledge.model import KnowledgeBase
@@ -29,10 +30,12 @@ DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "defau
 DEFAULTS_SOURCE = "zvpg's defaults"
 DEFAULTS_NOTE = ("The defaults are zvpg's own choice: the Zerto documentation gives no durations "
                  "for any status or substatus.")
-RULE_KEYS = ("match", "vpg", "site", "severity", "grace", "escalate_after", "stuck_after", "why")
-TOP_KEYS = ("rule", "flap_changes", "flap_window", "escalate_unrecoverable")
+RULE_KEYS = ("match", "kind", "code", "vpg", "site", "severity", "grace", "escalate_after", "stuck_after", "why")
+TOP_KEYS = ("rule", "flap_changes", "flap_window", "escalate_unrecoverable", "test_max_age")
 _DURATION_KEYS = ("grace", "escalate_after", "stuck_after")
-_TEXT_KEYS = ("match", "vpg", "site", "why")
+_TEXT_KEYS = ("match", "kind", "code", "vpg", "site", "why")
+#: What a rule's `kind` may name: the findings of site health (`triage.site.Finding.kind`).
+FINDING_KINDS = ("alert", "vra", "peer", "test")
 _MAX_RULES = 10_000
 
 
@@ -71,8 +74,15 @@ class Rule(NamedTuple):
     source: str
     number: int
     default: bool
+    #: a rule for findings (FINDING_KINDS; None: a rule for VPG and VM states, by `match`)
+    kind: str | None = None
+    #: a glob on the finding's code: an alert's HelpIdentifier, a VRA's Status or a peer's
+    #: PairingStatus as its number or its name (None: any)
+    code: str | None = None
 
     def matches(self, status: str | None, substatus: str | None, name: str, site: str | None) -> bool:
+        if self.kind is not None:
+            return False
         if self.status is not None and self.status != status:
             return False
         if self.substatus is not None and self.substatus != substatus:
@@ -107,6 +117,10 @@ class Policy(NamedTuple):
     escalate_default: bool = True
     #: the rules by state, compiled on first use (`_Index`)
     index: Any = None
+    #: a VPG whose last failover test is older than this (seconds) is a warning
+    #: (None: the test's age is not judged)
+    test_max_age: int | None = TEST_MAX_AGE
+    test_max_age_default: bool = True
 
     def timing(self, status: str | None, substatus: str | None, name: str, site: str | None, *,
                status_wide_grace: bool = True, unrecoverable: bool = False) -> Timing:
@@ -139,6 +153,34 @@ class Policy(NamedTuple):
                       found.get("stuck_after"), found.get("severity_from"), why)
 
 
+    def finding_timing(self, kind: str, codes: tuple[str, ...], name: str, site: str | None) -> Timing:
+        """What the rules for findings (`kind = ...`) say of one finding: for
+        each key the first matching rule that sets it. `codes`: what a rule's
+        `code` glob is tried against (an alert's HelpIdentifier; a VRA's or a
+        peer's status number and name); `name`: the VPG's name of a test."""
+        rules = (self.index if self.index is not None else _Index(self.rules)).for_findings
+        if not rules:
+            return _NO_TIMING
+        found: dict[str, Any] = {}
+        for rule in rules:
+            if rule.kind != kind or (rule.code is not None and not any(glob_match(c, rule.code) for c in codes)):
+                continue
+            if (rule.vpg is not None and not glob_match(name, rule.vpg)) or (
+                    rule.site is not None and (site is None or not glob_match(site, rule.site))):
+                continue
+            for key in ("severity", "grace", "escalate_after"):
+                value = getattr(rule, key)
+                if value is not None and key not in found:
+                    found[key] = value
+                    if key == "severity":
+                        found["severity_from"] = rule.origin
+        return Timing(found.get("severity"), found.get("grace"), found.get("escalate_after"), None,
+                      found.get("severity_from"))
+
+
+_NO_TIMING = Timing(None, None, None, None)
+
+
 class _Index:
     """The rules that can match a state, found once per state, with their name
     and site patterns compiled once: a name without a wildcard is a dict
@@ -148,6 +190,7 @@ class _Index:
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
         self.by_state: dict[tuple[str | None, str | None], Any] = {}
+        self.for_findings = tuple(r for r in rules if r.kind is not None)
 
     def _for_state(self, status: str | None, substatus: str | None) -> Any:
         import re
@@ -160,7 +203,7 @@ class _Index:
         #: only against the globs whose prefix it starts with
         globbed: dict[str, list[tuple[int, Rule, Any]]] = {}
         for n, rule in enumerate(self.rules):
-            if (rule.status is not None and rule.status != status) or (
+            if rule.kind is not None or (rule.status is not None and rule.status != status) or (
                     rule.substatus is not None and rule.substatus != substatus):
                 continue
             site = None if rule.site is None else compile_glob(rule.site)
@@ -203,9 +246,10 @@ def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
     """The policy in force: the rules of `path` (if given) over the packaged defaults."""
     defaults, flap = _parse(kb, DEFAULT_POLICY, DEFAULTS_SOURCE, default=True)
     escalate = flap.get("escalate_unrecoverable", ESCALATE_UNRECOVERABLE)
+    max_age = flap.get("test_max_age", TEST_MAX_AGE)
     if path is None:
         return Policy(defaults, flap.get("flap_changes", 6), flap.get("flap_window", 3600),
-                      escalate_unrecoverable=escalate, index=_Index(defaults))
+                      escalate_unrecoverable=escalate, index=_Index(defaults), test_max_age=max_age or None)
     rules, user_flap = _parse_cached(kb, path)
     return Policy(
         rules + defaults,
@@ -216,6 +260,8 @@ def load_policy(kb: KnowledgeBase, path: str | None) -> Policy:
         user_flap.get("escalate_unrecoverable", escalate),
         "escalate_unrecoverable" not in user_flap,
         _Index(rules + defaults),
+        user_flap.get("test_max_age", max_age) or None,
+        "test_max_age" not in user_flap,
     )
 
 
@@ -238,7 +284,7 @@ def _parse_cached(kb: KnowledgeBase, path: str) -> tuple[tuple[Rule, ...], dict[
     text = _read(path, printable(path))
     names = "\n".join(f"{e.name}\t{' '.join(e.aliases)}" for e in kb.entries)
     digest = _blake2b(f"{text}\0{names}\0{path}".encode("utf-8", "surrogatepass")).hex()
-    key = ("policy", 1, __version__, digest)
+    key = ("policy", 2, __version__, digest)
     folder = cachefs.cache_dir()
     target = os.path.join(folder, f"policy-{digest}.marshal") if folder else None
     if target and text.count("[[rule]]") >= CACHE_FROM_RULES and cachefs.private_dir(folder):  # type: ignore[arg-type]
@@ -303,6 +349,10 @@ def _parse(kb: KnowledgeBase, path: str, source: str, *, default: bool,
             raise PolicyError(f"{shown}: flap_window must be longer than 0s")
     if "escalate_unrecoverable" in doc:
         flap["escalate_unrecoverable"] = _duration(doc["escalate_unrecoverable"], f"{shown}: escalate_unrecoverable")
+    if "test_max_age" in doc:  # "off" (or "0s"): the tests' age is not judged
+        value = doc["test_max_age"]
+        off = isinstance(value, str) and value.strip().lower() == "off"
+        flap["test_max_age"] = 0 if off else _duration(value, f"{shown}: test_max_age (or \"off\")")
     raw_rules = doc.get("rule", [])
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise PolicyError(f"{shown}: 'rule' must be a list of tables ([[rule]])")
@@ -325,12 +375,21 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
     for key in _TEXT_KEYS:
         if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
             raise PolicyError(f"{where}: {key} must be a non-empty string")
-    if "match" not in raw:
-        raise PolicyError(f"{where}: match is missing (a status, a substatus or 'STATUS / SUBSTATUS')")
-    match = raw["match"]
-    if match not in resolved:
-        resolved[match] = _resolve(kb, match, where)
-    status, substatus = resolved[match]
+    kind = raw.get("kind")
+    if kind is not None:
+        kind = kind.strip().lower()
+        _finding_rule(raw, kind, where)
+        match, status, substatus = "", None, None
+    else:
+        if "code" in raw:
+            raise PolicyError(f"{where}: code needs a kind ({', '.join(FINDING_KINDS)})")
+        if "match" not in raw:
+            raise PolicyError(f"{where}: match is missing (a status, a substatus or 'STATUS / SUBSTATUS'; "
+                              f"or a kind: {', '.join(FINDING_KINDS)})")
+        match = raw["match"]
+        if match not in resolved:
+            resolved[match] = _resolve(kb, match, where)
+        status, substatus = resolved[match]
     severity = None
     if "severity" in raw:
         value = raw["severity"]
@@ -340,10 +399,39 @@ def _rule(kb: KnowledgeBase, shown: str, source: str, number: int, raw: dict[str
         severity = Severity(value.strip().lower())
     durations = {key: _duration(raw[key], f"{where}: {key}") if key in raw else None for key in _DURATION_KEYS}
     if severity is None and all(v is None for v in durations.values()):
-        raise PolicyError(f"{where}: sets nothing (give severity, grace, escalate_after or stuck_after)")
+        keys = "grace or escalate_after" if kind else "grace, escalate_after or stuck_after"
+        raise PolicyError(f"{where}: sets nothing (give severity, {keys})")
     return Rule(match, status, substatus, raw.get("vpg"), raw.get("site"), severity,
                 durations["grace"], durations["escalate_after"], durations["stuck_after"],
-                raw.get("why"), source, number, default)
+                raw.get("why"), source, number, default, kind, raw["code"].strip() if "code" in raw else None)
+
+
+def _finding_rule(raw: dict[str, Any], kind: str, where: str) -> None:
+    """The keys a rule for findings (`kind = ...`) may not have, and its `code`:
+    for VRAs and peer sites a number or a name zvpg knows (or a glob)."""
+    from ..base.sanitize import printable
+
+    if kind not in FINDING_KINDS:
+        raise PolicyError(f"{where}: kind must be one of {', '.join(FINDING_KINDS)}, not {printable(kind)[:40]!r}")
+    if "match" in raw:
+        raise PolicyError(f"{where}: match is for VPG states; a rule with a kind names its findings by code")
+    if "stuck_after" in raw:
+        raise PolicyError(f"{where}: stuck_after is for syncs with a progress, not for findings (kind)")
+    if "vpg" in raw and kind != "test":
+        raise PolicyError(f"{where}: vpg is for kind = \"test\" (the VPG whose test it is), not {kind}")
+    if "code" in raw and kind == "test":
+        raise PolicyError(f"{where}: code is not for kind = \"test\" (a test has no code; use vpg)")
+    code = raw.get("code")
+    if code is None or kind == "alert" or any(c in code for c in "*?[") or code.strip().isdigit():
+        return
+    from ..knowledge.alerts import load
+
+    table = load().vra_statuses if kind == "vra" else load().pairing_statuses
+    names = [c.name for c in table]
+    if not any(n.casefold() == code.strip().casefold() for n in names):
+        what = "VRA Status" if kind == "vra" else "PairingStatus"
+        raise PolicyError(f"{where}: code: no {what} {printable(code)[:60]!r} (a number, a glob, or one of: "
+                          f"{', '.join(names)})")
 
 
 def _duration(value: Any, where: str) -> int:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..sources.read import Read
     from .policy import Policy
     from .state import Observed, Recall
+    from .timing import Pending
 
 
 class Options(NamedTuple):
@@ -66,6 +67,9 @@ class Summary(NamedTuple):
     failed_parts: tuple[PartOutcome, ...] = ()
     #: the findings (site.Finding) per severity, those counted on their own
     finding_counts: Mapping[Severity, int] = MappingProxyType({})
+    #: the parts of sites (alerts, vras, peers) that were read, as (site, part):
+    #: a part read and empty is known from one skipped or not given
+    parts_read: tuple[tuple[str | None, str], ...] = ()
 
     @property
     def failed_sites(self) -> tuple[SiteOutcome, ...]:
@@ -152,24 +156,16 @@ def _pair_facts(verdict: Any) -> tuple[str | None, str | None, bool, bool, bool,
             verdict.recovery == "not-possible", own == "critical", unknown)
 
 
-class _Pending(NamedTuple):
-    """What the timing rules need of a row judged by the policy."""
+def _with_policy(found: list[Row], policy: Policy, options: Options, read_site: dict[int, str],
+                 lowered_by: list[str]) -> tuple[list[Row], list[Pending]]:
+    """The rows judged by the policy's severity overrides, and what the timing
+    rules need of each; the objects the policy lowered added to `lowered_by`
+    ("ERP: severity ok instead of warning (p.toml rule 1)")."""
+    from .timing import Pending, override
 
-    site: str | None
-    key: str  # its state key ("" without a state file)
-    timing: Any  # policy.Timing
-    rpo_floor: Severity
-    demotable: bool
-
-
-def _with_policy(found: list[Row], policy: Policy, options: Options,
-                 read_site: dict[int, str]) -> tuple[list[Row], list[_Pending], tuple[str, ...]]:
-    """The rows judged by the policy's severity overrides, what the timing
-    rules need of each, and what to say once (objects the policy lowered)."""
     by_name = any(rule.vpg is not None or rule.site is not None for rule in policy.rules)
     timings: dict[Any, Any] = {}
     judged, pending = [], []
-    lowered_by: list[str] = []  # "ERP: severity ok instead of warning (p.toml rule 1)"
     facts: dict[int, Any] = {}
     for r in found:
         site = r.site or read_site.get(id(r))
@@ -185,29 +181,11 @@ def _with_policy(found: list[Row], policy: Policy, options: Options,
         # (needed only where a policy sets a severity, or a grace could lower it)
         rpo_floor = _rpo_floor(r) if timing.severity is not None or timing.grace else Severity.OK
         floor = max(rpo_floor, Severity.WARNING) if unknown else rpo_floor
-        severity, reasons = r.severity, r.reasons
-        if timing.severity is not None and timing.severity is not severity:
-            lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
-            if lowered is not severity:
-                why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
-                reasons = (*reasons, f"policy: {why}")
-                if lowered < severity:
-                    lowered_by.append(f"{r.label}: {why}")
-                severity = lowered
-            else:
-                reasons = (*reasons, f"policy: severity {timing.severity.value} not applied "
-                                     f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
-                                     "nor a code the documentation does not know")
+        severity, reasons = override(r.severity, r.reasons, timing, floor, r, lowered_by)
         demotable = timing.severity is None and not own_critical
         judged.append(r._replace(severity=severity, reasons=reasons))
-        pending.append(_Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
-    notes: tuple[str, ...] = ()
-    if lowered_by:
-        from ..base.sanitize import printable
-
-        n = len(lowered_by)
-        notes = (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
-    return judged, pending, notes
+        pending.append(Pending(site, state_key(r, site) if options.state else "", timing, rpo_floor, demotable))
+    return judged, pending
 
 
 def _badness(r: Row) -> tuple[int, float]:
@@ -264,20 +242,36 @@ class Judged(NamedTuple):
     options: Options
     now: float
     policy: Policy | None = None
-    pending: tuple[_Pending, ...] = ()
+    pending: tuple[Pending, ...] = ()
     notes: tuple[str, ...] = ()
     #: each row's payload head (what site health reads of it), aligned with `rows`
     heads: tuple[Any, ...] = ()
-    #: site health before time (`site.SiteHealth`; None: nothing to judge of it)
+    #: site health before time (`site.SiteHealth`; None: nothing to judge of it),
+    #: its findings judged by the policy
     site: Any = None
     failed_parts: tuple[PartOutcome, ...] = ()
+    #: what the timing rules need of each finding, and its state for the state
+    #: file, aligned with `site.findings` (empty without a policy)
+    finding_pending: tuple[Pending, ...] = ()
+    finding_states: tuple[str, ...] = ()
+    #: key prefixes of the findings read whole in this run (the alerts of a
+    #: site): one remembered there and missing now has cleared (`state.remember`)
+    complete: tuple[str, ...] = ()
+    #: the parts of sites (alerts, vras, peers) read, as (site, part)
+    parts_read: tuple[tuple[str | None, str], ...] = ()
 
     def observed(self) -> list[Observed]:
-        """What `state.remember` is to record of this run, a row each."""
+        """What `state.remember` is to record of this run, a row or finding each."""
         from .state import Observed
 
-        return [Observed(p.key, p.site, r.kind, r.name, r.vpg_name, r.state, r.progress, r.severity.rank)
-                for r, p in zip(self.rows, self.pending, strict=True)]
+        out = [Observed(p.key, p.site, r.kind, r.name, r.vpg_name, r.state, r.progress, r.severity.rank)
+               for r, p in zip(self.rows, self.pending, strict=True)]
+        if self.finding_pending:
+            out += [Observed(p.key, p.site, f.kind, f.own_label, f.name if f.kind == "test" else "", state, None,
+                             f.severity.rank)
+                    for f, p, state in zip(self.site.findings, self.finding_pending, self.finding_states,
+                                           strict=True)]
+        return out
 
 
 def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options(),
@@ -290,11 +284,14 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
     found_rows: list[tuple[Row, Any]] = []
     outcomes = []
     failed_parts = []
+    parts_read: list[tuple[str | None, str]] = []
     read_site: dict[int, str] = {}  # the site of rows that do not show it (one site read): for state keys
     for r in reads:
         if r.part not in ("vpgs", "vms"):
             if r.error is not None and r.part not in options.skip:
                 failed_parts.append(PartOutcome(r.site, r.url, r.part, r.error))
+            elif r.payload is not None and r.part not in options.skip:
+                parts_read.append((r.site, r.part))
             continue
         found = [] if r.payload is None else rows(kb, r.payload, r.site if several else None, options.thresholds)
         if r.site is not None:
@@ -315,17 +312,32 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
     if len(options.skip) < 4:
         from .site import TEST_MAX_AGE, judge_site
 
-        max_age = getattr(policy, "test_max_age", TEST_MAX_AGE) if policy is not None else TEST_MAX_AGE
+        max_age = policy.test_max_age if policy is not None else TEST_MAX_AGE
         parts = [r for r in reads if r.part not in ("vpgs", "vms")]
         if parts or any(h.LastTest is not None for h in heads):
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
             health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
-    pending: list[_Pending] = []
-    notes: tuple[str, ...] = ()
+    pending: list[Pending] = []
+    lowered_by: list[str] = []
+    finding_pending: list[Pending] = []
+    states: list[str] = []
+    complete: tuple[str, ...] = ()
     if policy is not None:
-        all_rows, pending, notes = _with_policy(all_rows, policy, options, read_site)
-    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending), notes,
-                  heads, health, tuple(failed_parts))
+        all_rows, pending = _with_policy(all_rows, policy, options, read_site, lowered_by)
+        if health is not None:
+            one_site = None if several else next((r.site for r in reads if r.site is not None), None)
+            from .sitetime import with_policy
+
+            findings, finding_pending, states = with_policy(health.findings, policy, one_site, lowered_by,
+                                                            remembered=options.state is not None)
+            health = health._replace(findings=findings)
+            complete = tuple(f"{r.site or ''}\x1falert\x1f" for r in reads if r.part == "alerts"
+                             and r.payload is not None and "alerts" not in options.skip)
+    from .timing import lowered_note
+
+    return Judged(all_rows, tuple(outcomes), read_any, found_any, options, now, policy, tuple(pending),
+                  lowered_note(lowered_by), heads, health, tuple(failed_parts), tuple(finding_pending),
+                  tuple(states), complete, tuple(parts_read))
 
 
 def report(judged: Judged, memories: Recall | None = None, state_error: str | None = None) -> Report:
@@ -353,7 +365,7 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
     findings: list[Any] = []
     causes: list[Any] = []
     if judged.site is not None:
-        all_rows, findings, causes = _site_health(judged, all_rows)
+        all_rows, findings, causes = _site_health(judged, all_rows, memories)
     counts = dict.fromkeys(Severity, 0)
     for row in all_rows:
         counts[row.severity] += 1
@@ -383,22 +395,31 @@ def report(judged: Judged, memories: Recall | None = None, state_error: str | No
     vms = sum(1 for r in all_rows if r.kind == "vm")
     noun = "VPG" if not vms else "VM" if vms == len(all_rows) else "object"
     summary = Summary(len(all_rows), counts, worst, outcomes, problem, noun, options.allow_empty,
-                      judged.failed_parts, finding_counts)
+                      judged.failed_parts, finding_counts, judged.parts_read)
     return Report(summary, all_rows, now, state_error, notes, options.state is not None, tuple(findings),
                   tuple(causes))
 
 
-def _site_health(judged: Judged, all_rows: list[Row]) -> tuple[list[Row], list[Any], list[Any]]:
-    """The rows with what the alerts that name them add (their reasons, and the
-    severity those alerts keep them at), the findings, and the causes that
-    explain several rows, each row pointing at its cause."""
+def _site_health(judged: Judged, all_rows: list[Row],
+                 memories: Recall | None) -> tuple[list[Row], list[Any], list[Any]]:
+    """The findings judged by how long each has lasted (as rows are), the rows
+    with what the alerts that name them add (their reasons, and the severity
+    those alerts keep them at: as the policy and time judged the alerts), and
+    the causes that explain several rows, each row pointing at its cause."""
     from .site import causes as find_causes
 
     health = judged.site
+    floors = {i: floor for i, (_, floor) in health.attached.items()}
+    if judged.finding_pending and judged.policy is not None:
+        from .sitetime import with_time
+
+        findings, floors = with_time(health.findings, judged.finding_pending, judged.finding_states, memories,
+                                     judged.now, judged.policy)
+        health = health._replace(findings=findings)
     rows_out = list(all_rows)
-    for i, (why, floor) in health.attached.items():
+    for i, (why, _) in health.attached.items():
         r = rows_out[i]
-        rows_out[i] = r._replace(severity=max(r.severity, floor), reasons=r.reasons + why)
+        rows_out[i] = r._replace(severity=max(r.severity, floors.get(i, Severity.OK)), reasons=r.reasons + why)
     found = find_causes(health.findings, rows_out, judged.heads)
     for cause in found:
         for i in cause.members:
@@ -423,7 +444,7 @@ def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) 
         from .state import StateError, remember
 
         try:
-            memories = remember(options.state, judged.observed(), judged.now, policy.flap_window)
+            memories = remember(options.state, judged.observed(), judged.now, policy.flap_window, judged.complete)
         except StateError as exc:
             state_error = str(exc)
         except Exception as exc:  # the state layer never turns a verdict into an internal error

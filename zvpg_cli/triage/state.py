@@ -252,10 +252,16 @@ def _schema(conn: sqlite3.Connection, path: str) -> None:
         conn.execute(f"PRAGMA user_version = {version}")
 
 
-def remember(path: str, observed: list[Observed], now: float, flap_window: int) -> Recall:
-    """Record this run's observations and return what is remembered of each
-    (by `Observed.key`). One transaction; raises StateError, the file unchanged,
-    whatever goes wrong (a damaged file can raise more than sqlite3.Error)."""
+#: The state (ok) of a remembered alert missing from an answer read whole.
+CLEARED = "cleared or dismissed"
+
+
+def remember(path: str, observed: list[Observed], now: float, flap_window: int,
+             complete: tuple[str, ...] = ()) -> Recall:
+    """Record this run's observations and return what is remembered of each (by
+    `Observed.key`); `complete`: key prefixes read whole (a site's alerts): one
+    missing there has CLEARED, not merely gone. One transaction; raises StateError,
+    the file unchanged, whatever goes wrong (a damaged file can raise more than sqlite3.Error)."""
     import sqlite3
 
     new, note = _prepare(path)
@@ -267,7 +273,7 @@ def remember(path: str, observed: list[Observed], now: float, flap_window: int) 
         conn.execute("BEGIN IMMEDIATE")
         try:
             _schema(conn, path)
-            out = _record(conn, observed, now, flap_window, path)
+            out = _record(conn, observed, now, flap_window, path, complete)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -296,7 +302,7 @@ def _time(value: Any, path: str) -> float:
 
 
 def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
-            flap_window: int, path: str = "") -> Recall:
+            flap_window: int, path: str = "", complete: tuple[str, ...] = ()) -> Recall:
     states = dict(conn.execute("SELECT text, id FROM states"))
 
     def state_id(text: str) -> int:
@@ -381,8 +387,11 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
         transitions.append((now, oid, None, values[5], 0))
     conn.executemany("INSERT OR REPLACE INTO transitions (at, object, from_state, to_state, severity_changed) "
                      "VALUES (?, ?, ?, ?, ?)", transitions)
-    gone = [(now, row[0]) for key, row in rows.items() if key not in seen and row[6] is None]
-    conn.executemany("UPDATE objects SET gone_since = ? WHERE id = ?", gone)
+    missing = [row for key, row in rows.items() if key not in seen]
+    conn.executemany("UPDATE objects SET gone_since = ? WHERE id = ?",
+                     [(now, r[0]) for r in missing if r[6] is None and not r[1].startswith(complete)])
+    if cleared := [r for r in missing if r[1].startswith(complete)]:
+        _clear(conn, cleared, state_id(CLEARED), now)
     conn.execute("UPDATE objects SET last_seen = ? WHERE gone_since IS NULL", (now,))
     _prune(conn, now, newest)
     # Flapping: changes of severity within the window, none later than now.
@@ -418,6 +427,17 @@ def _record(conn: sqlite3.Connection, observed: list[Observed], now: float,
                              "or a renamed one: a renamed site starts afresh)")
     out.notes = tuple(notes)
     return out
+
+
+def _clear(conn: sqlite3.Connection, rows: list[Any], cleared: int, now: float) -> None:
+    """Objects missing from an answer read whole (an alert no longer raised) go
+    to CLEARED (ok: a change of severity where they were not) and are gone."""
+    rows = [r for r in rows if r[2] != cleared]
+    conn.executemany(
+        "UPDATE objects SET state = ?, since = ?, gone_since = ?, progress = NULL, progress_since = NULL, "
+        "severity = 0, out_of_ok_since = NULL WHERE id = ?", [(cleared, now, now, r[0]) for r in rows])
+    conn.executemany("INSERT OR REPLACE INTO transitions (at, object, from_state, to_state, severity_changed) "
+                     "VALUES (?, ?, ?, ?, ?)", [(now, r[0], r[2], cleared, int(r[11] != 0)) for r in rows])
 
 
 def _former_keys(key: str) -> tuple[str, ...]:
@@ -462,12 +482,11 @@ def _prune(conn: sqlite3.Connection, now: float, newest: float) -> None:
     conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('pruned', ?)", (now,))
 
 
-def history(path: str, pattern: str | None, since: float | None, now: float) -> list[Transition]:
-    """Transitions, newest first, of the objects whose name, VPG name or site
-    matches the glob `pattern` (`statehistory.read`). Read-only."""
+def history(path: str, pattern: str | None, since: float | None, now: float, kinds: tuple[str, ...] = ()) -> list[Any]:
+    """`statehistory.read`: transitions, newest first. Read-only."""
     from .statehistory import read
 
-    return read(path, pattern, since, now)
+    return read(path, pattern, since, now, kinds)
 
 
 def key_parts(key: str) -> tuple[str | None, str, str | None, str]:

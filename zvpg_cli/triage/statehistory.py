@@ -11,11 +11,13 @@ from typing import Any
 from .state import _MAGIC, StateError, Transition, _connect, _fail, _short_enough, _time, _version
 
 
-def read(path: str, pattern: str | None, since: float | None, now: float) -> list[Transition]:
+def read(path: str, pattern: str | None, since: float | None, now: float,
+         kinds: tuple[str, ...] = ()) -> list[Transition]:
     """Transitions, newest first, of the objects whose name, VPG name or site
     matches the glob `pattern` (case ignored; text without * ? [ matches a
-    part of it), from `since` on. Read-only: a file the user may read but not
-    write is read as it is on disk."""
+    part of it), of one of `kinds` (vpg, vm, alert, vra, peer, test; none:
+    all), from `since` on. Read-only: a file the user may read but not write
+    is read as it is on disk."""
     import sqlite3
 
     from ..base.globs import glob_match
@@ -50,13 +52,15 @@ def read(path: str, pattern: str | None, since: float | None, now: float) -> lis
         if folded is not None and not any(c in folded for c in "*?["):
             folded = f"*{folded}*"  # plain text: a part of the name
         for row in conn.execute("SELECT id, key, site, kind, name, vpg_name, gone_since FROM objects"):
+            if kinds and row[3] not in kinds:
+                continue
             if folded is None or any(glob_match(str(v), folded) for v in (row[4], row[5], row[2])
                                      if v is not None):
                 objects[row[0]] = row
         # The change after one within the window is within it too: the window is all `lasted` needs.
         query = "SELECT at, object, from_state, to_state FROM transitions WHERE at >= ?"
         args: list[Any] = [-1.0 if since is None else since]
-        if folded is not None and len(objects) <= 500:  # a few objects: SQLite skips the others' rows
+        if (folded is not None or kinds) and len(objects) <= 500:  # a few objects: SQLite skips the others' rows
             query += f" AND object IN ({', '.join('?' * len(objects))})"
             args += list(objects)
         rows = conn.execute(query + " ORDER BY at DESC", args).fetchall()

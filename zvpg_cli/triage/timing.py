@@ -12,7 +12,7 @@ given twice) is not used: the object keeps its severity without time."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..base.units import duration, number
 from ..knowledge.model import Severity
@@ -34,6 +34,16 @@ class Timed(NamedTuple):
     #: when the object left ok, and how long ago (None: it is ok, or not known)
     out_of_ok_since: float | None = None
     out_of_ok_seconds: float | None = None
+
+
+class Pending(NamedTuple):
+    """What the timing rules need of a row (or a finding) judged by the policy."""
+
+    site: str | None
+    key: str  # its state key ("" without a state file)
+    timing: Any  # policy.Timing
+    rpo_floor: Severity
+    demotable: bool
 
 
 #: One level lower, for a state still within its grace period. An unknown stays
@@ -93,3 +103,32 @@ def judge(severity: Severity, state: str, timing: Timing, memory: Memory | None,
         result = max(result, Severity.WARNING)
         reasons.append(f"flapping: {memory.changes} changes of severity in {duration(policy.flap_window)}")
     return Timed(result, tuple(reasons), memory.since, age, grace_until, stuck, flapping, left, out)
+
+
+def override(severity: Severity, reasons: tuple[str, ...], timing: Any, floor: Severity, who: Any,
+              lowered_by: list[str]) -> tuple[Severity, tuple[str, ...]]:
+    """A severity and its reasons once the policy's severity (`timing.severity`)
+    is applied: never below `floor` (an RPO threshold breach; a warning for a
+    code the documentation does not know). What it lowers (`who`: a row or a
+    finding) is added to `lowered_by`, by its label."""
+    if timing.severity is None or timing.severity is severity:
+        return severity, reasons
+    lowered = max(timing.severity, floor) if timing.severity < severity else timing.severity
+    if lowered is severity:
+        return severity, (*reasons, f"policy: severity {timing.severity.value} not applied "
+                                    f"({timing.severity_from}): a policy never lowers an RPO threshold breach "
+                                    "nor a code the documentation does not know")
+    why = f"severity {lowered.value} instead of {severity.value} ({timing.severity_from})"
+    if lowered < severity:
+        lowered_by.append(f"{who.label}: {why}")
+    return lowered, (*reasons, f"policy: {why}")
+
+
+def lowered_note(lowered_by: list[str]) -> tuple[str, ...]:
+    """`the policy lowered 3 objects (first: ...)`, once a run."""
+    if not lowered_by:
+        return ()
+    from ..base.sanitize import printable
+
+    n = len(lowered_by)
+    return (printable(f"the policy lowered {n} object{'s' if n != 1 else ''} (first: {lowered_by[0]})"),)
