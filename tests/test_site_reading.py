@@ -232,11 +232,17 @@ def test_a_part_that_cannot_be_read_is_named_and_the_vpgs_are_still_judged(
         fail(zvm, part, how)
         p = triage(zvm, ca_file, "--nagios")
         assert nagios_state(p) == "WARNING"  # a healthy site with a part unread: never OK, never worse
+        named = {"alerts": "alerts", "vras": "VRAs", "peers": "peer sites"}[part]
+        first, *below = p.stdout.decode().splitlines()
+        assert f"{named} of site {site_name(zvm)} unreadable: " in first  # the status line says it (cut to fit)
+        assert f"UNKNOWN: {named} of site {site_name(zvm)} unreadable: {said}" in below  # the long text in full
         no_secret(p.stdout, p.stderr)
         doc = json.loads(triage(zvm, ca_file, "--json").stdout)
         assert [(v["vpg_name"], v["severity"]) for v in doc["vpgs"]] == [("ERP", "ok")]
         assert [(s["up"], s["error"]) for s in doc["sites"]] == [(True, None)]  # the site was read
         assert doc["summary"]["state"] == "WARNING"
+        assert doc["summary"]["failed_parts"] == [{"site": site_name(zvm), "url": zvm.url, "part": part,
+                                                   "error": said}]
         asked = [t.split("?")[0] for t in gets(zvm)]
         assert asked[-1] == "/v1/peersites" and zvm.logins == 1  # the parts after it were still asked
         # the library's answer: which part of which site, and why (the outputs show it)
@@ -260,7 +266,8 @@ def test_a_part_left_out_is_not_a_part_that_failed(windows_zvm: FakeZvm, ca_file
     windows_zvm.vpgs, windows_zvm.alerts = healthy_vpgs(), []
     windows_zvm.errors["/v1/vras"] = (403, UNLICENSED)
     assert nagios_state(triage(windows_zvm, ca_file, "--nagios")) == "WARNING"
-    assert nagios_state(triage(windows_zvm, ca_file, "--nagios", "--skip", "vras")) == "OK"
+    p = triage(windows_zvm, ca_file, "--nagios", "--skip", "vras")
+    assert nagios_state(p) == "OK" and "unreadable" not in p.stdout.decode()
 
 
 def test_every_part_failing_still_judges_the_vpgs(windows_zvm: FakeZvm, ca_file: str) -> None:
@@ -269,6 +276,8 @@ def test_every_part_failing_still_judges_the_vpgs(windows_zvm: FakeZvm, ca_file:
         windows_zvm.errors[path] = (403, UNLICENSED)
     doc = json.loads(triage(windows_zvm, ca_file, "--json").stdout)
     assert doc["summary"]["state"] == "WARNING" and [v["vpg_name"] for v in doc["vpgs"]] == ["ERP"]
+    assert [p["part"] for p in doc["summary"]["failed_parts"]] == ["alerts", "vras", "peers"]
+    assert all(p["error"].startswith("the ZVM has no valid licence: ") for p in doc["summary"]["failed_parts"])
 
 
 def test_an_unlicensed_zvm_whose_vpgs_fail_is_a_site_that_failed(windows_zvm: FakeZvm, ca_file: str) -> None:
@@ -311,6 +320,8 @@ def test_the_timeout_bounds_the_whole_site_and_a_slow_part_fails_alone(windows_z
     doc = json.loads(p.stdout)
     assert [v["vpg_name"] for v in doc["vpgs"]] == ["ERP"] and doc["sites"][0]["up"] is True
     assert doc["summary"]["state"] == "WARNING"
+    assert [(f["part"], f["error"]) for f in doc["summary"]["failed_parts"]] == [
+        ("vras", "timed out after 4 s (--timeout)")]
 
 
 def test_progress_counts_sites_and_a_failed_part_is_not_a_failed_site(zvm_ca: trustme.CA, ca_file: str,

@@ -38,12 +38,17 @@ def _sites_file(tmp_path: Path, ca_file: str, urls: dict[str, str]) -> str:
     return str(path)
 
 
-def test_triage_one_zvm_is_the_same_as_triage_of_its_answer(appliance_zvm: FakeZvm, ca_file: str) -> None:
+def test_triage_one_zvm_is_the_same_as_triage_of_its_answer(appliance_zvm: FakeZvm, ca_file: str,
+                                                            tmp_path: Path) -> None:
     args = ("--zvm", appliance_zvm.url, "--user", "monitor", "--ca-bundle", ca_file)
     live = zvpg("triage", *args, "--format", "json")
     assert live.returncode == 0, err(live)
     body = appliance_zvm.body_of("/v1/vpgs")
-    from_file = zvpg("triage", "--format", "json", input=body)
+    parts = []  # the site's other parts, as triage asks for them
+    for name, path in (("alerts", "/v1/alerts?isDismissed=false"), ("vras", "/v1/vras"), ("peers", "/v1/peersites")):
+        parts.append(tmp_path / f"{name}.json")
+        parts[-1].write_bytes(appliance_zvm.body_of(path))
+    from_file = zvpg("triage", "--format", "json", "-", *map(str, parts), input=body)
     live_doc, file_doc = json.loads(live.stdout), json.loads(from_file.stdout)
     assert live_doc["vpgs"] == file_doc["vpgs"] and live_doc["summary"] == file_doc["summary"]
     [site] = live_doc["sites"]
