@@ -306,8 +306,13 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
             found_rows += [(row, heads[row.position]) for row in found]
     read_any = any(r.payload is not None for r in reads)
     found_any = bool(found_rows)
+    left_out: set[tuple[str | None, str]] = set()
     if options.vpg or options.exclude:
-        found_rows = [(row, head) for row, head in found_rows if keep([row], options.vpg, options.exclude)]
+        kept = [(row, head) for row, head in found_rows if keep([row], options.vpg, options.exclude)]
+        if len(kept) < len(found_rows):  # (an alert that names only VPGs left out is left out with them)
+            left_out = {(row.site, row.vpg_identifier) for row, _ in found_rows if row.kind == "vpg"}
+            left_out -= {(row.site, row.vpg_identifier) for row, _ in kept}
+        found_rows = kept
     all_rows = [row for row, _ in found_rows]
     heads = tuple(head for _, head in found_rows)
     now = time.time() if options.now is None else options.now
@@ -319,7 +324,7 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
         parts = [r for r in reads if r.part not in ("vpgs", "vms")]
         if parts or any(h.LastTest is not None for h in heads):
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
-            health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
+            health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age, left_out)
     pending: list[_Pending] = []
     notes: tuple[str, ...] = ()
     if policy is not None:
@@ -403,7 +408,7 @@ def _site_health(judged: Judged, all_rows: list[Row]) -> tuple[list[Row], list[A
     for cause in found:
         for i in cause.members:
             r = rows_out[i]
-            rows_out[i] = r._replace(reasons=(*r.reasons, f"explained by: {cause.text}"))
+            rows_out[i] = r._replace(reasons=(*r.reasons, cause.reason))
     return rows_out, health.findings, found
 
 
