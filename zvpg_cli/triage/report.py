@@ -322,7 +322,7 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
 
         max_age = getattr(policy, "test_max_age", TEST_MAX_AGE) if policy is not None else TEST_MAX_AGE
         parts = [r for r in reads if r.part not in ("vpgs", "vms")]
-        if parts or any(h.LastTest is not None for h in heads):
+        if parts or heads:  # (the VPGs alone: their tests, and a lost peer they share)
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
             health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age, left_out)
     pending: list[_Pending] = []

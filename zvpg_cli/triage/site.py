@@ -467,12 +467,11 @@ def _attach(findings: list[Finding], rows: Sequence[Any]) -> SiteHealth:
 def causes(findings: Sequence[Finding], rows: Sequence[Any], heads: Sequence[Any]) -> list[Cause]:
     """The site-level causes that explain two or more VPG rows that are not ok
     (judged to the end: policy and time), the worst and largest first: an
-    alert that raises what it names (not one the VPG state says already, nor
-    a notice) whose AffectedVpgs names them, and a lost peer (`_disconnected`)."""
+    alert about the site (not a VPG's own alert: VPG*, nor a notice) whose
+    AffectedVpgs names them, and a lost peer (`_disconnected`)."""
     found = []
     for f in findings:
-        if (f.kind != "alert" or not f.attached or f.name in COVERED_BY_VPG_STATE or f.name in TEST_OVERDUE
-                or f.severity is Severity.OK):
+        if f.kind != "alert" or not f.attached or f.name.upper().startswith("VPG") or f.severity is Severity.OK:
             continue
         problems = [i for i in f.facts.get("rows", ()) if rows[i].severity is not Severity.OK]
         if len(problems) > 1:
