@@ -397,7 +397,7 @@ def _site_health(judged: Judged, all_rows: list[Row]) -> tuple[list[Row], list[A
     """The rows with what the alerts that name them add (their reasons, and the
     severity those alerts keep them at), the findings, and the causes that
     explain several rows, each row pointing at its cause."""
-    from .site import causes as find_causes
+    from .causes import causes as find_causes
 
     health = judged.site
     rows_out = list(all_rows)

@@ -1,0 +1,94 @@
+"""One cause for many: a site-level cause that explains several VPG problems,
+found only where the data links them (zerto-site-health.md; issue "one root
+cause for many"): an alert about the site whose AffectedVpgs names them, or a
+peer site the VPGs lost (substatus 24/10) that their ProtectedSite/RecoverySite
+name. Never guessed: VPGs without such links are never grouped.
+
+    found = causes(findings, rows, heads)   # after the rows are judged to the end
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..knowledge.model import Severity
+from .site import Cause, Finding, _link_id, _raw, _text
+
+#: "No connection to site" (D): the alert of a paired peer that cannot be reached.
+NO_CONNECTION_TO_SITE = "ZVM0003"
+#: The VPG substatuses of a lost peer (zerto-rest-api.md): 24 DisconnectedFromPeer
+#: ("Site disconnection") and 10 DisconnectedFromPeerNoRecoveryPoints.
+DISCONNECTED = (10, 24)
+
+
+def causes(findings: Sequence[Finding], rows: Sequence[Any], heads: Sequence[Any]) -> list[Cause]:
+    """The site-level causes that explain two or more VPG rows that are not ok
+    (judged to the end: policy and time), the worst and largest first: an
+    alert about the site (not a VPG's own alert: VPG*, nor a notice) whose
+    AffectedVpgs names them, and a lost peer (`_disconnected`)."""
+    found = []
+    for f in findings:
+        if f.kind != "alert" or not f.attached or f.name.upper().startswith("VPG") or f.severity is Severity.OK:
+            continue
+        problems = [i for i in f.facts.get("rows", ()) if rows[i].severity is not Severity.OK]
+        if len(problems) > 1:
+            found.append(Cause(f"{f.facts.get('title') or 'alert'} ({f.name})",
+                               max(f.severity, *(rows[i].severity for i in problems)), f.site,
+                               tuple(rows[i].label for i in problems), "AffectedVpgs", tuple(problems)))
+    found += _disconnected(findings, rows, heads)
+    found.sort(key=lambda c: (-c.severity.rank, -len(c.rows)))
+    return found
+
+
+def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Sequence[Any]) -> list[Cause]:
+    """VPGs that lost their peer (substatus 24 or 10), grouped by the two
+    sites they replicate between (their ProtectedSite and RecoverySite, either
+    way round); the peer named from /v1/peersites where one of the two is a
+    peer read, and its ZVM0003 alert where one was read."""
+    groups: dict[tuple[str | None, str, str], list[int]] = {}
+    names: dict[tuple[str | None, str, str], tuple[str, str, str, str]] = {}
+    substatuses: dict[tuple[str | None, str, str], dict[str, None]] = {}
+    for i, (row, head) in enumerate(zip(rows, heads, strict=True)):
+        pair = row.verdict.annotation.pair
+        sub = pair.substatus if pair is not None else None
+        if sub is None or sub.code not in DISCONNECTED or row.severity is Severity.OK or row.kind != "vpg":
+            continue
+        protected, recovery = _link_id(_raw(head.ProtectedSite)), _link_id(_raw(head.RecoverySite))
+        if not protected and not recovery:
+            continue  # nothing links it to a site: never guessed
+        key = (row.site, *sorted((protected, recovery)))
+        groups.setdefault(key, []).append(i)
+        names.setdefault(key, (_text(_raw(head.SourceSite)), _text(_raw(head.TargetSite)), protected, recovery))
+        substatuses.setdefault(key, {})[_text(sub.name) or f"code {sub.code}"] = None
+    if not any(len(members) > 1 for members in groups.values()):
+        return []
+    peers: dict[tuple[str | None, str], Finding] = {}
+    alerts: dict[tuple[str | None, str], Finding] = {}
+    for f in findings:
+        ident = f.facts.get("site_identifier")
+        if f.kind == "peer" and ident:
+            peers.setdefault((f.site, ident), f)
+        elif f.kind == "alert" and f.name == NO_CONNECTION_TO_SITE and ident:
+            alerts.setdefault((f.site, ident), f)
+    causes = []
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        site = key[0]
+        source, target, protected, recovery = names[key]
+        peer = peers.get((site, protected)) or peers.get((site, recovery))
+        alert = alerts.get((site, protected)) or alerts.get((site, recovery))
+        if peer is not None:
+            text = f"no connection to site {peer.name or peer.identifier}"
+        else:
+            text = (f"no connection between sites {source or _text(protected) or '?'} "
+                    f"and {target or _text(recovery) or '?'}")
+        subs = list(substatuses[key])
+        text += (f" ({NO_CONNECTION_TO_SITE})" if alert is not None
+                 else f" (substatus{'es' if len(subs) > 1 else ''} {', '.join(subs)})")
+        severity = max(rows[i].severity for i in members)
+        causes.append(Cause(text, severity, site, tuple(rows[i].label for i in members),
+                            "ProtectedSite/RecoverySite" + (" and alert Site" if alert is not None else ""),
+                            tuple(members)))
+    return causes
