@@ -551,3 +551,28 @@ def test_no_site_payload_crashes_the_judge_and_every_text_is_printable(
         assert isinstance(text, str) and printable(text) == text, text
     json_text([{**f._asdict(), "timed": None, "severity": f.severity.value, "facts": dict(f.facts)}
                for f in report.findings])
+
+
+# ---- the alert knowledge, kept compiled ----------------------------------------------
+
+def test_the_alert_knowledge_is_read_compiled_from_the_cache_and_an_edit_is_seen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zvpg_cli.knowledge import alerts, kbyaml
+
+    path = tmp_path / "alerts.yaml"
+    text = (Path(alerts.default_path())).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    parsed = alerts.load.__wrapped__(str(path))
+    [entry] = Path(os.environ["ZVPG_CACHE_DIR"]).glob("alerts-*.marshal")
+
+    def no_yaml(raw: bytes) -> Any:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(kbyaml, "parse_source", no_yaml)
+    cached = alerts.load.__wrapped__(str(path))
+    assert cached == parsed and cached.alert("vpg0010") == parsed.alert("VPG0010")
+    monkeypatch.undo()
+    path.write_text(text.replace('"VPG target RPO exceeded"', '"VPG target RPO exceeded (edited)"'), encoding="utf-8")
+    assert alerts.load.__wrapped__(str(path)).alert("VPG0010").title == "VPG target RPO exceeded (edited)"
+    entry.write_bytes(entry.read_bytes()[:-9] + b"corrupted")  # a damaged entry is compiled afresh
+    assert alerts.load.__wrapped__(str(path)).alert("VPG0010").title == "VPG target RPO exceeded (edited)"
