@@ -446,6 +446,12 @@ def test_vpgs_cut_off_either_way_round_are_one_cause(kb: KnowledgeBase) -> None:
         ("no connection to site WCHL - CA (substatus Site disconnection)", 20)]
 
 
+def test_vpgs_of_two_sites_that_lost_the_same_peer_are_one_cause(kb: KnowledgeBase) -> None:
+    report = triage(kb, part("vpgs", cut_off(2) + cut_off(1, "site-b")), part("peers", [peer(0)]),
+                    part("alerts", [alert("ZVM0003", site=PEER)]))
+    assert [(c.text, len(c.rows)) for c in report.causes] == [("no connection to site WCHL - CA (ZVM0003)", 3)]
+
+
 def test_without_peers_and_alert_vpgs_are_grouped_by_their_sites_names(kb: KnowledgeBase) -> None:
     other = cut_off(3, "site-c", "site-d")
     for v in other:

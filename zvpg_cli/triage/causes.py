@@ -44,8 +44,8 @@ def causes(findings: Sequence[Finding], rows: Sequence[Any], heads: Sequence[Any
 def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Sequence[Any]) -> list[Cause]:
     """VPGs that lost their peer (substatus 24 or 10), grouped by the two
     sites they replicate between (their ProtectedSite and RecoverySite, either
-    way round); the peer named from /v1/peersites where one of the two is a
-    peer read, and its ZVM0003 alert where one was read."""
+    way round), and the pairs that share a peer read (/v1/peersites) grouped
+    as that peer; its ZVM0003 alert named where one was read."""
     groups: dict[tuple[str | None, str, str], list[int]] = {}
     names: dict[tuple[str | None, str, str], tuple[str, str, str, str]] = {}
     substatuses: dict[tuple[str | None, str, str], dict[str, None]] = {}
@@ -61,7 +61,7 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
         groups.setdefault(key, []).append(i)
         names.setdefault(key, (_text(_raw(head.SourceSite)), _text(_raw(head.TargetSite)), protected, recovery))
         substatuses.setdefault(key, {})[_text(sub.name) or f"code {sub.code}"] = None
-    if not any(len(members) > 1 for members in groups.values()):
+    if sum(len(members) for members in groups.values()) < 2:
         return []
     peers: dict[tuple[str | None, str], Finding] = {}
     alerts: dict[tuple[str | None, str], Finding] = {}
@@ -71,24 +71,33 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
             peers.setdefault((f.site, ident), f)
         elif f.kind == "alert" and f.name == NO_CONNECTION_TO_SITE and ident:
             alerts.setdefault((f.site, ident), f)
-    causes = []
+    # the pairs that share a peer read are one cause: the peer
+    merged: dict[tuple[str | None, str, str], tuple[list[int], Finding | None, Finding | None, tuple[str, ...]]] = {}
     for key, members in groups.items():
-        if len(members) < 2:
-            continue
-        site = key[0]
-        source, target, protected, recovery = names[key]
+        site, protected, recovery = key[0], names[key][2], names[key][3]
         peer = peers.get((site, protected)) or peers.get((site, recovery))
         alert = alerts.get((site, protected)) or alerts.get((site, recovery))
+        into = (site, "peer", peer.facts["site_identifier"]) if peer is not None else key
+        found = merged.setdefault(into, ([], peer, alert, names[key]))
+        found[0].extend(members)
+        if found[2] is None and alert is not None:
+            merged[into] = (found[0], peer, alert, found[3])
+        substatuses.setdefault(into, {}).update(substatuses[key])
+    causes = []
+    for into, (members, peer, alert, (source, target, protected, recovery)) in merged.items():
+        if len(members) < 2:
+            continue
+        members.sort()
         if peer is not None:
             text = f"no connection to site {peer.name or peer.identifier}"
         else:
             text = (f"no connection between sites {source or _text(protected) or '?'} "
                     f"and {target or _text(recovery) or '?'}")
-        subs = list(substatuses[key])
+        subs = list(substatuses[into])
         text += (f" ({NO_CONNECTION_TO_SITE})" if alert is not None
                  else f" (substatus{'es' if len(subs) > 1 else ''} {', '.join(subs)})")
         severity = max(rows[i].severity for i in members)
-        causes.append(Cause(text, severity, site, tuple(rows[i].label for i in members),
+        causes.append(Cause(text, severity, into[0], tuple(rows[i].label for i in members),
                             "ProtectedSite/RecoverySite" + (" and alert Site" if alert is not None else ""),
                             tuple(members)))
     return causes
