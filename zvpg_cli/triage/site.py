@@ -118,7 +118,10 @@ class SiteHealth(NamedTuple):
 def _text(value: Any, limit: int = 200) -> str:
     """A payload value as text fit to show: "" for null, control characters
     escaped, at most `limit` characters (payloads are untrusted)."""
-    if value is None:
+    if type(value) is str:
+        if len(value) <= limit and value.isascii() and value.isprintable():
+            return value  # (the common case)
+    elif value is None:
         return ""
     from ..base.sanitize import printable
 
