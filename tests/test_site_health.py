@@ -139,6 +139,20 @@ def test_an_alert_naming_vpgs_is_attached_to_their_rows_once(kb: KnowledgeBase) 
     assert report.summary.counts[Severity.CRITICAL] == 2
 
 
+@pytest.mark.parametrize("par_failed", [True, False])
+def test_an_alert_of_one_of_two_sites_read_attaches_to_that_sites_vpg(kb: KnowledgeBase, par_failed: bool) -> None:
+    # the same VPG read from both of its sites; only lon's alerts were read
+    reads = [part("vpgs", [vpg("ERP")], site="lon"), part("vpgs", [vpg("ERP")], site="par"),
+             part("alerts", [alert("ZVM0002", vpgs=["id-ERP"])], site="lon")]
+    if par_failed:
+        reads.append(Read(None, site="par", url="https://par:9669", error="HTTP 500", part="alerts"))
+    report = triage(kb, *reads)
+    assert [(r.label, r.severity) for r in report.rows] == [("[lon] ERP", Severity.CRITICAL),
+                                                            ("[par] ERP", Severity.OK)]
+    assert found(report, "alert")[0].attached == ("[lon] ERP",)
+    assert len(report.summary.failed_parts) == par_failed
+
+
 @pytest.mark.parametrize("code", sorted(COVERED_BY_VPG_STATE))
 def test_alerts_the_vpg_state_says_already_never_raise_the_row(kb: KnowledgeBase, code: str) -> None:
     assert {"VPG0003", "VPG0004", "VPG0009", "VPG0010", "VRA0039"} == COVERED_BY_VPG_STATE

@@ -387,12 +387,11 @@ def judge_site(reads: Sequence[Any], rows: Sequence[Any], heads: Sequence[Any], 
         from ..knowledge.alerts import load
 
         sk = load()
-    several = len({r.site for r in reads}) > 1
     findings: list[Finding] = []
     for r in reads:
         if r.payload is None or r.part in skip or r.part in ("vpgs", "vms"):
             continue
-        site = r.site if several else None
+        site = r.site  # (None when the run read one site: as the rows' `site`)
         if r.part == "alerts":
             findings += _alerts(r.payload, site, now, sk)
         elif r.part == "vras":
