@@ -49,10 +49,17 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
     groups: dict[tuple[str | None, str, str], list[int]] = {}
     names: dict[tuple[str | None, str, str], tuple[str, str, str, str]] = {}
     substatuses: dict[tuple[str | None, str, str], dict[str, None]] = {}
+    lost: dict[int, Any] = {}  # id(verdict) -> its substatus if it is a lost peer's, else None
     for i, (row, head) in enumerate(zip(rows, heads, strict=True)):
-        pair = row.verdict.annotation.pair
-        sub = pair.substatus if pair is not None else None
-        if sub is None or sub.code not in DISCONNECTED or row.severity is Severity.OK or row.kind != "vpg":
+        if row.severity is Severity.OK or row.kind != "vpg":
+            continue
+        key_v = id(row.verdict)
+        if key_v not in lost:
+            pair = row.verdict.annotation.pair
+            sub = pair.substatus if pair is not None else None
+            lost[key_v] = sub if sub is not None and sub.code in DISCONNECTED else None
+        sub = lost[key_v]
+        if sub is None:
             continue
         protected, recovery = _link_id(_raw(head.ProtectedSite)), _link_id(_raw(head.RecoverySite))
         if not protected and not recovery:

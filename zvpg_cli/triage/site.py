@@ -19,8 +19,10 @@ from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from ..base.sanitize import printable
 from ..base.units import duration
 from ..knowledge.model import Severity
+from ..sources.apitime import api_time
 
 #: The parts `--skip` may leave out.
 SKIPPABLE = ("alerts", "vras", "peers", "tests")
@@ -123,8 +125,6 @@ def _text(value: Any, limit: int = 200) -> str:
             return value  # (the common case)
     elif value is None:
         return ""
-    from ..base.sanitize import printable
-
     return printable(value if isinstance(value, str) else str(value))[:limit]
 
 
@@ -148,8 +148,6 @@ _EARLIEST, _LATEST = -62135596800.0, 253402300799.0
 def _time(value: Any) -> float | None:
     """A ZVM time (`sources.apitime.api_time`) in epoch seconds; None for
     anything else, or a time no date can show."""
-    from ..sources.apitime import api_time
-
     when = api_time(value)
     return when if when is not None and _EARLIEST <= when <= _LATEST else None
 
