@@ -480,6 +480,17 @@ def test_without_peers_and_alert_vpgs_are_grouped_by_their_sites_names(kb: Knowl
          "ProtectedSite/RecoverySite")]
 
 
+def test_the_cli_groups_vpgs_that_lost_their_peer_from_the_vpg_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "vpgs.json"
+    path.write_text(json.dumps([*cut_off(20), vpg("ok")]), encoding="utf-8")
+    done = run_zvpg("triage", str(path), "--json")
+    answer = json.loads(done.stdout)
+    rows = answer["vpgs"]
+    said = "explained by: no connection between sites Frankfurt and WCHL - CA-site (substatus Site disconnection)"
+    assert [any(x.startswith(said) for x in r["reasons"]) for r in rows] == [True] * 20 + [False]
+    assert answer["summary"]["state"] == "CRITICAL" and done.returncode == 0, done.stderr
+
+
 def test_a_single_disconnected_vpg_is_no_cause(kb: KnowledgeBase) -> None:
     report = triage(kb, part("vpgs", [*cut_off(1), vpg("ok")]), part("peers", [peer(0)]),
                     part("alerts", [alert("ZVM0003", site=PEER)]))
