@@ -84,6 +84,13 @@ def main() -> None:
     parser.add_argument("--peers", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
+    import compileall
+
+    import zvpg_cli
+
+    # every module's bytecode up to date, as an installed wheel has it (PYTHONDONTWRITEBYTECODE
+    # would otherwise leave an edited module compiled afresh on every run)
+    compileall.compile_dir(os.path.dirname(zvpg_cli.__file__), quiet=1)
     parts = site(args.vpgs, args.alerts, args.vras, args.peers)
     with tempfile.TemporaryDirectory() as tmp:
         files = {}

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .kbsource import KBError
 
@@ -28,22 +27,19 @@ LEVELS = ("Error", "Warning", "Error / Warning")
 REMARK_KINDS = ("peer", "related", "inference", "uncertain")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     key: str
     name: str
     zerto: bool
 
 
-@dataclass(frozen=True)
-class Remark:
+class Remark(NamedTuple):
     source: str
     kind: str
     text: str
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     code: str
     title: str | None
     level: str | None
@@ -57,8 +53,7 @@ class Alert:
         return len(self.sources) == 1
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     """One value of a numeric API field (VRA Status, PairingStatus, ...)."""
 
     code: int
@@ -67,22 +62,21 @@ class Code:
     uncertain: bool
 
 
-@dataclass(frozen=True)
-class SiteKnowledge:
+class SiteKnowledge(NamedTuple):
+    # (NamedTuples rather than dataclasses: a triage that reads alerts creates these
+    # classes on every run, and a frozen dataclass costs some 1 ms to create)
     path: str
     sources: dict[str, Source]
     alerts: tuple[Alert, ...]
     vra_statuses: tuple[Code, ...]
     vra_alerts_statuses: tuple[Code, ...]
     pairing_statuses: tuple[Code, ...]
+    #: the alerts by code
+    by_code: dict[str, Alert]
 
     def alert(self, code: str) -> Alert | None:
         """The alert `code` names, in any case and with spaces around it."""
-        return self._by_code.get(code.strip().upper())
-
-    @functools.cached_property
-    def _by_code(self) -> dict[str, Alert]:
-        return {a.code: a for a in self.alerts}
+        return self.by_code.get(code.strip().upper())
 
 
 #: The tables of numeric codes: YAML key -> what it decodes.
@@ -264,7 +258,7 @@ def load(path: str | None = None) -> SiteKnowledge:
         from .kb import encode_cache
 
         cachefs.write_private(target, encode_cache(key, plain))
-    return SiteKnowledge(path=path, **content)
+    return SiteKnowledge(path=path, **content, by_code={a.code: a for a in content["alerts"]})
 
 
 def _parse(path: str, raw: bytes) -> dict[str, Any]:
@@ -322,12 +316,12 @@ def _well_formed(stored: Any) -> bool:
 
 
 def _build(path: str, stored: dict[str, Any]) -> SiteKnowledge:
+    alerts = tuple(Alert(c, t, lv, al, tuple(src), n, tuple(Remark(*r) for r in rem))
+                   for c, t, lv, al, src, n, rem in stored["alerts"])
     return SiteKnowledge(
-        path=path,
-        sources={k: Source(k, name, zerto) for k, name, zerto in stored["sources"]},
-        alerts=tuple(Alert(c, t, lv, al, tuple(src), n, tuple(Remark(*r) for r in rem))
-                     for c, t, lv, al, src, n, rem in stored["alerts"]),
-        **{t: tuple(Code(c, n, tuple(src), u) for c, n, src, u in stored[t]) for t in CODE_TABLES})
+        path=path, sources={k: Source(k, name, zerto) for k, name, zerto in stored["sources"]}, alerts=alerts,
+        **{t: tuple(Code(c, n, tuple(src), u) for c, n, src, u in stored[t]) for t in CODE_TABLES},
+        by_code={a.code: a for a in alerts})
 
 
 def decode(table: str, code: Any, path: str | None = None) -> Code | None:
