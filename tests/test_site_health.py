@@ -557,6 +557,7 @@ def _texts(report: Report) -> list[str]:
     out = []
     for f in report.findings:
         out += [f.label, f.state, f.name, f.identifier, f.about or "", *f.reasons, *f.attached]
+        out += [v for v in f.facts.values() if isinstance(v, str)]
     for c in report.causes:
         out += [c.text, c.reason, *c.rows]
     for r in report.rows:

@@ -61,7 +61,7 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
         sub = lost[key_v]
         if sub is None:
             continue
-        protected, recovery = _link_id(_raw(head.ProtectedSite)), _link_id(_raw(head.RecoverySite))
+        protected, recovery = _text(_link_id(_raw(head.ProtectedSite))), _text(_link_id(_raw(head.RecoverySite)))
         if not protected and not recovery:
             continue  # nothing links it to a site: never guessed
         key = (row.site, *sorted((protected, recovery)))
@@ -98,8 +98,7 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
         if peer is not None:
             text = f"no connection to site {peer.name or peer.identifier}"
         else:
-            text = (f"no connection between sites {source or _text(protected) or '?'} "
-                    f"and {target or _text(recovery) or '?'}")
+            text = f"no connection between sites {source or protected or '?'} and {target or recovery or '?'}"
         subs = list(substatuses[into])
         text += (f" ({NO_CONNECTION_TO_SITE})" if alert is not None
                  else f" (substatus{'es' if len(subs) > 1 else ''} {', '.join(subs)})")

@@ -193,10 +193,10 @@ def _alerts(part: Any, site: str | None, now: float, sk: Any) -> list[Finding]:
         state = f"{title or 'alert'} ({level_text}" + (f", for {duration(age)}" if age is not None else "") + ")"
         affected = obj.get("AffectedVpgs")
         vpgs = tuple(dict.fromkeys(i for v in affected if (i := _link_id(v)))) if isinstance(affected, list) else ()
-        site_id = _link_id(where)
+        site_id = _text(_link_id(where))  # (shown, and matched against peers' and VPGs' sites, all escaped alike)
         out.append(Finding(
             "alert", site, name, _text(_link_id(obj.get("Link"))), name, state, severity, tuple(reasons),
-            turned_on, _text(site_id) or None, vpgs,
+            turned_on, site_id or None, vpgs,
             facts={"title": title, "level": _text(level, 40) or None, "known": known is not None, "remote": remote,
                    "site_identifier": site_id or None, "entity": _text(obj.get("Entity"), 64) or None,
                    "age_seconds": None if age is None else round(age, 3)}))
@@ -304,8 +304,8 @@ def _peers(part: Any, site: str | None, sk: Any) -> list[Finding]:
             severity, reasons = Severity.WARNING, (f"{_ZVPG}: a pairing in progress is a warning",)
         else:
             severity, reasons = Severity.WARNING, (f"{_ZVPG}: a PairingStatus zvpg does not know is a warning",)
-        site_id = _link_id({"identifier": obj.get("SiteIdentifier")}) or _link_id(obj.get("Link"))
-        out.append(Finding("peer", site, _text(obj.get("PeerSiteName")), _text(site_id), code, shown, severity,
+        site_id = _text(_link_id({"identifier": obj.get("SiteIdentifier")}) or _link_id(obj.get("Link")))
+        out.append(Finding("peer", site, _text(obj.get("PeerSiteName")), site_id, code, shown, severity,
                            reasons, None, _text(obj.get("HostName")) or None,
                            facts={"pairing_status": code, "pairing_name": name, "site_identifier": site_id or None,
                                   "version": _text(obj.get("Version"), 64) or None}))
