@@ -608,3 +608,19 @@ def test_the_alert_knowledge_is_read_compiled_from_the_cache_and_an_edit_is_seen
     assert alerts.load.__wrapped__(str(path)).alert("VPG0010").title == "VPG target RPO exceeded (edited)"
     entry.write_bytes(entry.read_bytes()[:-9] + b"corrupted")  # a damaged entry is compiled afresh
     assert alerts.load.__wrapped__(str(path)).alert("VPG0010").title == "VPG target RPO exceeded (edited)"
+
+
+@pytest.mark.parametrize(("code", "said"), [
+    ("lic0001", "is shown and never raises the check, whatever its Level"),
+    ("ZVM0006", "is shown and never raises the check, whatever its Level"),
+    ("VPG0010", "it does not raise them nor count again: their own state says it already"),
+    ("VRA0039", "it does not raise them nor count again: their own state says it already"),
+    ("VPG0012", "belongs to their last failover test: at least a warning there"),
+    ("VRA0028", "naming two or more VPGs that are not ok, it leads as their one cause."),
+    ("ZVM0003", "two or more VPGs that lost the site it names (substatus 24 or 10) are grouped under it too."),
+])
+def test_explain_says_what_a_triage_makes_of_an_alert_code(code: str, said: str) -> None:
+    done = run_zvpg("explain", code, env={"COLUMNS": "400"})
+    text = done.stdout.decode()
+    assert done.returncode == 0 and "zvpg's judgement\nIn a triage " in text
+    assert said in " ".join(text.split("zvpg's judgement", 1)[1].split())

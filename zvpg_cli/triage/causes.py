@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..knowledge.model import Severity
-from .site import Cause, Finding, _link_id, _raw, _text
+from .site import NO_CONNECTION_TO_SITE, Cause, Finding, _link_id, _raw, _text
 
-#: "No connection to site" (D): the alert of a paired peer that cannot be reached.
-NO_CONNECTION_TO_SITE = "ZVM0003"
 #: The VPG substatuses of a lost peer (zerto-rest-api.md): 24 DisconnectedFromPeer
 #: ("Site disconnection") and 10 DisconnectedFromPeerNoRecoveryPoints.
 DISCONNECTED = (10, 24)

@@ -42,6 +42,9 @@ TEST_OVERDUE = frozenset({"VPG0011", "VPG0012"})
 #: info): licence notices and "Upgrade available".
 NOTICE = "LIC"
 UPGRADE_AVAILABLE = "ZVM0006"
+#: "No connection to site" (D): VPGs that lost that site are grouped under it (`triage.causes`).
+NO_CONNECTION_TO_SITE = "ZVM0003"
+
 _ZVPG = "zvpg's judgement"
 
 
@@ -169,6 +172,29 @@ def alert_severity(code: str, level: Any) -> tuple[Severity, str]:
         return Severity.WARNING, f"{_ZVPG}: an alert of Level Warning is a warning"
     shown = _text(level, 40) or "(none)"
     return Severity.WARNING, f"{_ZVPG}: an alert of Level {shown} (not Error or Warning) is a warning"
+
+
+def triage_judgement(code: str) -> str:
+    """What a triage does with an alert of `code` (`zvpg explain CODE`): zvpg's
+    judgement, in words; the same rules as `alert_severity` and `_attach`."""
+    code = code.strip().upper()
+    if code.startswith(NOTICE) or code == UPGRADE_AVAILABLE:
+        return ("In a triage an alert of this code is shown and never raises the check, whatever its Level: a "
+                "licence or upgrade notice (Zerto's syslog script sends them as info).")
+    said = ("In a triage an alert's own Level sets its severity: Error is critical, Warning a warning, any "
+            "other Level a warning. ")
+    if code in TEST_OVERDUE:
+        return said + ("An alert that names its VPGs (AffectedVpgs) belongs to their last failover test: at least a "
+                       "warning there, not counted again; a test running now stays ok.")
+    if code in COVERED_BY_VPG_STATE:
+        return said + ("Named on the VPGs its AffectedVpgs lists, it does not raise them nor count again: their own "
+                       "state says it already (LogicMonitor drops VPG0004, VPG0010 and VRA0039 likewise).")
+    said += "It raises the VPGs its AffectedVpgs names to that severity and counts there, not again"
+    if code.startswith("VPG"):
+        return said + "."
+    return said + ("; naming two or more VPGs that are not ok, it leads as their one cause" + (
+        "; two or more VPGs that lost the site it names (substatus 24 or 10) are grouped under it too."
+        if code == NO_CONNECTION_TO_SITE else "."))
 
 
 def _alerts(part: Any, site: str | None, now: float, sk: Any) -> list[Finding]:
