@@ -103,5 +103,5 @@ def _disconnected(findings: Sequence[Finding], rows: Sequence[Any], heads: Seque
         severity = max(rows[i].severity for i in members)
         causes.append(Cause(text, severity, into[0], tuple(rows[i].label for i in members),
                             "ProtectedSite/RecoverySite" + (" and alert Site" if alert is not None else ""),
-                            tuple(members)))
+                            tuple(members), alert))
     return causes

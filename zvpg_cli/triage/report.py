@@ -426,11 +426,14 @@ def _site_health(judged: Judged, all_rows: list[Row],
         r = rows_out[i]
         rows_out[i] = r._replace(severity=max(r.severity, floors.get(i, Severity.OK)), reasons=r.reasons + why)
     found = find_causes(health.findings, rows_out, judged.heads)
+    findings = health.findings
     for cause in found:
         for i in cause.members:
             r = rows_out[i]
             rows_out[i] = r._replace(reasons=(*r.reasons, cause.reason))
-    return rows_out, health.findings, found
+        if cause.alert is not None:  # the cause's own alert is counted in it, not again
+            findings = [f._replace(attached=cause.rows) if f is cause.alert else f for f in findings]
+    return rows_out, findings, found
 
 
 def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:

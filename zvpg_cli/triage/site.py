@@ -106,6 +106,8 @@ class Cause(NamedTuple):
     linked_by: str
     #: the rows' places in the report's rows
     members: tuple[int, ...] = ()
+    #: the alert it stands for (ZVM0003 of a lost peer), counted in the cause, not again
+    alert: Finding | None = None
 
     @property
     def reason(self) -> str:
@@ -389,7 +391,7 @@ def _tests(rows: Sequence[Any], heads: Sequence[Any], now: float, max_age: int |
                                f"{duration(max_age)} (test_max_age)")
         out.append(Finding("test", row.site, _text(row.vpg_name), _text(row.vpg_identifier), None, state, severity,
                            tuple(reasons), when, None, (row.vpg_identifier,) if row.vpg_identifier else (),
-                           facts={"age_seconds": None if age is None else round(age, 3),
+                           facts={"age_seconds": None if age is None else round(age, 3), "max_age": max_age,
                                   "never": head.LastTest is not None and last is None,
                                   "running": running is not None}))
     return out
