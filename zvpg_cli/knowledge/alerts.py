@@ -3,18 +3,22 @@
 data/alerts.yaml (validated when it is loaded; every entry names its sources).
 
 Loaded only by the commands that need it (`zvpg explain CODE`, `zvpg list
---alerts`): nothing on the start-up path of the other commands imports this
-module (tests/test_structure.py checks it)."""
+--alerts`, a triage that reads alerts, VRAs or peer sites): nothing on the
+start-up path of the other commands imports this module (tests/test_structure.py
+checks it). Its validated content is kept compiled in zvpg's private cache
+folder, as the statuses' is (`knowledge.kb`): a triage run every minute does
+not parse YAML; an edited file is seen by its bytes."""
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .kbsource import KBError
-from .kbyaml import Map, Problem, parse_file, quote
+
+if TYPE_CHECKING:  # (the YAML parser is imported where a file is parsed, off the cached path)
+    from .kbyaml import Problem
 
 #: The alarm-row severities the reference's table gives (E, W, E/W).
 LEVELS = ("Error", "Warning", "Error / Warning")
@@ -23,22 +27,19 @@ LEVELS = ("Error", "Warning", "Error / Warning")
 REMARK_KINDS = ("peer", "related", "inference", "uncertain")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     key: str
     name: str
     zerto: bool
 
 
-@dataclass(frozen=True)
-class Remark:
+class Remark(NamedTuple):
     source: str
     kind: str
     text: str
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     code: str
     title: str | None
     level: str | None
@@ -52,8 +53,7 @@ class Alert:
         return len(self.sources) == 1
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     """One value of a numeric API field (VRA Status, PairingStatus, ...)."""
 
     code: int
@@ -62,19 +62,21 @@ class Code:
     uncertain: bool
 
 
-@dataclass(frozen=True)
-class SiteKnowledge:
+class SiteKnowledge(NamedTuple):
+    # (NamedTuples rather than dataclasses: a triage that reads alerts creates these
+    # classes on every run, and a frozen dataclass costs some 1 ms to create)
     path: str
     sources: dict[str, Source]
     alerts: tuple[Alert, ...]
     vra_statuses: tuple[Code, ...]
     vra_alerts_statuses: tuple[Code, ...]
     pairing_statuses: tuple[Code, ...]
+    #: the alerts by code
+    by_code: dict[str, Alert]
 
     def alert(self, code: str) -> Alert | None:
         """The alert `code` names, in any case and with spaces around it."""
-        wanted = code.strip().upper()
-        return next((a for a in self.alerts if a.code == wanted), None)
+        return self.by_code.get(code.strip().upper())
 
 
 #: The tables of numeric codes: YAML key -> what it decodes.
@@ -96,12 +98,16 @@ def is_code(code: str) -> bool:
 
 
 def _line(node: Any, key: str | None = None) -> int | None:
+    from .kbyaml import Map
+
     if isinstance(node, Map):
         return node.key_lines.get(key, node.line) if key else node.line
     return None
 
 
-def _text(node: Map, key: str, problems: list[Problem], *, nullable: bool) -> Any:
+def _text(node: Any, key: str, problems: list[Problem], *, nullable: bool) -> Any:
+    from .kbyaml import Problem, quote
+
     value = node.get(key)
     if key not in node:
         problems.append(Problem(_line(node), f"missing key {key!r}"))
@@ -112,7 +118,9 @@ def _text(node: Map, key: str, problems: list[Problem], *, nullable: bool) -> An
     return value
 
 
-def _sources(node: Map, known: dict[str, Source], problems: list[Problem]) -> tuple[str, ...]:
+def _sources(node: Any, known: dict[str, Source], problems: list[Problem]) -> tuple[str, ...]:
+    from .kbyaml import Problem, quote
+
     value = node.get("sources")
     if not isinstance(value, list) or not value:
         problems.append(Problem(_line(node, "sources"), "sources must be a non-empty list of source keys"))
@@ -125,6 +133,8 @@ def _sources(node: Map, known: dict[str, Source], problems: list[Problem]) -> tu
 
 def check(doc: Any) -> tuple[dict[str, Any], list[Problem]]:
     """The validated content of a parsed alerts file, and every problem found."""
+    from .kbyaml import Map, Problem, quote
+
     problems: list[Problem] = []
     if not isinstance(doc, Map):
         return {}, [Problem(None, "the file must be a mapping")]
@@ -203,6 +213,8 @@ def check(doc: Any) -> tuple[dict[str, Any], list[Problem]]:
 
 
 def check_file(path: str) -> list[Problem]:
+    from .kbyaml import parse_file
+
     doc, problems = parse_file(path)
     return problems or check(doc)[1]
 
@@ -210,6 +222,8 @@ def check_file(path: str) -> list[Problem]:
 def check_if_alerts_file(path: str) -> list[Problem] | None:
     """`check_file` for a file with a top-level `alerts` key (`zvpg validate
     data/alerts.yaml`); None for any other file (a statuses knowledge base)."""
+    from .kbyaml import Map, parse_file
+
     doc, problems = parse_file(path)
     if problems or not isinstance(doc, Map) or "alerts" not in doc:
         return None
@@ -218,16 +232,96 @@ def check_if_alerts_file(path: str) -> list[Problem] | None:
 
 @functools.cache
 def load(path: str | None = None) -> SiteKnowledge:
-    """The site knowledge in `path` (default: the packaged file). Raises
-    `KBError` (one line: the file, the line, the first problem)."""
+    """The site knowledge in `path` (default: the packaged file), from the
+    cache folder when it holds this file's bytes compiled. Raises `KBError`
+    (one line: the file, the line, the first problem)."""
+    from .kbsource import read_source
+
     path = path or default_path()
-    doc, problems = parse_file(path)
+    raw = read_source(path)
+    target, key = _cache_file(path), _cache_key(raw)
+    if target:
+        from ..base import cachefs
+        from .kb import MAX_CACHE_BYTES, decode_cache
+
+        blob = cachefs.read_private(target, MAX_CACHE_BYTES)
+        stored = decode_cache(blob, key, _well_formed) if blob is not None else None
+        if stored is not None:
+            return _build(path, stored)
+    content = _parse(path, raw)
+    plain = {"sources": [(s.key, s.name, s.zerto) for s in content["sources"].values()],
+             "alerts": [(a.code, a.title, a.level, a.alarm, list(a.sources), a.note,
+                         [(r.source, r.kind, r.text) for r in a.remarks]) for a in content["alerts"]],
+             **{t: [(c.code, c.name, list(c.sources), c.uncertain) for c in content[t]] for t in CODE_TABLES}}
+    if target:
+        from ..base import cachefs
+        from .kb import encode_cache
+
+        cachefs.write_private(target, encode_cache(key, plain))
+    return SiteKnowledge(path=path, **content, by_code={a.code: a for a in content["alerts"]})
+
+
+def _parse(path: str, raw: bytes) -> dict[str, Any]:
+    from .kbyaml import parse_source
+
+    doc, problems = parse_source(raw)
+    content: dict[str, Any] = {}
     if not problems:
         content, problems = check(doc)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise KBError(path, problems[0].line, problems[0].message + more)
-    return SiteKnowledge(path=path, **content)
+    return content
+
+
+def _cache_key(raw: bytes) -> tuple[Any, ...]:
+    from .. import __version__
+    from .kb import _blake2b
+
+    return ("alerts", 1, __version__, _blake2b(raw).hex())
+
+
+def _cache_file(path: str) -> str | None:
+    """One entry per alerts file (its key names zvpg's version: an upgrade rewrites it)."""
+    from ..base import cachefs
+    from .kb import _fnv1a
+
+    folder = cachefs.cache_dir()
+    if not folder or not cachefs.private_dir(folder):
+        return None
+    return os.path.join(folder, f"alerts-{_fnv1a(os.path.abspath(path))}.marshal")
+
+
+def _strs(value: Any) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
+
+
+def _opt(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _well_formed(stored: Any) -> bool:
+    """The shape `_build` needs of a cache entry (the entry's digest is checked
+    already, in a private folder)."""
+    if type(stored) is not dict or set(stored) != {"sources", "alerts", *CODE_TABLES}:
+        return False
+    ok = all(type(s) is tuple and len(s) == 3 and type(s[0]) is str and type(s[1]) is str and type(s[2]) is bool
+             for s in stored["sources"])
+    ok = ok and all(type(a) is tuple and len(a) == 7 and type(a[0]) is str and all(_opt(v) for v in a[1:4])
+                    and _strs(a[4]) and _opt(a[5]) and type(a[6]) is list
+                    and all(type(r) is tuple and len(r) == 3 and all(type(v) is str for v in r) for r in a[6])
+                    for a in stored["alerts"])
+    return ok and all(type(c) is tuple and len(c) == 4 and type(c[0]) is int and type(c[1]) is str and _strs(c[2])
+                      and type(c[3]) is bool for t in CODE_TABLES for c in stored[t])
+
+
+def _build(path: str, stored: dict[str, Any]) -> SiteKnowledge:
+    alerts = tuple(Alert(c, t, lv, al, tuple(src), n, tuple(Remark(*r) for r in rem))
+                   for c, t, lv, al, src, n, rem in stored["alerts"])
+    return SiteKnowledge(
+        path=path, sources={k: Source(k, name, zerto) for k, name, zerto in stored["sources"]}, alerts=alerts,
+        **{t: tuple(Code(c, n, tuple(src), u) for c, n, src, u in stored[t]) for t in CODE_TABLES},
+        by_code={a.code: a for a in alerts})
 
 
 def decode(table: str, code: Any, path: str | None = None) -> Code | None:

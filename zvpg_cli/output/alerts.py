@@ -31,8 +31,9 @@ def alert_sections(sk: SiteKnowledge, alert: Alert) -> list[Section]:
     if alert.remarks:
         sections.append(Section("What the reference says about it",
                                 [(_REMARK_LABEL[r.kind], f"{r.text} ({r.source})") for r in alert.remarks]))
-    sections.append(Section("zvpg's judgement", [], "None yet: zvpg shows what Zerto's sources say about this "
-                            "code; it does not judge alerts on its own."))
+    from ..triage.site import triage_judgement
+
+    sections.append(Section("zvpg's judgement", [], triage_judgement(alert.code)))
     return sections
 
 

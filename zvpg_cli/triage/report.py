@@ -303,8 +303,13 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
             found_rows += [(row, heads[row.position]) for row in found]
     read_any = any(r.payload is not None for r in reads)
     found_any = bool(found_rows)
+    left_out: set[tuple[str | None, str]] = set()
     if options.vpg or options.exclude:
-        found_rows = [(row, head) for row, head in found_rows if keep([row], options.vpg, options.exclude)]
+        kept = [(row, head) for row, head in found_rows if keep([row], options.vpg, options.exclude)]
+        if len(kept) < len(found_rows):  # (an alert that names only VPGs left out is left out with them)
+            left_out = {(row.site, row.vpg_identifier) for row, _ in found_rows if row.kind == "vpg"}
+            left_out -= {(row.site, row.vpg_identifier) for row, _ in kept}
+        found_rows = kept
     all_rows = [row for row, _ in found_rows]
     heads = tuple(head for _, head in found_rows)
     now = time.time() if options.now is None else options.now
@@ -314,9 +319,9 @@ def judge(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()
 
         max_age = policy.test_max_age if policy is not None else TEST_MAX_AGE
         parts = [r for r in reads if r.part not in ("vpgs", "vms")]
-        if parts or any(h.LastTest is not None for h in heads):
+        if parts or heads:  # (the VPGs alone: their tests, and a lost peer they share)
             site_reads = [r._replace(site=r.site if several else None) for r in parts]
-            health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age)
+            health = judge_site(site_reads, all_rows, heads, now, options.skip, max_age, left_out)
     pending: list[Pending] = []
     lowered_by: list[str] = []
     finding_pending: list[Pending] = []
@@ -406,7 +411,7 @@ def _site_health(judged: Judged, all_rows: list[Row],
     with what the alerts that name them add (their reasons, and the severity
     those alerts keep them at: as the policy and time judged the alerts), and
     the causes that explain several rows, each row pointing at its cause."""
-    from .site import causes as find_causes
+    from .causes import causes as find_causes
 
     health = judged.site
     floors = {i: floor for i, (_, floor) in health.attached.items()}
@@ -421,11 +426,14 @@ def _site_health(judged: Judged, all_rows: list[Row],
         r = rows_out[i]
         rows_out[i] = r._replace(severity=max(r.severity, floors.get(i, Severity.OK)), reasons=r.reasons + why)
     found = find_causes(health.findings, rows_out, judged.heads)
+    findings = health.findings
     for cause in found:
         for i in cause.members:
             r = rows_out[i]
-            rows_out[i] = r._replace(reasons=(*r.reasons, f"explained by: {cause.text}"))
-    return rows_out, health.findings, found
+            rows_out[i] = r._replace(reasons=(*r.reasons, cause.reason))
+        if cause.alert is not None:  # the cause's own alert is counted in it, not again
+            findings = [f._replace(attached=cause.rows) if f is cause.alert else f for f in findings]
+    return rows_out, findings, found
 
 
 def run(kb: KnowledgeBase, reads: Sequence[Read], options: Options = Options()) -> Report:

@@ -86,7 +86,7 @@ def with_time(findings: list[Any], pending: tuple[Pending, ...], states: tuple[s
     state file answered; None without one), and the severity the alerts that
     name VPG rows keep each row at (row index -> severity), as they are judged
     now (`site._attach` gives the same before the policy and time)."""
-    from .site import COVERED_BY_VPG_STATE
+    from .site import vpg_floor
     from .timing import judge
 
     out = []
@@ -97,7 +97,7 @@ def with_time(findings: list[Any], pending: tuple[Pending, ...], states: tuple[s
                               timed=timed if memories is not None else None))
     floors: dict[int, Severity] = {}
     for f in out:
-        if f.kind == "alert" and f.name not in COVERED_BY_VPG_STATE:
+        if f.kind == "alert":
             for i in f.facts.get("rows", ()):
-                floors[i] = max(floors.get(i, Severity.OK), f.severity)
+                floors[i] = max(floors.get(i, Severity.OK), vpg_floor(f))
     return out, floors
