@@ -158,9 +158,10 @@ def test_nagios4_reads_every_vpgs_rpo_and_a_routine_sync_is_a_warning(nagios: Na
     assert "(critical after 15m)" in status["long_plugin_output"]
     assert perfdata(status["performance_data"]) == {
         "critical": "0", "warning": "1", "ok": "2", "unknown": "0", "total": "3", "sites": "1", "sites_failed": "0",
-        # the site's parts, read with its VPGs: no alerts, an installed VRA, a paired peer; the VPGs never tested
+        # the site's parts, read with its VPGs: no alerts, an installed VRA, a paired peer (the VPGs carry no
+        # LastTest: no test is judged)
         "alerts_critical": "0", "alerts_warning": "0", "vras_not_installed": "0", "peers_unpaired": "0",
-        "tests_overdue": "3", "tests_never": "3", "tests_running": "0", "parts_failed": "0", "causes": "0",
+        "parts_failed": "0", "causes": "0",
         **rpo_values(site_vpgs())}
     assert (nagios.folder / "var" / f"zvpg-localhost-{SERVICE}.state").exists()
 
