@@ -43,8 +43,13 @@ def test_console_example_output_is_real(page: Path, command: str, shown: str) ->
 FOR_PEOPLE = ("explain", "decode", "list", "triage", "annotate", "codes", "validate")
 
 
+def _bare(command: str) -> str:
+    """The command line without the moment a block is run at (`@2026-12-07 03:00:00 zvpg ...`)."""
+    return re.sub(r"^@\S+ \S+ ", "", command)
+
+
 def _for_people(command: str) -> bool:
-    args = shlex.split(command)[1:]
+    args = shlex.split(_bare(command))[1:]
     while args and args[0].startswith("-"):  # zvpg's own options: --data FILE
         args = args[2:]
     fmt = next((b for a, b in itertools.pairwise(args) if a in ("--format", "-f")), "table")
@@ -62,7 +67,7 @@ def test_console_examples_for_people_fit_the_width_the_docs_state(page: Path, co
 
 
 def test_examples_for_people_are_checked_for_width() -> None:
-    assert len(PEOPLES) >= 8 and {c.split()[1] for _, c, _ in PEOPLES} >= {"explain", "decode", "list", "triage",
+    assert len(PEOPLES) >= 8 and {_bare(c).split()[1] for _, c, _ in PEOPLES} >= {"explain", "decode", "list", "triage",
                                                                            "annotate"}
 
 

@@ -27,6 +27,17 @@ def not_ok(report: Report) -> list[Any]:
     return found
 
 
+def notices(report: Report) -> list[Any]:
+    """The alerts shown but never raising the check (licence notices, "Upgrade
+    available"; or any alert a policy made ok), in input order."""
+    return [f for f in report.findings if f.kind == "alert" and f.counted and f.severity is Severity.OK]
+
+
+def notice_text(f: Any) -> str:
+    """`notice, never raising the check: alert LIC0001: ...`."""
+    return f"notice, never raising the check: {finding_text(f)}"
+
+
 def several(report: Report) -> bool:
     """Whether the run read several sites (findings and rows then name theirs)."""
     return len(report.summary.sites) > 1

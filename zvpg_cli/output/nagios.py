@@ -170,6 +170,8 @@ def nagios(report: Report, max_output: int = 8192, notes: Sequence[str] = ()) ->
     if tests and not fits(_cut(_text(f"{max(t.severity for t in tests).name}: {health.tests_text(tests)}: "
                                      + ", ".join(health.test_name(t) for t in tests)), LINE_BYTES), None):
         left_found += len(tests)
+    for f in health.notices(report):
+        fits(_cut(_text(f"OK: {health.notice_text(f)}"), LINE_BYTES), None, stop=False)
     rows = report.rows
     labels = dict(zip(map(id, rows), unique([f"{r.label} rpo" for r in rows],
                                             lambda i: rows[i].identifier or f"#{rows[i].position}"), strict=True))

@@ -241,6 +241,9 @@ def site_section(report: Report, limit: int | None) -> list[Any]:
             lambda row: Text("\n").join([Text.assemble(row[1], style="bold"), row[2], row[3]]), least=(0, 16, 12, 24))
         if len(shown) < len(found):
             parts.append(Text(f"... and {len(found) - len(shown)} more (--limit 0 shows all)", style="dim"))
+    for f in health.notices(report):
+        text = health.notice_text(f)
+        parts.append(Text(printable(text[:1].upper() + text[1:]), style="dim"))
     return parts
 
 
