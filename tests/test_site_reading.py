@@ -213,7 +213,10 @@ FAILURES = [
                                   '"Valid License is not provided"'),
     ("peers", (503, UNLICENSED), 'the ZVM has no valid licence: GET /v1/peersites answered 503 Service '
                                  'Unavailable: "Valid License is not provided"'),
-    ("vras", "dropped", "the ZVM closed the connection before the answer was complete (no answer at all) (3 tries)"),
+    # an RST reaches the client as an end of the stream or as a reset, as the timing falls (it
+    # differs between Python versions' TLS): either is said
+    ("vras", "dropped", ("the ZVM closed the connection before the answer was complete (no answer at all) (3 tries)",
+                         "the connection broke: Connection reset by peer (3 tries)")),
 ]
 
 
@@ -226,7 +229,7 @@ def fail(zvm: FakeZvm, part: str, how: Any) -> None:
 
 @pytest.mark.parametrize(("part", "how", "said"), FAILURES)
 def test_a_part_that_cannot_be_read_is_named_and_the_vpgs_are_still_judged(
-        zvm_ca: trustme.CA, ca_file: str, flavour: str, part: str, how: Any, said: str,
+        zvm_ca: trustme.CA, ca_file: str, flavour: str, part: str, how: Any, said: str | tuple[str, ...],
         monkeypatch: pytest.MonkeyPatch) -> None:
     with site(zvm_ca, flavour) as zvm:
         fail(zvm, part, how)
@@ -235,14 +238,17 @@ def test_a_part_that_cannot_be_read_is_named_and_the_vpgs_are_still_judged(
         named = {"alerts": "alerts", "vras": "VRAs", "peers": "peer sites"}[part]
         first, *below = p.stdout.decode().splitlines()
         assert f"{named} of site {site_name(zvm)} unreadable: " in first  # the status line says it (cut to fit)
-        assert f"UNKNOWN: {named} of site {site_name(zvm)} unreadable: {said}" in below  # the long text in full
+        saids = (said,) if isinstance(said, str) else said
+        assert any(f"UNKNOWN: {named} of site {site_name(zvm)} unreadable: {one}" in below  # the long text in full
+                   for one in saids)
         no_secret(p.stdout, p.stderr)
         doc = json.loads(triage(zvm, ca_file, "--json").stdout)
         assert [(v["vpg_name"], v["severity"]) for v in doc["vpgs"]] == [("ERP", "ok")]
         assert [(s["up"], s["error"]) for s in doc["sites"]] == [(True, None)]  # the site was read
         assert doc["summary"]["state"] == "WARNING"
-        assert doc["summary"]["failed_parts"] == [{"site": site_name(zvm), "url": zvm.url, "part": part,
-                                                   "error": said}]
+        [failed_part] = doc["summary"]["failed_parts"]
+        assert failed_part["error"] in saids
+        assert failed_part == {"site": site_name(zvm), "url": zvm.url, "part": part, "error": failed_part["error"]}
         asked = [t.split("?")[0] for t in gets(zvm)]
         assert asked[-1] == "/v1/peersites" and zvm.logins == 1  # the parts after it were still asked
         # the library's answer: which part of which site, and why (the outputs show it)
@@ -254,12 +260,12 @@ def test_a_part_that_cannot_be_read_is_named_and_the_vpgs_are_still_judged(
         assert [r.part for r in reads] == ["vpgs", "alerts", "vras", "peers"]
         failed = [r for r in reads if r.error is not None]
         assert [(r.site, r.url, r.part, r.payload) for r in failed] == [(site_name(zvm), zvm.url, part, None)]
-        assert failed[0].error == said
+        assert failed[0].error in saids
         from zvpg_cli.knowledge.kb import load_kb
         from zvpg_cli.triage.report import run
 
         summary = run(load_kb(), reads).summary
-        assert summary.failed_parts == (PartOutcome(site_name(zvm), zvm.url, part, said),)
+        assert summary.failed_parts == (PartOutcome(site_name(zvm), zvm.url, part, failed[0].error),)
 
 
 def test_a_part_left_out_is_not_a_part_that_failed(windows_zvm: FakeZvm, ca_file: str) -> None:
