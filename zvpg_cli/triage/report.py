@@ -412,17 +412,17 @@ def _site_health(judged: Judged, all_rows: list[Row],
     those alerts keep them at: as the policy and time judged the alerts), and
     the causes that explain several rows, each row pointing at its cause."""
     from .causes import causes as find_causes
+    from .site import row_floors
 
     health = judged.site
-    floors = {i: floor for i, (_, floor) in health.attached.items()}
     if judged.finding_pending and judged.policy is not None:
         from .sitetime import with_time
 
-        findings, floors = with_time(health.findings, judged.finding_pending, judged.finding_states, memories,
-                                     judged.now, judged.policy)
-        health = health._replace(findings=findings)
+        health = health._replace(findings=with_time(health.findings, judged.finding_pending, judged.finding_states,
+                                                    memories, judged.now, judged.policy))
+    floors = row_floors(health.findings)
     rows_out = list(all_rows)
-    for i, (why, _) in health.attached.items():
+    for i, why in health.attached.items():
         r = rows_out[i]
         rows_out[i] = r._replace(severity=max(r.severity, floors.get(i, Severity.OK)), reasons=r.reasons + why)
     found = find_causes(health.findings, rows_out, judged.heads)

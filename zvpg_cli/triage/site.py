@@ -117,9 +117,9 @@ class Cause(NamedTuple):
 
 class SiteHealth(NamedTuple):
     findings: list[Finding]
-    #: row index (in the judged rows) -> the reasons alerts that name it add, and
-    #: the severity below which they keep it
-    attached: dict[int, tuple[tuple[str, ...], Severity]]
+    #: row index (in the judged rows) -> the reasons the alerts that name it add
+    #: (the severity they keep it at: `row_floors`)
+    attached: dict[int, tuple[str, ...]]
 
 
 def _text(value: Any, limit: int = 200) -> str:
@@ -442,7 +442,7 @@ def _attach(findings: list[Finding], rows: Sequence[Any]) -> SiteHealth:
         if row.kind == "vpg" and row.vpg_identifier:
             by_vpg.setdefault((row.site, row.vpg_identifier), []).append(i)
     tests = {(f.site, f.vpgs[0]): n for n, f in enumerate(findings) if f.kind == "test" and f.vpgs}
-    attached: dict[int, tuple[tuple[str, ...], Severity]] = {}
+    attached: dict[int, tuple[str, ...]] = {}
     out = list(findings)
     for n, f in enumerate(findings):
         if f.kind != "alert" or not f.vpgs:
@@ -470,7 +470,6 @@ def _attach(findings: list[Finding], rows: Sequence[Any]) -> SiteHealth:
                 out[n] = f._replace(attached=tuple(labels))
             continue
         level = f.facts.get("level") or "no Level"
-        floor = vpg_floor(f)
         if f.name in COVERED_BY_VPG_STATE:
             judged = f"what the VPG's state says already ({_ZVPG}: it does not raise the VPG)"
         elif f.severity is Severity.OK:
@@ -479,13 +478,20 @@ def _attach(findings: list[Finding], rows: Sequence[Any]) -> SiteHealth:
             judged = f"{_ZVPG}: the VPG is at least {f.severity.value}"
         why = f"alert {f.name}{title}, Level {level}, names this VPG: {judged}"
         for i in named:
-            reasons, sev = attached.get(i, ((), Severity.OK))
-            attached[i] = (reasons if why in reasons else (*reasons, why), max(sev, floor))
+            reasons = attached.get(i, ())
+            attached[i] = reasons if why in reasons else (*reasons, why)
         out[n] = f._replace(attached=tuple(rows[i].label for i in named), facts={**f.facts, "rows": tuple(named)})
     return SiteHealth(out, attached)
 
 
-def vpg_floor(alert: Finding) -> Severity:
-    """The severity an alert keeps the VPG rows it names at (as judged now):
-    none where it says what the VPG's own state says already."""
-    return Severity.OK if alert.name in COVERED_BY_VPG_STATE else alert.severity
+def row_floors(findings: Sequence[Finding]) -> dict[int, Severity]:
+    """The severity the alerts attached to VPG rows keep each row at (row
+    index -> severity), as the alerts are judged now (after the policy and
+    time, where they apply): an alert's own, none where it says what the VPG's
+    own state says already."""
+    floors: dict[int, Severity] = {}
+    for f in findings:
+        if f.kind == "alert" and f.name not in COVERED_BY_VPG_STATE:
+            for i in f.facts.get("rows", ()):
+                floors[i] = max(floors.get(i, Severity.OK), f.severity)
+    return floors

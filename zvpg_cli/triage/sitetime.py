@@ -4,7 +4,7 @@ for findings (`kind = ...`), each finding's key and state in the state file,
 grace, escalation and flapping (`timing.judge`).
 
     findings, pending, states = with_policy(findings, policy, site, lowered_by, remembered=True)
-    findings, floors = with_time(findings, pending, states, memories, now, policy)
+    findings = with_time(findings, pending, states, memories, now, policy)
 """
 
 from __future__ import annotations
@@ -81,12 +81,9 @@ def with_policy(findings: list[Any], policy: Policy, site: str | None, lowered_b
 
 
 def with_time(findings: list[Any], pending: tuple[Pending, ...], states: tuple[str, ...], memories: Recall | None,
-              now: float, policy: Policy) -> tuple[list[Any], dict[int, Severity]]:
+              now: float, policy: Policy) -> list[Any]:
     """The findings judged by how long each has lasted (`memories`: what the
-    state file answered; None without one), and the severity the alerts that
-    name VPG rows keep each row at (row index -> severity), as they are judged
-    now (`site._attach` gives the same before the policy and time)."""
-    from .site import vpg_floor
+    state file answered; None without one)."""
     from .timing import judge
 
     out = []
@@ -95,9 +92,4 @@ def with_time(findings: list[Any], pending: tuple[Pending, ...], states: tuple[s
         timed = judge(f.severity, state, p.timing, memory, now, policy, floor=p.rpo_floor, demotable=p.demotable)
         out.append(f._replace(severity=timed.severity, reasons=f.reasons + timed.reasons,
                               timed=timed if memories is not None else None))
-    floors: dict[int, Severity] = {}
-    for f in out:
-        if f.kind == "alert":
-            for i in f.facts.get("rows", ()):
-                floors[i] = max(floors.get(i, Severity.OK), vpg_floor(f))
-    return out, floors
+    return out
