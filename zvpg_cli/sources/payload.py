@@ -18,6 +18,7 @@ from ..knowledge.decoding import DecodedPair, decode
 from ..knowledge.model import KnowledgeBase
 from .hygiene import MAX_DEPTH, decode_error, json_kind, nesting_depth, to_utf8, too_deep
 from .hygiene import PayloadError as PayloadError  # (raised by parse: read from here too)
+from .shape import SITE_MARKERS
 
 _RawField = Union[msgspec.Raw, msgspec.UnsetType]  # noqa: UP007 - msgspec reads these at run time
 _CodeField = Union[int, str, msgspec.UnsetType]  # noqa: UP007
@@ -45,9 +46,9 @@ _IDENTITY = tuple(f for spellings in SPELLINGS.values() for f in spellings)
 #: a test running now, and the sites it replicates between.
 SITE_FIELDS = ("LastTest", "ActiveProcessesApi", "ProtectedSite", "RecoverySite", "SourceSite", "TargetSite")
 #: The members that mark an object of another part of a site (an alert, a VRA, a
-#: peer site: `shape.markers`), kept raw (None where missing): the payload's part is
-#: then told from the heads of the one decode that reads it (`shape.parse_any`).
-OTHER_MARKERS = ("HelpIdentifier", "VraIdentifierStr", "VraIdentifier", "VraName", "PeerSiteName", "PairingStatus")
+#: peer site: `shape.SITE_MARKERS`), kept raw (None where missing): the payload's part
+#: is then told from the heads of the one decode that reads it (`shape.parse_any`).
+OTHER_MARKERS = tuple(name for names in SITE_MARKERS.values() for name in names)
 
 # The only fields zvpg decodes from every object (its codes, and the fields of
 # SPELLINGS), in one pass over the whole input; the rest of each object is

@@ -27,21 +27,23 @@ class Empty(PayloadError):
     """An empty array (an empty answer): its part cannot be told."""
 
 
+#: The members that mark an object of the parts of a site other than its VPGs and
+#: VMs (whose markers are their names' spellings, `payload.SPELLINGS`).
+SITE_MARKERS = {"alerts": ("HelpIdentifier",), "vras": ("VraIdentifierStr", "VraIdentifier", "VraName"),
+                "peers": ("PeerSiteName", "PairingStatus")}
+
+
 @cache
 def markers() -> dict[str, frozenset[str]]:
     """The members that mark an object of each part. A VM names its VPG too
     (`VpgName`, `VpgIdentifier`): an object with a VM's members is a VM."""
-    from .payload import OTHER_MARKERS, SPELLINGS
+    from .payload import SPELLINGS
 
-    found = {
+    return {
         "vms": frozenset(SPELLINGS["vm_name"] + SPELLINGS["vm_identifier"]),
         "vpgs": frozenset(SPELLINGS["vpg_name"] + SPELLINGS["vpg_identifier"]),
-        "alerts": frozenset(("HelpIdentifier",)),
-        "vras": frozenset(("VraIdentifierStr", "VraIdentifier", "VraName")),
-        "peers": frozenset(("PeerSiteName", "PairingStatus")),
+        **{part: frozenset(names) for part, names in SITE_MARKERS.items()},
     }
-    assert set().union(found["alerts"], found["vras"], found["peers"]) == set(OTHER_MARKERS)
-    return found
 
 
 @cache
@@ -99,15 +101,18 @@ def part_of(data: bytes, checked: bool = False) -> str:
     return parts.pop()
 
 
-def _carried(marks: Any, names: tuple[str, ...]) -> set[str]:
-    """The marking members an object carries a value in (null marks nothing)."""
+def _carried(marks: Any, names: tuple[str, ...]) -> frozenset[str]:
+    """The marking members an object carries a value in (null marks nothing):
+    `marks` is the object decoded by `_marks` (a member missing is unset) or a
+    payload head (`payload.parse`: missing is None, null None or raw null)."""
     import msgspec
 
     unset = msgspec.UNSET
-    return {n for n in names if (v := getattr(marks, n)) is not unset and bytes(v) != b"null"}
+    return frozenset(n for n in names if (v := getattr(marks, n)) is not unset and v is not None
+                     and not (isinstance(v, msgspec.Raw) and bytes(v) == b"null"))
 
 
-def _part(members: set[str], index: int, count: int) -> str:
+def _part(members: frozenset[str], index: int, count: int) -> str:
     found = [part for part, names in markers().items() if not names.isdisjoint(members)]
     if "vms" in found and "vpgs" in found:
         found.remove("vpgs")
@@ -171,29 +176,22 @@ def parse_any(data: bytes, part: str | None = None, checked: bool = False) -> tu
 
 def _vpg_data(data: bytes) -> tuple[str, Any] | None:
     """VPG or VM data told from the heads of the one decode that reads it
-    (`payload.parse`), as `part_of` tells it: every object carries a VPG's
-    name or identifier (or a VM's, for every object) and no member of another
-    part. None for anything else, then told the long way."""
-    from operator import attrgetter
-
-    from .payload import OTHER_MARKERS, parse
+    (`payload.parse`), by the rules `part_of` tells every payload by (`_part`).
+    None for anything else, then told the long way (with its one-line error)."""
+    from .payload import parse
 
     try:
         payload = parse(data)
     except PayloadError:
         return None
-    marks = markers()
-    # (each getter gives a tuple of the members' values: its count of None says how many are missing)
-    other, vms, vpgs = (attrgetter(*names) for names in (OTHER_MARKERS, marks["vms"], marks["vpgs"]))
-    n_other, n_vms, n_vpgs = len(OTHER_MARKERS), len(marks["vms"]), len(marks["vpgs"])
-    kinds = set()
-    for head in payload.heads:
-        if other(head).count(None) != n_other:
-            return None
-        if vms(head).count(None) != n_vms:
-            kinds.add("vms")
-        elif vpgs(head).count(None) != n_vpgs:
-            kinds.add("vpgs")
-        else:
-            return None
-    return (kinds.pop(), payload) if len(kinds) == 1 else None
+    names = _marks()[0]
+    told: dict[frozenset[str], str] = {}  # (the heads of a payload carry a few sets of members: each told once)
+    for i, head in enumerate(payload.heads):
+        carried = _carried(head, names)
+        if carried not in told:
+            try:
+                told[carried] = _part(carried, i, len(payload.heads))
+            except PayloadError:
+                return None
+    kinds = set(told.values())
+    return (kinds.pop(), payload) if len(kinds) == 1 and kinds <= {"vpgs", "vms"} else None
