@@ -46,13 +46,17 @@ def _failover_basis(row: Row) -> str:
     return f',basis="{failover_source(row.failover) or "none"}"'
 
 
+def _int_code(code: object) -> int:
+    """A code as given; -1 when missing, not an integer, or too large for a float to hold exactly."""
+    return code if type(code) is int and abs(code) < 2**53 else -1
+
+
 def _code(row: Row, which: str) -> int:
     """A code as given (known or not); -1 when missing, not an integer, or too
     large for a float to hold exactly."""
     pair = row.verdict.annotation.pair
     d = None if pair is None else pair.status if which == "status" else pair.substatus
-    code = None if d is None else d.code
-    return code if isinstance(code, int) and abs(code) < 2**53 else -1
+    return _int_code(None if d is None else d.code)
 
 
 #: name, help, the value of a row (None: no sample for it)
@@ -129,11 +133,6 @@ def prometheus(report: Report, run: str | None = None) -> Iterator[str]:
     yield from _site_health(report, own, labels)
     yield _family("zvpg_run_timestamp_seconds", "When this zvpg run finished, in seconds since the epoch.") \
         + f"zvpg_run_timestamp_seconds{'{' + own[:-1] + '}' if own else ''} {number(round(report.finished, 3))}\n"
-
-
-def _int_code(code: object) -> int:
-    """A code as given; -1 when missing, not an integer, or too large for a float to hold exactly."""
-    return code if type(code) is int and abs(code) < 2**53 else -1
 
 
 def _site_labels(site: str | None) -> str:
