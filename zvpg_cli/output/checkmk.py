@@ -73,13 +73,12 @@ def checkmk(report: Report) -> Iterator[str]:
         cause = "".join(f"; {r}" for r in row.reasons if r.startswith("explained by: "))
         parts = [f"{shown}; failover possible: {failover_text(row.failover, short=True)}; {row.rpo_text}{cause}",
                  *(r for r in row.reasons if r != shown and not r.startswith("explained by: "))]
-        lines.append(f"{row.severity.code} \"{service}\" {_metrics(row)} "
-                     + " \\n".join(_text(p) for p in parts))
+        lines.append(_line(row.severity.code, service, _metrics(row), parts))
         if len(lines) >= 4096:
-            yield "\n".join(lines) + "\n"
+            yield "".join(lines)
             lines.clear()
     if lines:
-        yield "\n".join(lines) + "\n"
+        yield "".join(lines)
     yield from _site_health(report)
     for site in report.summary.sites:
         state, text = (0, f"read: {site.objects} objects") if site.error is None else (3, f"unreadable: {site.error}")
@@ -89,12 +88,14 @@ def checkmk(report: Report) -> Iterator[str]:
             if part.site == site.name and part.part in ("vras", "peers"):  # no service of their own to say it
                 state = 3
                 text += f"; {health.part_text(part)}"
-        yield f"{state} \"Zerto site {service_text(site.name)}\" - {_text(text)}\n"
+        yield _line(state, f"Zerto site {service_text(site.name)}", "-", [text])
     if report.summary.problem and not report.rows:
-        yield f"3 \"Zerto triage\" - {_text(report.summary.problem)}\n"
+        yield _line(3, "Zerto triage", "-", [report.summary.problem])
 
 
 def _line(state: int, service: str, metrics: str, parts: list[str]) -> str:
+    """One local check: its state, service name, metrics and text (each part
+    after the first a line of long output)."""
     return f"{state} \"{service}\" {metrics} " + " \\n".join(_text(p) for p in parts) + "\n"
 
 
