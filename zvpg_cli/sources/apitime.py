@@ -11,17 +11,21 @@ import re
 from datetime import datetime, timezone
 
 _MS_DATE = re.compile(r"\\?/Date\((-?\d{1,15})(?:[+-]\d{4})?\)\\?/")
+#: The times a date can show (Python's datetime range): a ZVM time beyond them is
+#: not a time (`/Date(999999999999999)/` is the year 33658).
+_EARLIEST, _LATEST = -62135596800.0, 253402300799.0
 
 
 def api_time(value: object) -> float | None:
     """Seconds since the epoch of a ZVM time, or None for anything else (null,
-    a number, text that is not a time)."""
+    a number, text that is not a time, a time no date can show)."""
     if not isinstance(value, str) or len(value) > 64:
         return None
     text = value.strip()
     m = _MS_DATE.fullmatch(text)
     if m is not None:
-        return int(m.group(1)) / 1000
+        seconds = int(m.group(1)) / 1000
+        return seconds if _EARLIEST <= seconds <= _LATEST else None
     try:
         when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
     except ValueError:

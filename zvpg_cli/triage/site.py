@@ -145,18 +145,6 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-#: The times a finding may carry (Python's datetime range): a ZVM time beyond
-#: them is not a time (`/Date(999999999999999)/` is the year 33658).
-_EARLIEST, _LATEST = -62135596800.0, 253402300799.0
-
-
-def _time(value: Any) -> float | None:
-    """A ZVM time (`sources.apitime.api_time`) in epoch seconds; None for
-    anything else, or a time no date can show."""
-    when = api_time(value)
-    return when if when is not None and _EARLIEST <= when <= _LATEST else None
-
-
 # ---- alerts --------------------------------------------------------------------------
 
 def alert_severity(code: str, level: Any) -> tuple[Severity, str]:
@@ -210,7 +198,7 @@ def _alerts(part: Any, site: str | None, now: float, sk: Any) -> list[Finding]:
         title = (known.title if known is not None else None) or _text(obj.get("Description")) or None
         level = obj.get("Level")
         severity, why = alert_severity(name, level)
-        turned_on = _time(obj.get("TurnedOn"))
+        turned_on = api_time(obj.get("TurnedOn"))
         where = obj.get("Site") if isinstance(obj.get("Site"), dict) else {}
         remote = where.get("type") == "PeerSiteApi"
         reasons = [why]
@@ -364,7 +352,7 @@ def _tests(rows: Sequence[Any], heads: Sequence[Any], now: float, max_age: int |
         if head.LastTest is None and running is None:
             continue  # the payload does not say: nothing to judge
         last = _raw(head.LastTest)
-        when = _time(last)
+        when = api_time(last)
         age = None if when is None else max(0.0, now - when)
         reasons: list[str] = []
         severity = Severity.OK
